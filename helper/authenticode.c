@@ -1,0 +1,932 @@
+#include "authenticode.h"
+
+#include <string.h>
+
+#include <openssl/asn1t.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+/* ---- ASN.1 templates (MS Authenticode_PE.docx names) ---- */
+
+typedef struct {
+    ASN1_OBJECT *type;
+    ASN1_TYPE *value;
+} SPC_ATTR_VALUE;
+
+ASN1_SEQUENCE(SPC_ATTR_VALUE) = {
+    ASN1_SIMPLE(SPC_ATTR_VALUE, type, ASN1_OBJECT),
+    ASN1_OPT(SPC_ATTR_VALUE, value, ASN1_ANY),
+} static_ASN1_SEQUENCE_END(SPC_ATTR_VALUE)
+
+typedef struct {
+    X509_ALGOR *algorithm;
+    ASN1_OCTET_STRING *digest;
+} SPC_DIGEST_INFO;
+
+ASN1_SEQUENCE(SPC_DIGEST_INFO) = {
+    ASN1_SIMPLE(SPC_DIGEST_INFO, algorithm, X509_ALGOR),
+    ASN1_SIMPLE(SPC_DIGEST_INFO, digest, ASN1_OCTET_STRING),
+} static_ASN1_SEQUENCE_END(SPC_DIGEST_INFO)
+
+typedef struct {
+    SPC_ATTR_VALUE *data;
+    SPC_DIGEST_INFO *message_digest;
+} SPC_INDIRECT_DATA;
+
+ASN1_SEQUENCE(SPC_INDIRECT_DATA) = {
+    ASN1_SIMPLE(SPC_INDIRECT_DATA, data, SPC_ATTR_VALUE),
+    ASN1_SIMPLE(SPC_INDIRECT_DATA, message_digest, SPC_DIGEST_INFO),
+} static_ASN1_SEQUENCE_END(SPC_INDIRECT_DATA)
+IMPLEMENT_STATIC_ASN1_ALLOC_FUNCTIONS(SPC_INDIRECT_DATA)
+IMPLEMENT_STATIC_ASN1_ENCODE_FUNCTIONS(SPC_INDIRECT_DATA)
+
+typedef struct {
+    int type;
+    union {
+        ASN1_BMPSTRING *unicode;
+        ASN1_IA5STRING *ascii;
+    } value;
+} SPC_STRING;
+
+ASN1_CHOICE(SPC_STRING) = {
+    ASN1_IMP(SPC_STRING, value.unicode, ASN1_BMPSTRING, 0),
+    ASN1_IMP(SPC_STRING, value.ascii, ASN1_IA5STRING, 1),
+} static_ASN1_CHOICE_END(SPC_STRING)
+#define SPC_STRING_new() ((SPC_STRING *)ASN1_item_new(ASN1_ITEM_rptr(SPC_STRING)))
+
+typedef struct {
+    ASN1_OCTET_STRING *class_id;
+    ASN1_OCTET_STRING *serialized_data;
+} SPC_SERIALIZED_OBJECT;
+
+ASN1_SEQUENCE(SPC_SERIALIZED_OBJECT) = {
+    ASN1_SIMPLE(SPC_SERIALIZED_OBJECT, class_id, ASN1_OCTET_STRING),
+    ASN1_SIMPLE(SPC_SERIALIZED_OBJECT, serialized_data, ASN1_OCTET_STRING),
+} static_ASN1_SEQUENCE_END(SPC_SERIALIZED_OBJECT)
+#define SPC_SERIALIZED_OBJECT_new()                                                               \
+    ((SPC_SERIALIZED_OBJECT *)ASN1_item_new(ASN1_ITEM_rptr(SPC_SERIALIZED_OBJECT)))
+
+typedef struct {
+    int type;
+    union {
+        ASN1_IA5STRING *url;
+        SPC_SERIALIZED_OBJECT *moniker;
+        SPC_STRING *file;
+    } value;
+} SPC_LINK;
+
+ASN1_CHOICE(SPC_LINK) = {
+    ASN1_IMP(SPC_LINK, value.url, ASN1_IA5STRING, 0),
+    ASN1_IMP(SPC_LINK, value.moniker, SPC_SERIALIZED_OBJECT, 1),
+    ASN1_EXP(SPC_LINK, value.file, SPC_STRING, 2),
+} static_ASN1_CHOICE_END(SPC_LINK)
+IMPLEMENT_STATIC_ASN1_ALLOC_FUNCTIONS(SPC_LINK)
+
+typedef struct {
+    ASN1_BIT_STRING *flags;
+    SPC_LINK *file;
+} SPC_PE_IMAGE_DATA;
+
+ASN1_SEQUENCE(SPC_PE_IMAGE_DATA) = {
+    ASN1_SIMPLE(SPC_PE_IMAGE_DATA, flags, ASN1_BIT_STRING),
+    ASN1_EXP_OPT(SPC_PE_IMAGE_DATA, file, SPC_LINK, 0),
+} static_ASN1_SEQUENCE_END(SPC_PE_IMAGE_DATA)
+IMPLEMENT_STATIC_ASN1_ALLOC_FUNCTIONS(SPC_PE_IMAGE_DATA)
+IMPLEMENT_STATIC_ASN1_ENCODE_FUNCTIONS(SPC_PE_IMAGE_DATA)
+
+typedef struct {
+    SPC_STRING *program_name;
+    SPC_LINK *more_info;
+} SPC_SP_OPUS_INFO;
+
+ASN1_SEQUENCE(SPC_SP_OPUS_INFO) = {
+    ASN1_EXP_OPT(SPC_SP_OPUS_INFO, program_name, SPC_STRING, 0),
+    ASN1_EXP_OPT(SPC_SP_OPUS_INFO, more_info, SPC_LINK, 1),
+} static_ASN1_SEQUENCE_END(SPC_SP_OPUS_INFO)
+IMPLEMENT_STATIC_ASN1_ALLOC_FUNCTIONS(SPC_SP_OPUS_INFO)
+IMPLEMENT_STATIC_ASN1_ENCODE_FUNCTIONS(SPC_SP_OPUS_INFO)
+
+DEFINE_STACK_OF(ASN1_OCTET_STRING)
+
+/* Page hashes: SET OF SEQUENCE { OID (V1 or V2), SET OF OCTET STRING (the table) } */
+typedef struct {
+    ASN1_OBJECT *type;
+    STACK_OF(ASN1_OCTET_STRING) *tables;
+} PAGE_HASH_ATTR;
+
+ASN1_SEQUENCE(PAGE_HASH_ATTR) = {
+    ASN1_SIMPLE(PAGE_HASH_ATTR, type, ASN1_OBJECT),
+    ASN1_SET_OF(PAGE_HASH_ATTR, tables, ASN1_OCTET_STRING),
+} static_ASN1_SEQUENCE_END(PAGE_HASH_ATTR)
+IMPLEMENT_STATIC_ASN1_ALLOC_FUNCTIONS(PAGE_HASH_ATTR)
+
+DEFINE_STACK_OF(PAGE_HASH_ATTR)
+typedef STACK_OF(PAGE_HASH_ATTR) PAGE_HASH_ATTRS;
+
+ASN1_ITEM_TEMPLATE(PAGE_HASH_ATTRS) =
+    ASN1_EX_TEMPLATE_TYPE(ASN1_TFLG_SET_OF, 0, PAGE_HASH_ATTRS, PAGE_HASH_ATTR)
+static_ASN1_ITEM_TEMPLATE_END(PAGE_HASH_ATTRS)
+
+/* SEQUENCE OF OID, for SpcStatementType */
+typedef STACK_OF(ASN1_OBJECT) SPC_STATEMENT_TYPE;
+ASN1_ITEM_TEMPLATE(SPC_STATEMENT_TYPE) =
+    ASN1_EX_TEMPLATE_TYPE(ASN1_TFLG_SEQUENCE_OF, 0, SPC_STATEMENT_TYPE, ASN1_OBJECT)
+static_ASN1_ITEM_TEMPLATE_END(SPC_STATEMENT_TYPE)
+
+static const unsigned char page_hash_class_id[16] = {0xa6, 0xb5, 0x86, 0xd5, 0xb4, 0xa1,
+                                                     0x24, 0x66, 0xae, 0x05, 0xa2, 0x17,
+                                                     0xda, 0x8e, 0x60, 0xd6};
+
+/* ---- helpers ---- */
+
+static int oid_is(const ASN1_OBJECT *obj, const char *dotted)
+{
+    char buf[64];
+    return obj != NULL && OBJ_obj2txt(buf, sizeof buf, obj, 1) > 0 && strcmp(buf, dotted) == 0;
+}
+
+/* BMPString (UTF-16BE) from UTF-8 text. */
+static ASN1_BMPSTRING *bmp_from_utf8(const char *text)
+{
+    ASN1_STRING *s = NULL;
+    if (ASN1_mbstring_copy(&s, (const unsigned char *)text, -1, MBSTRING_UTF8, B_ASN1_BMPSTRING) <
+        0)
+        return NULL;
+    return s;
+}
+
+static SPC_LINK *obsolete_file_link(void)
+{
+    SPC_LINK *link = SPC_LINK_new();
+    if (link == NULL)
+        return NULL;
+    link->type = 2;
+    link->value.file = SPC_STRING_new();
+    if (link->value.file == NULL) {
+        SPC_LINK_free(link);
+        return NULL;
+    }
+    link->value.file->type = 0;
+    link->value.file->value.unicode = bmp_from_utf8("<<<Obsolete>>>");
+    if (link->value.file->value.unicode == NULL) {
+        SPC_LINK_free(link);
+        return NULL;
+    }
+    return link;
+}
+
+/* The content octets of a DER TLV: what messageDigest covers (reference 2.9 / 4.3). */
+static int content_octets(const unsigned char *der, size_t len, const unsigned char **body,
+                          size_t *body_len)
+{
+    const unsigned char *p = der;
+    long n;
+    int tag, cls;
+    if (len > LONG_MAX)
+        return -1;
+    if (ASN1_get_object(&p, &n, &tag, &cls, (long)len) & 0x80)
+        return -1;
+    if ((size_t)(p - der) + (size_t)n != len)
+        return -1;
+    *body = p;
+    *body_len = (size_t)n;
+    return 0;
+}
+
+static int add_attr_der(STACK_OF(X509_ATTRIBUTE) **attrs, const char *oid, int asn1_type,
+                        const void *data, int len)
+{
+    ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
+    X509_ATTRIBUTE *attr = NULL;
+    int ok = 0;
+    if (obj != NULL)
+        attr = X509_ATTRIBUTE_create_by_OBJ(NULL, obj, asn1_type, data, len);
+    if (attr != NULL && X509at_add1_attr(attrs, attr) != NULL)
+        ok = 1;
+    X509_ATTRIBUTE_free(attr);
+    ASN1_OBJECT_free(obj);
+    return ok ? 0 : -1;
+}
+
+const EVP_MD *drv_digest_by_name(const char *name, drvsign_diag *diag)
+{
+    if (name == NULL || strcmp(name, "sha256") == 0)
+        return EVP_sha256();
+    if (strcmp(name, "sha1") == 0)
+        return EVP_sha1();
+    if (strcmp(name, "sha384") == 0)
+        return EVP_sha384();
+    if (strcmp(name, "sha512") == 0)
+        return EVP_sha512();
+    drv_error(diag, NULL, "unknown digest '%s' (use sha256 or sha1)", name);
+    return NULL;
+}
+
+/* ---- building ---- */
+
+int drv_ac_pe_image_data(int page_hash_v2, const unsigned char *table, size_t table_len,
+                         unsigned char **der, size_t *der_len)
+{
+    SPC_PE_IMAGE_DATA *pe = SPC_PE_IMAGE_DATA_new();
+    PAGE_HASH_ATTRS *attrs = NULL;
+    PAGE_HASH_ATTR *attr = NULL;
+    ASN1_OCTET_STRING *os = NULL;
+    unsigned char *ser = NULL;
+    int ser_len, n, rc = -1;
+
+    *der = NULL;
+    if (pe == NULL)
+        goto done;
+    /* signtool writes an empty flags BIT STRING (03 01 00) */
+    if (table == NULL) {
+        pe->file = obsolete_file_link();
+        if (pe->file == NULL)
+            goto done;
+    } else {
+        attrs = sk_PAGE_HASH_ATTR_new_null();
+        attr = PAGE_HASH_ATTR_new();
+        os = ASN1_OCTET_STRING_new();
+        if (attrs == NULL || attr == NULL || os == NULL || table_len > INT_MAX ||
+            !ASN1_OCTET_STRING_set(os, table, (int)table_len))
+            goto done;
+        ASN1_OBJECT_free(attr->type);
+        attr->type = OBJ_txt2obj(page_hash_v2 ? DRV_OID_PAGE_HASHES_V2 : DRV_OID_PAGE_HASHES_V1, 1);
+        if (attr->type == NULL || !sk_ASN1_OCTET_STRING_push(attr->tables, os))
+            goto done;
+        os = NULL;
+        if (!sk_PAGE_HASH_ATTR_push(attrs, attr))
+            goto done;
+        attr = NULL;
+        ser_len = ASN1_item_i2d((ASN1_VALUE *)attrs, &ser, ASN1_ITEM_rptr(PAGE_HASH_ATTRS));
+        if (ser_len <= 0)
+            goto done;
+        pe->file = SPC_LINK_new();
+        if (pe->file == NULL)
+            goto done;
+        pe->file->type = 1;
+        pe->file->value.moniker = SPC_SERIALIZED_OBJECT_new();
+        if (pe->file->value.moniker == NULL ||
+            !ASN1_OCTET_STRING_set(pe->file->value.moniker->class_id, page_hash_class_id,
+                                   sizeof page_hash_class_id) ||
+            !ASN1_OCTET_STRING_set(pe->file->value.moniker->serialized_data, ser, ser_len))
+            goto done;
+    }
+    n = i2d_SPC_PE_IMAGE_DATA(pe, der);
+    if (n <= 0)
+        goto done;
+    *der_len = (size_t)n;
+    rc = 0;
+done:
+    OPENSSL_free(ser);
+    ASN1_OCTET_STRING_free(os);
+    PAGE_HASH_ATTR_free(attr);
+    sk_PAGE_HASH_ATTR_pop_free(attrs, PAGE_HASH_ATTR_free);
+    SPC_PE_IMAGE_DATA_free(pe);
+    return rc;
+}
+
+int drv_ac_pe_page_hashes(const unsigned char *der, size_t der_len, int *v2,
+                          unsigned char **table, size_t *table_len)
+{
+    const unsigned char *p = der;
+    SPC_PE_IMAGE_DATA *pe = d2i_SPC_PE_IMAGE_DATA(NULL, &p, (long)der_len);
+    PAGE_HASH_ATTRS *attrs = NULL;
+    int rc = -1;
+
+    *table = NULL;
+    *table_len = 0;
+    if (pe == NULL)
+        return -1;
+    if (pe->file == NULL || pe->file->type != 1) {
+        rc = 0; /* a plain link: no page hashes */
+        goto done;
+    }
+    {
+        SPC_SERIALIZED_OBJECT *m = pe->file->value.moniker;
+        const unsigned char *q;
+        if (ASN1_STRING_length(m->class_id) != 16 ||
+            memcmp(ASN1_STRING_get0_data(m->class_id), page_hash_class_id, 16) != 0) {
+            rc = 0;
+            goto done;
+        }
+        q = ASN1_STRING_get0_data(m->serialized_data);
+        attrs = (PAGE_HASH_ATTRS *)ASN1_item_d2i(NULL, &q, ASN1_STRING_length(m->serialized_data),
+                                                 ASN1_ITEM_rptr(PAGE_HASH_ATTRS));
+    }
+    if (attrs == NULL || sk_PAGE_HASH_ATTR_num(attrs) != 1)
+        goto done;
+    {
+        PAGE_HASH_ATTR *a = sk_PAGE_HASH_ATTR_value(attrs, 0);
+        ASN1_OCTET_STRING *t;
+        if (oid_is(a->type, DRV_OID_PAGE_HASHES_V1))
+            *v2 = 0;
+        else if (oid_is(a->type, DRV_OID_PAGE_HASHES_V2))
+            *v2 = 1;
+        else
+            goto done;
+        if (sk_ASN1_OCTET_STRING_num(a->tables) != 1)
+            goto done;
+        t = sk_ASN1_OCTET_STRING_value(a->tables, 0);
+        *table_len = (size_t)ASN1_STRING_length(t);
+        *table = OPENSSL_memdup(ASN1_STRING_get0_data(t), *table_len ? *table_len : 1);
+        if (*table == NULL)
+            goto done;
+    }
+    rc = 0;
+done:
+    sk_PAGE_HASH_ATTR_pop_free(attrs, PAGE_HASH_ATTR_free);
+    SPC_PE_IMAGE_DATA_free(pe);
+    return rc;
+}
+
+int drv_ac_indirect_data(const char *type_oid, const unsigned char *value_der, size_t value_len,
+                         const EVP_MD *md, const unsigned char *digest, size_t digest_len,
+                         unsigned char **der, size_t *der_len)
+{
+    SPC_INDIRECT_DATA *id = SPC_INDIRECT_DATA_new();
+    const unsigned char *p = value_der;
+    int n, rc = -1;
+
+    *der = NULL;
+    if (id == NULL || value_len > LONG_MAX || digest_len > INT_MAX)
+        goto done;
+    ASN1_OBJECT_free(id->data->type);
+    id->data->type = OBJ_txt2obj(type_oid, 1);
+    if (id->data->type == NULL)
+        goto done;
+    if (value_der != NULL) {
+        id->data->value = d2i_ASN1_TYPE(NULL, &p, (long)value_len);
+        if (id->data->value == NULL)
+            goto done;
+    }
+    /* AlgorithmIdentifier with explicit NULL parameters, as Windows writes them */
+    if (!X509_ALGOR_set0(id->message_digest->algorithm, OBJ_nid2obj(EVP_MD_get_type(md)),
+                         V_ASN1_NULL, NULL) ||
+        !ASN1_OCTET_STRING_set(id->message_digest->digest, digest, (int)digest_len))
+        goto done;
+    n = i2d_SPC_INDIRECT_DATA(id, der);
+    if (n <= 0)
+        goto done;
+    *der_len = (size_t)n;
+    rc = 0;
+done:
+    SPC_INDIRECT_DATA_free(id);
+    return rc;
+}
+
+static int der_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    if (c != 0)
+        return c;
+    return alen < blen ? -1 : alen > blen;
+}
+
+/*
+ * Windows rejects catalogs whose certificate SET is not in DER order (KB4580358), and OpenSSL
+ * keeps insertion order, so sort here: by encoding, without duplicates.
+ */
+static int set_sorted_certs(PKCS7 *p7, X509 *const *certs, size_t count)
+{
+    unsigned char **enc = OPENSSL_zalloc(sizeof *enc * (count ? count : 1));
+    int *len = OPENSSL_zalloc(sizeof *len * (count ? count : 1));
+    size_t *order = OPENSSL_zalloc(sizeof *order * (count ? count : 1));
+    int rc = -1;
+
+    if (enc == NULL || len == NULL || order == NULL)
+        goto done;
+    for (size_t i = 0; i < count; i++) {
+        len[i] = i2d_X509(certs[i], &enc[i]);
+        if (len[i] <= 0)
+            goto done;
+        order[i] = i;
+    }
+    for (size_t i = 1; i < count; i++) /* insertion sort: a handful of certificates */
+        for (size_t j = i; j > 0; j--) {
+            size_t a = order[j - 1], b = order[j];
+            if (der_cmp(enc[a], (size_t)len[a], enc[b], (size_t)len[b]) <= 0)
+                break;
+            order[j - 1] = b;
+            order[j] = a;
+        }
+    sk_X509_pop_free(p7->d.sign->cert, X509_free);
+    p7->d.sign->cert = sk_X509_new_null();
+    if (p7->d.sign->cert == NULL)
+        goto done;
+    for (size_t i = 0; i < count; i++) {
+        size_t k = order[i];
+        if (i > 0 && der_cmp(enc[order[i - 1]], (size_t)len[order[i - 1]], enc[k],
+                             (size_t)len[k]) == 0)
+            continue;
+        if (!X509_up_ref(certs[k]))
+            goto done;
+        if (!sk_X509_push(p7->d.sign->cert, certs[k])) {
+            X509_free(certs[k]);
+            goto done;
+        }
+    }
+    rc = 0;
+done:
+    for (size_t i = 0; enc != NULL && i < count; i++)
+        OPENSSL_free(enc[i]);
+    OPENSSL_free(enc);
+    OPENSSL_free(len);
+    OPENSSL_free(order);
+    return rc;
+}
+
+static int add_opus_info(PKCS7_SIGNER_INFO *si, const char *description, const char *url)
+{
+    SPC_SP_OPUS_INFO *opus = SPC_SP_OPUS_INFO_new();
+    unsigned char *der = NULL;
+    int n, rc = -1;
+
+    if (opus == NULL)
+        goto done;
+    if (description != NULL) {
+        opus->program_name = SPC_STRING_new();
+        if (opus->program_name == NULL)
+            goto done;
+        opus->program_name->type = 0;
+        opus->program_name->value.unicode = bmp_from_utf8(description);
+        if (opus->program_name->value.unicode == NULL)
+            goto done;
+    }
+    if (url != NULL) {
+        opus->more_info = SPC_LINK_new();
+        if (opus->more_info == NULL)
+            goto done;
+        opus->more_info->type = 0;
+        opus->more_info->value.url = ASN1_IA5STRING_new();
+        if (opus->more_info->value.url == NULL ||
+            !ASN1_STRING_set(opus->more_info->value.url, url, -1))
+            goto done;
+    }
+    n = i2d_SPC_SP_OPUS_INFO(opus, &der);
+    if (n <= 0)
+        goto done;
+    rc = add_attr_der(&si->auth_attr, DRV_OID_SPC_SP_OPUS_INFO, V_ASN1_SEQUENCE, der, n);
+done:
+    OPENSSL_free(der);
+    SPC_SP_OPUS_INFO_free(opus);
+    return rc;
+}
+
+static int add_statement_type(PKCS7_SIGNER_INFO *si)
+{
+    SPC_STATEMENT_TYPE *st = sk_ASN1_OBJECT_new_null();
+    ASN1_OBJECT *individual = OBJ_txt2obj(DRV_OID_SPC_INDIVIDUAL, 1);
+    unsigned char *der = NULL;
+    int n, rc = -1;
+
+    if (st == NULL || individual == NULL || !sk_ASN1_OBJECT_push(st, individual))
+        goto done;
+    individual = NULL;
+    n = ASN1_item_i2d((ASN1_VALUE *)st, &der, ASN1_ITEM_rptr(SPC_STATEMENT_TYPE));
+    if (n > 0)
+        rc = add_attr_der(&si->auth_attr, DRV_OID_SPC_STATEMENT_TYPE, V_ASN1_SEQUENCE, der, n);
+done:
+    OPENSSL_free(der);
+    ASN1_OBJECT_free(individual);
+    sk_ASN1_OBJECT_pop_free(st, ASN1_OBJECT_free);
+    return rc;
+}
+
+static PKCS7 *content_info(const char *content_oid, const unsigned char *der, size_t len)
+{
+    PKCS7 *inner = PKCS7_new();
+    ASN1_STRING *seq = ASN1_STRING_type_new(V_ASN1_SEQUENCE);
+
+    if (inner == NULL || seq == NULL || len > INT_MAX || !ASN1_STRING_set(seq, der, (int)len))
+        goto fail;
+    inner->type = OBJ_txt2obj(content_oid, 1);
+    inner->d.other = ASN1_TYPE_new();
+    if (inner->type == NULL || inner->d.other == NULL)
+        goto fail;
+    ASN1_TYPE_set(inner->d.other, V_ASN1_SEQUENCE, seq);
+    return inner;
+fail:
+    ASN1_STRING_free(seq);
+    PKCS7_free(inner);
+    return NULL;
+}
+
+int drv_ac_sign(const drv_signer *signer, const drv_sign_opts *opts, const char *content_oid,
+                const unsigned char *content_der, size_t content_len, PKCS7 **out,
+                drvsign_diag *diag)
+{
+    PKCS7 *p7 = PKCS7_new();
+    PKCS7_SIGNER_INFO *si = PKCS7_SIGNER_INFO_new();
+    ASN1_OBJECT *ctype = OBJ_txt2obj(content_oid, 1);
+    const unsigned char *body;
+    size_t body_len, cert_count = 0;
+    unsigned char md_buf[EVP_MAX_MD_SIZE], attr_md[EVP_MAX_MD_SIZE];
+    unsigned int md_len, attr_md_len;
+    unsigned char *attrs_der = NULL, *sig = NULL;
+    size_t sig_len;
+    int attrs_len;
+    X509 **certs = NULL;
+    int rc = -1;
+
+    *out = NULL;
+    if (p7 == NULL || si == NULL || ctype == NULL || !PKCS7_set_type(p7, NID_pkcs7_signed))
+        goto ssl_fail;
+    if (content_octets(content_der, content_len, &body, &body_len) != 0) {
+        drv_error(diag, NULL, "internal error: content to sign is not one DER value");
+        goto done;
+    }
+    /* The certificate's public key decides digestEncryptionAlgorithm; the private key may
+     * be on a token and is used only through drv_signer_sign_digest. */
+    if (!PKCS7_SIGNER_INFO_set(si, signer->cert, X509_get0_pubkey(signer->cert), opts->md))
+        goto ssl_fail;
+    if (!PKCS7_add_signed_attribute(si, NID_pkcs9_contentType, V_ASN1_OBJECT, ctype))
+        goto ssl_fail;
+    ctype = NULL;
+    if (add_statement_type(si) != 0 || add_opus_info(si, opts->description, opts->url) != 0)
+        goto ssl_fail;
+    if (!EVP_Digest(body, body_len, md_buf, &md_len, opts->md, NULL) ||
+        add_attr_der(&si->auth_attr, "1.2.840.113549.1.9.4", V_ASN1_OCTET_STRING, md_buf,
+                     (int)md_len) != 0)
+        goto ssl_fail;
+    if (opts->signing_time && !PKCS7_add0_attrib_signing_time(si, NULL))
+        goto ssl_fail;
+
+    /* Sign the DER of the attribute SET, exactly as PKCS#7 defines. */
+    attrs_len = ASN1_item_i2d((ASN1_VALUE *)si->auth_attr, &attrs_der,
+                              ASN1_ITEM_rptr(PKCS7_ATTR_SIGN));
+    if (attrs_len <= 0 || !EVP_Digest(attrs_der, (size_t)attrs_len, attr_md, &attr_md_len,
+                                      opts->md, NULL))
+        goto ssl_fail;
+    if (drv_signer_sign_digest(signer, opts->md, attr_md, attr_md_len, &sig, &sig_len, diag) != 0)
+        goto done;
+    ASN1_STRING_set0(si->enc_digest, sig, (int)sig_len);
+    sig = NULL;
+    /* The signer info holds the public key only to choose algorithms; it must not linger. */
+    EVP_PKEY_free(si->pkey);
+    si->pkey = NULL;
+    if (!PKCS7_add_signer(p7, si))
+        goto ssl_fail;
+    si = NULL;
+
+    PKCS7_free(p7->d.sign->contents);
+    p7->d.sign->contents = content_info(content_oid, content_der, content_len);
+    if (p7->d.sign->contents == NULL)
+        goto ssl_fail;
+
+    certs = OPENSSL_zalloc(sizeof *certs * (size_t)(sk_X509_num(signer->extra) + 1));
+    if (certs == NULL)
+        goto ssl_fail;
+    certs[cert_count++] = signer->cert;
+    for (int i = 0; i < sk_X509_num(signer->extra); i++)
+        certs[cert_count++] = sk_X509_value(signer->extra, i);
+    if (set_sorted_certs(p7, certs, cert_count) != 0)
+        goto ssl_fail;
+    *out = p7;
+    p7 = NULL;
+    rc = 0;
+    goto done;
+ssl_fail:
+    drv_ssl_error(diag, NULL, "cannot build the signature");
+done:
+    OPENSSL_free(certs);
+    OPENSSL_free(sig);
+    OPENSSL_free(attrs_der);
+    ASN1_OBJECT_free(ctype);
+    PKCS7_SIGNER_INFO_free(si);
+    PKCS7_free(p7);
+    return rc;
+}
+
+int drv_ac_add_nested(PKCS7 *primary, const PKCS7 *nested, drvsign_diag *diag)
+{
+    PKCS7_SIGNER_INFO *si = sk_PKCS7_SIGNER_INFO_value(primary->d.sign->signer_info, 0);
+    unsigned char *der = NULL;
+    int len = i2d_PKCS7((PKCS7 *)nested, &der);
+    int rc = -1;
+
+    if (si == NULL || len <= 0)
+        goto done;
+    /* signtool keeps every nested signature as one more value of a single attribute */
+    for (int i = 0; i < X509at_get_attr_count(si->unauth_attr); i++) {
+        X509_ATTRIBUTE *a = X509at_get_attr(si->unauth_attr, i);
+        if (oid_is(X509_ATTRIBUTE_get0_object(a), DRV_OID_SPC_NESTED_SIGNATURE)) {
+            rc = X509_ATTRIBUTE_set1_data(a, V_ASN1_SEQUENCE, der, len) ? 0 : -1;
+            goto done;
+        }
+    }
+    rc = add_attr_der(&si->unauth_attr, DRV_OID_SPC_NESTED_SIGNATURE, V_ASN1_SEQUENCE, der, len);
+done:
+    if (rc != 0)
+        drv_ssl_error(diag, NULL, "cannot add the nested signature");
+    OPENSSL_free(der);
+    return rc;
+}
+
+int drv_ac_to_der(const PKCS7 *p7, unsigned char **der, size_t *der_len)
+{
+    int n;
+    *der = NULL;
+    n = i2d_PKCS7((PKCS7 *)p7, der);
+    if (n <= 0)
+        return -1;
+    *der_len = (size_t)n;
+    return 0;
+}
+
+PKCS7 *drv_ac_from_der(const unsigned char *der, size_t der_len)
+{
+    const unsigned char *p = der;
+    if (der_len > LONG_MAX)
+        return NULL;
+    return d2i_PKCS7(NULL, &p, (long)der_len);
+}
+
+/* ---- parsing ---- */
+
+static int parse_indirect(const unsigned char *der, size_t len, drv_indirect *out)
+{
+    const unsigned char *p = der;
+    SPC_INDIRECT_DATA *id = d2i_SPC_INDIRECT_DATA(NULL, &p, (long)len);
+    const ASN1_OBJECT *alg;
+    int n, rc = -1;
+
+    memset(out, 0, sizeof *out);
+    if (id == NULL)
+        return -1;
+    if (OBJ_obj2txt(out->data_type, sizeof out->data_type, id->data->type, 1) <= 0)
+        goto done;
+    if (id->data->value != NULL) {
+        n = i2d_ASN1_TYPE(id->data->value, &out->data_value);
+        if (n <= 0)
+            goto done;
+        out->data_value_len = (size_t)n;
+    }
+    X509_ALGOR_get0(&alg, NULL, NULL, id->message_digest->algorithm);
+    out->md = EVP_get_digestbyobj(alg);
+    n = ASN1_STRING_length(id->message_digest->digest);
+    if (out->md == NULL || n <= 0 || n > DRV_MAX_DIGEST || n != EVP_MD_get_size(out->md))
+        goto done;
+    memcpy(out->digest, ASN1_STRING_get0_data(id->message_digest->digest), (size_t)n);
+    out->digest_len = (size_t)n;
+    rc = 0;
+done:
+    SPC_INDIRECT_DATA_free(id);
+    return rc;
+}
+
+static int sig_from_p7(PKCS7 *p7, int nested, drv_sig *sig)
+{
+    PKCS7 *inner;
+    memset(sig, 0, sizeof *sig);
+    sig->p7 = p7;
+    sig->nested = nested;
+    if (!PKCS7_type_is_signed(p7) || p7->d.sign == NULL ||
+        sk_PKCS7_SIGNER_INFO_num(p7->d.sign->signer_info) != 1)
+        return -1;
+    inner = p7->d.sign->contents;
+    if (inner == NULL || inner->type == NULL || PKCS7_type_is_data(inner) ||
+        inner->d.other == NULL || inner->d.other->type != V_ASN1_SEQUENCE)
+        return -1;
+    if (OBJ_obj2txt(sig->content_type, sizeof sig->content_type, inner->type, 1) <= 0)
+        return -1;
+    sig->content = ASN1_STRING_get0_data(inner->d.other->value.sequence);
+    sig->content_len = (size_t)ASN1_STRING_length(inner->d.other->value.sequence);
+    if (strcmp(sig->content_type, DRV_OID_SPC_INDIRECT_DATA) == 0 &&
+        parse_indirect(sig->content, sig->content_len, &sig->indirect) != 0)
+        return -1;
+    return 0;
+}
+
+void drv_ac_free_all(drv_sig *sigs, size_t count)
+{
+    for (size_t i = 0; sigs != NULL && i < count; i++) {
+        PKCS7_free(sigs[i].p7);
+        OPENSSL_free(sigs[i].indirect.data_value);
+    }
+    OPENSSL_free(sigs);
+}
+
+/* Nested signatures are bounded: a signature that claims thousands is hostile input. */
+#define MAX_SIGNATURES 16
+
+int drv_ac_parse_all(const unsigned char *der, size_t der_len, drv_sig **sigs_out,
+                     size_t *count_out, const char *where, drvsign_diag *diag)
+{
+    drv_sig *sigs = OPENSSL_zalloc(sizeof *sigs * MAX_SIGNATURES);
+    size_t count = 0;
+    PKCS7 *p7 = drv_ac_from_der(der, der_len);
+    PKCS7_SIGNER_INFO *si;
+
+    *sigs_out = NULL;
+    *count_out = 0;
+    if (sigs == NULL)
+        goto fail;
+    if (p7 == NULL || sig_from_p7(p7, 0, &sigs[count]) != 0) {
+        drv_ssl_error(diag, where, "the signature is not a valid Authenticode PKCS#7 SignedData");
+        PKCS7_free(p7);
+        goto fail;
+    }
+    count++;
+    si = sk_PKCS7_SIGNER_INFO_value(p7->d.sign->signer_info, 0);
+    for (int i = 0; i < X509at_get_attr_count(si->unauth_attr); i++) {
+        X509_ATTRIBUTE *a = X509at_get_attr(si->unauth_attr, i);
+        if (!oid_is(X509_ATTRIBUTE_get0_object(a), DRV_OID_SPC_NESTED_SIGNATURE))
+            continue;
+        for (int v = 0; v < X509_ATTRIBUTE_count(a); v++) {
+            ASN1_TYPE *t = X509_ATTRIBUTE_get0_type(a, v);
+            PKCS7 *n;
+            if (t == NULL || t->type != V_ASN1_SEQUENCE)
+                continue;
+            if (count == MAX_SIGNATURES) {
+                drv_error(diag, where, "more than %d nested signatures", MAX_SIGNATURES - 1);
+                goto fail;
+            }
+            n = drv_ac_from_der(ASN1_STRING_get0_data(t->value.sequence),
+                                (size_t)ASN1_STRING_length(t->value.sequence));
+            if (n == NULL || sig_from_p7(n, 1, &sigs[count]) != 0) {
+                drv_ssl_error(diag, where, "nested signature %zu is not a valid PKCS#7 SignedData",
+                              count);
+                PKCS7_free(n);
+                goto fail;
+            }
+            count++;
+        }
+    }
+    *sigs_out = sigs;
+    *count_out = count;
+    return 0;
+fail:
+    drv_ac_free_all(sigs, count);
+    return -1;
+}
+
+/* ---- verification ---- */
+
+X509_STORE *drv_ac_trust_store(const char *ca_file, drvsign_diag *diag)
+{
+    X509_STORE *store = X509_STORE_new();
+    if (store == NULL)
+        return NULL;
+    if (ca_file != NULL) {
+        STACK_OF(X509) *roots;
+        if (drv_load_certs(ca_file, &roots, diag) != 0) {
+            X509_STORE_free(store);
+            return NULL;
+        }
+        for (int i = 0; i < sk_X509_num(roots); i++)
+            X509_STORE_add_cert(store, sk_X509_value(roots, i));
+        sk_X509_pop_free(roots, X509_free);
+    } else if (!X509_STORE_set_default_paths(store)) {
+        drv_ssl_error(diag, NULL, "cannot load the system certificate store");
+        X509_STORE_free(store);
+        return NULL;
+    }
+    return store;
+}
+
+static void name_line(const X509_NAME *name, char *buf, size_t size)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    int n;
+    buf[0] = 0;
+    if (b == NULL)
+        return;
+    X509_NAME_print_ex(b, name, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
+    n = BIO_read(b, buf, (int)size - 1);
+    buf[n > 0 ? n : 0] = 0;
+    BIO_free(b);
+}
+
+static const ASN1_OCTET_STRING *signed_message_digest(PKCS7_SIGNER_INFO *si)
+{
+    ASN1_TYPE *t = PKCS7_get_signed_attribute(si, NID_pkcs9_messageDigest);
+    return t != NULL && t->type == V_ASN1_OCTET_STRING ? t->value.octet_string : NULL;
+}
+
+/* Windows' rule: a certificate with an EKU extension must allow code signing (or any use). */
+static int allows_code_signing(X509 *x)
+{
+    EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+    int ok = 0;
+    if (eku == NULL)
+        return X509_get_ext_by_NID(x, NID_ext_key_usage, -1) < 0; /* absent: no restriction */
+    for (int i = 0; i < sk_ASN1_OBJECT_num(eku); i++) {
+        int nid = OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, i));
+        if (nid == NID_code_sign || nid == NID_anyExtendedKeyUsage)
+            ok = 1;
+    }
+    sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
+    return ok;
+}
+
+static void check_chain(X509 *signer, STACK_OF(X509) *untrusted, X509_STORE *store, int64_t time,
+                        drv_sig_check *check)
+{
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    STACK_OF(X509) *chain;
+
+    if (ctx == NULL || !X509_STORE_CTX_init(ctx, store, signer, untrusted)) {
+        snprintf(check->problem, sizeof check->problem, "cannot set up chain verification");
+        goto done;
+    }
+    if (time != 0)
+        X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), (time_t)time);
+    if (X509_verify_cert(ctx) != 1) {
+        int err = X509_STORE_CTX_get_error(ctx);
+        snprintf(check->problem, sizeof check->problem, "certificate chain: %s",
+                 X509_verify_cert_error_string(err));
+        goto done;
+    }
+    chain = X509_STORE_CTX_get0_chain(ctx);
+    for (int i = 0; i < sk_X509_num(chain) - 1; i++) {
+        /* the root is trusted as configured; the leaf and intermediates must allow signing code */
+        if (!allows_code_signing(sk_X509_value(chain, i))) {
+            snprintf(check->problem, sizeof check->problem,
+                     "certificate chain: %s is not valid for code signing (extended key usage)",
+                     i == 0 ? "the signing certificate" : "an intermediate certificate");
+            goto done;
+        }
+    }
+    if ((X509_get_extension_flags(signer) & EXFLAG_KUSAGE) &&
+        !(X509_get_key_usage(signer) & KU_DIGITAL_SIGNATURE)) {
+        snprintf(check->problem, sizeof check->problem,
+                 "certificate chain: the signing certificate's key usage excludes digital "
+                 "signatures");
+        goto done;
+    }
+    check->chain_ok = 1;
+done:
+    X509_STORE_CTX_free(ctx);
+}
+
+void drv_ac_check(const drv_sig *sig, X509_STORE *store, int64_t time, drv_sig_check *check)
+{
+    PKCS7_SIGNER_INFO *si = sk_PKCS7_SIGNER_INFO_value(sig->p7->d.sign->signer_info, 0);
+    STACK_OF(X509) *certs = sig->p7->d.sign->cert;
+    X509 *signer = NULL;
+    const EVP_MD *md;
+    const ASN1_OBJECT *md_obj;
+    const ASN1_OCTET_STRING *claimed;
+    ASN1_TYPE *ctype;
+    const unsigned char *body;
+    size_t body_len;
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_len;
+    unsigned char *attrs = NULL;
+    int attrs_len;
+    EVP_MD_CTX *mctx = NULL;
+
+    memset(check, 0, sizeof *check);
+    X509_ALGOR_get0(&md_obj, NULL, NULL, si->digest_alg);
+    md = EVP_get_digestbyobj(md_obj);
+    check->digest_name = md ? EVP_MD_get0_name(md) : "unknown";
+    if (si->issuer_and_serial != NULL)
+        signer = X509_find_by_issuer_and_serial(certs, si->issuer_and_serial->issuer,
+                                                si->issuer_and_serial->serial);
+    if (signer == NULL) {
+        snprintf(check->problem, sizeof check->problem,
+                 "the signing certificate is not in the signature");
+        return;
+    }
+    name_line(X509_get_subject_name(signer), check->signer, sizeof check->signer);
+    name_line(X509_get_issuer_name(signer), check->issuer, sizeof check->issuer);
+    if (md == NULL) {
+        snprintf(check->problem, sizeof check->problem, "unsupported digest algorithm");
+        return;
+    }
+    ctype = PKCS7_get_signed_attribute(si, NID_pkcs9_contentType);
+    if (ctype == NULL || ctype->type != V_ASN1_OBJECT ||
+        !oid_is(ctype->value.object, sig->content_type)) {
+        snprintf(check->problem, sizeof check->problem,
+                 "the signed contentType does not match the signed content");
+        return;
+    }
+    claimed = signed_message_digest(si);
+    if (claimed == NULL || content_octets(sig->content, sig->content_len, &body, &body_len) != 0 ||
+        !EVP_Digest(body, body_len, digest, &digest_len, md, NULL) ||
+        (unsigned)ASN1_STRING_length(claimed) != digest_len ||
+        memcmp(ASN1_STRING_get0_data(claimed), digest, digest_len) != 0) {
+        snprintf(check->problem, sizeof check->problem,
+                 "the signed messageDigest does not match the signed content");
+        return;
+    }
+    /* Re-encode the attributes in their received order (PKCS7_ATTR_VERIFY), as received. */
+    attrs_len = ASN1_item_i2d((ASN1_VALUE *)si->auth_attr, &attrs,
+                              ASN1_ITEM_rptr(PKCS7_ATTR_VERIFY));
+    mctx = EVP_MD_CTX_new();
+    if (attrs_len <= 0 || mctx == NULL ||
+        EVP_DigestVerifyInit(mctx, NULL, md, NULL, X509_get0_pubkey(signer)) != 1 ||
+        EVP_DigestVerify(mctx, ASN1_STRING_get0_data(si->enc_digest),
+                         (size_t)ASN1_STRING_length(si->enc_digest), attrs,
+                         (size_t)attrs_len) != 1) {
+        snprintf(check->problem, sizeof check->problem,
+                 "the signature does not verify with the signing certificate's key");
+        goto done;
+    }
+    check->signature_ok = 1;
+    check_chain(signer, certs, store, time, check);
+done:
+    ERR_clear_error();
+    EVP_MD_CTX_free(mctx);
+    OPENSSL_free(attrs);
+}

@@ -1,0 +1,107 @@
+/*
+ * Authenticode structures shared by every file format: SpcIndirectDataContent, the PKCS#7
+ * SignedData around it (or around a catalog's CTL), nested signatures, and their verification.
+ * Formats supply the content to sign and check the digest it carries; nothing here knows a file
+ * format, and keys are reached only through drv_signer_sign_digest.
+ */
+#ifndef DRVSIGN_AUTHENTICODE_H
+#define DRVSIGN_AUTHENTICODE_H
+
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509.h>
+
+#include "keys.h"
+
+#define DRV_OID_SPC_INDIRECT_DATA "1.3.6.1.4.1.311.2.1.4"
+#define DRV_OID_SPC_PE_IMAGE_DATA "1.3.6.1.4.1.311.2.1.15"
+#define DRV_OID_SPC_CAB_DATA "1.3.6.1.4.1.311.2.1.25"
+#define DRV_OID_SPC_STATEMENT_TYPE "1.3.6.1.4.1.311.2.1.11"
+#define DRV_OID_SPC_INDIVIDUAL "1.3.6.1.4.1.311.2.1.21"
+#define DRV_OID_SPC_SP_OPUS_INFO "1.3.6.1.4.1.311.2.1.12"
+#define DRV_OID_SPC_NESTED_SIGNATURE "1.3.6.1.4.1.311.2.4.1"
+#define DRV_OID_PAGE_HASHES_V1 "1.3.6.1.4.1.311.2.3.1"
+#define DRV_OID_PAGE_HASHES_V2 "1.3.6.1.4.1.311.2.3.2"
+#define DRV_OID_RFC3161_TOKEN "1.3.6.1.4.1.311.3.3.1"
+#define DRV_OID_CTL "1.3.6.1.4.1.311.10.1"
+
+#define DRV_MAX_DIGEST 64
+
+/* What a signature says about the signed content (the parsed SpcIndirectDataContent). */
+typedef struct drv_indirect {
+    char data_type[64];          /* dotted OID of SpcAttributeTypeAndOptionalValue.type */
+    unsigned char *data_value;   /* DER of its value (OPENSSL_malloc'd), may be NULL */
+    size_t data_value_len;
+    const EVP_MD *md;            /* digest algorithm of the file digest */
+    unsigned char digest[DRV_MAX_DIGEST];
+    size_t digest_len;
+} drv_indirect;
+
+/* sha256 (the default for NULL), sha1, sha384, sha512; reports unknown names. */
+const EVP_MD *drv_digest_by_name(const char *name, drvsign_diag *diag);
+
+/* SpcPeImageData: "<<<Obsolete>>>" link, or the page-hash moniker when table != NULL. */
+int drv_ac_pe_image_data(int page_hash_v2, const unsigned char *table, size_t table_len,
+                         unsigned char **der, size_t *der_len);
+/* Page-hash table from an SpcPeImageData value; *table NULL when it carries none. */
+int drv_ac_pe_page_hashes(const unsigned char *der, size_t der_len, int *v2,
+                          unsigned char **table, size_t *table_len);
+
+/* SpcIndirectDataContent{ {type, value}, DigestInfo{md, digest} } as DER. */
+int drv_ac_indirect_data(const char *type_oid, const unsigned char *value_der, size_t value_len,
+                         const EVP_MD *md, const unsigned char *digest, size_t digest_len,
+                         unsigned char **der, size_t *der_len);
+
+typedef struct drv_sign_opts {
+    const EVP_MD *md;
+    const char *description;
+    const char *url;
+    int signing_time;
+} drv_sign_opts;
+
+/*
+ * A SignedData whose encapsulated content is content_der (a DER SEQUENCE, kept byte for byte)
+ * with eContentType content_oid, signed the way signtool signs: contentType, statement type,
+ * messageDigest over the content octets, SpcSpOpusInfo; certificates DER-sorted.
+ */
+int drv_ac_sign(const drv_signer *signer, const drv_sign_opts *opts, const char *content_oid,
+                const unsigned char *content_der, size_t content_len, PKCS7 **out,
+                drvsign_diag *diag);
+
+/* Append nested as a nested signature (1.3.6.1.4.1.311.2.4.1) of primary's signer. */
+int drv_ac_add_nested(PKCS7 *primary, const PKCS7 *nested, drvsign_diag *diag);
+int drv_ac_to_der(const PKCS7 *p7, unsigned char **der, size_t *der_len);
+PKCS7 *drv_ac_from_der(const unsigned char *der, size_t der_len);
+
+/* One signature of a file, primary or nested, ready to check. */
+typedef struct drv_sig {
+    PKCS7 *p7;
+    int nested;           /* 0 for the primary signature */
+    char content_type[64];
+    const unsigned char *content; /* DER of the encapsulated content, inside p7 */
+    size_t content_len;
+    drv_indirect indirect; /* valid when content_type is SPC_INDIRECT_DATA */
+} drv_sig;
+
+/* The primary signature and every nested one, in file order. */
+int drv_ac_parse_all(const unsigned char *der, size_t der_len, drv_sig **sigs, size_t *count,
+                     const char *where, drvsign_diag *diag);
+void drv_ac_free_all(drv_sig *sigs, size_t count);
+
+typedef struct drv_sig_check {
+    int signature_ok; /* messageDigest and the signer's signature */
+    int chain_ok;     /* chain to a trusted root, code-signing usage, at the check time */
+    char problem[256];
+    char signer[256];
+    char issuer[256];
+    const char *digest_name;
+} drv_sig_check;
+
+/* Trusted roots from a PEM/DER file, or the system store when ca_file is NULL. */
+X509_STORE *drv_ac_trust_store(const char *ca_file, drvsign_diag *diag);
+/* Check the PKCS#7 signature and the chain of one signature. time 0 means now. */
+void drv_ac_check(const drv_sig *sig, X509_STORE *store, int64_t time, drv_sig_check *check);
+
+#endif

@@ -1,0 +1,312 @@
+/*
+ * The drvsign command line: argv into drvsign_params, then one libdrvsign call.
+ * Exit codes: 0 success, 1 invalid input or failed verification, 2 usage error.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drvsign/drvsign.h"
+
+enum command { CMD_SIGN = 1, CMD_VERIFY = 2, CMD_TESTCERT = 4 };
+
+typedef struct cli {
+    drvsign_params params;
+    const char *add_certs[32];
+    const char *testcert_dir;
+    int quiet;
+} cli;
+
+typedef struct option {
+    const char *name;
+    const char *arg; /* NULL for a flag */
+    unsigned commands;
+    const char *help;
+} option;
+
+static const option options[] = {
+    {"--pfx", "FILE", CMD_SIGN, "PKCS#12 file with the key and certificate chain"},
+    {"--cert", "FILE", CMD_SIGN, "certificate (PEM or DER; PEM may hold the whole chain)"},
+    {"--key", "FILE", CMD_SIGN, "private key (PEM or DER, may be encrypted)"},
+    {"--password-env", "VAR", CMD_SIGN | CMD_TESTCERT,
+     "read the key or PFX password from environment variable VAR"},
+    {"--password-file", "FILE", CMD_SIGN | CMD_TESTCERT,
+     "read the key or PFX password from the first line of FILE"},
+    {"--add-cert", "FILE", CMD_SIGN, "add these certificates to the signature (repeatable)"},
+    {"--digest", "ALG", CMD_SIGN, "sha256 (default) or sha1"},
+    {"--page-hashes", NULL, CMD_SIGN, "add the page-hash table (V1 for sha1, V2 for sha256)"},
+    {"--append", NULL, CMD_SIGN, "add a nested signature instead of replacing the signature"},
+    {"--signing-time", NULL, CMD_SIGN, "add a signingTime attribute (signtool adds none)"},
+    {"--description", "TEXT", CMD_SIGN, "program name shown by Windows (SpcSpOpusInfo)"},
+    {"--url", "URL", CMD_SIGN, "more-information URL (SpcSpOpusInfo)"},
+    {"--out", "FILE|DIR", CMD_SIGN | CMD_TESTCERT,
+     "sign: write here instead of in place; testcert: the identity's directory"},
+    {"--ca", "FILE", CMD_VERIFY, "trusted roots (PEM or DER); default: the system store"},
+    {"--time", "EPOCH", CMD_VERIFY, "check the chain at this time (seconds since 1970)"},
+    {"--json", NULL, CMD_VERIFY, "machine-readable report"},
+    {"--subject", "TEXT", CMD_TESTCERT, "common name of the test certificate"},
+    {"--days", "N", CMD_TESTCERT, "validity in days (default 3650)"},
+    {"--quiet", NULL, CMD_SIGN | CMD_VERIFY | CMD_TESTCERT, "print errors only"},
+    {"--help", NULL, CMD_SIGN | CMD_VERIFY | CMD_TESTCERT, "this help"},
+};
+
+static const struct {
+    const char *name;
+    enum command cmd;
+    const char *synopsis;
+    const char *summary;
+} commands[] = {
+    {"sign", CMD_SIGN, "sign [signer options] [--out FILE] FILE...",
+     "Authenticode-sign PE files (.sys, .dll, .exe) in place or into --out"},
+    {"verify", CMD_VERIFY, "verify [--ca FILE] [--time EPOCH] [--json] FILE...",
+     "check digests, signatures, certificate chains and PE checksums"},
+    {"testcert", CMD_TESTCERT, "testcert --out DIR [--subject TEXT] [--days N]",
+     "create a test-signing identity: root.cer, root.pem, signing.pfx, signing.cer"},
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 1, 2)))
+#endif
+static void usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "drvsign: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see drvsign --help)\n");
+}
+
+static void print_main_help(FILE *out)
+{
+    fprintf(out, "usage: drvsign <command> [options] FILE...\n\n"
+                 "Signs Windows driver packages on any platform.\n\ncommands:\n");
+    for (size_t i = 0; i < COUNT(commands); i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'drvsign <command> --help' lists a command's options.\n"
+                 "Exit status: 0 success, 1 invalid input or failed verification, 2 usage error.\n"
+                 "Passwords are never taken from the command line: use --password-env or "
+                 "--password-file.\n");
+}
+
+static void print_command_help(FILE *out, size_t c)
+{
+    fprintf(out, "usage: drvsign %s\n\n%s.\n\noptions:\n", commands[c].synopsis,
+            commands[c].summary);
+    for (size_t i = 0; i < COUNT(options); i++) {
+        char left[40];
+        if (!(options[i].commands & commands[c].cmd))
+            continue;
+        snprintf(left, sizeof left, "%s%s%s", options[i].name, options[i].arg ? " " : "",
+                 options[i].arg ? options[i].arg : "");
+        fprintf(out, "  %-24s %s\n", left, options[i].help);
+    }
+}
+
+static int parse_number(const char *text, long long min, long long max, long long *out)
+{
+    char *end;
+    long long v;
+    errno = 0;
+    v = strtoll(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Store one option's value; returns 0, or 2 after a usage message. */
+static int apply(cli *c, const option *o, const char *value)
+{
+    drvsign_params *p = &c->params;
+    const char *n = o->name;
+    long long num;
+
+    if (!strcmp(n, "--pfx"))
+        p->pfx = value;
+    else if (!strcmp(n, "--cert"))
+        p->cert = value;
+    else if (!strcmp(n, "--key"))
+        p->key = value;
+    else if (!strcmp(n, "--password-env"))
+        p->password_env = value;
+    else if (!strcmp(n, "--password-file"))
+        p->password_file = value;
+    else if (!strcmp(n, "--add-cert")) {
+        if (p->add_cert_count == COUNT(c->add_certs)) {
+            usage_error("too many %s options", n);
+            return 2;
+        }
+        c->add_certs[p->add_cert_count++] = value;
+    } else if (!strcmp(n, "--digest")) {
+        if (strcmp(value, "sha256") != 0 && strcmp(value, "sha1") != 0) {
+            usage_error("--digest takes sha256 or sha1, not '%s'", value);
+            return 2;
+        }
+        p->digest = value;
+    } else if (!strcmp(n, "--page-hashes"))
+        p->page_hashes = 1;
+    else if (!strcmp(n, "--append"))
+        p->append = 1;
+    else if (!strcmp(n, "--signing-time"))
+        p->signing_time = 1;
+    else if (!strcmp(n, "--description"))
+        p->description = value;
+    else if (!strcmp(n, "--url"))
+        p->url = value;
+    else if (!strcmp(n, "--out")) {
+        p->out = value;
+        c->testcert_dir = value;
+    } else if (!strcmp(n, "--ca"))
+        p->ca_file = value;
+    else if (!strcmp(n, "--time")) {
+        if (parse_number(value, 1, (long long)1 << 40, &num) != 0) {
+            usage_error("--time takes seconds since 1970, not '%s'", value);
+            return 2;
+        }
+        p->verify_time = num;
+    } else if (!strcmp(n, "--json"))
+        p->json = 1;
+    else if (!strcmp(n, "--subject"))
+        p->subject = value;
+    else if (!strcmp(n, "--days")) {
+        if (parse_number(value, 1, 36500, &num) != 0) {
+            usage_error("--days takes a number of days from 1 to 36500, not '%s'", value);
+            return 2;
+        }
+        p->days = (int)num;
+    } else if (!strcmp(n, "--quiet"))
+        c->quiet = 1;
+    return 0;
+}
+
+static const option *find_option(const char *name)
+{
+    for (size_t i = 0; i < COUNT(options); i++)
+        if (strcmp(options[i].name, name) == 0)
+            return &options[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    static cli c;
+    const char **files;
+    size_t file_count = 0, cmd = COUNT(commands);
+    drvsign_diag diag = {0};
+    drvsign_status status;
+    int only_files = 0;
+
+    if (argc < 2) {
+        print_main_help(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        print_main_help(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("drvsign %s\n", DRVSIGN_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < COUNT(commands); i++)
+        if (!strcmp(argv[1], commands[i].name))
+            cmd = i;
+    if (cmd == COUNT(commands)) {
+        usage_error("unknown command '%s'", argv[1]);
+        return 2;
+    }
+    files = calloc((size_t)argc, sizeof *files);
+    if (files == NULL)
+        return 1;
+    for (int i = 2; i < argc; i++) {
+        const char *arg = argv[i], *value = NULL;
+        const option *o;
+        char name[64];
+        const char *eq;
+
+        if (only_files || arg[0] != '-' || arg[1] == '\0') {
+            files[file_count++] = arg;
+            continue;
+        }
+        if (!strcmp(arg, "--")) {
+            only_files = 1;
+            continue;
+        }
+        /* --name=value and --name value */
+        eq = strchr(arg, '=');
+        snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
+        o = find_option(name);
+        if (o == NULL || !(o->commands & commands[cmd].cmd)) {
+            if (!strcmp(name, "--password") || !strcmp(name, "--pin") || !strcmp(name, "-p"))
+                fprintf(stderr, "drvsign: passwords are not taken on the command line, where "
+                                "other users and logs can see them; use --password-env VAR "
+                                "or --password-file FILE\n");
+            else if (o != NULL)
+                usage_error("option %s does not apply to this command", name);
+            else
+                usage_error("unknown option %s", name);
+            free(files);
+            return 2;
+        }
+        if (!strcmp(o->name, "--help")) {
+            print_command_help(stdout, cmd);
+            free(files);
+            return 0;
+        }
+        if (o->arg != NULL) {
+            if (eq != NULL)
+                value = eq + 1;
+            else if (i + 1 < argc)
+                value = argv[++i];
+            else {
+                usage_error("option %s needs a value", o->name);
+                free(files);
+                return 2;
+            }
+        } else if (eq != NULL) {
+            usage_error("option %s takes no value", o->name);
+            free(files);
+            return 2;
+        }
+        if (apply(&c, o, value) != 0) {
+            free(files);
+            return 2;
+        }
+    }
+    c.params.add_certs = c.add_certs;
+    diag.quiet = c.quiet;
+
+    switch (commands[cmd].cmd) {
+    case CMD_SIGN:
+        if (c.params.pfx && (c.params.cert || c.params.key)) {
+            usage_error("%s", "--pfx and --cert/--key exclude each other");
+            status = DRVSIGN_USAGE;
+            break;
+        }
+        status = drvsign_sign(&c.params, files, file_count, &diag);
+        break;
+    case CMD_VERIFY:
+        status = drvsign_verify(&c.params, files, file_count, stdout, &diag);
+        break;
+    default:
+        if (file_count != 0) {
+            usage_error("testcert takes no file arguments (got '%s')", files[0]);
+            status = DRVSIGN_USAGE;
+            break;
+        }
+        status = drvsign_testcert(&c.params, c.testcert_dir, &diag);
+        if (status == DRVSIGN_OK && !c.quiet)
+            printf("drvsign: test identity written to %s (install root.cer on test machines "
+                   "in Root and TrustedPublisher)\n",
+                   c.testcert_dir);
+        break;
+    }
+    free(files);
+    return (int)status;
+}

@@ -1,0 +1,22 @@
+/* Diagnostics: one line per problem, naming the file (and line) it is about. */
+#ifndef DRVSIGN_DIAG_H
+#define DRVSIGN_DIAG_H
+
+#include "drvsign/drvsign.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define DRV_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define DRV_PRINTF(a, b)
+#endif
+
+/* "where: message". where may be NULL for problems that belong to no file. */
+void drv_error(drvsign_diag *diag, const char *where, const char *fmt, ...) DRV_PRINTF(3, 4);
+void drv_warn(drvsign_diag *diag, const char *where, const char *fmt, ...) DRV_PRINTF(3, 4);
+/* "where:line: message", for INF files and other line-oriented input. */
+void drv_error_at(drvsign_diag *diag, const char *where, unsigned line, const char *fmt, ...)
+    DRV_PRINTF(4, 5);
+/* As drv_error, with OpenSSL's most specific queued reason appended; clears OpenSSL's queue. */
+void drv_ssl_error(drvsign_diag *diag, const char *where, const char *fmt, ...) DRV_PRINTF(3, 4);
+
+#endif

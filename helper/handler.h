@@ -1,0 +1,63 @@
+/*
+ * The interface every signable file format implements. Signing is split in three so that the
+ * key can live anywhere: the format computes the content to sign (content), authenticode.c
+ * and keys.c sign it, and the format writes the result (attach). formats.c holds the table.
+ */
+#ifndef DRVSIGN_HANDLER_H
+#define DRVSIGN_HANDLER_H
+
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "authenticode.h"
+#include "port.h"
+
+/* What gets signed: the DER and its eContentType. */
+typedef struct drv_content {
+    char oid[64];
+    unsigned char *der; /* OPENSSL_malloc'd */
+    size_t len;
+} drv_content;
+
+typedef struct drv_content_opts {
+    const EVP_MD *md;
+    int page_hashes;
+} drv_content_opts;
+
+/* Does a signature's content match the file? */
+typedef struct drv_content_check {
+    int digest_ok;
+    int page_hashes; /* 0 none, 1 present and matching, -1 present and wrong */
+    char problem[256];
+} drv_content_check;
+
+/* A check of the file itself, beyond its signatures (the PE CheckSum). */
+typedef struct drv_file_check {
+    const char *name; /* NULL when the format has none */
+    int ok;
+    uint32_t stored;
+    uint32_t computed;
+} drv_file_check;
+
+typedef struct drv_format {
+    const char *name;
+    int (*detect)(const unsigned char *head, size_t n);
+    int (*open)(const drv_file *file, void **state, drvsign_diag *diag);
+    /* Digest every md in one pass ahead of the calls that need them (optional). */
+    int (*prepare)(void *state, const EVP_MD *const *mds, size_t count, drvsign_diag *diag);
+    int (*content)(void *state, const drv_content_opts *opts, drv_content *out,
+                   drvsign_diag *diag);
+    /* The signature the file carries (DER), *der NULL when unsigned. */
+    int (*signature)(void *state, unsigned char **der, size_t *len, drvsign_diag *diag);
+    int (*attach)(void *state, const unsigned char *der, size_t len, drv_atomic *out,
+                  drvsign_diag *diag);
+    int (*check_content)(void *state, const drv_sig *sig, drv_content_check *check,
+                         drvsign_diag *diag);
+    int (*check_file)(void *state, drv_file_check *check, drvsign_diag *diag);
+    void (*close)(void *state);
+} drv_format;
+
+extern const drv_format drv_format_pe;
+
+#endif

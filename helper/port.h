@@ -1,0 +1,80 @@
+/*
+ * The platform layer: streamed file access, atomic replacement, threads and secret wiping.
+ * Everything platform-specific in drvsign lives behind these functions.
+ */
+#ifndef DRVSIGN_PORT_H
+#define DRVSIGN_PORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+
+/* Buffer size for streaming; peak memory is a small multiple of this, whatever the file size. */
+#define DRV_IO_CHUNK ((size_t)1 << 20)
+
+typedef struct drv_file {
+    const char *path;
+    int fd;
+    uint64_t size;
+} drv_file;
+
+int drv_file_open(drv_file *f, const char *path, drvsign_diag *diag);
+void drv_file_close(drv_file *f);
+/* Read exactly n bytes at off; a short file is an error naming the file. */
+int drv_file_pread(const drv_file *f, uint64_t off, void *buf, size_t n, drvsign_diag *diag);
+
+/* Whole small file into memory (certificates, passwords), at most max bytes. */
+int drv_read_small_file(const char *path, size_t max, unsigned char **data, size_t *len,
+                        drvsign_diag *diag);
+
+/*
+ * A new file that replaces target only on commit: it is written as a temp file beside the
+ * target and renamed into place, so readers never see a half-written file and a failure
+ * leaves the target as it was.
+ */
+typedef struct drv_atomic {
+    char *target;
+    char *tmp;
+    int fd;
+    uint64_t pos;
+} drv_atomic;
+
+/* mode_like: an existing file whose permissions the new file copies (may be NULL). */
+int drv_atomic_open(drv_atomic *a, const char *target, const char *mode_like,
+                    drvsign_diag *diag);
+int drv_atomic_write(drv_atomic *a, const void *buf, size_t n, drvsign_diag *diag);
+int drv_atomic_pwrite(drv_atomic *a, uint64_t off, const void *buf, size_t n,
+                      drvsign_diag *diag);
+/* Append len bytes of src starting at off (in-kernel copy where the platform has one). */
+int drv_atomic_copy(drv_atomic *a, const drv_file *src, uint64_t off, uint64_t len,
+                    drvsign_diag *diag);
+int drv_atomic_commit(drv_atomic *a, drvsign_diag *diag);
+/* Remove the temp file; safe after commit and on a zeroed struct. */
+void drv_atomic_abort(drv_atomic *a);
+
+/* strdup, which C11 lacks; NULL when out of memory. */
+char *drv_strdup(const char *s);
+
+/* Zero memory that held a secret, in a way the compiler may not elide. */
+void drv_wipe(void *p, size_t n);
+/* Wipe and free a NUL-terminated secret. */
+void drv_free_secret(char *s);
+
+unsigned drv_cpu_count(void);
+
+/* Run fn(ctx, i) for i in [0, count) on up to threads threads; returns 0 if every call did. */
+typedef int (*drv_task_fn)(void *ctx, size_t index);
+int drv_parallel_for(size_t count, unsigned threads, drv_task_fn fn, void *ctx);
+
+typedef struct drv_mutex drv_mutex;
+drv_mutex *drv_mutex_new(void);
+void drv_mutex_lock(drv_mutex *m);
+void drv_mutex_unlock(drv_mutex *m);
+void drv_mutex_free(drv_mutex *m);
+
+int drv_file_exists(const char *path);
+int drv_mkdir(const char *path, drvsign_diag *diag);
+char *drv_path_join(const char *dir, const char *name);
+
+#endif

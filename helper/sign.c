@@ -1,0 +1,130 @@
+/*
+ * drvsign_sign: for each file, ask its format for the content to sign, sign it, and have the
+ * format attach the signature into a temp file that replaces the target only when complete.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "authenticode.h"
+#include "formats.h"
+#include "keys.h"
+
+/* With --append, the existing primary signature must still match, or we would nest a good
+ * signature inside a broken one. */
+static int load_primary_for_append(const drv_format *fmt, void *state, const char *path,
+                                   PKCS7 **primary, drvsign_diag *diag)
+{
+    unsigned char *der = NULL;
+    size_t len = 0;
+    drv_sig *sigs = NULL;
+    size_t count = 0;
+    drv_content_check check;
+    int rc = -1;
+
+    *primary = NULL;
+    if (fmt->signature(state, &der, &len, diag) != 0)
+        return -1;
+    if (der == NULL)
+        return 0; /* nothing to append to: this becomes the primary signature */
+    if (drv_ac_parse_all(der, len, &sigs, &count, path, diag) != 0)
+        goto done;
+    if (fmt->check_content(state, &sigs[0], &check, diag) != 0)
+        goto done;
+    if (!check.digest_ok) {
+        drv_error(diag, path, "cannot append: the existing signature is invalid (%s)",
+                  check.problem);
+        goto done;
+    }
+    *primary = drv_ac_from_der(der, len);
+    rc = *primary != NULL ? 0 : -1;
+done:
+    drv_ac_free_all(sigs, count);
+    free(der);
+    return rc;
+}
+
+static int sign_one(const drvsign_params *params, const drv_signer *signer,
+                    const drv_sign_opts *opts, const char *path, const char *out_path,
+                    drvsign_diag *diag)
+{
+    drv_file file;
+    const drv_format *fmt;
+    void *state = NULL;
+    drv_content content;
+    drv_content_opts copts = {opts->md, params->page_hashes};
+    PKCS7 *p7 = NULL, *primary = NULL;
+    unsigned char *der = NULL;
+    size_t der_len;
+    drv_atomic out = {0};
+    int rc = -1;
+
+    memset(&content, 0, sizeof content);
+    out.fd = -1;
+    if (drv_file_open(&file, path, diag) != 0)
+        return -1;
+    fmt = drv_format_for(&file, diag);
+    if (fmt == NULL || fmt->open(&file, &state, diag) != 0)
+        goto done;
+    if (params->append && load_primary_for_append(fmt, state, path, &primary, diag) != 0)
+        goto done;
+    if (fmt->content(state, &copts, &content, diag) != 0)
+        goto done;
+    if (drv_ac_sign(signer, opts, content.oid, content.der, content.len, &p7, diag) != 0)
+        goto done;
+    if (primary != NULL) {
+        if (drv_ac_add_nested(primary, p7, diag) != 0)
+            goto done;
+        PKCS7_free(p7);
+        p7 = primary;
+        primary = NULL;
+    }
+    if (drv_ac_to_der(p7, &der, &der_len) != 0) {
+        drv_ssl_error(diag, path, "cannot encode the signature");
+        goto done;
+    }
+    if (drv_atomic_open(&out, out_path, path, diag) != 0 ||
+        fmt->attach(state, der, der_len, &out, diag) != 0 || drv_atomic_commit(&out, diag) != 0)
+        goto done;
+    rc = 0;
+done:
+    drv_atomic_abort(&out);
+    OPENSSL_free(der);
+    PKCS7_free(p7);
+    PKCS7_free(primary);
+    OPENSSL_free(content.der);
+    if (state != NULL)
+        fmt->close(state);
+    drv_file_close(&file);
+    return rc;
+}
+
+drvsign_status drvsign_sign(const drvsign_params *params, const char *const *files, size_t count,
+                            drvsign_diag *diag)
+{
+    drv_signer signer;
+    drv_sign_opts opts = {0};
+    int failed = 0;
+
+    if (count == 0) {
+        drv_error(diag, NULL, "no file to sign");
+        return DRVSIGN_USAGE;
+    }
+    if (params->out != NULL && count != 1) {
+        drv_error(diag, NULL, "--out takes exactly one input file");
+        return DRVSIGN_USAGE;
+    }
+    opts.md = drv_digest_by_name(params->digest, diag);
+    if (opts.md == NULL)
+        return DRVSIGN_USAGE;
+    opts.description = params->description;
+    opts.url = params->url;
+    opts.signing_time = params->signing_time;
+    if (drv_signer_load(&signer, params, diag) != 0)
+        return DRVSIGN_FAILED;
+    for (size_t i = 0; i < count; i++)
+        if (sign_one(params, &signer, &opts, files[i], params->out ? params->out : files[i],
+                     diag) != 0)
+            failed = 1;
+    drv_signer_free(&signer);
+    return failed ? DRVSIGN_FAILED : DRVSIGN_OK;
+}

@@ -1,0 +1,82 @@
+/*
+ * libdrvsign: the public C API behind the drvsign helper.
+ *
+ * The CLI and the CMake module share one parameter model, drvsign_params: the CLI fills it
+ * from argv, the CMake functions from a manifest. Every entry point reports problems through
+ * a drvsign_diag sink (one line per problem) and returns a drvsign_status.
+ */
+#ifndef DRVSIGN_DRVSIGN_H
+#define DRVSIGN_DRVSIGN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DRVSIGN_VERSION "0.1.0"
+
+typedef enum drvsign_status {
+    DRVSIGN_OK = 0,
+    DRVSIGN_FAILED = 1, /* invalid input, failed verification, I/O error */
+    DRVSIGN_USAGE = 2   /* the caller asked for something impossible */
+} drvsign_status;
+
+/*
+ * Where problems go. emit receives one complete line without the trailing newline, already
+ * prefixed with the file (and line) it is about. A NULL emit writes "drvsign: <line>" to
+ * stderr. Counters let callers list every problem and fail at the end.
+ */
+typedef struct drvsign_diag {
+    void (*emit)(void *ctx, int is_error, const char *line);
+    void *ctx;
+    unsigned errors;
+    unsigned warnings;
+    int quiet; /* drop warnings and progress */
+} drvsign_diag;
+
+/* The one parameter model. Zero-initialise, then set what applies. */
+typedef struct drvsign_params {
+    /* signer */
+    const char *pfx;           /* PKCS#12 file */
+    const char *cert;          /* PEM or DER file, may hold the whole chain */
+    const char *key;           /* PEM or DER private key file */
+    const char *password_env;  /* name of the environment variable holding the password */
+    const char *password_file; /* file whose first line is the password */
+    const char **add_certs;    /* extra certificates (cross certificates, intermediates) */
+    size_t add_cert_count;
+    const char *digest;  /* "sha256" (default) or "sha1" */
+    int page_hashes;     /* add the page-hash table */
+    int append;          /* add a nested signature instead of replacing */
+    int signing_time;    /* add a signingTime attribute (signtool adds none) */
+    const char *description; /* SpcSpOpusInfo programName */
+    const char *url;         /* SpcSpOpusInfo moreInfo */
+    const char *out;         /* output file; NULL signs in place */
+
+    /* verifier */
+    const char *ca_file;   /* trusted roots; NULL uses the system store */
+    int64_t verify_time;   /* seconds since the epoch; 0 means now */
+    int json;              /* machine-readable report */
+
+    /* testcert */
+    const char *subject;
+    int days;
+} drvsign_params;
+
+/* Sign each file in place (or into params->out when exactly one file is given). */
+drvsign_status drvsign_sign(const drvsign_params *params, const char *const *files, size_t count,
+                            drvsign_diag *diag);
+
+/* Verify each file; the human or JSON report goes to report. */
+drvsign_status drvsign_verify(const drvsign_params *params, const char *const *files, size_t count,
+                              FILE *report, drvsign_diag *diag);
+
+/* Create a test-signing identity in dir: root.cer, root.pem, signing.pfx, signing.cer. */
+drvsign_status drvsign_testcert(const drvsign_params *params, const char *dir, drvsign_diag *diag);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
