@@ -104,7 +104,6 @@ ASN1_SEQUENCE(SPC_SP_OPUS_INFO) = {
     ASN1_EXP_OPT(SPC_SP_OPUS_INFO, more_info, SPC_LINK, 1),
 } static_ASN1_SEQUENCE_END(SPC_SP_OPUS_INFO)
 IMPLEMENT_STATIC_ASN1_ALLOC_FUNCTIONS(SPC_SP_OPUS_INFO)
-IMPLEMENT_STATIC_ASN1_ENCODE_FUNCTIONS(SPC_SP_OPUS_INFO)
 
 DEFINE_STACK_OF(ASN1_OCTET_STRING)
 
@@ -462,7 +461,7 @@ static int add_opus_info(PKCS7_SIGNER_INFO *si, const char *description, const c
             !ASN1_STRING_set(opus->more_info->value.url, url, -1))
             goto done;
     }
-    n = i2d_SPC_SP_OPUS_INFO(opus, &der);
+    n = ASN1_item_i2d((ASN1_VALUE *)opus, &der, ASN1_ITEM_rptr(SPC_SP_OPUS_INFO));
     if (n <= 0)
         goto done;
     rc = add_attr_der(&si->auth_attr, DRV_OID_SPC_SP_OPUS_INFO, V_ASN1_SEQUENCE, der, n);
@@ -670,6 +669,10 @@ static int parse_indirect(const unsigned char *der, size_t len, drv_indirect *ou
     out->digest_len = (size_t)n;
     rc = 0;
 done:
+    if (rc != 0) {
+        OPENSSL_free(out->data_value);
+        out->data_value = NULL;
+    }
     SPC_INDIRECT_DATA_free(id);
     return rc;
 }

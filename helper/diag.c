@@ -23,6 +23,7 @@ static void emit(drvsign_diag *diag, int is_error, const char *line)
     fprintf(stderr, "drvsign: %s%s\n", is_error ? "" : "warning: ", line);
 }
 
+DRV_PRINTF(6, 0)
 static void vreport(drvsign_diag *diag, int is_error, const char *where, unsigned lineno,
                     const char *suffix, const char *fmt, va_list ap)
 {

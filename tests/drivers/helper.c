@@ -1,5 +1,6 @@
 /* A user-mode DLL (a class installer's shape) whose size is padded to not be a multiple of 8. */
 #include <windows.h>
+#include <setupapi.h>
 
 __declspec(dllexport) DWORD WINAPI ToasterClassInstaller(DWORD function, HANDLE info_set,
                                                          void *info_data)

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The command line: help, exit codes, usage errors, passwords, reports.
+. "$(dirname "$0")/../lib.sh"
+
+check_output "--version" "^drvsign [0-9]+\.[0-9]+\.[0-9]+$" "$DRVSIGN" --version
+check_exit "--version exits 0" 0 "$DRVSIGN" --version
+check_output "--help lists the commands" "sign .*verify|verify" "$DRVSIGN" --help
+check_exit "--help exits 0" 0 "$DRVSIGN" --help
+for cmd in sign verify testcert; do
+  check_exit "$cmd --help exits 0" 0 "$DRVSIGN" "$cmd" --help
+done
+check_output "sign --help lists the signer options" "--pfx FILE.*" "$DRVSIGN" sign --help
+check_output "sign --help lists --page-hashes" "--page-hashes" "$DRVSIGN" sign --help
+
+# usage errors: exit 2
+check_exit "no arguments" 2 "$DRVSIGN"
+check_exit "unknown command" 2 "$DRVSIGN" frobnicate
+check_exit "unknown option" 2 "$DRVSIGN" sign --frob x.sys
+check_exit "option of another command" 2 "$DRVSIGN" verify --pfx a.pfx x.sys
+check_exit "missing option value" 2 "$DRVSIGN" sign --cert
+check_exit "bad digest" 2 "$DRVSIGN" sign "${LEAF[@]}" --digest md5 "$DRIVERS/toaster.sys"
+check_exit "--out with two files" 2 "$DRVSIGN" sign "${LEAF[@]}" --out "$WORK/x" "$DRIVERS/toaster.sys" "$DRIVERS/helper.dll"
+check_exit "--pfx with --cert" 2 "$DRVSIGN" sign --pfx "$PKI/leaf.pfx" --cert "$PKI/leaf.pem" "$DRIVERS/toaster.sys"
+check_exit "bad --time" 2 "$DRVSIGN" verify --time yesterday "$DRIVERS/toaster.sys"
+check_exit "bad --days" 2 "$DRVSIGN" testcert --out "$WORK/tc" --days forever
+check_exit "no file to sign" 2 "$DRVSIGN" sign "${LEAF[@]}"
+check_exit "a password on the command line is refused" 2 "$DRVSIGN" sign --pfx "$PKI/leaf.pfx" --password hunter2 "$DRIVERS/toaster.sys"
+check_output "... with the reason" "not taken on the command line" \
+  "$DRVSIGN" sign --pfx "$PKI/leaf.pfx" --password hunter2 "$DRIVERS/toaster.sys"
+
+# passwords from the environment or a file, never argv, never echoed
+pw=$(cat "$PKI/password.txt")
+export DRVSIGN_TEST_PW="$pw"
+check "PFX with --password-env" "$DRVSIGN" sign --pfx "$PKI/leaf.pfx" --password-env DRVSIGN_TEST_PW \
+  --out "$WORK/pfx-env.sys" "$DRIVERS/toaster.sys"
+check "... verifies with osslsigncode" oss_verify "$WORK/pfx-env.sys"
+check "PFX with --password-file" "$DRVSIGN" sign --pfx "$PKI/leaf.pfx" --password-file "$PKI/password.txt" \
+  --out "$WORK/pfx-file.sys" "$DRIVERS/toaster.sys"
+check "... verifies with osslsigncode" oss_verify "$WORK/pfx-file.sys"
+check "PFX without a password" "$DRVSIGN" sign --pfx "$PKI/leaf-nopass.pfx" --out "$WORK/pfx-none.sys" "$DRIVERS/toaster.sys"
+check "... verifies with osslsigncode" oss_verify "$WORK/pfx-none.sys"
+check "encrypted key with --password-env" "$DRVSIGN" sign --cert "$PKI/leaf-chain.pem" \
+  --key "$PKI/leaf-encrypted.key" --password-env DRVSIGN_TEST_PW --out "$WORK/enc.sys" "$DRIVERS/toaster.sys"
+check "... verifies with osslsigncode" oss_verify "$WORK/enc.sys"
+export DRVSIGN_WRONG_PW="not-the-password"
+cp "$DRIVERS/toaster.sys" "$WORK/keep.sys"
+before=$(sha256sum <"$WORK/keep.sys")
+check_exit "PFX with a wrong password exits 1" 1 "$DRVSIGN" sign --pfx "$PKI/leaf.pfx" --password-env DRVSIGN_WRONG_PW "$WORK/keep.sys"
+check_output "... saying so" "leaf.pfx: wrong password" "$DRVSIGN" sign --pfx "$PKI/leaf.pfx" --password-env DRVSIGN_WRONG_PW "$WORK/keep.sys"
+check "... without printing the password" bash -c "! '$DRVSIGN' sign --pfx '$PKI/leaf.pfx' --password-env DRVSIGN_WRONG_PW '$WORK/keep.sys' 2>&1 | grep -q not-the-password"
+check "... leaving the input untouched" test "$before" = "$(sha256sum <"$WORK/keep.sys")"
+check_exit "encrypted key with a wrong password exits 1" 1 "$DRVSIGN" sign --cert "$PKI/leaf-chain.pem" \
+  --key "$PKI/leaf-encrypted.key" --password-env DRVSIGN_WRONG_PW "$WORK/keep.sys"
+check_output "encrypted key without a password says how to give one" "password-env or --password-file" \
+  "$DRVSIGN" sign --cert "$PKI/leaf-chain.pem" --key "$PKI/leaf-encrypted.key" "$WORK/keep.sys"
+check_exit "unset password variable exits 1" 1 "$DRVSIGN" sign --pfx "$PKI/leaf.pfx" --password-env DRVSIGN_NOT_SET "$WORK/keep.sys"
+check_output "certificate that does not match the key" "no certificate in this file matches the private key" \
+  "$DRVSIGN" sign --cert "$PKI/other-leaf.pem" --key "$PKI/leaf.key" "$WORK/keep.sys"
+check "... leaving the input untouched" test "$before" = "$(sha256sum <"$WORK/keep.sys")"
+check_output "missing key file" "nonexistent.key" "$DRVSIGN" sign --cert "$PKI/leaf.pem" --key "$WORK/nonexistent.key" "$WORK/keep.sys"
+check_output "missing input file names it" "drvsign: $WORK/missing.sys: cannot open" "$DRVSIGN" sign "${LEAF[@]}" "$WORK/missing.sys"
+
+# verify reports
+check_exit "verify an unsigned file exits 1" 1 ds_verify "$DRIVERS/toaster.sys"
+check_output "... saying it is not signed" "toaster.sys: the file is not signed" ds_verify "$DRIVERS/toaster.sys"
+check_exit "verify a missing file exits 1" 1 ds_verify "$WORK/missing.sys"
+check "verify --json is valid JSON and says verified" bash -c "
+  '$DRVSIGN' verify --ca '$PKI/root.pem' --json '$WORK/pfx-env.sys' '$WORK/enc.sys' | $PY -c '
+import json, sys
+r = json.load(sys.stdin)
+assert r[\"verified\"] is True, r
+assert len(r[\"files\"]) == 2
+f = r[\"files\"][0]
+assert f[\"format\"] == \"pe\" and f[\"checksum\"][\"ok\"] is True
+s = f[\"signatures\"][0]
+assert s[\"digest\"] == \"SHA256\" and s[\"chain_ok\"] and s[\"signature_ok\"] and s[\"file_digest_ok\"]
+assert \"drvsign Test Publisher\" in s[\"signer\"]
+'"
+bad="$WORK/bad.sys"
+cp "$WORK/pfx-env.sys" "$bad"
+flip_byte "$bad" 1024
+check_exit "verify --json of a tampered file exits 1" 1 "$DRVSIGN" verify --ca "$PKI/root.pem" --json "$bad"
+check "... and reports verified false with the problem" bash -c "
+  '$DRVSIGN' verify --ca '$PKI/root.pem' --json '$bad' 2>/dev/null | $PY -c '
+import json, sys
+r = json.load(sys.stdin)
+assert r[\"verified\"] is False
+assert \"changed after signing\" in r[\"files\"][0][\"signatures\"][0][\"problem\"]
+'"
+check "verify of good and bad files lists both and exits 1" bash -c "
+  out=\$('$DRVSIGN' verify --ca '$PKI/root.pem' '$WORK/enc.sys' '$bad' 2>&1); rc=\$?
+  [ \$rc -eq 1 ] && echo \"\$out\" | grep -q 'enc.sys: verified' && echo \"\$out\" | grep -q 'bad.sys: FAILED'"
+check "--quiet prints nothing on success" bash -c "[ -z \"\$('$DRVSIGN' sign --quiet --cert '$PKI/leaf-chain.pem' --key '$PKI/leaf.key' --out '$WORK/q.sys' '$DRIVERS/toaster.sys' 2>&1)\" ]"
+finish

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Sign PE files nobody here built: the mingw-w64 runtime DLLs that Debian ships.
+. "$(dirname "$0")/../lib.sh"
+
+dlls=(/usr/lib/gcc/x86_64-w64-mingw32/*-win32/libstdc++-6.dll
+      /usr/lib/gcc/x86_64-w64-mingw32/*-win32/libgcc_s_seh-1.dll
+      /usr/x86_64-w64-mingw32/lib/libwinpthread-1.dll
+      /usr/x86_64-w64-mingw32/lib/zlib1.dll
+      /usr/i686-w64-mingw32/lib/zlib1.dll)
+for dll in "${dlls[@]}"; do
+  if [ ! -f "$dll" ]; then
+    _report fail "$dll is missing (scripts/deps.sh test installs it)" /dev/null
+    continue
+  fi
+  arch=$(basename "$(dirname "$(dirname "$dll")")")
+  name="$arch/$(basename "$dll")"
+  for ph in "" --page-hashes; do
+    out="$WORK/$(echo "$name" | tr / _)${ph:+.ph}.dll"
+    check "$name${ph:+ page-hashes}: sign" "$DRVSIGN" sign "${LEAF[@]}" $ph --out "$out" "$dll"
+    check "$name${ph:+ page-hashes}: osslsigncode verify" oss_verify "$out"
+    check "$name${ph:+ page-hashes}: pefile checksum" pefile_checksum_ok "$out"
+    check "$name${ph:+ page-hashes}: drvsign verify" ds_verify "$out"
+  done
+done
+finish
