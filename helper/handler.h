@@ -46,6 +46,9 @@ typedef struct drv_format {
     int (*open)(const drv_file *file, void **state, drvsign_diag *diag);
     /* Digest every md in one pass ahead of the calls that need them (optional). */
     int (*prepare)(void *state, const EVP_MD *const *mds, size_t count, drvsign_diag *diag);
+    /* Optional: start writing the unsigned file into out now, so that the copy overlaps
+     * content(); attach() then completes that same output. */
+    int (*stage)(void *state, drv_atomic *out, drvsign_diag *diag);
     int (*content)(void *state, const drv_content_opts *opts, drv_content *out,
                    drvsign_diag *diag);
     /* The signature the file carries (DER), *der NULL when unsigned. */

@@ -193,6 +193,23 @@ uint64_t drv_pe_word_sum(const unsigned char *buf, size_t n, uint64_t pos)
         sum += (uint64_t)buf[0] << 8;
         i = 1;
     }
+    /* Eight bytes at a time: two accumulators of two 32-bit lanes each, emptied before a
+     * lane can overflow (65536 additions of at most 0xffff). */
+    while (n - i >= 8) {
+        uint64_t lo = 0, hi = 0;
+        size_t blocks = (n - i) / 8;
+        if (blocks > 65536)
+            blocks = 65536;
+        for (size_t b = 0; b < blocks; b++, i += 8) {
+            uint64_t x = (uint64_t)buf[i] | (uint64_t)buf[i + 1] << 8 |
+                         (uint64_t)buf[i + 2] << 16 | (uint64_t)buf[i + 3] << 24 |
+                         (uint64_t)buf[i + 4] << 32 | (uint64_t)buf[i + 5] << 40 |
+                         (uint64_t)buf[i + 6] << 48 | (uint64_t)buf[i + 7] << 56;
+            lo += x & 0x0000ffff0000ffffull;
+            hi += (x >> 16) & 0x0000ffff0000ffffull;
+        }
+        sum += (lo & 0xffffffffull) + (lo >> 32) + (hi & 0xffffffffull) + (hi >> 32);
+    }
     for (; i + 1 < n; i += 2)
         sum += (uint64_t)buf[i] | (uint64_t)buf[i + 1] << 8;
     if (i < n)
@@ -417,8 +434,13 @@ int drv_pe_signature(const drv_pe *pe, unsigned char **der, size_t *der_len, drv
     return 0;
 }
 
-int drv_pe_write_signed(const drv_pe *pe, const drv_pe_scan *scan, const unsigned char *der,
-                        size_t der_len, drv_atomic *out, drvsign_diag *diag)
+int drv_pe_write_content(const drv_pe *pe, drv_atomic *out, drvsign_diag *diag)
+{
+    return drv_atomic_copy(out, pe->file, 0, pe->content_end, diag);
+}
+
+int drv_pe_write_signature(const drv_pe *pe, const drv_pe_scan *scan, const unsigned char *der,
+                           size_t der_len, drv_atomic *out, drvsign_diag *diag)
 {
     static const unsigned char zeros[8] = {0};
     uint64_t content_end = pe->content_end;
@@ -433,6 +455,10 @@ int drv_pe_write_signed(const drv_pe *pe, const drv_pe_scan *scan, const unsigne
         drv_error(diag, pe->file->path, "the signed image would exceed 4 GiB");
         return -1;
     }
+    if (out->pos != content_end) {
+        drv_error(diag, pe->file->path, "internal error: the image was not staged completely");
+        return -1;
+    }
     put32(win_cert, (uint32_t)cert_len);
     put16(win_cert + 4, WIN_CERT_REVISION_2_0);
     put16(win_cert + 6, WIN_CERT_TYPE_PKCS_SIGNED_DATA);
@@ -444,8 +470,7 @@ int drv_pe_write_signed(const drv_pe *pe, const drv_pe_scan *scan, const unsigne
           drv_pe_word_sum(win_cert, 8, cert_off) + drv_pe_word_sum(der, der_len, cert_off + 8);
     put32(ck, drv_pe_fold_checksum(sum, cert_off + cert_len));
 
-    if (drv_atomic_copy(out, pe->file, 0, content_end, diag) != 0 ||
-        drv_atomic_write(out, zeros, pad, diag) != 0 ||
+    if (drv_atomic_write(out, zeros, pad, diag) != 0 ||
         drv_atomic_write(out, win_cert, 8, diag) != 0 ||
         drv_atomic_write(out, der, der_len, diag) != 0 ||
         drv_atomic_write(out, zeros, sig_pad, diag) != 0 ||
@@ -464,7 +489,50 @@ typedef struct pe_state {
     drv_pe pe;
     drv_pe_scan scan; /* digests for scan.md[], plus the checksum sums */
     int scanned;
+    /* the unsigned image, copied into the output by a thread while the main one hashes */
+    drv_thread *stager;
+    drv_atomic *stage_out;
+    int stage_failed;
+    char stage_error[512];
 } pe_state;
+
+static void capture_stage_error(void *ctx, int is_error, const char *line)
+{
+    pe_state *s = ctx;
+    if (is_error && s->stage_error[0] == 0)
+        snprintf(s->stage_error, sizeof s->stage_error, "%s", line);
+}
+
+static void stage_thread(void *arg)
+{
+    pe_state *s = arg;
+    drvsign_diag private_diag = {capture_stage_error, s, 0, 0, 0};
+    s->stage_failed = drv_pe_write_content(&s->pe, s->stage_out, &private_diag) != 0;
+}
+
+/* Wait for the staging copy; report its error here, on the caller's thread. */
+static int pe_finish_stage(pe_state *s, drvsign_diag *diag)
+{
+    if (s->stage_out == NULL)
+        return 0;
+    drv_thread_join(s->stager);
+    s->stager = NULL;
+    if (s->stage_failed) {
+        drv_error(diag, NULL, "%s", s->stage_error[0] ? s->stage_error : "staging failed");
+        return -1;
+    }
+    return 0;
+}
+
+static int pe_h_stage(void *state, drv_atomic *out, drvsign_diag *diag)
+{
+    pe_state *s = state;
+    s->stage_out = out;
+    s->stager = drv_thread_start(stage_thread, s);
+    if (s->stager == NULL) /* no thread: copy now, serially */
+        return drv_pe_write_content(&s->pe, out, diag);
+    return 0;
+}
 
 static int pe_h_open(const drv_file *file, void **state, drvsign_diag *diag)
 {
@@ -558,9 +626,17 @@ static int pe_h_attach(void *state, const unsigned char *der, size_t len, drv_at
                        drvsign_diag *diag)
 {
     pe_state *s = state;
+    if (s->stage_out != NULL && s->stage_out != out) {
+        drv_error(diag, s->file.path, "internal error: attach to another output than staged");
+        return -1;
+    }
+    if (pe_finish_stage(s, diag) != 0)
+        return -1;
+    if (s->stage_out == NULL && drv_pe_write_content(&s->pe, out, diag) != 0)
+        return -1;
     if (!s->scanned && pe_h_prepare(s, NULL, 0, diag) != 0)
         return -1;
-    return drv_pe_write_signed(&s->pe, &s->scan, der, len, out, diag);
+    return drv_pe_write_signature(&s->pe, &s->scan, der, len, out, diag);
 }
 
 static int pe_h_check_content(void *state, const drv_sig *sig, drv_content_check *check,
@@ -627,11 +703,21 @@ static int pe_h_check_file(void *state, drv_file_check *check, drvsign_diag *dia
 
 static void pe_h_close(void *state)
 {
-    free(state);
+    pe_state *s = state;
+    drv_thread_join(s->stager); /* a failed signing must not leave the copy running */
+    free(s);
 }
 
 const drv_format drv_format_pe = {
-    "pe",           drv_pe_detect,      pe_h_open,      pe_h_prepare,
-    pe_h_content,   pe_h_signature,     pe_h_attach,    pe_h_check_content,
-    pe_h_check_file, pe_h_close,
+    .name = "pe",
+    .detect = drv_pe_detect,
+    .open = pe_h_open,
+    .prepare = pe_h_prepare,
+    .stage = pe_h_stage,
+    .content = pe_h_content,
+    .signature = pe_h_signature,
+    .attach = pe_h_attach,
+    .check_content = pe_h_check_content,
+    .check_file = pe_h_check_file,
+    .close = pe_h_close,
 };

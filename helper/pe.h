@@ -66,9 +66,14 @@ int drv_pe_page_hashes(const drv_pe *pe, const EVP_MD *md, unsigned char **table
 /* The PKCS#7 DER of the first attribute certificate; *der NULL when the file is unsigned. */
 int drv_pe_signature(const drv_pe *pe, unsigned char **der, size_t *der_len, drvsign_diag *diag);
 
-/* Write the image with this signature as its only certificate, CheckSum recomputed. */
-int drv_pe_write_signed(const drv_pe *pe, const drv_pe_scan *scan, const unsigned char *der,
-                        size_t der_len, drv_atomic *out, drvsign_diag *diag);
+/*
+ * Writing a signed image is two steps, so the first can run while the digest is computed:
+ * copy the image without its old certificate table, then append this signature as the only
+ * certificate and fix the directory entry and the CheckSum.
+ */
+int drv_pe_write_content(const drv_pe *pe, drv_atomic *out, drvsign_diag *diag);
+int drv_pe_write_signature(const drv_pe *pe, const drv_pe_scan *scan, const unsigned char *der,
+                           size_t der_len, drv_atomic *out, drvsign_diag *diag);
 
 /* Ones' complement word sum of buf as if it sat at file offset pos (exposed for tests). */
 uint64_t drv_pe_word_sum(const unsigned char *buf, size_t n, uint64_t pos);

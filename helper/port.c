@@ -422,6 +422,59 @@ void drv_mutex_free(drv_mutex *m)
     free(m);
 }
 
+struct drv_thread {
+    void (*fn)(void *arg);
+    void *arg;
+#ifdef _WIN32
+    HANDLE handle;
+#else
+    pthread_t handle;
+#endif
+};
+
+#ifdef _WIN32
+static DWORD WINAPI thread_main(LPVOID p)
+#else
+static void *thread_main(void *p)
+#endif
+{
+    drv_thread *t = p;
+    t->fn(t->arg);
+    return 0;
+}
+
+drv_thread *drv_thread_start(void (*fn)(void *arg), void *arg)
+{
+    drv_thread *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return NULL;
+    t->fn = fn;
+    t->arg = arg;
+#ifdef _WIN32
+    t->handle = CreateThread(NULL, 0, thread_main, t, 0, NULL);
+    if (t->handle == NULL) {
+#else
+    if (pthread_create(&t->handle, NULL, thread_main, t) != 0) {
+#endif
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void drv_thread_join(drv_thread *t)
+{
+    if (t == NULL)
+        return;
+#ifdef _WIN32
+    WaitForSingleObject(t->handle, INFINITE);
+    CloseHandle(t->handle);
+#else
+    pthread_join(t->handle, NULL);
+#endif
+    free(t);
+}
+
 struct pool {
     drv_task_fn fn;
     void *ctx;

@@ -67,6 +67,12 @@ unsigned drv_cpu_count(void);
 typedef int (*drv_task_fn)(void *ctx, size_t index);
 int drv_parallel_for(size_t count, unsigned threads, drv_task_fn fn, void *ctx);
 
+/* One background thread, for overlapping I/O with hashing. */
+typedef struct drv_thread drv_thread;
+drv_thread *drv_thread_start(void (*fn)(void *arg), void *arg);
+/* Wait for the thread and free it; NULL is a no-op. */
+void drv_thread_join(drv_thread *t);
+
 typedef struct drv_mutex drv_mutex;
 drv_mutex *drv_mutex_new(void);
 void drv_mutex_lock(drv_mutex *m);

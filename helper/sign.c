@@ -67,6 +67,10 @@ static int sign_one(const drvsign_params *params, const drv_signer *signer,
         goto done;
     if (params->append && load_primary_for_append(fmt, state, path, &primary, diag) != 0)
         goto done;
+    if (drv_atomic_open(&out, out_path, path, diag) != 0)
+        goto done;
+    if (fmt->stage != NULL && fmt->stage(state, &out, diag) != 0)
+        goto done;
     if (fmt->content(state, &copts, &content, diag) != 0)
         goto done;
     if (drv_ac_sign(signer, opts, content.oid, content.der, content.len, &p7, diag) != 0)
@@ -82,18 +86,17 @@ static int sign_one(const drvsign_params *params, const drv_signer *signer,
         drv_ssl_error(diag, path, "cannot encode the signature");
         goto done;
     }
-    if (drv_atomic_open(&out, out_path, path, diag) != 0 ||
-        fmt->attach(state, der, der_len, &out, diag) != 0 || drv_atomic_commit(&out, diag) != 0)
+    if (fmt->attach(state, der, der_len, &out, diag) != 0 || drv_atomic_commit(&out, diag) != 0)
         goto done;
     rc = 0;
 done:
+    if (state != NULL)
+        fmt->close(state); /* stops any staging before its output goes away */
     drv_atomic_abort(&out);
     OPENSSL_free(der);
     PKCS7_free(p7);
     PKCS7_free(primary);
     OPENSSL_free(content.der);
-    if (state != NULL)
-        fmt->close(state);
     drv_file_close(&file);
     return rc;
 }
