@@ -224,7 +224,7 @@ const EVP_MD *drv_digest_by_name(const char *name, drvsign_diag *diag)
 /* ---- building ---- */
 
 int drv_ac_pe_image_data(int page_hash_v2, const unsigned char *table, size_t table_len,
-                         unsigned char **der, size_t *der_len)
+                         int catalog_flags, unsigned char **der, size_t *der_len)
 {
     SPC_PE_IMAGE_DATA *pe = SPC_PE_IMAGE_DATA_new();
     PAGE_HASH_ATTRS *attrs = NULL;
@@ -236,7 +236,11 @@ int drv_ac_pe_image_data(int page_hash_v2, const unsigned char *table, size_t ta
     *der = NULL;
     if (pe == NULL)
         goto done;
-    /* signtool writes an empty flags BIT STRING (03 01 00) */
+    /* signtool writes an empty flags BIT STRING (03 01 00); catalogs set includeResources and
+     * includeImportAddressTable (03 02 05 a0) */
+    if (catalog_flags && (!ASN1_BIT_STRING_set_bit(pe->flags, 0, 1) ||
+                          !ASN1_BIT_STRING_set_bit(pe->flags, 2, 1)))
+        goto done;
     if (table == NULL) {
         pe->file = obsolete_file_link();
         if (pe->file == NULL)
@@ -335,6 +339,57 @@ int drv_ac_pe_page_hashes(const unsigned char *der, size_t der_len, int *v2,
 done:
     sk_PAGE_HASH_ATTR_pop_free(attrs, PAGE_HASH_ATTR_free);
     SPC_PE_IMAGE_DATA_free(pe);
+    return rc;
+}
+
+static PKCS7 *content_info(const char *content_oid, const unsigned char *der, size_t len)
+{
+    PKCS7 *inner = PKCS7_new();
+    ASN1_STRING *seq = ASN1_STRING_type_new(V_ASN1_SEQUENCE);
+
+    if (inner == NULL || seq == NULL || len > INT_MAX || !ASN1_STRING_set(seq, der, (int)len))
+        goto fail;
+    inner->type = OBJ_txt2obj(content_oid, 1);
+    inner->d.other = ASN1_TYPE_new();
+    if (inner->type == NULL || inner->d.other == NULL)
+        goto fail;
+    ASN1_TYPE_set(inner->d.other, V_ASN1_SEQUENCE, seq);
+    return inner;
+fail:
+    ASN1_STRING_free(seq);
+    PKCS7_free(inner);
+    return NULL;
+}
+
+int drv_ac_obsolete_link(unsigned char **der, size_t *der_len)
+{
+    SPC_LINK *link = obsolete_file_link();
+    int n;
+    *der = NULL;
+    if (link == NULL)
+        return -1;
+    n = ASN1_item_i2d((ASN1_VALUE *)link, der, ASN1_ITEM_rptr(SPC_LINK));
+    ASN1_item_free((ASN1_VALUE *)link, ASN1_ITEM_rptr(SPC_LINK));
+    if (n <= 0)
+        return -1;
+    *der_len = (size_t)n;
+    return 0;
+}
+
+int drv_ac_unsigned(const char *content_oid, const unsigned char *content_der, size_t content_len,
+                    unsigned char **der, size_t *der_len)
+{
+    PKCS7 *p7 = PKCS7_new();
+    int rc = -1;
+    *der = NULL;
+    if (p7 == NULL || !PKCS7_set_type(p7, NID_pkcs7_signed))
+        goto done;
+    PKCS7_free(p7->d.sign->contents);
+    p7->d.sign->contents = content_info(content_oid, content_der, content_len);
+    if (p7->d.sign->contents != NULL)
+        rc = drv_ac_to_der(p7, der, der_len);
+done:
+    PKCS7_free(p7);
     return rc;
 }
 
@@ -491,25 +546,6 @@ done:
     return rc;
 }
 
-static PKCS7 *content_info(const char *content_oid, const unsigned char *der, size_t len)
-{
-    PKCS7 *inner = PKCS7_new();
-    ASN1_STRING *seq = ASN1_STRING_type_new(V_ASN1_SEQUENCE);
-
-    if (inner == NULL || seq == NULL || len > INT_MAX || !ASN1_STRING_set(seq, der, (int)len))
-        goto fail;
-    inner->type = OBJ_txt2obj(content_oid, 1);
-    inner->d.other = ASN1_TYPE_new();
-    if (inner->type == NULL || inner->d.other == NULL)
-        goto fail;
-    ASN1_TYPE_set(inner->d.other, V_ASN1_SEQUENCE, seq);
-    return inner;
-fail:
-    ASN1_STRING_free(seq);
-    PKCS7_free(inner);
-    return NULL;
-}
-
 int drv_ac_sign(const drv_signer *signer, const drv_sign_opts *opts, const char *content_oid,
                 const unsigned char *content_der, size_t content_len, PKCS7 **out,
                 drvsign_diag *diag)
@@ -642,7 +678,7 @@ PKCS7 *drv_ac_from_der(const unsigned char *der, size_t der_len)
 
 /* ---- parsing ---- */
 
-static int parse_indirect(const unsigned char *der, size_t len, drv_indirect *out)
+int drv_ac_parse_indirect(const unsigned char *der, size_t len, drv_indirect *out)
 {
     const unsigned char *p = der;
     SPC_INDIRECT_DATA *id = d2i_SPC_INDIRECT_DATA(NULL, &p, (long)len);
@@ -695,7 +731,7 @@ static int sig_from_p7(PKCS7 *p7, int nested, drv_sig *sig)
     sig->content = ASN1_STRING_get0_data(inner->d.other->value.sequence);
     sig->content_len = (size_t)ASN1_STRING_length(inner->d.other->value.sequence);
     if (strcmp(sig->content_type, DRV_OID_SPC_INDIRECT_DATA) == 0 &&
-        parse_indirect(sig->content, sig->content_len, &sig->indirect) != 0)
+        drv_ac_parse_indirect(sig->content, sig->content_len, &sig->indirect) != 0)
         return -1;
     return 0;
 }

@@ -11,11 +11,14 @@
 
 #include "drvsign/drvsign.h"
 
-enum command { CMD_SIGN = 1, CMD_VERIFY = 2, CMD_TESTCERT = 4 };
+enum command { CMD_SIGN = 1, CMD_VERIFY = 2, CMD_TESTCERT = 4, CMD_CATALOG = 8, CMD_INSPECT = 16 };
+#define CMD_ALL (CMD_SIGN | CMD_VERIFY | CMD_TESTCERT | CMD_CATALOG | CMD_INSPECT)
 
 typedef struct cli {
     drvsign_params params;
     const char *add_certs[32];
+    const char *os_lists[64];
+    int files_mode;
     const char *testcert_dir;
     int quiet;
 } cli;
@@ -37,20 +40,35 @@ static const option options[] = {
      "read the key or PFX password from the first line of FILE"},
     {"--add-cert", "FILE", CMD_SIGN, "add these certificates to the signature (repeatable)"},
     {"--digest", "ALG", CMD_SIGN, "sha256 (default) or sha1"},
-    {"--page-hashes", NULL, CMD_SIGN, "add the page-hash table (V1 for sha1, V2 for sha256)"},
+    {"--page-hashes", NULL, CMD_SIGN | CMD_CATALOG,
+     "add page hashes for PE files (V1 for sha1, V2 for sha256)"},
     {"--append", NULL, CMD_SIGN, "add a nested signature instead of replacing the signature"},
     {"--signing-time", NULL, CMD_SIGN, "add a signingTime attribute (signtool adds none)"},
     {"--description", "TEXT", CMD_SIGN, "program name shown by Windows (SpcSpOpusInfo)"},
     {"--url", "URL", CMD_SIGN, "more-information URL (SpcSpOpusInfo)"},
-    {"--out", "FILE|DIR", CMD_SIGN | CMD_TESTCERT,
-     "sign: write here instead of in place; testcert: the identity's directory"},
+    {"--out", "PATH", CMD_SIGN | CMD_TESTCERT | CMD_CATALOG,
+     "sign: write here instead of in place; testcert: the identity's directory; catalog: the "
+     "catalog file"},
+    {"--driver", "DIR", CMD_CATALOG, "the package directory; its INF files say what to catalog"},
+    {"--files", NULL, CMD_CATALOG, "catalog the FILE arguments (makecat mode; needs --out)"},
+    {"--os", "LIST", CMD_CATALOG | CMD_VERIFY,
+     "Inf2Cat /os ids, comma-separated or repeated (e.g. 10_X64,10_RS3_ARM64)"},
+    {"--catalog-version", "1|2", CMD_CATALOG,
+     "1: SHA-1 members, as Inf2Cat writes (default); 2: SHA-256 members plus SHA-1 entries"},
+    {"--use-local-time", NULL, CMD_CATALOG, "judge DriverVer's date in local time, not UTC"},
+    {"--no-catalog", NULL, CMD_CATALOG, "run the signability checks only (Inf2Cat /nocat)"},
     {"--ca", "FILE", CMD_VERIFY, "trusted roots (PEM or DER); default: the system store"},
-    {"--time", "EPOCH", CMD_VERIFY, "check the chain at this time (seconds since 1970)"},
-    {"--json", NULL, CMD_VERIFY, "machine-readable report"},
+    {"--time", "EPOCH", CMD_VERIFY | CMD_CATALOG,
+     "verify: check the chain at this time; catalog: ctlThisUpdate (default SOURCE_DATE_EPOCH, "
+     "then now)"},
+    {"--catalog", "FILE", CMD_VERIFY, "check that each FILE is a member of this catalog"},
+    {"--package", "DIR", CMD_VERIFY,
+     "check a staged package: its catalogs, their signatures, every file its INFs copy"},
+    {"--json", NULL, CMD_VERIFY | CMD_INSPECT, "machine-readable report"},
     {"--subject", "TEXT", CMD_TESTCERT, "common name of the test certificate"},
     {"--days", "N", CMD_TESTCERT, "validity in days (default 3650)"},
-    {"--quiet", NULL, CMD_SIGN | CMD_VERIFY | CMD_TESTCERT, "print errors only"},
-    {"--help", NULL, CMD_SIGN | CMD_VERIFY | CMD_TESTCERT, "this help"},
+    {"--quiet", NULL, CMD_ALL, "print errors only"},
+    {"--help", NULL, CMD_ALL, "this help"},
 };
 
 static const struct {
@@ -60,9 +78,17 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"sign", CMD_SIGN, "sign [signer options] [--out FILE] FILE...",
-     "Authenticode-sign PE files (.sys, .dll, .exe) in place or into --out"},
-    {"verify", CMD_VERIFY, "verify [--ca FILE] [--time EPOCH] [--json] FILE...",
-     "check digests, signatures, certificate chains and PE checksums"},
+     "Authenticode-sign PE files (.sys, .dll, .exe) and catalogs (.cat)"},
+    {"verify", CMD_VERIFY,
+     "verify [--ca FILE] [--time EPOCH] [--json] [--catalog CAT] FILE...\n       drvsign verify "
+     "--package DIR [--os LIST] [--ca FILE] [--json]",
+     "check signatures, digests, chains, PE checksums and catalog membership"},
+    {"catalog", CMD_CATALOG,
+     "catalog --driver DIR --os LIST [--out FILE] [options]\n       drvsign catalog --files FILE... "
+     "--out FILE [options]",
+     "create security catalogs (.cat) from a package's INF files, like Inf2Cat, or from files"},
+    {"inspect", CMD_INSPECT, "inspect [--json] FILE...",
+     "show a catalog's attributes and members, and any file's signatures"},
     {"testcert", CMD_TESTCERT, "testcert --out DIR [--subject TEXT] [--days N]",
      "create a test-signing identity: root.cer, root.pem, signing.pfx, signing.cer"},
 };
@@ -99,12 +125,12 @@ static void print_command_help(FILE *out, size_t c)
     fprintf(out, "usage: drvsign %s\n\n%s.\n\noptions:\n", commands[c].synopsis,
             commands[c].summary);
     for (size_t i = 0; i < COUNT(options); i++) {
-        char left[40];
+        char left[48];
         if (!(options[i].commands & commands[c].cmd))
             continue;
         snprintf(left, sizeof left, "%s%s%s", options[i].name, options[i].arg ? " " : "",
                  options[i].arg ? options[i].arg : "");
-        fprintf(out, "  %-24s %s\n", left, options[i].help);
+        fprintf(out, "  %-26s %s\n", left, options[i].help);
     }
 }
 
@@ -164,12 +190,36 @@ static int apply(cli *c, const option *o, const char *value)
         c->testcert_dir = value;
     } else if (!strcmp(n, "--ca"))
         p->ca_file = value;
+    else if (!strcmp(n, "--driver"))
+        p->driver_dir = value;
+    else if (!strcmp(n, "--files"))
+        c->files_mode = 1;
+    else if (!strcmp(n, "--os")) {
+        if (p->os_list_count == COUNT(c->os_lists)) {
+            usage_error("too many %s options", n);
+            return 2;
+        }
+        c->os_lists[p->os_list_count++] = value;
+    } else if (!strcmp(n, "--catalog-version")) {
+        if (strcmp(value, "1") != 0 && strcmp(value, "2") != 0) {
+            usage_error("--catalog-version takes 1 or 2, not '%s'", value);
+            return 2;
+        }
+        p->catalog_version = value[0] - '0';
+    } else if (!strcmp(n, "--use-local-time"))
+        p->use_local_time = 1;
+    else if (!strcmp(n, "--no-catalog"))
+        p->no_catalog = 1;
+    else if (!strcmp(n, "--catalog"))
+        p->catalog = value;
+    else if (!strcmp(n, "--package"))
+        p->package = value;
     else if (!strcmp(n, "--time")) {
         if (parse_number(value, 1, (long long)1 << 40, &num) != 0) {
             usage_error("--time takes seconds since 1970, not '%s'", value);
             return 2;
         }
-        p->verify_time = num;
+        p->time = num;
     } else if (!strcmp(n, "--json"))
         p->json = 1;
     else if (!strcmp(n, "--subject"))
@@ -280,6 +330,8 @@ int main(int argc, char **argv)
         }
     }
     c.params.add_certs = c.add_certs;
+    c.params.os_lists = c.os_lists;
+    c.params.quiet = c.quiet;
     diag.quiet = c.quiet;
 
     switch (commands[cmd].cmd) {
@@ -293,6 +345,17 @@ int main(int argc, char **argv)
         break;
     case CMD_VERIFY:
         status = drvsign_verify(&c.params, files, file_count, stdout, &diag);
+        break;
+    case CMD_CATALOG:
+        if (file_count > 0 && !c.files_mode) {
+            usage_error("catalog takes files only with --files (got '%s')", files[0]);
+            status = DRVSIGN_USAGE;
+            break;
+        }
+        status = drvsign_catalog(&c.params, files, file_count, stdout, &diag);
+        break;
+    case CMD_INSPECT:
+        status = drvsign_inspect(&c.params, files, file_count, stdout, &diag);
         break;
     default:
         if (file_count != 0) {

@@ -1,13 +1,17 @@
 #include "formats.h"
 
-/* Formats in detection order; CAT and CAB join this table, no other code changes. */
+#include <stdlib.h>
+#include <string.h>
+
+/* Formats in detection order; a new format joins this table, no other code changes. */
 static const drv_format *const formats[] = {
     &drv_format_pe,
+    &drv_format_cat,
 };
 
 #define HEAD_BYTES 4096
 
-const drv_format *drv_format_for(const drv_file *file, drvsign_diag *diag)
+const drv_format *drv_format_probe(const drv_file *file, drvsign_diag *diag)
 {
     unsigned char head[HEAD_BYTES];
     size_t n = file->size < HEAD_BYTES ? (size_t)file->size : HEAD_BYTES;
@@ -17,8 +21,106 @@ const drv_format *drv_format_for(const drv_file *file, drvsign_diag *diag)
     for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
         if (formats[i]->detect(head, n))
             return formats[i];
-    if (n >= 2 && head[0] == 'M' && head[1] == 'Z')
-        return &drv_format_pe; /* let the PE parser say precisely what is wrong */
-    drv_error(diag, file->path, "unsupported file type (expected a PE image: .sys, .dll, .exe)");
     return NULL;
+}
+
+const drv_format *drv_format_for(const drv_file *file, drvsign_diag *diag)
+{
+    unsigned char head[2];
+    const drv_format *fmt;
+    unsigned errors = diag ? diag->errors : 0;
+
+    fmt = drv_format_probe(file, diag);
+    if (fmt != NULL || (diag != NULL && diag->errors != errors))
+        return fmt;
+    if (file->size >= 2 && drv_file_pread(file, 0, head, 2, diag) == 0 && head[0] == 'M' &&
+        head[1] == 'Z')
+        return &drv_format_pe; /* let the PE parser say precisely what is wrong */
+    drv_error(diag, file->path,
+              "unsupported file type (expected a PE image (.sys, .dll, .exe) or a catalog (.cat))");
+    return NULL;
+}
+
+static int flat_hash(const drv_file *f, int want_sha256, drv_member_hash *out, drvsign_diag *diag)
+{
+    EVP_MD_CTX *c1 = EVP_MD_CTX_new(), *c256 = want_sha256 ? EVP_MD_CTX_new() : NULL;
+    unsigned char *buf = malloc(DRV_IO_CHUNK);
+    int rc = -1;
+
+    if (c1 == NULL || (want_sha256 && c256 == NULL) || buf == NULL ||
+        !EVP_DigestInit_ex(c1, EVP_sha1(), NULL) ||
+        (c256 && !EVP_DigestInit_ex(c256, EVP_sha256(), NULL)))
+        goto done;
+    for (uint64_t off = 0; off < f->size;) {
+        size_t n = f->size - off > DRV_IO_CHUNK ? DRV_IO_CHUNK : (size_t)(f->size - off);
+        if (drv_file_pread(f, off, buf, n, diag) != 0)
+            goto done;
+        if (!EVP_DigestUpdate(c1, buf, n) || (c256 && !EVP_DigestUpdate(c256, buf, n)))
+            goto done;
+        off += n;
+    }
+    if (!EVP_DigestFinal_ex(c1, out->sha1, NULL) ||
+        (c256 && !EVP_DigestFinal_ex(c256, out->sha256, NULL)))
+        goto done;
+    rc = 0;
+done:
+    if (rc != 0 && diag != NULL && diag->errors == 0)
+        drv_ssl_error(diag, f->path, "cannot hash the file");
+    free(buf);
+    EVP_MD_CTX_free(c1);
+    EVP_MD_CTX_free(c256);
+    return rc;
+}
+
+int drv_member_hash_file(const char *path, int want_sha256, int page_hashes, drv_member_hash *out,
+                         drvsign_diag *diag)
+{
+    drv_file f;
+    const drv_format *fmt;
+    void *state = NULL;
+    int rc = -1;
+
+    memset(out, 0, sizeof *out);
+    if (drv_file_open(&f, path, diag) != 0)
+        return -1;
+    out->size = f.size;
+    fmt = drv_format_probe(&f, diag);
+    if (fmt == NULL || fmt->member_digest == NULL) {
+        /* everything that is not an image is hashed flat (INF, PDB, catalogs, data files) */
+        out->sip = DRV_SIP_FLAT;
+        rc = flat_hash(&f, want_sha256, out, diag);
+        goto done;
+    }
+    out->sip = DRV_SIP_PE;
+    if (fmt->open(&f, &state, diag) != 0)
+        goto done;
+    {
+        const EVP_MD *mds[2] = {EVP_sha1(), EVP_sha256()};
+        unsigned len;
+        if ((fmt->prepare != NULL && fmt->prepare(state, mds, want_sha256 ? 2 : 1, diag) != 0) ||
+            fmt->member_digest(state, mds[0], out->sha1, &len, diag) != 0 ||
+            (want_sha256 && fmt->member_digest(state, mds[1], out->sha256, &len, diag) != 0))
+            goto done;
+        if (page_hashes && fmt->page_hashes != NULL &&
+            (fmt->page_hashes(state, mds[0], &out->page_hashes_sha1, &out->page_hashes_sha1_len,
+                              diag) != 0 ||
+             (want_sha256 && fmt->page_hashes(state, mds[1], &out->page_hashes_sha256,
+                                              &out->page_hashes_sha256_len, diag) != 0)))
+            goto done;
+    }
+    rc = 0;
+done:
+    if (state != NULL)
+        fmt->close(state);
+    drv_file_close(&f);
+    if (rc != 0)
+        drv_member_hash_free(out);
+    return rc;
+}
+
+void drv_member_hash_free(drv_member_hash *h)
+{
+    free(h->page_hashes_sha1);
+    free(h->page_hashes_sha256);
+    h->page_hashes_sha1 = h->page_hashes_sha256 = NULL;
 }

@@ -42,6 +42,7 @@ typedef struct drv_file_check {
 
 typedef struct drv_format {
     const char *name;
+    int nests; /* can carry nested signatures (--append) */
     int (*detect)(const unsigned char *head, size_t n);
     int (*open)(const drv_file *file, void **state, drvsign_diag *diag);
     /* Digest every md in one pass ahead of the calls that need them (optional). */
@@ -58,9 +59,17 @@ typedef struct drv_format {
     int (*check_content)(void *state, const drv_sig *sig, drv_content_check *check,
                          drvsign_diag *diag);
     int (*check_file)(void *state, drv_file_check *check, drvsign_diag *diag);
+    /* The digest a catalog records for this file (the Authenticode image hash for PE);
+     * NULL means the flat hash of the whole file. */
+    int (*member_digest)(void *state, const EVP_MD *md, unsigned char *out, unsigned *len,
+                         drvsign_diag *diag);
+    /* The page-hash table for md (PE only; NULL elsewhere). */
+    int (*page_hashes)(void *state, const EVP_MD *md, unsigned char **table, size_t *len,
+                       drvsign_diag *diag);
     void (*close)(void *state);
 } drv_format;
 
 extern const drv_format drv_format_pe;
+extern const drv_format drv_format_cat;
 
 #endif

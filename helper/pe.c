@@ -601,8 +601,8 @@ static int pe_h_content(void *state, const drv_content_opts *opts, drv_content *
     if (opts->page_hashes &&
         drv_pe_page_hashes(&s->pe, opts->md, &table, &table_len, diag) != 0)
         return -1;
-    if (drv_ac_pe_image_data(EVP_MD_get_type(opts->md) != NID_sha1, table, table_len, &image_data,
-                             &image_len) != 0 ||
+    if (drv_ac_pe_image_data(EVP_MD_get_type(opts->md) != NID_sha1, table, table_len, 0,
+                             &image_data, &image_len) != 0 ||
         drv_ac_indirect_data(DRV_OID_SPC_PE_IMAGE_DATA, image_data, image_len, opts->md, digest,
                              digest_len, &out->der, &out->len) != 0) {
         drv_ssl_error(diag, s->file.path, "cannot encode SpcIndirectDataContent");
@@ -701,6 +701,23 @@ static int pe_h_check_file(void *state, drv_file_check *check, drvsign_diag *dia
     return 0;
 }
 
+static int pe_h_member_digest(void *state, const EVP_MD *md, unsigned char *out, unsigned *len,
+                              drvsign_diag *diag)
+{
+    const unsigned char *d = pe_digest(state, md, len, diag);
+    if (d == NULL)
+        return -1;
+    memcpy(out, d, *len);
+    return 0;
+}
+
+static int pe_h_page_hashes(void *state, const EVP_MD *md, unsigned char **table, size_t *len,
+                            drvsign_diag *diag)
+{
+    pe_state *s = state;
+    return drv_pe_page_hashes(&s->pe, md, table, len, diag);
+}
+
 static void pe_h_close(void *state)
 {
     pe_state *s = state;
@@ -710,6 +727,7 @@ static void pe_h_close(void *state)
 
 const drv_format drv_format_pe = {
     .name = "pe",
+    .nests = 1,
     .detect = drv_pe_detect,
     .open = pe_h_open,
     .prepare = pe_h_prepare,
@@ -719,5 +737,7 @@ const drv_format drv_format_pe = {
     .attach = pe_h_attach,
     .check_content = pe_h_check_content,
     .check_file = pe_h_check_file,
+    .member_digest = pe_h_member_digest,
+    .page_hashes = pe_h_page_hashes,
     .close = pe_h_close,
 };

@@ -18,7 +18,9 @@
 #include <windows.h>
 #define drv_close _close
 #define O_CLOEXEC 0
+#define strtok_r strtok_s
 #else
+#include <dirent.h>
 #include <pthread.h>
 #include <unistd.h>
 #define drv_close close
@@ -566,6 +568,147 @@ int drv_file_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
+}
+
+int drv_is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int drv_stderr_is_tty(void)
+{
+#ifdef _WIN32
+    return _isatty(_fileno(stderr));
+#else
+    return isatty(STDERR_FILENO);
+#endif
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int drv_list_dir(const char *dir, char ***names, size_t *count, drvsign_diag *diag)
+{
+    size_t n = 0, cap = 16;
+    char **list = malloc(cap * sizeof *list);
+#ifdef _WIN32
+    WIN32_FIND_DATAA fd;
+    char *pattern = drv_path_join(dir, "*");
+    HANDLE h = pattern ? FindFirstFileA(pattern, &fd) : INVALID_HANDLE_VALUE;
+    free(pattern);
+    if (list == NULL || h == INVALID_HANDLE_VALUE) {
+        free(list);
+        drv_error(diag, dir, "cannot list the directory");
+        return -1;
+    }
+    do {
+        const char *name = fd.cFileName;
+#else
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    if (list == NULL || d == NULL) {
+        free(list);
+        if (d != NULL)
+            closedir(d);
+        drv_error(diag, dir, "cannot list the directory: %s", strerror(errno));
+        return -1;
+    }
+    while ((e = readdir(d)) != NULL) {
+        const char *name = e->d_name;
+#endif
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+            continue;
+        if (n == cap) {
+            char **bigger = realloc(list, (cap *= 2) * sizeof *list);
+            if (bigger == NULL)
+                break;
+            list = bigger;
+        }
+        list[n] = drv_strdup(name);
+        if (list[n] != NULL)
+            n++;
+#ifdef _WIN32
+    } while (FindNextFileA(h, &fd));
+    FindClose(h);
+#else
+    }
+    closedir(d);
+#endif
+    qsort(list, n, sizeof *list, cmp_names);
+    *names = list;
+    *count = n;
+    return 0;
+}
+
+void drv_free_list(char **names, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(names[i]);
+    free(names);
+}
+
+static void silent(void *ctx, int is_error, const char *line)
+{
+    (void)ctx;
+    (void)is_error;
+    (void)line;
+}
+
+static int same_ci(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = *a, y = *b;
+        if (x >= 'A' && x <= 'Z')
+            x += 32;
+        if (y >= 'A' && y <= 'Z')
+            y += 32;
+        if (x != y)
+            return 0;
+    }
+    return *a == *b;
+}
+
+char *drv_resolve_ci(const char *dir, const char *rel)
+{
+    char *path = drv_strdup(dir), *work = drv_strdup(rel), *save = NULL, *comp;
+    if (path == NULL || work == NULL) {
+        free(path);
+        free(work);
+        return NULL;
+    }
+    for (comp = strtok_r(work, "/", &save); comp != NULL; comp = strtok_r(NULL, "/", &save)) {
+        char *next;
+        if (strcmp(comp, ".") == 0)
+            continue;
+        next = drv_path_join(path, comp);
+        if (next != NULL && !drv_file_exists(next)) {
+            /* case-sensitive file system: look for the Windows match */
+            char **names;
+            size_t count;
+            drvsign_diag quiet = {silent, NULL, 0, 0, 1};
+            free(next);
+            next = NULL;
+            if (drv_is_dir(path) && drv_list_dir(path, &names, &count, &quiet) == 0) {
+                for (size_t i = 0; i < count && next == NULL; i++)
+                    if (same_ci(names[i], comp))
+                        next = drv_path_join(path, names[i]);
+                drv_free_list(names, count);
+            }
+        }
+        free(path);
+        path = next;
+        if (path == NULL)
+            break;
+    }
+    free(work);
+    if (path != NULL && !drv_file_exists(path)) {
+        free(path);
+        path = NULL;
+    }
+    return path;
 }
 
 int drv_mkdir(const char *path, drvsign_diag *diag)

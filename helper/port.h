@@ -80,6 +80,15 @@ void drv_mutex_unlock(drv_mutex *m);
 void drv_mutex_free(drv_mutex *m);
 
 int drv_file_exists(const char *path);
+int drv_is_dir(const char *path);
+/* The entries of dir (without . and ..), sorted bytewise; free with drv_free_list. */
+int drv_list_dir(const char *dir, char ***names, size_t *count, drvsign_diag *diag);
+void drv_free_list(char **names, size_t count);
+/* dir + rel ('/'-separated), each component matched case-insensitively, as Windows
+ * would find it; NULL when there is no such file. */
+char *drv_resolve_ci(const char *dir, const char *rel);
+/* Is stderr a terminal (for progress output)? */
+int drv_stderr_is_tty(void);
 int drv_mkdir(const char *path, drvsign_diag *diag);
 char *drv_path_join(const char *dir, const char *name);
 

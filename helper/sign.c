@@ -65,6 +65,11 @@ static int sign_one(const drvsign_params *params, const drv_signer *signer,
     fmt = drv_format_for(&file, diag);
     if (fmt == NULL || fmt->open(&file, &state, diag) != 0)
         goto done;
+    if (params->append && !fmt->nests) {
+        drv_error(diag, path, "a %s file cannot carry nested signatures; sign without --append",
+                  fmt->name);
+        goto done;
+    }
     if (params->append && load_primary_for_append(fmt, state, path, &primary, diag) != 0)
         goto done;
     if (drv_atomic_open(&out, out_path, path, diag) != 0)

@@ -7,8 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef _WIN32
+#define strtok_r strtok_s
+#endif
+
 #include "authenticode.h"
+#include "driverpkg.h"
 #include "formats.h"
+#include "inf.h"
 
 #define MAX_SIGS_REPORTED 16
 
@@ -165,7 +171,7 @@ static void verify_one(const drvsign_params *params, X509_STORE *store, const ch
             r->problem = "the file cannot be read";
             goto done;
         }
-        drv_ac_check(&sigs[i], store, params->verify_time, &s->sig);
+        drv_ac_check(&sigs[i], store, params->time, &s->sig);
         r->sig_count = i + 1;
         if (s->content.problem[0])
             drv_error(diag, path, "signature %zu: %s", i + 1, s->content.problem);
@@ -192,37 +198,302 @@ done:
     drv_file_close(&file);
 }
 
+/* ---- catalog membership ---- */
+
+typedef struct member_result {
+    const char *path;
+    int found;
+    int digest_ok;
+    char name[256];
+    const char *sip;
+    char digest_hex[2 * 32 + 1];
+    char problem[256];
+} member_result;
+
+static void hex(const unsigned char *d, size_t n, char *out)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[d[i] >> 4];
+        out[2 * i + 1] = digits[d[i] & 15];
+    }
+    out[2 * n] = 0;
+}
+
+static const char *sip_word(drv_sip sip)
+{
+    return sip == DRV_SIP_PE ? "pe" : sip == DRV_SIP_CAB ? "cab" : "flat";
+}
+
+static void check_member(const drv_ctl *ctl, const char *cat_path, const char *path,
+                         member_result *m, drvsign_diag *diag)
+{
+    drv_member_hash h;
+    const drv_ctl_member *member;
+    const unsigned char *digest;
+    size_t len;
+
+    memset(m, 0, sizeof *m);
+    m->path = path;
+    if (drv_member_hash_file(path, ctl->version == 2, 0, &h, diag) != 0) {
+        snprintf(m->problem, sizeof m->problem, "cannot be read");
+        return;
+    }
+    digest = ctl->version == 2 ? h.sha256 : h.sha1;
+    len = ctl->version == 2 ? 32 : 20;
+    hex(digest, len, m->digest_hex);
+    m->sip = sip_word(h.sip);
+    member = drv_ctl_find(ctl, digest, len);
+    if (member == NULL) {
+        snprintf(m->problem, sizeof m->problem,
+                 "is not in %s: no member has its %s %s digest %s (changed after cataloguing?)",
+                 cat_path, h.sip == DRV_SIP_PE ? "Authenticode" : "file",
+                 ctl->version == 2 ? "SHA256" : "SHA1", m->digest_hex);
+        drv_error(diag, path, "%s", m->problem);
+    } else {
+        m->found = 1;
+        snprintf(m->name, sizeof m->name, "%s", member->file ? member->file : "");
+        /* the indirect data must agree with the tag it is filed under */
+        m->digest_ok = member->md == NULL ||
+                       (member->digest_len == len && memcmp(member->digest, digest, len) == 0);
+        if (!m->digest_ok) {
+            snprintf(m->problem, sizeof m->problem,
+                     "the catalog member's indirect data does not match its tag");
+            drv_error(diag, path, "%s", m->problem);
+        }
+    }
+    drv_member_hash_free(&h);
+}
+
+static void report_member(FILE *out, const member_result *m, int json, int first)
+{
+    if (json) {
+        fprintf(out, "%s\n      {\"file\": ", first ? "" : ",");
+        json_string(out, m->path);
+        fprintf(out, ", \"in_catalog\": %s", m->found && m->digest_ok ? "true" : "false");
+        if (m->found) {
+            fprintf(out, ", \"name\": ");
+            json_string(out, m->name);
+        }
+        if (m->sip != NULL)
+            fprintf(out, ", \"sip\": \"%s\", \"digest\": \"%s\"", m->sip, m->digest_hex);
+        if (m->problem[0]) {
+            fprintf(out, ", \"problem\": ");
+            json_string(out, m->problem);
+        }
+        fputc('}', out);
+    } else if (m->found && m->digest_ok)
+        fprintf(out, "  member   %s (as %s, %s)\n", m->path, m->name, m->sip);
+    else
+        fprintf(out, "  MISSING  %s\n", m->path);
+}
+
+/* The catalog's own signature, then every file's membership. Returns 1 if all pass. */
+static int verify_catalog_and_members(const drvsign_params *params, X509_STORE *store,
+                                      const char *cat_path, const char *const *paths,
+                                      size_t count, FILE *report, file_result *r,
+                                      drvsign_diag *diag)
+{
+    drv_ctl ctl;
+    int ok;
+
+    verify_one(params, store, cat_path, r, diag);
+    ok = r->ok;
+    if (r->format != NULL && strcmp(r->format, "cat") != 0) {
+        drv_error(diag, cat_path, "not a catalog");
+        r->ok = ok = 0;
+    }
+    if (params->json) {
+        fprintf(report, "{\"catalog\": ");
+        report_json(report, r, 1);
+        fprintf(report, ",\n    \"members\": [");
+    } else
+        report_text(report, r);
+    if (drv_catalog_load(cat_path, &ctl, diag) != 0) {
+        if (params->json)
+            fprintf(report, "]}");
+        return 0;
+    }
+    for (size_t i = 0; i < count; i++) {
+        member_result m;
+        check_member(&ctl, cat_path, paths[i], &m, diag);
+        ok &= m.found && m.digest_ok;
+        report_member(report, &m, params->json, i == 0);
+    }
+    if (params->json)
+        fprintf(report, "%s], \"verified\": %s}", count ? "\n    " : "", ok ? "true" : "false");
+    drv_ctl_free(&ctl);
+    return ok;
+}
+
+/* Without --os, the OS ids the package's catalogs were made for (their OS attribute). */
+static int package_os_from_catalogs(const char *dir, char **list, drvsign_diag *diag)
+{
+    char **names;
+    size_t count;
+    *list = NULL;
+    if (drv_list_dir(dir, &names, &count, diag) != 0)
+        return -1;
+    for (size_t i = 0; i < count; i++) {
+        size_t n = strlen(names[i]);
+        char *path;
+        drv_ctl ctl;
+        drvsign_diag quiet = *diag;
+        if (n < 5 || drv_strcasecmp(names[i] + n - 4, ".cat") != 0)
+            continue;
+        path = drv_path_join(dir, names[i]);
+        quiet.quiet = 1;
+        if (path != NULL && drv_catalog_load(path, &ctl, &quiet) == 0) {
+            for (size_t a = 0; a < ctl.attr_count; a++) {
+                size_t table_size;
+                const drv_os *table = drv_os_table(&table_size);
+                char *save = NULL, *tok;
+                if (strcmp(ctl.attrs[a].name, "OS") != 0)
+                    continue;
+                for (tok = strtok_r(ctl.attrs[a].value, ",", &save); tok != NULL;
+                     tok = strtok_r(NULL, ",", &save))
+                    for (size_t t = 0; t < table_size; t++)
+                        if (drv_strcasecmp(table[t].token, tok) == 0)
+                            drv_join_unique(list, table[t].id);
+            }
+            drv_ctl_free(&ctl);
+        }
+        free(path);
+    }
+    drv_free_list(names, count);
+    return 0;
+}
+
+static drvsign_status verify_package(const drvsign_params *params, X509_STORE *store,
+                                     FILE *report, drvsign_diag *diag)
+{
+    const drv_os **os = NULL;
+    size_t os_count = 0;
+    char *derived = NULL;
+    drv_pkg pkg;
+    drv_pkg_opts opts = {0};
+    file_result *r = malloc(sizeof *r);
+    int ok = 1;
+
+    if (r == NULL)
+        return DRVSIGN_FAILED;
+    if (params->os_list_count > 0) {
+        if (drv_parse_os_list(params->os_lists, params->os_list_count, &os, &os_count, diag) != 0) {
+            free(r);
+            return DRVSIGN_USAGE;
+        }
+    } else {
+        const char *lists[1];
+        if (package_os_from_catalogs(params->package, &derived, diag) != 0 || derived == NULL) {
+            drv_error(diag, params->package, "no catalog here says which OS it is for; give --os");
+            free(derived);
+            free(r);
+            return DRVSIGN_USAGE;
+        }
+        lists[0] = derived;
+        if (drv_parse_os_list(lists, 1, &os, &os_count, diag) != 0) {
+            free(derived);
+            free(r);
+            return DRVSIGN_FAILED;
+        }
+    }
+    opts.os = os;
+    opts.os_count = os_count;
+    /* A staged package is judged as it is; its DriverVer date was checked when it was built. */
+    opts.now = (int64_t)1 << 40;
+    if (drv_pkg_analyze(params->package, &opts, &pkg, diag) != 0)
+        ok = 0;
+    if (params->json)
+        fprintf(report, "{\"package\": \"%s\", \"catalogs\": [", params->package);
+    for (size_t i = 0; i < pkg.count; i++) {
+        drv_pkg_catalog *c = &pkg.catalogs[i];
+        const char **paths = calloc(c->file_count ? c->file_count : 1, sizeof *paths);
+        if (params->json && i > 0)
+            fputc(',', report);
+        if (!drv_file_exists(c->path)) {
+            drv_error(diag, c->inf_path, "its catalog %s (CatalogFile) is missing", c->name);
+            if (params->json) {
+                fprintf(report, "\n  {\"catalog\": ");
+                json_string(report, c->path);
+                fprintf(report, ", \"verified\": false, \"problem\": \"missing\"}");
+            } else
+                fprintf(report, "%s: MISSING (named by %s)\n", c->path, c->inf_path);
+            ok = 0;
+            free(paths);
+            continue;
+        }
+        for (size_t k = 0; paths != NULL && k < c->file_count; k++)
+            paths[k] = c->files[k].path;
+        if (params->json)
+            fprintf(report, "\n  ");
+        if (paths == NULL || !verify_catalog_and_members(params, store, c->path, paths,
+                                                         c->file_count, report, r, diag))
+            ok = 0;
+        free(paths);
+    }
+    if (params->json)
+        fprintf(report, "\n], \"verified\": %s}\n", ok ? "true" : "false");
+    else
+        fprintf(report, "package %s: %s (%zu catalog%s, OS %s)\n", params->package,
+                ok ? "verified" : "FAILED", pkg.count, pkg.count == 1 ? "" : "s",
+                derived ? derived : "as given");
+    drv_pkg_free(&pkg);
+    free(os);
+    free(derived);
+    free(r);
+    return ok ? DRVSIGN_OK : DRVSIGN_FAILED;
+}
+
 drvsign_status drvsign_verify(const drvsign_params *params, const char *const *files, size_t count,
                               FILE *report, drvsign_diag *diag)
 {
     X509_STORE *store;
     int failed = 0;
     file_result *r;
+    drvsign_status status;
 
-    if (count == 0) {
+    if (params->package != NULL && (count > 0 || params->catalog != NULL)) {
+        drv_error(diag, NULL, "--package checks a whole directory: give no files or --catalog");
+        return DRVSIGN_USAGE;
+    }
+    if (count == 0 && params->package == NULL) {
         drv_error(diag, NULL, "no file to verify");
         return DRVSIGN_USAGE;
     }
     store = drv_ac_trust_store(params->ca_file, diag);
-    r = malloc(sizeof *r);
-    if (store == NULL || r == NULL) {
+    if (store == NULL)
+        return DRVSIGN_FAILED;
+    if (params->package != NULL) {
+        status = verify_package(params, store, report, diag);
         X509_STORE_free(store);
-        free(r);
+        fflush(report);
+        return status;
+    }
+    r = malloc(sizeof *r);
+    if (r == NULL) {
+        X509_STORE_free(store);
         return DRVSIGN_FAILED;
     }
-    if (params->json)
-        fprintf(report, "{\"files\": [");
-    for (size_t i = 0; i < count; i++) {
-        verify_one(params, store, files[i], r, diag);
-        if (!r->ok)
-            failed = 1;
+    if (params->catalog != NULL) {
+        failed = !verify_catalog_and_members(params, store, params->catalog, files, count, report,
+                                             r, diag);
         if (params->json)
-            report_json(report, r, i == 0);
-        else
-            report_text(report, r);
+            fputc('\n', report);
+    } else {
+        if (params->json)
+            fprintf(report, "{\"files\": [");
+        for (size_t i = 0; i < count; i++) {
+            verify_one(params, store, files[i], r, diag);
+            if (!r->ok)
+                failed = 1;
+            if (params->json)
+                report_json(report, r, i == 0);
+            else
+                report_text(report, r);
+        }
+        if (params->json)
+            fprintf(report, "\n  ], \"verified\": %s}\n", failed ? "false" : "true");
     }
-    if (params->json)
-        fprintf(report, "\n  ], \"verified\": %s}\n", failed ? "false" : "true");
     fflush(report);
     free(r);
     X509_STORE_free(store);

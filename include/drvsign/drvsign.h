@@ -55,10 +55,24 @@ typedef struct drvsign_params {
     const char *url;         /* SpcSpOpusInfo moreInfo */
     const char *out;         /* output file; NULL signs in place */
 
+    /* the time that applies: verify checks chains at it, catalog writes it as ctlThisUpdate.
+     * Seconds since the epoch; 0 means now (catalog: SOURCE_DATE_EPOCH, then now). */
+    int64_t time;
+
     /* verifier */
     const char *ca_file;   /* trusted roots; NULL uses the system store */
-    int64_t verify_time;   /* seconds since the epoch; 0 means now */
     int json;              /* machine-readable report */
+    const char *catalog;   /* verify: check that the files are members of this catalog */
+    const char *package;   /* verify: check a whole staged package directory */
+
+    /* catalog (Inf2Cat) */
+    const char *driver_dir;     /* --driver: the package directory with its INF files */
+    const char *const *os_lists; /* --os values: Inf2Cat ids, comma-separated */
+    size_t os_list_count;
+    int catalog_version;        /* 1 (default, what Inf2Cat writes) or 2 */
+    int no_catalog;             /* run the signability checks only (Inf2Cat /nocat) */
+    int use_local_time;         /* judge DriverVer in local time (Inf2Cat /uselocaltime) */
+    int quiet;                  /* no progress output */
 
     /* testcert */
     const char *subject;
@@ -72,6 +86,17 @@ drvsign_status drvsign_sign(const drvsign_params *params, const char *const *fil
 /* Verify each file; the human or JSON report goes to report. */
 drvsign_status drvsign_verify(const drvsign_params *params, const char *const *files, size_t count,
                               FILE *report, drvsign_diag *diag);
+
+/*
+ * Catalogs: with params->driver_dir, one catalog per CatalogFile of every INF in it (Inf2Cat);
+ * otherwise a catalog of the given files, written to params->out (makecat).
+ */
+drvsign_status drvsign_catalog(const drvsign_params *params, const char *const *files,
+                               size_t count, FILE *report, drvsign_diag *diag);
+
+/* Print what a file holds: a catalog's attributes and members, and any file's signatures. */
+drvsign_status drvsign_inspect(const drvsign_params *params, const char *const *files,
+                               size_t count, FILE *report, drvsign_diag *diag);
 
 /* Create a test-signing identity in dir: root.cer, root.pem, signing.pfx, signing.cer. */
 drvsign_status drvsign_testcert(const drvsign_params *params, const char *dir, drvsign_diag *diag);

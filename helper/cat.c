@@ -1,0 +1,185 @@
+/*
+ * The catalog (.cat) handler: signing an existing catalog, ours or another tool's. The CTL is
+ * kept byte for byte (reference 2.9: re-encoding it could change what Windows looks up); the
+ * signature's content is that CTL with eContentType szOID_CTL.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats.h"
+
+/* Catalogs hold a hash per file; even huge driver packages stay far below this. */
+#define MAX_CATALOG (256u << 20)
+
+typedef struct cat_state {
+    const char *path;
+    unsigned char *data;
+    size_t len;
+    PKCS7 *p7;
+    const unsigned char *ctl; /* inside p7 */
+    size_t ctl_len;
+} cat_state;
+
+static const unsigned char oid_signed_data[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+                                                0xf7, 0x0d, 0x01, 0x07, 0x02};
+static const unsigned char oid_ctl[] = {0x06, 0x09, 0x2b, 0x06, 0x01, 0x04,
+                                        0x01, 0x82, 0x37, 0x0a, 0x01};
+
+static int find(const unsigned char *h, size_t n, const unsigned char *needle, size_t m,
+                size_t limit)
+{
+    for (size_t i = 0; i + m <= n && i <= limit; i++)
+        if (memcmp(h + i, needle, m) == 0)
+            return 1;
+    return 0;
+}
+
+static int cat_detect(const unsigned char *head, size_t n)
+{
+    /* ContentInfo{signedData, SignedData{..., contentInfo{szOID_CTL ...}}} within its header */
+    return n > 16 && head[0] == 0x30 && find(head, n, oid_signed_data, sizeof oid_signed_data, 8) &&
+           find(head, n, oid_ctl, sizeof oid_ctl, 64);
+}
+
+static void cat_close(void *state)
+{
+    cat_state *s = state;
+    if (s == NULL)
+        return;
+    PKCS7_free(s->p7);
+    free(s->data);
+    free(s);
+}
+
+static int cat_open(const drv_file *file, void **state, drvsign_diag *diag)
+{
+    cat_state *s = calloc(1, sizeof *s);
+    PKCS7 *inner;
+
+    if (s == NULL) {
+        drv_error(diag, file->path, "out of memory");
+        return -1;
+    }
+    s->path = file->path;
+    if (file->size > MAX_CATALOG) {
+        drv_error(diag, file->path, "a %llu-byte catalog is beyond any real package",
+                  (unsigned long long)file->size);
+        goto fail;
+    }
+    s->len = (size_t)file->size;
+    s->data = malloc(s->len ? s->len : 1);
+    if (s->data == NULL || drv_file_pread(file, 0, s->data, s->len, diag) != 0)
+        goto fail;
+    s->p7 = drv_ac_from_der(s->data, s->len);
+    if (s->p7 == NULL || !PKCS7_type_is_signed(s->p7) || s->p7->d.sign == NULL) {
+        drv_ssl_error(diag, file->path, "not a catalog: no PKCS#7 SignedData");
+        goto fail;
+    }
+    inner = s->p7->d.sign->contents;
+    {
+        char oid[64] = "";
+        if (inner == NULL || inner->type == NULL ||
+            OBJ_obj2txt(oid, sizeof oid, inner->type, 1) <= 0 || strcmp(oid, DRV_OID_CTL) != 0 ||
+            inner->d.other == NULL || inner->d.other->type != V_ASN1_SEQUENCE) {
+            drv_error(diag, file->path, "not a catalog: the signed content is not a certificate "
+                                        "trust list");
+            goto fail;
+        }
+    }
+    s->ctl = ASN1_STRING_get0_data(inner->d.other->value.sequence);
+    s->ctl_len = (size_t)ASN1_STRING_length(inner->d.other->value.sequence);
+    *state = s;
+    return 0;
+fail:
+    cat_close(s);
+    return -1;
+}
+
+static int cat_content(void *state, const drv_content_opts *opts, drv_content *out,
+                       drvsign_diag *diag)
+{
+    cat_state *s = state;
+    if (opts->page_hashes)
+        drv_warn(diag, s->path, "--page-hashes applies to PE files, not to catalogs; ignored");
+    memset(out, 0, sizeof *out);
+    out->der = OPENSSL_memdup(s->ctl, s->ctl_len);
+    if (out->der == NULL) {
+        drv_error(diag, s->path, "out of memory");
+        return -1;
+    }
+    out->len = s->ctl_len;
+    strcpy(out->oid, DRV_OID_CTL);
+    return 0;
+}
+
+static int cat_signature(void *state, unsigned char **der, size_t *len, drvsign_diag *diag)
+{
+    cat_state *s = state;
+    *der = NULL;
+    *len = 0;
+    if (sk_PKCS7_SIGNER_INFO_num(s->p7->d.sign->signer_info) == 0)
+        return 0; /* an unsigned catalog */
+    /* a signed catalog is its own signature */
+    *der = malloc(s->len);
+    if (*der == NULL) {
+        drv_error(diag, s->path, "out of memory");
+        return -1;
+    }
+    memcpy(*der, s->data, s->len);
+    *len = s->len;
+    return 0;
+}
+
+static int cat_attach(void *state, const unsigned char *der, size_t len, drv_atomic *out,
+                      drvsign_diag *diag)
+{
+    (void)state;
+    return drv_atomic_write(out, der, len, diag);
+}
+
+static int cat_check_content(void *state, const drv_sig *sig, drv_content_check *check,
+                             drvsign_diag *diag)
+{
+    cat_state *s = state;
+    (void)diag;
+    memset(check, 0, sizeof *check);
+    /* the signature carries the CTL itself, and drv_ac_check verifies its messageDigest */
+    if (strcmp(sig->content_type, DRV_OID_CTL) != 0 || sig->content_len != s->ctl_len ||
+        memcmp(sig->content, s->ctl, s->ctl_len) != 0) {
+        snprintf(check->problem, sizeof check->problem,
+                 "the signature does not cover this catalog's trust list");
+        return 0;
+    }
+    check->digest_ok = 1;
+    return 0;
+}
+
+const drv_format drv_format_cat = {
+    .name = "cat",
+    .nests = 0,
+    .detect = cat_detect,
+    .open = cat_open,
+    .content = cat_content,
+    .signature = cat_signature,
+    .attach = cat_attach,
+    .check_content = cat_check_content,
+    .close = cat_close,
+};
+
+int drv_catalog_load(const char *path, drv_ctl *ctl, drvsign_diag *diag)
+{
+    drv_file file;
+    void *state = NULL;
+    int rc = -1;
+
+    memset(ctl, 0, sizeof *ctl);
+    if (drv_file_open(&file, path, diag) != 0)
+        return -1;
+    if (cat_open(&file, &state, diag) == 0) {
+        cat_state *s = state;
+        rc = drv_ctl_parse(s->ctl, s->ctl_len, ctl, path, diag);
+        cat_close(s);
+    }
+    drv_file_close(&file);
+    return rc;
+}

@@ -1,0 +1,290 @@
+/*
+ * drvsign_catalog: Inf2Cat (from the INF files of a package) and makecat (from a file list).
+ * Member digests come from the format handlers, computed in parallel across files.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl.h"
+#include "driverpkg.h"
+#include "formats.h"
+#include "port.h"
+
+typedef struct hash_job {
+    const char **paths;
+    drv_member_hash *hashes;
+    size_t count;
+    int want_sha256, page_hashes;
+    drvsign_diag *diag;
+    drv_mutex *lock; /* guards diag and the progress counters */
+    size_t done;
+    uint64_t bytes;
+    int progress;
+    time_t last;
+} hash_job;
+
+static void job_error(void *ctx, int is_error, const char *line)
+{
+    hash_job *job = ctx;
+    drv_mutex_lock(job->lock);
+    if (is_error)
+        drv_error(job->diag, NULL, "%s", line);
+    else
+        drv_warn(job->diag, NULL, "%s", line);
+    drv_mutex_unlock(job->lock);
+}
+
+static int hash_task(void *arg, size_t i)
+{
+    hash_job *job = arg;
+    /* each worker reports through the shared, locked diagnostics */
+    drvsign_diag local = {job_error, job, 0, 0, job->diag->quiet};
+    int rc = drv_member_hash_file(job->paths[i], job->want_sha256, job->page_hashes,
+                                  &job->hashes[i], &local);
+    drv_mutex_lock(job->lock);
+    job->done++;
+    job->bytes += job->hashes[i].size;
+    if (job->progress) {
+        time_t now = time(NULL);
+        if (now != job->last || job->done == job->count) {
+            job->last = now;
+            fprintf(stderr, "\rdrvsign: hashed %zu/%zu files, %llu MB", job->done, job->count,
+                    (unsigned long long)(job->bytes >> 20));
+            if (job->done == job->count)
+                fputc('\n', stderr);
+            fflush(stderr);
+        }
+    }
+    drv_mutex_unlock(job->lock);
+    return rc;
+}
+
+static int hash_all(const char **paths, size_t count, int want_sha256, int page_hashes, int quiet,
+                    drv_member_hash *hashes, drvsign_diag *diag)
+{
+    hash_job job = {paths, hashes, count, want_sha256, page_hashes, diag, drv_mutex_new(),
+                    0, 0, 0, 0};
+    int rc;
+    if (job.lock == NULL)
+        return -1;
+    /* progress only for people watching a terminal, and only when it takes a while */
+    job.progress = !quiet && !diag->quiet && drv_stderr_is_tty() && count > 20;
+    rc = drv_parallel_for(count, drv_cpu_count(), hash_task, &job);
+    drv_mutex_free(job.lock);
+    return rc;
+}
+
+static int64_t catalog_time(const drvsign_params *p, drvsign_diag *diag)
+{
+    const char *sde;
+    if (p->time != 0)
+        return p->time;
+    sde = getenv("SOURCE_DATE_EPOCH");
+    if (sde != NULL && *sde) {
+        char *end;
+        long long v = strtoll(sde, &end, 10);
+        if (*end == 0 && v > 0)
+            return v;
+        drv_warn(diag, NULL, "SOURCE_DATE_EPOCH '%s' is not a number of seconds; using now", sde);
+    }
+    return (int64_t)time(NULL);
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+#ifdef _WIN32
+    const char *b = strrchr(path, '\\');
+    if (b != NULL && (s == NULL || b > s))
+        s = b;
+#endif
+    return s ? s + 1 : path;
+}
+
+/* Hash the files and write one catalog. */
+static int write_catalog(const drvsign_params *p, const char *out_path, const char **paths,
+                         const char **names, size_t count, const char *os_attr,
+                         const drv_ctl_attr *attrs, size_t attr_count, int64_t when,
+                         drvsign_diag *diag)
+{
+    drv_member_hash *hashes = calloc(count ? count : 1, sizeof *hashes);
+    drv_ctl_file *files = calloc(count ? count : 1, sizeof *files);
+    drv_ctl_build build = {0};
+    unsigned char *der = NULL;
+    size_t der_len;
+    drv_atomic out = {0};
+    int v2 = p->catalog_version == 2, rc = -1;
+
+    out.fd = -1;
+    if (hashes == NULL || files == NULL) {
+        drv_error(diag, out_path, "out of memory");
+        goto done;
+    }
+    if (hash_all(paths, count, v2, p->page_hashes, p->quiet, hashes, diag) != 0)
+        goto done;
+    for (size_t i = 0; i < count; i++) {
+        files[i].name = names[i];
+        files[i].sip = hashes[i].sip;
+        memcpy(files[i].sha1, hashes[i].sha1, sizeof files[i].sha1);
+        memcpy(files[i].sha256, hashes[i].sha256, sizeof files[i].sha256);
+        files[i].page_hashes_sha1 = hashes[i].page_hashes_sha1;
+        files[i].page_hashes_sha1_len = hashes[i].page_hashes_sha1_len;
+        files[i].page_hashes_sha256 = hashes[i].page_hashes_sha256;
+        files[i].page_hashes_sha256_len = hashes[i].page_hashes_sha256_len;
+    }
+    build.version = v2 ? 2 : 1;
+    build.this_update = when;
+    build.files = files;
+    build.file_count = count;
+    build.os_attr = os_attr;
+    build.attrs = attrs;
+    build.attr_count = attr_count;
+    if (drv_ctl_write(&build, &der, &der_len, out_path, diag) != 0)
+        goto done;
+    if (drv_atomic_open(&out, out_path, NULL, diag) != 0 ||
+        drv_atomic_write(&out, der, der_len, diag) != 0 || drv_atomic_commit(&out, diag) != 0)
+        goto done;
+    rc = 0;
+done:
+    drv_atomic_abort(&out);
+    OPENSSL_free(der);
+    for (size_t i = 0; hashes != NULL && i < count; i++)
+        drv_member_hash_free(&hashes[i]);
+    free(hashes);
+    free(files);
+    return rc;
+}
+
+static drvsign_status catalog_driver(const drvsign_params *p, const drv_os **os, size_t os_count,
+                                     FILE *report, drvsign_diag *diag)
+{
+    drv_pkg pkg;
+    drv_pkg_opts opts = {os, os_count, p->use_local_time, 0};
+    int64_t when = catalog_time(p, diag);
+    drvsign_status status = DRVSIGN_OK;
+
+    if (drv_pkg_analyze(p->driver_dir, &opts, &pkg, diag) != 0) {
+        drv_pkg_free(&pkg);
+        if (!p->quiet)
+            fprintf(report, "Signability test failed.\n");
+        return DRVSIGN_FAILED;
+    }
+    if (p->out != NULL && pkg.count != 1) {
+        drv_error(diag, p->driver_dir, "--out needs exactly one catalog, but the INF files name "
+                                       "%zu",
+                  pkg.count);
+        drv_pkg_free(&pkg);
+        return DRVSIGN_USAGE;
+    }
+    if (!p->quiet)
+        fprintf(report, "Signability test complete.\n");
+    for (size_t i = 0; i < pkg.count && !p->no_catalog; i++) {
+        drv_pkg_catalog *c = &pkg.catalogs[i];
+        const char **paths = calloc(c->file_count, sizeof *paths);
+        const char **names = calloc(c->file_count, sizeof *names);
+        drv_ctl_attr *attrs = calloc(c->hwid_count + 1, sizeof *attrs);
+        char (*hwid_names)[32] = calloc(c->hwid_count + 1, sizeof *hwid_names);
+        size_t n = 0;
+        const char *out_path = p->out ? p->out : c->path;
+
+        if (paths == NULL || names == NULL || attrs == NULL || hwid_names == NULL) {
+            drv_error(diag, c->path, "out of memory");
+            status = DRVSIGN_FAILED;
+        } else {
+            for (size_t k = 0; k < c->file_count; k++) {
+                paths[k] = c->files[k].path;
+                names[k] = c->files[k].name;
+            }
+            attrs[n].name = (char *)"OS";
+            attrs[n++].value = c->os_tokens;
+            for (size_t k = 0; k < c->hwid_count; k++) {
+                snprintf(hwid_names[k], sizeof hwid_names[k], "HWID%zu", k + 1);
+                attrs[n].name = hwid_names[k];
+                attrs[n++].value = c->hwids[k];
+            }
+            if (write_catalog(p, out_path, paths, names, c->file_count, c->os_attr, attrs, n, when,
+                              diag) != 0)
+                status = DRVSIGN_FAILED;
+            else if (!p->quiet)
+                fprintf(report, "%s: %zu files (OS %s)\n", out_path, c->file_count,
+                        c->os_tokens);
+        }
+        free(paths);
+        free(names);
+        free(attrs);
+        free(hwid_names);
+    }
+    drv_pkg_free(&pkg);
+    return status;
+}
+
+static drvsign_status catalog_files(const drvsign_params *p, const char *const *files,
+                                    size_t count, const drv_os **os, size_t os_count,
+                                    FILE *report, drvsign_diag *diag)
+{
+    const char **paths = calloc(count ? count : 1, sizeof *paths);
+    const char **names = calloc(count ? count : 1, sizeof *names);
+    char *tokens = NULL, *osattr = NULL;
+    drv_ctl_attr attr = {(char *)"OS", NULL};
+    drvsign_status status = DRVSIGN_FAILED;
+
+    if (paths == NULL || names == NULL)
+        goto done;
+    for (size_t i = 0; i < count; i++) {
+        paths[i] = files[i];
+        names[i] = base_name(files[i]);
+    }
+    for (size_t i = 0; i < os_count; i++) {
+        /* the same OS / OSAttr strings as the INF mode */
+        char item[32];
+        snprintf(item, sizeof item, "2:%s", os[i]->osattr);
+        if (drv_join_unique(&tokens, os[i]->token) != 0 || drv_join_unique(&osattr, item) != 0)
+            goto done;
+    }
+    attr.value = tokens;
+    if (write_catalog(p, p->out, paths, names, count, osattr, tokens ? &attr : NULL, tokens ? 1 : 0,
+                      catalog_time(p, diag), diag) == 0) {
+        status = DRVSIGN_OK;
+        if (!p->quiet)
+            fprintf(report, "%s: %zu files\n", p->out, count);
+    }
+done:
+    free(tokens);
+    free(osattr);
+    free(paths);
+    free(names);
+    return status;
+}
+
+drvsign_status drvsign_catalog(const drvsign_params *p, const char *const *files, size_t count,
+                               FILE *report, drvsign_diag *diag)
+{
+    const drv_os **os = NULL;
+    size_t os_count = 0;
+    drvsign_status status;
+
+    if (p->catalog_version != 0 && p->catalog_version != 1 && p->catalog_version != 2) {
+        drv_error(diag, NULL, "--catalog-version is 1 or 2");
+        return DRVSIGN_USAGE;
+    }
+    if ((p->driver_dir != NULL) == (count > 0)) {
+        drv_error(diag, NULL, "give either --driver DIR or --files FILE...");
+        return DRVSIGN_USAGE;
+    }
+    if (p->driver_dir != NULL && p->os_list_count == 0) {
+        drv_error(diag, NULL, "--driver needs --os (for example --os 10_X64)");
+        return DRVSIGN_USAGE;
+    }
+    if (p->driver_dir == NULL && p->out == NULL) {
+        drv_error(diag, NULL, "--files needs --out FILE.cat");
+        return DRVSIGN_USAGE;
+    }
+    if (p->os_list_count > 0 &&
+        drv_parse_os_list(p->os_lists, p->os_list_count, &os, &os_count, diag) != 0)
+        return DRVSIGN_USAGE;
+    status = p->driver_dir ? catalog_driver(p, os, os_count, report, diag)
+                           : catalog_files(p, files, count, os, os_count, report, diag);
+    free(os);
+    return status;
+}

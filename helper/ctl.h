@@ -1,0 +1,81 @@
+/*
+ * Security catalogs: the CertificateTrustList inside a .cat (reference section 2), built from
+ * members and catalog attributes, and parsed back for verification and inspection.
+ */
+#ifndef DRVSIGN_CTL_H
+#define DRVSIGN_CTL_H
+
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "diag.h"
+
+#define DRV_SIP_PE_GUID "{C689AAB8-8E78-11D0-8C47-00C04FC295EE}"
+#define DRV_SIP_CAB_GUID "{C689AABA-8E78-11D0-8C47-00C04FC295EE}"
+#define DRV_SIP_FLAT_GUID "{DE351A42-8E59-11D0-8C47-00C04FC295EE}"
+
+typedef enum drv_sip { DRV_SIP_FLAT = 0, DRV_SIP_PE = 1, DRV_SIP_CAB = 2 } drv_sip;
+
+/* One file as the catalog builder sees it. */
+typedef struct drv_ctl_file {
+    const char *name;   /* the File attribute (UTF-8) */
+    drv_sip sip;
+    unsigned char sha1[20];
+    unsigned char sha256[32];
+    /* PE page-hash tables (NULL unless page hashes were asked for) */
+    unsigned char *page_hashes_sha1, *page_hashes_sha256;
+    size_t page_hashes_sha1_len, page_hashes_sha256_len;
+} drv_ctl_file;
+
+typedef struct drv_ctl_attr {
+    char *name;
+    char *value;
+} drv_ctl_attr;
+
+typedef struct drv_ctl_build {
+    int version;        /* 1: SHA-1 members (Inf2Cat); 2: SHA-256 members + SHA-1 compat */
+    int64_t this_update;
+    const drv_ctl_file *files;
+    size_t file_count;
+    const char *os_attr;        /* member OSAttr, e.g. "2:6.1,2:10.0"; NULL for none */
+    const drv_ctl_attr *attrs;  /* catalog attributes in order (OS, HWID1..n) */
+    size_t attr_count;
+} drv_ctl_build;
+
+/* The unsigned catalog (DER ContentInfo); members sorted by tag, list identifier derived
+ * from the content. Identical contents in two files are listed once (warning). */
+int drv_ctl_write(const drv_ctl_build *build, unsigned char **der, size_t *der_len,
+                  const char *where, drvsign_diag *diag);
+
+/* A parsed member. */
+typedef struct drv_ctl_member {
+    unsigned char tag[128];
+    size_t tag_len;
+    char *file;    /* File attribute, or NULL */
+    char *os_attr; /* OSAttr attribute, or NULL */
+    char sip_guid[64];
+    drv_sip sip;
+    const EVP_MD *md; /* from the indirect data; NULL for compat entries without it */
+    unsigned char digest[64];
+    size_t digest_len;
+} drv_ctl_member;
+
+typedef struct drv_ctl {
+    int version;
+    char this_update[32];
+    unsigned char list_id[64];
+    size_t list_id_len;
+    drv_ctl_member *members;
+    size_t count;
+    drv_ctl_attr *attrs;
+    size_t attr_count;
+} drv_ctl;
+
+int drv_ctl_parse(const unsigned char *ctl_der, size_t len, drv_ctl *ctl, const char *where,
+                  drvsign_diag *diag);
+void drv_ctl_free(drv_ctl *ctl);
+/* The member whose digest is this (v1: SHA-1, v2: SHA-256), or NULL. */
+const drv_ctl_member *drv_ctl_find(const drv_ctl *ctl, const unsigned char *digest, size_t len);
+
+#endif

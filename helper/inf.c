@@ -1,0 +1,694 @@
+#include "inf.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "port.h"
+
+/* INF files are small; anything larger is not an INF. */
+#define MAX_INF_BYTES (64u << 20)
+
+int drv_strcasecmp(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        int ca = (unsigned char)*a, cb = (unsigned char)*b;
+        if (ca >= 'A' && ca <= 'Z')
+            ca += 32;
+        if (cb >= 'A' && cb <= 'Z')
+            cb += 32;
+        if (ca != cb || ca == 0)
+            return ca - cb;
+    }
+}
+
+/* ---- a small case-insensitive string -> index map, so lookups stay linear in input ---- */
+
+struct drv_inf_map {
+    char **keys;
+    size_t *values;
+    size_t cap, count;
+};
+
+static uint32_t hash_ci(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 'A' && c <= 'Z')
+            c += 32;
+        h = (h ^ c) * 16777619u;
+    }
+    return h;
+}
+
+static void map_free(drv_inf_map *m)
+{
+    if (m == NULL)
+        return;
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->keys[i]);
+    free(m->keys);
+    free(m->values);
+    free(m);
+}
+
+static int map_get(const drv_inf_map *m, const char *key, size_t *value)
+{
+    if (m == NULL || m->cap == 0)
+        return 0;
+    for (size_t i = hash_ci(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        if (m->keys[i] == NULL)
+            return 0;
+        if (drv_strcasecmp(m->keys[i], key) == 0) {
+            *value = m->values[i];
+            return 1;
+        }
+    }
+}
+
+static int map_put(drv_inf_map *m, const char *key, size_t value);
+
+static int map_grow(drv_inf_map *m)
+{
+    drv_inf_map bigger = {0};
+    bigger.cap = m->cap ? m->cap * 2 : 64;
+    bigger.keys = calloc(bigger.cap, sizeof *bigger.keys);
+    bigger.values = calloc(bigger.cap, sizeof *bigger.values);
+    if (bigger.keys == NULL || bigger.values == NULL) {
+        free(bigger.keys);
+        free(bigger.values);
+        return -1;
+    }
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->keys[i] != NULL) {
+            map_put(&bigger, m->keys[i], m->values[i]);
+            free(m->keys[i]);
+        }
+    free(m->keys);
+    free(m->values);
+    *m = bigger;
+    return 0;
+}
+
+/* Insert unless present (first definition wins). */
+static int map_put(drv_inf_map *m, const char *key, size_t value)
+{
+    size_t i;
+    if ((m->count + 1) * 2 > m->cap && map_grow(m) != 0)
+        return -1;
+    for (i = hash_ci(key) & (m->cap - 1); m->keys[i] != NULL; i = (i + 1) & (m->cap - 1))
+        if (drv_strcasecmp(m->keys[i], key) == 0)
+            return 0;
+    m->keys[i] = drv_strdup(key);
+    if (m->keys[i] == NULL)
+        return -1;
+    m->values[i] = value;
+    m->count++;
+    return 0;
+}
+
+/* ---- a growable byte buffer ---- */
+
+typedef struct buf {
+    char *p;
+    size_t len, cap;
+    int failed;
+} buf;
+
+static void buf_put(buf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        char *p;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        p = realloc(b->p, cap);
+        if (p == NULL) {
+            b->failed = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+static void buf_putc(buf *b, char c)
+{
+    buf_put(b, &c, 1);
+}
+
+static void put_utf8(buf *b, uint32_t cp)
+{
+    char o[4];
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        buf_put(b, o, 1);
+    } else if (cp < 0x800) {
+        o[0] = (char)(0xc0 | cp >> 6);
+        o[1] = (char)(0x80 | (cp & 0x3f));
+        buf_put(b, o, 2);
+    } else if (cp < 0x10000) {
+        o[0] = (char)(0xe0 | cp >> 12);
+        o[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+        o[2] = (char)(0x80 | (cp & 0x3f));
+        buf_put(b, o, 3);
+    } else {
+        o[0] = (char)(0xf0 | cp >> 18);
+        o[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+        o[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+        o[3] = (char)(0x80 | (cp & 0x3f));
+        buf_put(b, o, 4);
+    }
+}
+
+/* ---- decoding to UTF-8 ---- */
+
+static int valid_utf8(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+                                  : (c & 0xf8) == 0xf0 ? 4 : 0;
+        if (len == 0 || i + len > n || (len == 2 && c < 0xc2))
+            return 0;
+        for (size_t k = 1; k < len; k++)
+            if ((s[i + k] & 0xc0) != 0x80)
+                return 0;
+        i += len;
+    }
+    return 1;
+}
+
+/* Windows-1252 0x80-0x9F; the rest of the upper half is Latin-1. */
+static const uint16_t cp1252[32] = {
+    0x20ac, 0xfffd, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0xfffd, 0x017d, 0xfffd, 0xfffd, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022,
+    0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0xfffd, 0x017e, 0x0178};
+
+static int decode(drv_inf *inf, const unsigned char *d, size_t n, buf *out, drvsign_diag *diag)
+{
+    if (n >= 2 && d[0] == 0xff && d[1] == 0xfe) {
+        inf->encoding = DRV_INF_UTF16LE;
+        for (size_t i = 2; i + 1 < n; i += 2) {
+            uint32_t u = (uint32_t)d[i] | (uint32_t)d[i + 1] << 8;
+            if (u >= 0xd800 && u <= 0xdbff && i + 3 < n) {
+                uint32_t lo = (uint32_t)d[i + 2] | (uint32_t)d[i + 3] << 8;
+                if (lo >= 0xdc00 && lo <= 0xdfff) {
+                    u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+                    i += 2;
+                } else
+                    u = 0xfffd;
+            } else if (u >= 0xd800 && u <= 0xdfff)
+                u = 0xfffd;
+            if (u == 0) {
+                drv_error(diag, inf->path, "contains a NUL character");
+                return -1;
+            }
+            put_utf8(out, u);
+        }
+        return 0;
+    }
+    if (n >= 2 && d[0] == 0xfe && d[1] == 0xff) {
+        drv_error(diag, inf->path, "is UTF-16 big-endian, which Windows does not read; save it "
+                                   "as UTF-16LE, UTF-8 or ANSI");
+        return -1;
+    }
+    if (memchr(d, 0, n) != NULL) {
+        drv_error(diag, inf->path, "contains NUL bytes (UTF-16 without a byte order mark?)");
+        return -1;
+    }
+    if (n >= 3 && d[0] == 0xef && d[1] == 0xbb && d[2] == 0xbf) {
+        inf->encoding = DRV_INF_UTF8_BOM;
+        buf_put(out, (const char *)d + 3, n - 3);
+    } else if (valid_utf8(d, n)) {
+        inf->encoding = DRV_INF_UTF8;
+        buf_put(out, (const char *)d, n);
+    } else {
+        inf->encoding = DRV_INF_ANSI;
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = d[i];
+            put_utf8(out, c < 0x80 ? c : c < 0xa0 ? cp1252[c - 0x80] : c);
+        }
+    }
+    return 0;
+}
+
+/* ---- structure ---- */
+
+static drv_inf_section *section_for(drv_inf *inf, const char *name, unsigned line)
+{
+    size_t idx;
+    if (map_get(inf->index, name, &idx))
+        return &inf->sections[idx];
+    if (inf->count == inf->cap) {
+        size_t cap = inf->cap ? inf->cap * 2 : 16;
+        drv_inf_section *s = realloc(inf->sections, cap * sizeof *s);
+        if (s == NULL)
+            return NULL;
+        inf->sections = s;
+        inf->cap = cap;
+    }
+    memset(&inf->sections[inf->count], 0, sizeof inf->sections[0]);
+    inf->sections[inf->count].name = drv_strdup(name);
+    inf->sections[inf->count].line = line;
+    if (inf->sections[inf->count].name == NULL || map_put(inf->index, name, inf->count) != 0)
+        return NULL;
+    return &inf->sections[inf->count++];
+}
+
+static drv_inf_entry *new_entry(drv_inf_section *s)
+{
+    if (s->count == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 8;
+        drv_inf_entry *e = realloc(s->entries, cap * sizeof *e);
+        if (e == NULL)
+            return NULL;
+        s->entries = e;
+        s->cap = cap;
+    }
+    memset(&s->entries[s->count], 0, sizeof s->entries[0]);
+    return &s->entries[s->count++];
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/*
+ * One field: unquote ("" inside quotes is a quote) and trim the unquoted white space around
+ * it. *p points at the field start; returns at ',' (or '=' when stop_at_eq) or the end.
+ */
+static char *read_field(const char **p, int stop_at_eq, int *bad_quote)
+{
+    buf b = {0};
+    const char *s = *p;
+    size_t keep = 0; /* length up to the last quoted or non-space character */
+    int quoted = 0;
+
+    while (is_space(*s))
+        s++;
+    for (; *s; s++) {
+        if (quoted) {
+            if (*s == '"') {
+                if (s[1] == '"') {
+                    buf_putc(&b, '"');
+                    s++;
+                } else
+                    quoted = 0;
+            } else
+                buf_putc(&b, *s);
+            keep = b.len;
+            continue;
+        }
+        if (*s == '"') {
+            quoted = 1;
+            keep = b.len;
+            continue;
+        }
+        if (*s == ',' || (stop_at_eq && *s == '='))
+            break;
+        buf_putc(&b, *s);
+        if (!is_space(*s))
+            keep = b.len;
+    }
+    if (quoted)
+        *bad_quote = 1;
+    *p = s;
+    if (b.p == NULL)
+        buf_put(&b, "", 0);
+    if (b.p != NULL)
+        b.p[keep] = 0;
+    return b.failed ? NULL : b.p;
+}
+
+/* Does the logical line (comment removed) have an '=' outside quotes? */
+static int has_key(const char *s)
+{
+    int quoted = 0;
+    for (; *s; s++) {
+        if (*s == '"')
+            quoted = !quoted;
+        else if (!quoted && *s == '=')
+            return 1;
+    }
+    return 0;
+}
+
+static int add_line(drv_inf *inf, drv_inf_section *section, const char *text, unsigned line,
+                    drvsign_diag *diag)
+{
+    drv_inf_entry *e;
+    const char *p = text;
+    int bad_quote = 0;
+
+    e = new_entry(section);
+    if (e == NULL)
+        return -1;
+    e->line = line;
+    if (has_key(text)) {
+        e->key = read_field(&p, 1, &bad_quote);
+        if (e->key == NULL)
+            return -1;
+        if (*p == '=')
+            p++;
+    }
+    for (;;) {
+        char **v = realloc(e->values, (e->value_count + 1) * sizeof *v);
+        if (v == NULL)
+            return -1;
+        e->values = v;
+        e->values[e->value_count] = read_field(&p, 0, &bad_quote);
+        if (e->values[e->value_count] == NULL)
+            return -1;
+        e->value_count++;
+        if (*p != ',')
+            break;
+        p++;
+    }
+    if (bad_quote)
+        drv_error_at(diag, inf->path, line, "unterminated quoted string");
+    return 0;
+}
+
+/*
+ * Logical lines: strip comments (';' outside quotes), join '\' continuations, then hand each
+ * non-empty line to the section or entry parser.
+ */
+static int parse_text(drv_inf *inf, const char *text, drvsign_diag *diag)
+{
+    const char *p = text;
+    unsigned line = 1, start_line = 1;
+    buf logical = {0};
+    drv_inf_section *section = NULL;
+    int rc = 0, warned_outside = 0;
+
+    while (*p || logical.len) {
+        int quoted = 0, continued = 0;
+        const char *eol;
+        size_t content_end;
+
+        if (logical.len == 0)
+            start_line = line;
+        eol = p;
+        /* find the comment start and the line end */
+        for (; *eol && *eol != '\n'; eol++) {
+            if (*eol == '"')
+                quoted = !quoted;
+            else if (*eol == ';' && !quoted)
+                break;
+        }
+        content_end = (size_t)(eol - p);
+        while (*eol && *eol != '\n')
+            eol++;
+        while (content_end > 0 && is_space(p[content_end - 1]))
+            content_end--;
+        if (content_end > 0 && p[content_end - 1] == '\\' && *eol) {
+            continued = 1;
+            content_end--;
+        }
+        buf_put(&logical, p, content_end);
+        p = *eol ? eol + 1 : eol;
+        line++;
+        if (continued)
+            continue;
+        if (logical.failed) {
+            rc = -1;
+            break;
+        }
+        if (logical.len > 0) {
+            char *s = logical.p;
+            while (is_space(*s))
+                s++;
+            if (*s == '[') {
+                char *close = strchr(s, ']');
+                if (close == NULL) {
+                    drv_error_at(diag, inf->path, start_line, "section header is missing ']'");
+                    section = NULL;
+                } else {
+                    char *name = s + 1, *end = close;
+                    while (is_space(*name))
+                        name++;
+                    while (end > name && is_space(end[-1]))
+                        end--;
+                    *end = 0;
+                    if (*name == 0) {
+                        drv_error_at(diag, inf->path, start_line, "empty section name");
+                        section = NULL;
+                    } else if ((section = section_for(inf, name, start_line)) == NULL) {
+                        rc = -1;
+                        break;
+                    }
+                }
+            } else if (*s != 0) {
+                if (section == NULL) {
+                    if (!warned_outside++)
+                        drv_error_at(diag, inf->path, start_line,
+                                     "line outside any section (or after a broken header)");
+                } else if (add_line(inf, section, s, start_line, diag) != 0) {
+                    rc = -1;
+                    break;
+                }
+            }
+        }
+        logical.len = 0;
+        if (logical.p)
+            logical.p[0] = 0;
+    }
+    free(logical.p);
+    if (rc != 0)
+        drv_error(diag, inf->path, "out of memory");
+    return rc;
+}
+
+/* ---- %strkey% substitution ---- */
+
+/* [Strings] or a language section such as [Strings.0409] */
+static int is_strings_section(const char *name)
+{
+    static const char prefix[] = "strings.";
+    for (size_t i = 0; i < sizeof prefix - 1; i++) {
+        char c = name[i];
+        if (c >= 'A' && c <= 'Z')
+            c += 32;
+        if (c != prefix[i])
+            return i == 7 && name[i] == 0; /* exactly "strings" */
+    }
+    return name[sizeof prefix - 1] != 0;
+}
+
+typedef struct strings {
+    drv_inf_map *map;     /* key -> index into refs */
+    const char **values;
+    size_t count;
+} strings;
+
+static int collect_strings(const drv_inf *inf, strings *st)
+{
+    /* [Strings] first, then the language sections in file order: the first definition wins */
+    st->map = calloc(1, sizeof *st->map);
+    if (st->map == NULL)
+        return -1;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < inf->count; i++) {
+            const drv_inf_section *s = &inf->sections[i];
+            int plain = drv_strcasecmp(s->name, "strings") == 0;
+            if (!is_strings_section(s->name) || plain != (pass == 0))
+                continue;
+            for (size_t e = 0; e < s->count; e++) {
+                const drv_inf_entry *en = &s->entries[e];
+                size_t idx;
+                const char **v;
+                if (en->key == NULL || map_get(st->map, en->key, &idx))
+                    continue;
+                v = realloc(st->values, (st->count + 1) * sizeof *v);
+                if (v == NULL)
+                    return -1;
+                st->values = v;
+                st->values[st->count] = drv_inf_field(en, 0);
+                if (map_put(st->map, en->key, st->count++) != 0)
+                    return -1;
+            }
+        }
+    return 0;
+}
+
+static char *substitute(const drv_inf *inf, const strings *st, const char *in, unsigned line,
+                        drvsign_diag *diag)
+{
+    buf b = {0};
+    const char *p = in;
+    buf_put(&b, "", 0);
+    while (*p) {
+        const char *close;
+        if (*p != '%') {
+            const char *next = strchr(p, '%');
+            size_t n = next ? (size_t)(next - p) : strlen(p);
+            buf_put(&b, p, n);
+            p += n;
+            continue;
+        }
+        if (p[1] == '%') {
+            buf_putc(&b, '%');
+            p += 2;
+            continue;
+        }
+        close = strchr(p + 1, '%');
+        if (close == NULL) {
+            buf_put(&b, p, strlen(p));
+            break;
+        }
+        {
+            size_t n = (size_t)(close - p - 1), idx;
+            char *key = malloc(n + 1);
+            if (key == NULL) {
+                free(b.p);
+                return NULL;
+            }
+            memcpy(key, p + 1, n);
+            key[n] = 0;
+            if (map_get(st->map, key, &idx))
+                buf_put(&b, st->values[idx], strlen(st->values[idx]));
+            else if (n > 0 && strspn(key, "0123456789") == n)
+                buf_put(&b, p, n + 2); /* a DIRID such as %12%: the installer resolves it */
+            else {
+                drv_warn(diag, NULL, "%s:%u: %%%s%% is not defined in [Strings]", inf->path, line,
+                         key);
+                buf_put(&b, p, n + 2);
+            }
+            free(key);
+        }
+        p = close + 1;
+    }
+    if (b.failed) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
+}
+
+static int substitute_all(drv_inf *inf, drvsign_diag *diag)
+{
+    strings st = {0};
+    int rc = -1;
+
+    if (collect_strings(inf, &st) != 0)
+        goto done;
+    for (size_t i = 0; i < inf->count; i++) {
+        drv_inf_section *s = &inf->sections[i];
+        if (is_strings_section(s->name))
+            continue;
+        for (size_t e = 0; e < s->count; e++) {
+            drv_inf_entry *en = &s->entries[e];
+            if (en->key != NULL && strchr(en->key, '%') != NULL) {
+                char *k = substitute(inf, &st, en->key, en->line, diag);
+                if (k == NULL)
+                    goto done;
+                free(en->key);
+                en->key = k;
+            }
+            for (size_t v = 0; v < en->value_count; v++)
+                if (strchr(en->values[v], '%') != NULL) {
+                    char *nv = substitute(inf, &st, en->values[v], en->line, diag);
+                    if (nv == NULL)
+                        goto done;
+                    free(en->values[v]);
+                    en->values[v] = nv;
+                }
+        }
+    }
+    rc = 0;
+done:
+    map_free(st.map);
+    free(st.values);
+    return rc;
+}
+
+/* ---- public ---- */
+
+int drv_inf_parse(drv_inf *inf, const char *path, const unsigned char *data, size_t len,
+                  drvsign_diag *diag)
+{
+    buf text = {0};
+    int rc = -1;
+
+    memset(inf, 0, sizeof *inf);
+    inf->path = drv_strdup(path);
+    inf->index = calloc(1, sizeof *inf->index);
+    if (inf->path == NULL || inf->index == NULL) {
+        drv_error(diag, path, "out of memory");
+        return -1;
+    }
+    if (decode(inf, data, len, &text, diag) != 0)
+        goto done;
+    buf_put(&text, "", 0);
+    if (text.failed) {
+        drv_error(diag, path, "out of memory");
+        goto done;
+    }
+    if (parse_text(inf, text.p, diag) != 0 || substitute_all(inf, diag) != 0)
+        goto done;
+    rc = 0;
+done:
+    free(text.p);
+    return rc;
+}
+
+int drv_inf_load(drv_inf *inf, const char *path, drvsign_diag *diag)
+{
+    unsigned char *data;
+    size_t len;
+    int rc;
+    if (drv_read_small_file(path, MAX_INF_BYTES, &data, &len, diag) != 0) {
+        memset(inf, 0, sizeof *inf);
+        return -1;
+    }
+    rc = drv_inf_parse(inf, path, data, len, diag);
+    free(data);
+    return rc;
+}
+
+void drv_inf_free(drv_inf *inf)
+{
+    for (size_t i = 0; i < inf->count; i++) {
+        drv_inf_section *s = &inf->sections[i];
+        for (size_t e = 0; e < s->count; e++) {
+            free(s->entries[e].key);
+            for (size_t v = 0; v < s->entries[e].value_count; v++)
+                free(s->entries[e].values[v]);
+            free(s->entries[e].values);
+        }
+        free(s->entries);
+        free(s->name);
+    }
+    free(inf->sections);
+    map_free(inf->index);
+    free(inf->path);
+    memset(inf, 0, sizeof *inf);
+}
+
+const drv_inf_section *drv_inf_find_section(const drv_inf *inf, const char *name)
+{
+    size_t idx;
+    return map_get(inf->index, name, &idx) ? &inf->sections[idx] : NULL;
+}
+
+const drv_inf_entry *drv_inf_key(const drv_inf_section *section, const char *key)
+{
+    for (size_t i = 0; section != NULL && i < section->count; i++)
+        if (section->entries[i].key != NULL && drv_strcasecmp(section->entries[i].key, key) == 0)
+            return &section->entries[i];
+    return NULL;
+}
+
+const char *drv_inf_field(const drv_inf_entry *entry, size_t i)
+{
+    return entry != NULL && i < entry->value_count ? entry->values[i] : "";
+}

@@ -1,0 +1,62 @@
+/*
+ * The INF reader. Decodes ANSI (Windows-1252), UTF-8 (with or without BOM) and UTF-16LE with
+ * BOM into UTF-8; handles ';' comments, quoted strings, '\' continuation lines,
+ * case-insensitive section and key names, repeated sections (merged), and %strkey%
+ * substitution from [Strings] and [Strings.<lcid>] ('%%' is a literal '%'). Every entry keeps
+ * the line it came from, so problems can be reported as file:line.
+ */
+#ifndef DRVSIGN_INF_H
+#define DRVSIGN_INF_H
+
+#include <stddef.h>
+
+#include "diag.h"
+
+typedef enum drv_inf_encoding {
+    DRV_INF_ANSI,
+    DRV_INF_UTF8,
+    DRV_INF_UTF8_BOM,
+    DRV_INF_UTF16LE
+} drv_inf_encoding;
+
+typedef struct drv_inf_entry {
+    char *key;      /* NULL when the line has no '=' */
+    char **values;  /* the comma-separated fields, unquoted and substituted */
+    size_t value_count;
+    unsigned line;  /* first physical line of the logical line */
+} drv_inf_entry;
+
+typedef struct drv_inf_section {
+    char *name; /* as first written */
+    unsigned line;
+    drv_inf_entry *entries;
+    size_t count, cap;
+} drv_inf_section;
+
+typedef struct drv_inf_map drv_inf_map;
+
+typedef struct drv_inf {
+    char *path;
+    drv_inf_encoding encoding;
+    drv_inf_section *sections;
+    size_t count, cap;
+    drv_inf_map *index; /* lower-case section name -> index */
+} drv_inf;
+
+/* Parse an INF held in memory; path is used in messages. Syntax problems are reported
+ * (file:line) and counted in diag->errors; the parse still returns what it could read. */
+int drv_inf_parse(drv_inf *inf, const char *path, const unsigned char *data, size_t len,
+                  drvsign_diag *diag);
+int drv_inf_load(drv_inf *inf, const char *path, drvsign_diag *diag);
+void drv_inf_free(drv_inf *inf);
+
+/* Case-insensitive lookups; NULL when absent. */
+const drv_inf_section *drv_inf_find_section(const drv_inf *inf, const char *name);
+const drv_inf_entry *drv_inf_key(const drv_inf_section *section, const char *key);
+/* Field i of an entry, or "" when the entry has fewer fields. */
+const char *drv_inf_field(const drv_inf_entry *entry, size_t i);
+
+/* ASCII case-insensitive comparison (INF names are ASCII in practice). */
+int drv_strcasecmp(const char *a, const char *b);
+
+#endif

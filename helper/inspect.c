@@ -1,0 +1,189 @@
+/*
+ * drvsign_inspect: what a file holds. For catalogs: version, time, list identifier,
+ * attributes and every member (tag, file name, SIP, digest algorithm); for every signed file:
+ * its signatures, nested ones included, with signer, issuer and digest.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "authenticode.h"
+#include "formats.h"
+
+static void jstr(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; s != NULL && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+static void hexout(FILE *out, const unsigned char *d, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "%02X", d[i]);
+}
+
+/* v1 tags are UTF-16LE hex text; show them as the text they are. */
+static void tag_out(FILE *out, const drv_ctl_member *m)
+{
+    int text = m->tag_len > 2 && m->tag_len % 2 == 0;
+    for (size_t i = 0; text && i + 1 < m->tag_len; i += 2)
+        text = m->tag[i + 1] == 0 && (m->tag[i] != 0 || i + 2 == m->tag_len);
+    if (text)
+        for (size_t i = 0; i + 2 < m->tag_len; i += 2)
+            fputc(m->tag[i], out);
+    else
+        hexout(out, m->tag, m->tag_len);
+}
+
+static const char *sip_name(drv_sip sip)
+{
+    return sip == DRV_SIP_PE ? "pe" : sip == DRV_SIP_CAB ? "cab" : "flat";
+}
+
+static void show_catalog(const drv_ctl *ctl, FILE *out, int json)
+{
+    if (json) {
+        fprintf(out, ", \"catalog\": {\"version\": %d, \"this_update\": ", ctl->version);
+        jstr(out, ctl->this_update);
+        fprintf(out, ", \"list_identifier\": \"");
+        hexout(out, ctl->list_id, ctl->list_id_len);
+        fprintf(out, "\", \"attributes\": {");
+        for (size_t i = 0; i < ctl->attr_count; i++) {
+            fprintf(out, "%s", i ? ", " : "");
+            jstr(out, ctl->attrs[i].name);
+            fprintf(out, ": ");
+            jstr(out, ctl->attrs[i].value);
+        }
+        fprintf(out, "}, \"members\": [");
+        for (size_t i = 0; i < ctl->count; i++) {
+            const drv_ctl_member *m = &ctl->members[i];
+            fprintf(out, "%s\n      {\"tag\": \"", i ? "," : "");
+            tag_out(out, m);
+            fprintf(out, "\", \"file\": ");
+            jstr(out, m->file);
+            fprintf(out, ", \"sip\": \"%s\", \"sip_guid\": ", sip_name(m->sip));
+            jstr(out, m->sip_guid);
+            fprintf(out, ", \"digest\": ");
+            jstr(out, m->md ? EVP_MD_get0_name(m->md) : NULL);
+            if (m->os_attr) {
+                fprintf(out, ", \"os_attr\": ");
+                jstr(out, m->os_attr);
+            }
+            fputc('}', out);
+        }
+        fprintf(out, "]}");
+        return;
+    }
+    fprintf(out, "  catalog version %d, this update %s, list identifier ", ctl->version,
+            ctl->this_update);
+    hexout(out, ctl->list_id, ctl->list_id_len);
+    fputc('\n', out);
+    for (size_t i = 0; i < ctl->attr_count; i++)
+        fprintf(out, "  attribute %s = %s\n", ctl->attrs[i].name, ctl->attrs[i].value);
+    fprintf(out, "  %zu members:\n", ctl->count);
+    for (size_t i = 0; i < ctl->count; i++) {
+        const drv_ctl_member *m = &ctl->members[i];
+        fprintf(out, "    ");
+        tag_out(out, m);
+        fprintf(out, "  %-4s %-6s %s%s%s\n", sip_name(m->sip),
+                m->md ? EVP_MD_get0_name(m->md) : "-", m->file ? m->file : "(no File)",
+                m->os_attr ? "  OSAttr " : "", m->os_attr ? m->os_attr : "");
+    }
+}
+
+static int inspect_one(const char *path, FILE *out, int json, int first, drvsign_diag *diag)
+{
+    drv_file file;
+    const drv_format *fmt;
+    void *state = NULL;
+    unsigned char *der = NULL;
+    size_t der_len = 0, count = 0;
+    drv_sig *sigs = NULL;
+    X509_STORE *none = X509_STORE_new();
+    int rc = -1;
+
+    if (none == NULL || drv_file_open(&file, path, diag) != 0) {
+        X509_STORE_free(none);
+        return -1;
+    }
+    fmt = drv_format_for(&file, diag);
+    if (fmt == NULL || fmt->open(&file, &state, diag) != 0)
+        goto done;
+    if (json) {
+        fprintf(out, "%s\n  {\"file\": ", first ? "" : ",");
+        jstr(out, path);
+        fprintf(out, ", \"format\": \"%s\"", fmt->name);
+    } else
+        fprintf(out, "%s: %s\n", path, fmt->name);
+    if (strcmp(fmt->name, "cat") == 0) {
+        drv_ctl ctl;
+        if (drv_catalog_load(path, &ctl, diag) != 0)
+            goto done;
+        show_catalog(&ctl, out, json);
+        drv_ctl_free(&ctl);
+    }
+    if (fmt->signature(state, &der, &der_len, diag) != 0)
+        goto done;
+    if (der != NULL && drv_ac_parse_all(der, der_len, &sigs, &count, path, diag) != 0)
+        goto done;
+    if (json)
+        fprintf(out, ", \"signatures\": [");
+    else if (count == 0)
+        fprintf(out, "  not signed\n");
+    for (size_t i = 0; i < count; i++) {
+        drv_sig_check check;
+        /* inspect reports what is there; verify judges it */
+        drv_ac_check(&sigs[i], none, 0, &check);
+        if (json) {
+            fprintf(out, "%s{\"index\": %zu, \"nested\": %s, \"digest\": ", i ? ", " : "", i + 1,
+                    sigs[i].nested ? "true" : "false");
+            jstr(out, check.digest_name);
+            fprintf(out, ", \"signer\": ");
+            jstr(out, check.signer);
+            fprintf(out, ", \"issuer\": ");
+            jstr(out, check.issuer);
+            fprintf(out, ", \"content_type\": \"%s\"}", sigs[i].content_type);
+        } else
+            fprintf(out, "  signature %zu%s: %s, signer \"%s\", issuer \"%s\"\n", i + 1,
+                    sigs[i].nested ? " (nested)" : "", check.digest_name, check.signer,
+                    check.issuer);
+    }
+    if (json)
+        fprintf(out, "]}");
+    rc = 0;
+done:
+    drv_ac_free_all(sigs, count);
+    free(der);
+    if (state != NULL)
+        fmt->close(state);
+    drv_file_close(&file);
+    X509_STORE_free(none);
+    return rc;
+}
+
+drvsign_status drvsign_inspect(const drvsign_params *params, const char *const *files,
+                               size_t count, FILE *report, drvsign_diag *diag)
+{
+    int failed = 0;
+    if (count == 0) {
+        drv_error(diag, NULL, "no file to inspect");
+        return DRVSIGN_USAGE;
+    }
+    if (params->json)
+        fprintf(report, "{\"files\": [");
+    for (size_t i = 0; i < count; i++)
+        if (inspect_one(files[i], report, params->json, i == 0, diag) != 0)
+            failed = 1;
+    if (params->json)
+        fprintf(report, "\n]}\n");
+    fflush(report);
+    return failed ? DRVSIGN_FAILED : DRVSIGN_OK;
+}
