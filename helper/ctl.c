@@ -259,7 +259,9 @@ static int add_memberinfo2(STACK_OF(X509_ATTRIBUTE) **attrs, drv_sip sip)
 {
     unsigned char v[2] = {0x80, 0};
     v[0] |= sip == DRV_SIP_PE ? 0 : sip == DRV_SIP_CAB ? 1 : 2;
-    return add_attr(attrs, OID_CAT_MEMBERINFO2, V_ASN1_OTHER, v, 2);
+    /* OpenSSL writes SEQUENCE-typed ANY values verbatim, which is how the raw [n] element gets
+     * in (V_ASN1_OTHER is refused by X509_ATTRIBUTE_set1_data) */
+    return add_attr(attrs, OID_CAT_MEMBERINFO2, V_ASN1_SEQUENCE, v, 2);
 }
 
 static int add_indirect(STACK_OF(X509_ATTRIBUTE) **attrs, const drv_ctl_file *f, int sha256)

@@ -566,6 +566,7 @@ static void models_for_target(ctx *c, collect *col)
         char name[512];
         const drv_inf_section *models;
 
+        memset(&best, 0, sizeof best);
         for (size_t k = 1; k < e->value_count; k++) {
             if (*e->values[k] == 0)
                 continue;

@@ -6,15 +6,35 @@ fuzzer=$1 drivers=$2 work=$3 seconds=$4
 corpus=$work/corpus
 rm -rf "$work"
 mkdir -p "$corpus"
-for f in "$drivers"/*; do
-  base=$(basename "$f")
-  "$DRVSIGN" sign --quiet --cert "$PKI/leaf-chain.pem" --key "$PKI/leaf.key" --page-hashes --out "$work/$base" "$f"
-  "$DRVSIGN" sign --quiet --cert "$PKI/leaf-chain.pem" --key "$PKI/leaf.key" --append --digest sha1 "$work/$base"
-  case $(basename "$fuzzer") in
-    fuzz_pkcs7*) osslsigncode extract-signature -in "$work/$base" -out "$corpus/$base.p7" >/dev/null ;;
-    *) cp "$f" "$corpus/$base"; cp "$work/$base" "$corpus/signed-$base" ;;
-  esac
-done
+case $(basename "$fuzzer") in
+  fuzz_inf*)
+    # the test package's INF, as UTF-8 and as UTF-16LE, and the INF-syntax corner cases
+    cp "$TOASTPKG/toastpkg.inf" "$corpus/toastpkg.inf"
+    { printf '\xff\xfe'; iconv -f UTF-8 -t UTF-16LE "$TOASTPKG/toastpkg.inf"; } >"$corpus/utf16.inf"
+    printf '[Strings]\nA="x%%%%y"\n[s]\nk = %%A%%, "q""q", \\\n  more ; c\n[s]\nj=1\n' >"$corpus/syntax.inf"
+    ;;
+  fuzz_cat*)
+    # unsigned v1 and v2 catalogs of the test package, and a signed one
+    for v in 1 2; do
+      cp -r "$TOASTPKG" "$work/pkg$v"
+      "$DRVSIGN" catalog --quiet --driver "$work/pkg$v" --os 10_X64 --catalog-version $v --time 1700000000
+      cp "$work/pkg$v/tstamd64.cat" "$corpus/v$v.cat"
+    done
+    cp "$work/pkg1/tstamd64.cat" "$corpus/signed.cat"
+    "$DRVSIGN" sign --quiet --cert "$PKI/leaf-chain.pem" --key "$PKI/leaf.key" "$corpus/signed.cat"
+    ;;
+  *)
+    for f in "$drivers"/*; do
+      base=$(basename "$f")
+      "$DRVSIGN" sign --quiet --cert "$PKI/leaf-chain.pem" --key "$PKI/leaf.key" --page-hashes --out "$work/$base" "$f"
+      "$DRVSIGN" sign --quiet --cert "$PKI/leaf-chain.pem" --key "$PKI/leaf.key" --append --digest sha1 "$work/$base"
+      case $(basename "$fuzzer") in
+        fuzz_pkcs7*) osslsigncode extract-signature -in "$work/$base" -out "$corpus/$base.p7" >/dev/null ;;
+        *) cp "$f" "$corpus/$base"; cp "$work/$base" "$corpus/signed-$base" ;;
+      esac
+    done
+    ;;
+esac
 "$fuzzer" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
   -artifact_prefix="$work/" "$corpus" >"$work/log" 2>&1 || {
   tail -n 60 "$work/log"

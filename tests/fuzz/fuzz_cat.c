@@ -1,0 +1,77 @@
+/* libFuzzer target: catalogs as `verify`, `inspect` and `sign` read them: the PKCS#7 wrapper,
+ * the CTL with its members and attributes, and the signature. */
+#define _DEFAULT_SOURCE /* mkstemp */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "formats.h"
+
+static void quiet(void *ctx, int is_error, const char *line)
+{
+    (void)ctx;
+    (void)is_error;
+    (void)line;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static char path[64];
+    static X509_STORE *store;
+    drvsign_diag diag = {quiet, NULL, 0, 0, 1};
+    drv_ctl ctl;
+    drv_file file;
+    void *state = NULL;
+    FILE *f;
+
+    if (path[0] == 0) {
+        int fd;
+        snprintf(path, sizeof path, "/tmp/drvsign-fuzz-cat-XXXXXX");
+        fd = mkstemp(path);
+        if (fd < 0)
+            abort();
+        close(fd);
+        store = X509_STORE_new();
+    }
+    f = fopen(path, "wb");
+    if (f == NULL || fwrite(data, 1, size, f) != size || fclose(f) != 0)
+        abort();
+    /* the trust list straight from the bytes, and through the catalog loader */
+    if (drv_ctl_parse(data, size, &ctl, "fuzz", &diag) == 0) {
+        unsigned char d[20] = {0};
+        (void)drv_ctl_find(&ctl, d, sizeof d);
+        drv_ctl_free(&ctl);
+    }
+    if (drv_catalog_load(path, &ctl, &diag) == 0)
+        drv_ctl_free(&ctl);
+    if (drv_file_open(&file, path, &diag) == 0) {
+        if (drv_format_cat.open(&file, &state, &diag) == 0) {
+            unsigned char *der = NULL;
+            size_t len = 0, count = 0;
+            drv_sig *sigs = NULL;
+            drv_content content;
+            drv_content_opts opts = {EVP_sha256(), 0};
+            if (drv_format_cat.content(state, &opts, &content, &diag) == 0)
+                OPENSSL_free(content.der);
+            if (drv_format_cat.signature(state, &der, &len, &diag) == 0 && der != NULL &&
+                drv_ac_parse_all(der, len, &sigs, &count, path, &diag) == 0)
+                for (size_t i = 0; i < count; i++) {
+                    drv_content_check cc;
+                    drv_sig_check sc;
+                    drv_format_cat.check_content(state, &sigs[i], &cc, &diag);
+                    drv_ac_check(&sigs[i], store, 0, &sc);
+                }
+            drv_ac_free_all(sigs, count);
+            free(der);
+            drv_format_cat.close(state);
+        }
+        drv_file_close(&file);
+    }
+    ERR_clear_error();
+    return 0;
+}

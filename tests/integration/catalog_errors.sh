@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Inf2Cat's signability checks: each one reported as file:line with its code, every problem
+# listed before exit 1, and no catalog written.
+. "$(dirname "$0")/../lib.sh"
+: "${TOASTPKG:?set TOASTPKG to the staged test package}"
+
+n=0
+variant() { # name: a fresh copy of the package in $WORK/<name>
+  rm -rf "$WORK/$1"
+  cp -r "$TOASTPKG" "$WORK/$1"
+  echo "$WORK/$1"
+}
+edit_inf() { # dir sed-expression
+  sed -i "$2" "$1/toastpkg.inf"
+}
+# expect_error NAME DIR OSLIST REGEX: exit 1, a file:line error matching REGEX, no catalog
+expect_error() {
+  local name=$1 dir=$2 os=$3 re=$4
+  "$DRVSIGN" catalog --driver "$dir" --os "$os" >"$WORK/out" 2>"$WORK/err"
+  local rc=$?
+  check "$name: exits 1" test $rc -eq 1
+  check "$name: reports $re" bash -c "cat '$WORK/err'; grep -Eq -- '^drvsign: .*toastpkg\\.inf:[0-9]+: .*$re' '$WORK/err'"
+  check "$name: says the signability test failed" grep -q "Signability test failed" "$WORK/out"
+  check "$name: writes no catalog" bash -c "! ls '$dir' | grep -q '\\.cat'"
+}
+
+d=$(variant missing-file)
+rm "$d/amd64/tostrco2.dll"
+expect_error "22.9.1 missing file" "$d" 10_X64 "tostrco2.dll in \[CoInstaller_Files\] is missing.*amd64/tostrco2.dll.*\(22\.9\.1\)"
+line=$(grep -n '^tostrco2.dll$' "$TOASTPKG/toastpkg.inf" | cut -d: -f1)
+check "22.9.1: the line is the file-list entry's ($line)" grep -q "toastpkg.inf:$line:" "$WORK/err"
+
+d=$(variant no-catalogfile)
+expect_error "22.9.4 no CatalogFile for arm64" "$d" 10_RS3_ARM64 "missing ARM64 CatalogFile entry \(CatalogFile.ntarm64, CatalogFile.nt, CatalogFile\).*\(22\.9\.4\)"
+
+d=$(variant no-driverver)
+edit_inf "$d" '/^DriverVer/d'
+expect_error "22.9.6 DriverVer missing" "$d" 10_X64 "DriverVer missing.*\(22\.9\.6\)"
+
+d=$(variant bad-driverver)
+edit_inf "$d" 's|^DriverVer .*|DriverVer = 15.06.2024,1.2.3.4|'
+expect_error "22.9.6 DriverVer in a locale format" "$d" 10_X64 "DriverVer date .15\.06\.2024. is not a valid mm/dd/yyyy date \(22\.9\.6\)"
+
+d=$(variant bad-version)
+edit_inf "$d" 's|^DriverVer .*|DriverVer = 06/15/2024,1.2.3.99999|'
+expect_error "22.9.6 DriverVer version out of range" "$d" 10_X64 "DriverVer version .1\.2\.3\.99999.*\(22\.9\.6\)"
+
+d=$(variant future)
+edit_inf "$d" 's|^DriverVer .*|DriverVer = 01/01/2099,1.0.0.0|'
+expect_error "22.9.7 DriverVer in the future" "$d" 10_X64 "DriverVer set to a date in the future.*UTC.*\(22\.9\.7\)"
+check_output "22.9.7 with --use-local-time says local time" "local time.*22\.9\.7" \
+  "$DRVSIGN" catalog --driver "$d" --os 10_X64 --use-local-time
+
+d=$(variant not-in-sourcedisksfiles)
+edit_inf "$d" '/^tostrcls.dll = 1/d'
+expect_error "22.9.10 CopyFiles entry missing from SourceDisksFiles" "$d" 10_X64 "CopyFiles names tostrcls.dll, but \[SourceDisksFiles\] does not list it \(22\.9\.10\)"
+
+d=$(variant undecorated)
+edit_inf "$d" 's|^%Mfg% = Toaster_Models, NTx86, NTamd64|%Mfg% = Toaster_Models|'
+printf '\n[Toaster_Models]\n%%ToasterDevice.Desc%% = Toaster_Device, root\\toaster\n' >>"$d/toastpkg.inf"
+expect_error "non-x86 target with no decorated models" "$d" 10_X64 "no models section for amd64.*NTamd64"
+check "undecorated models still serve x86" "$DRVSIGN" catalog --quiet --driver "$d" --os 10_X86
+
+d=$(variant escape)
+edit_inf "$d" 's|^1 = %DiskName%,toastpkg.tag,,\\amd64|1 = %DiskName%,toastpkg.tag,,..\\..\\etc|'
+expect_error "a path leaving the package" "$d" 10_X64 "leaves the package directory"
+d=$(variant drive)
+edit_inf "$d" 's|^1 = %DiskName%,toastpkg.tag,,\\amd64|1 = %DiskName%,toastpkg.tag,,C:\\drivers|'
+expect_error "a drive-letter path" "$d" 10_X64 "leaves the package directory"
+
+d=$(variant several)
+edit_inf "$d" '/^DriverVer/d'
+rm "$d/amd64/toaster.sys"
+"$DRVSIGN" catalog --driver "$d" --os 10_X64 >/dev/null 2>"$WORK/err"
+check "several problems: all listed in one run" bash -c "cat '$WORK/err'; grep -q '22.9.6' '$WORK/err' && grep -q '22.9.1' '$WORK/err'"
+
+d=$(variant syntax)
+printf '\n[Broken_Section\nfoo = "unterminated\n' >>"$d/toastpkg.inf"
+"$DRVSIGN" catalog --driver "$d" --os 10_X64 >/dev/null 2>"$WORK/err"
+check "malformed syntax: missing ']' reported with its line" grep -Eq "toastpkg.inf:[0-9]+: section header is missing" "$WORK/err"
+check "malformed syntax: exit 1 and no catalog" bash -c "! ls '$d' | grep -q '\\.cat'"
+
+check_exit "unknown --os id is a usage error" 2 "$DRVSIGN" catalog --driver "$TOASTPKG" --os 10_X46
+check_output "... that names the closest ids" "did you mean .*10_X64" "$DRVSIGN" catalog --driver "$TOASTPKG" --os 10_X46
+check_exit "--driver without --os is a usage error" 2 "$DRVSIGN" catalog --driver "$TOASTPKG"
+check_exit "a directory without an INF" 1 "$DRVSIGN" catalog --driver "$WORK" --os 10_X64
+check_output "... says so" "no INF file in the root" "$DRVSIGN" catalog --driver "$WORK" --os 10_X64
+
+# the case-insensitive file system Windows has: INF names need not match the case on disk
+d=$(variant case)
+mv "$d/amd64/toaster.sys" "$d/amd64/TOASTER.SYS"
+check "files are found case-insensitively, as on Windows" "$DRVSIGN" catalog --quiet --driver "$d" --os 10_X64
+finish

@@ -1,0 +1,157 @@
+/* The INF reader: encodings, syntax, substitution, merging, line numbers, malformed input. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "inf.h"
+#include "unit.h"
+
+static char errors[8][512], warnings[8][512];
+static unsigned n_errors, n_warnings;
+
+static void capture(void *ctx, int is_error, const char *line)
+{
+    (void)ctx;
+    if (is_error && n_errors < 8)
+        snprintf(errors[n_errors++], sizeof errors[0], "%s", line);
+    else if (!is_error && n_warnings < 8)
+        snprintf(warnings[n_warnings++], sizeof warnings[0], "%s", line);
+}
+
+static int parse(drv_inf *inf, const void *data, size_t len)
+{
+    drvsign_diag diag = {capture, NULL, 0, 0, 0};
+    n_errors = n_warnings = 0;
+    return drv_inf_parse(inf, "t.inf", data, len, &diag);
+}
+
+static int parse_str(drv_inf *inf, const char *text)
+{
+    return parse(inf, text, strlen(text));
+}
+
+static const char *field(const drv_inf *inf, const char *section, const char *key, size_t i)
+{
+    return drv_inf_field(drv_inf_key(drv_inf_find_section(inf, section), key), i);
+}
+
+static int any_error(const char *needle)
+{
+    for (unsigned i = 0; i < n_errors; i++)
+        if (strstr(errors[i], needle))
+            return 1;
+    return 0;
+}
+
+int main(void)
+{
+    drv_inf inf;
+
+    /* syntax: case-insensitive names, comments, quotes, keyless lines */
+    CHECK(parse_str(&inf, "[Version]\r\nSignature = \"$WINDOWS NT$\" ; comment\r\n"
+                          "Class=Net\r\n[files]\r\na.sys\r\nb.sys,c.sys,,2\r\n") == 0, "parse");
+    CHECK(strcmp(field(&inf, "VERSION", "signature", 0), "$WINDOWS NT$") == 0, "quoted value");
+    CHECK(strcmp(field(&inf, "version", "CLASS", 0), "Net") == 0, "case-insensitive");
+    {
+        const drv_inf_section *s = drv_inf_find_section(&inf, "Files");
+        CHECK(s != NULL && s->count == 2, "keyless lines");
+        CHECK(s && s->entries[1].key == NULL && s->entries[1].value_count == 4 &&
+                  strcmp(s->entries[1].values[1], "c.sys") == 0 &&
+                  strcmp(s->entries[1].values[2], "") == 0 && s->entries[1].line == 6,
+              "fields and line");
+    }
+    CHECK(n_errors == 0, "no errors: %s", errors[0]);
+    drv_inf_free(&inf);
+
+    /* quotes: commas and semicolons inside, doubled quotes, mixed quoted and bare text */
+    parse_str(&inf, "[s]\nk = \"a, b\", \"say \"\"hi\"\"\", x\"y;z\"w , \" padded \" ; c\n");
+    CHECK(strcmp(field(&inf, "s", "k", 0), "a, b") == 0, "comma in quotes: %s",
+          field(&inf, "s", "k", 0));
+    CHECK(strcmp(field(&inf, "s", "k", 1), "say \"hi\"") == 0, "doubled quotes: %s",
+          field(&inf, "s", "k", 1));
+    CHECK(strcmp(field(&inf, "s", "k", 2), "xy;zw") == 0, "semicolon in quotes: %s",
+          field(&inf, "s", "k", 2));
+    CHECK(strcmp(field(&inf, "s", "k", 3), " padded ") == 0, "quoted spaces kept");
+    drv_inf_free(&inf);
+
+    /* continuation lines keep the first line's number; later lines keep theirs */
+    parse_str(&inf, "[s]\nCopyFiles = A, \\\n    B, \\\n  C\nNext = 1\n");
+    {
+        const drv_inf_entry *e = drv_inf_key(drv_inf_find_section(&inf, "s"), "CopyFiles");
+        CHECK(e != NULL && e->value_count == 3 && strcmp(e->values[2], "C") == 0 && e->line == 2,
+              "continuation");
+        e = drv_inf_key(drv_inf_find_section(&inf, "s"), "Next");
+        CHECK(e != NULL && e->line == 5, "line after continuation: %u", e ? e->line : 0);
+    }
+    drv_inf_free(&inf);
+
+    /* %strkey%, %%, DIRIDs, [Strings.lcid], repeated sections */
+    parse_str(&inf, "[Strings.0409]\nOnlyHere = \"from 0409\"\nBoth = \"0409 loses\"\n"
+                    "[a]\nx = %Prov%, %%literal%%, %12%\\toaster.sys, %OnlyHere%, %Both%, %Nope%\n"
+                    "[Strings]\nProv = \"Contoso\"\n[A]\ny = 2\n[strings]\nBoth = \"Strings wins\"\n");
+    CHECK(strcmp(field(&inf, "a", "x", 0), "Contoso") == 0, "substitution");
+    CHECK(strcmp(field(&inf, "a", "x", 1), "%literal%") == 0, "%%%%: %s", field(&inf, "a", "x", 1));
+    CHECK(strcmp(field(&inf, "a", "x", 2), "%12%\\toaster.sys") == 0, "DIRID untouched");
+    CHECK(strcmp(field(&inf, "a", "x", 3), "from 0409") == 0, "language strings");
+    CHECK(strcmp(field(&inf, "a", "x", 4), "Strings wins") == 0, "[Strings] first, merged");
+    CHECK(strcmp(field(&inf, "a", "x", 5), "%Nope%") == 0, "undefined left as is");
+    CHECK(n_warnings == 1 && strstr(warnings[0], "t.inf:5: %Nope% is not defined"),
+          "one warning for the undefined key: %s", warnings[0]);
+    CHECK(strcmp(field(&inf, "a", "y", 0), "2") == 0, "repeated sections merge");
+    drv_inf_free(&inf);
+
+    /* UTF-16LE with BOM, with a non-ASCII character */
+    {
+        const char *text = "[Strings]\nName = \"Caf\xc3\xa9\"\n";
+        unsigned char buf[128];
+        size_t n = 2;
+        buf[0] = 0xff;
+        buf[1] = 0xfe;
+        for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+            unsigned cp = *p;
+            if (*p == 0xc3) {
+                cp = 0xe9;
+                p++;
+            }
+            buf[n++] = (unsigned char)cp;
+            buf[n++] = 0;
+        }
+        CHECK(parse(&inf, buf, n) == 0 && inf.encoding == DRV_INF_UTF16LE, "utf-16le");
+        CHECK(strcmp(field(&inf, "strings", "name", 0), "Caf\xc3\xa9") == 0, "utf-16le text");
+        drv_inf_free(&inf);
+    }
+    /* UTF-8 with BOM, and ANSI (Windows-1252) */
+    parse_str(&inf, "\xef\xbb\xbf[s]\nk = v\n");
+    CHECK(inf.encoding == DRV_INF_UTF8_BOM && strcmp(field(&inf, "s", "k", 0), "v") == 0, "bom");
+    drv_inf_free(&inf);
+    parse_str(&inf, "[s]\nk = caf\xe9 \x80\n");
+    CHECK(inf.encoding == DRV_INF_ANSI &&
+              strcmp(field(&inf, "s", "k", 0), "caf\xc3\xa9 \xe2\x82\xac") == 0,
+          "cp1252: %s", field(&inf, "s", "k", 0));
+    drv_inf_free(&inf);
+
+    /* malformed input: each problem named with its line, parsing goes on */
+    parse_str(&inf, "orphan = 1\n[good]\na = 1\n[broken\nb = \"open\n[fine]\nc = 3\n");
+    CHECK(any_error("t.inf:1: line outside any section"), "orphan: %s", errors[0]);
+    CHECK(any_error("t.inf:4: section header is missing ']'"), "header");
+    CHECK(any_error("t.inf:5:") || n_errors >= 2, "after a broken header");
+    CHECK(strcmp(field(&inf, "fine", "c", 0), "3") == 0, "parsing continues");
+    drv_inf_free(&inf);
+    parse_str(&inf, "[s]\nb = \"open\n");
+    CHECK(any_error("t.inf:2: unterminated quoted string"), "quote: %s", errors[0]);
+    drv_inf_free(&inf);
+    CHECK(parse(&inf, "[s]\0x", 5) != 0 && any_error("NUL"), "NUL bytes");
+    drv_inf_free(&inf);
+    CHECK(parse(&inf, "\xfe\xff\0[", 4) != 0 && any_error("big-endian"), "UTF-16BE");
+    drv_inf_free(&inf);
+    CHECK(parse(&inf, "", 0) == 0 && inf.count == 0, "empty");
+    drv_inf_free(&inf);
+    parse_str(&inf, "[]\n");
+    CHECK(any_error("empty section name"), "empty name");
+    drv_inf_free(&inf);
+    /* a trailing backslash on the last line, and a lone odd byte in UTF-16 */
+    CHECK(parse_str(&inf, "[s]\nk = a \\") == 0, "continuation at EOF");
+    drv_inf_free(&inf);
+    CHECK(parse(&inf, "\xff\xfe[\0s\0]\0\n", 9) == 0, "odd UTF-16 length");
+    drv_inf_free(&inf);
+    return unit_finish();
+}
