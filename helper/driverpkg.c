@@ -318,7 +318,7 @@ static int parse_decoration(const char *s, decoration *d)
         }
         p = q;
     }
-    return 0;
+    return p == NULL ? 0 : -1; /* more than major.minor.type.suite.build */
 }
 
 /* Does a models section decorated with d apply to target t? Non-x86 platforms need the

@@ -197,6 +197,9 @@ def main():
         print(json.dumps({"version": info["version"], "signers": info["signers"],
                           "attributes": info["attributes"],
                           "tags": [m["tag"].hex() for m in info["members"]],
+                          "files": sorted(dict(namevalue(x[2]) for x in m["attrs"].get(OID_NAMEVALUE, []))
+                                          .get("File", "") for m in info["members"]
+                                          if OID_NAMEVALUE in m["attrs"]),
                           "tag_texts": [m["tag"].decode("utf-16-le").rstrip("\0")
                                         for m in info["members"] if info["version"] == 1]},
                          indent=1))
