@@ -97,7 +97,8 @@ int drv_member_hash_file(const char *path, int want_sha256, int page_hashes, drv
     {
         const EVP_MD *mds[2] = {EVP_sha1(), EVP_sha256()};
         unsigned len;
-        if ((fmt->prepare != NULL && fmt->prepare(state, mds, want_sha256 ? 2 : 1, diag) != 0) ||
+        if ((fmt->prepare != NULL &&
+             fmt->prepare(state, mds, want_sha256 ? 2 : 1, 1, diag) != 0) ||
             fmt->member_digest(state, mds[0], out->sha1, &len, diag) != 0 ||
             (want_sha256 && fmt->member_digest(state, mds[1], out->sha256, &len, diag) != 0))
             goto done;

@@ -45,8 +45,10 @@ typedef struct drv_format {
     int nests; /* can carry nested signatures (--append) */
     int (*detect)(const unsigned char *head, size_t n);
     int (*open)(const drv_file *file, void **state, drvsign_diag *diag);
-    /* Digest every md in one pass ahead of the calls that need them (optional). */
-    int (*prepare)(void *state, const EVP_MD *const *mds, size_t count, drvsign_diag *diag);
+    /* Digest every md in one pass ahead of the calls that need them (optional).
+     * digests_only: the caller will not check or rewrite the file, so skip other work. */
+    int (*prepare)(void *state, const EVP_MD *const *mds, size_t count, int digests_only,
+                   drvsign_diag *diag);
     /* Optional: start writing the unsigned file into out now, so that the copy overlaps
      * content(); attach() then completes that same output. */
     int (*stage)(void *state, drv_atomic *out, drvsign_diag *diag);

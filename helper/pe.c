@@ -270,6 +270,10 @@ int drv_pe_scan_file(const drv_pe *pe, drv_pe_scan *scan, drvsign_diag *diag)
                     !EVP_DigestUpdate(ctx[m], buf + a, b - a))
                     goto ssl_fail;
         /* The CheckSum leaves out its own field, and signing rewrites the directory entry. */
+        if (scan->no_sums) {
+            off += n;
+            continue;
+        }
         if (clip(pe->checksum_off, pe->checksum_off + 4, off, n, &a, &b))
             memset(buf + a, 0, b - a);
         if (clip(pe->certdir_off, pe->certdir_off + 8, off, n, &a, &b))
@@ -489,6 +493,7 @@ typedef struct pe_state {
     drv_pe pe;
     drv_pe_scan scan; /* digests for scan.md[], plus the checksum sums */
     int scanned;
+    int have_sums;
     /* the unsigned image, copied into the output by a thread while the main one hashes */
     drv_thread *stager;
     drv_atomic *stage_out;
@@ -550,7 +555,8 @@ static int pe_h_open(const drv_file *file, void **state, drvsign_diag *diag)
     return 0;
 }
 
-static int pe_h_prepare(void *state, const EVP_MD *const *mds, size_t count, drvsign_diag *diag)
+static int pe_h_prepare(void *state, const EVP_MD *const *mds, size_t count, int digests_only,
+                        drvsign_diag *diag)
 {
     pe_state *s = state;
     size_t n = 0;
@@ -562,9 +568,11 @@ static int pe_h_prepare(void *state, const EVP_MD *const *mds, size_t count, drv
             s->scan.md[n++] = mds[i];
     }
     s->scan.md_count = n;
+    s->scan.no_sums = digests_only;
     if (drv_pe_scan_file(&s->pe, &s->scan, diag) != 0)
         return -1;
     s->scanned = 1;
+    s->have_sums = !digests_only;
     return 0;
 }
 
@@ -578,7 +586,7 @@ static const unsigned char *pe_digest(pe_state *s, const EVP_MD *md, unsigned *l
                 *len = s->scan.digest_len[i];
                 return s->scan.digest[i];
             }
-        if (pass == 0 && pe_h_prepare(s, &md, 1, diag) != 0)
+        if (pass == 0 && pe_h_prepare(s, &md, 1, 0, diag) != 0)
             return NULL;
     }
     return NULL;
@@ -634,7 +642,7 @@ static int pe_h_attach(void *state, const unsigned char *der, size_t len, drv_at
         return -1;
     if (s->stage_out == NULL && drv_pe_write_content(&s->pe, out, diag) != 0)
         return -1;
-    if (!s->scanned && pe_h_prepare(s, NULL, 0, diag) != 0)
+    if (!s->have_sums && pe_h_prepare(s, NULL, 0, 0, diag) != 0)
         return -1;
     return drv_pe_write_signature(&s->pe, &s->scan, der, len, out, diag);
 }
@@ -692,7 +700,7 @@ static int pe_h_check_content(void *state, const drv_sig *sig, drv_content_check
 static int pe_h_check_file(void *state, drv_file_check *check, drvsign_diag *diag)
 {
     pe_state *s = state;
-    if (!s->scanned && pe_h_prepare(s, NULL, 0, diag) != 0)
+    if (!s->have_sums && pe_h_prepare(s, NULL, 0, 0, diag) != 0)
         return -1;
     check->name = "checksum";
     check->stored = s->pe.header_checksum;

@@ -50,6 +50,7 @@ typedef struct drv_pe_scan {
     size_t md_count;
     unsigned char digest[DRV_PE_MAX_DIGESTS][EVP_MAX_MD_SIZE];
     unsigned digest_len[DRV_PE_MAX_DIGESTS];
+    int no_sums;          /* input: skip the CheckSum sums (catalog digests need none) */
     uint64_t sum_content; /* [0, content_end) */
     uint64_t sum_tail;    /* [content_end, file size) */
 } drv_pe_scan;

@@ -158,7 +158,7 @@ static void verify_one(const drvsign_params *params, X509_STORE *store, const ch
     for (size_t i = 0; i < count; i++)
         mds[i] = sigs[i].indirect.md != NULL ? sigs[i].indirect.md : EVP_sha256();
     /* one pass over the file for every digest the signatures need */
-    if (fmt->prepare != NULL && fmt->prepare(state, mds, count, diag) != 0) {
+    if (fmt->prepare != NULL && fmt->prepare(state, mds, count, 0, diag) != 0) {
         r->problem = "the file cannot be read";
         goto done;
     }

@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (drv_file_open(&file, path, &diag) != 0)
         return 0;
     if (drv_format_pe.open(&file, &state, &diag) == 0) {
-        if (drv_format_pe.prepare(state, mds, 2, &diag) == 0)
+        if (drv_format_pe.prepare(state, mds, 2, 0, &diag) == 0)
             drv_format_pe.check_file(state, &fc, &diag);
         if (drv_format_pe.signature(state, &der, &der_len, &diag) == 0 && der != NULL &&
             drv_ac_parse_all(der, der_len, &sigs, &count, path, &diag) == 0) {
