@@ -70,6 +70,12 @@ check "verify --package --json is valid JSON and verified" bash -c "
 check_exit "verify --catalog with an x86 binary against the amd64 catalog fails" 1 \
   ds_verify --catalog "$pkg/tstamd64.cat" "$pkg/i386/toaster.sys"
 
+cp -r "$pkg" "$WORK/renamed-cat"
+mv "$WORK/renamed-cat/tstamd64.cat" "$WORK/renamed-cat/other.cat"
+check_exit "verify --package with the catalog under another name fails" 1 ds_verify --package "$WORK/renamed-cat" --os 10_X64
+check_output "... naming the catalog the INF expects" "toastpkg.inf: its catalog tstamd64.cat \(CatalogFile\) is missing" \
+  ds_verify --package "$WORK/renamed-cat" --os 10_X64
+
 # embedding a signature after cataloguing keeps the member valid (reference 1.2)
 check "embed-sign amd64/toaster.sys" "$DRVSIGN" sign "${LEAF[@]}" "$pkg/amd64/toaster.sys"
 check "osslsigncode -catalog still accepts it" oss_verify "$pkg/amd64/toaster.sys" -catalog "$pkg/tstamd64.cat"
