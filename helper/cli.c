@@ -11,8 +11,17 @@
 
 #include "drvsign/drvsign.h"
 
-enum command { CMD_SIGN = 1, CMD_VERIFY = 2, CMD_TESTCERT = 4, CMD_CATALOG = 8, CMD_INSPECT = 16 };
-#define CMD_ALL (CMD_SIGN | CMD_VERIFY | CMD_TESTCERT | CMD_CATALOG | CMD_INSPECT)
+enum command {
+    CMD_SIGN = 1,
+    CMD_VERIFY = 2,
+    CMD_TESTCERT = 4,
+    CMD_CATALOG = 8,
+    CMD_INSPECT = 16,
+    CMD_CAB = 32,
+    CMD_ARCHIVE = 64
+};
+#define CMD_ALL (CMD_SIGN | CMD_VERIFY | CMD_TESTCERT | CMD_CATALOG | CMD_INSPECT | CMD_CAB | CMD_ARCHIVE)
+#define CMD_SIGNERS (CMD_SIGN | CMD_CAB)
 
 typedef struct cli {
     drvsign_params params;
@@ -31,22 +40,22 @@ typedef struct option {
 } option;
 
 static const option options[] = {
-    {"--pfx", "FILE", CMD_SIGN, "PKCS#12 file with the key and certificate chain"},
-    {"--cert", "FILE", CMD_SIGN, "certificate (PEM or DER; PEM may hold the whole chain)"},
-    {"--key", "FILE", CMD_SIGN, "private key (PEM or DER, may be encrypted)"},
-    {"--password-env", "VAR", CMD_SIGN | CMD_TESTCERT,
+    {"--pfx", "FILE", CMD_SIGNERS, "PKCS#12 file with the key and certificate chain"},
+    {"--cert", "FILE", CMD_SIGNERS, "certificate (PEM or DER; PEM may hold the whole chain)"},
+    {"--key", "FILE", CMD_SIGNERS, "private key (PEM or DER, may be encrypted)"},
+    {"--password-env", "VAR", CMD_SIGNERS | CMD_TESTCERT,
      "read the key or PFX password from environment variable VAR"},
-    {"--password-file", "FILE", CMD_SIGN | CMD_TESTCERT,
+    {"--password-file", "FILE", CMD_SIGNERS | CMD_TESTCERT,
      "read the key or PFX password from the first line of FILE"},
-    {"--add-cert", "FILE", CMD_SIGN, "add these certificates to the signature (repeatable)"},
-    {"--digest", "ALG", CMD_SIGN, "sha256 (default) or sha1"},
+    {"--add-cert", "FILE", CMD_SIGNERS, "add these certificates to the signature (repeatable)"},
+    {"--digest", "ALG", CMD_SIGNERS, "sha256 (default) or sha1"},
     {"--page-hashes", NULL, CMD_SIGN | CMD_CATALOG,
      "add page hashes for PE files (V1 for sha1, V2 for sha256)"},
     {"--append", NULL, CMD_SIGN, "add a nested signature instead of replacing the signature"},
-    {"--signing-time", NULL, CMD_SIGN, "add a signingTime attribute (signtool adds none)"},
-    {"--description", "TEXT", CMD_SIGN, "program name shown by Windows (SpcSpOpusInfo)"},
-    {"--url", "URL", CMD_SIGN, "more-information URL (SpcSpOpusInfo)"},
-    {"--out", "PATH", CMD_SIGN | CMD_TESTCERT | CMD_CATALOG,
+    {"--signing-time", NULL, CMD_SIGNERS, "add a signingTime attribute (signtool adds none)"},
+    {"--description", "TEXT", CMD_SIGNERS, "program name shown by Windows (SpcSpOpusInfo)"},
+    {"--url", "URL", CMD_SIGNERS, "more-information URL (SpcSpOpusInfo)"},
+    {"--out", "PATH", CMD_SIGN | CMD_TESTCERT | CMD_CATALOG | CMD_CAB | CMD_ARCHIVE,
      "sign: write here instead of in place; testcert: the identity's directory; catalog: the "
      "catalog file"},
     {"--driver", "DIR", CMD_CATALOG, "the package directory; its INF files say what to catalog"},
@@ -58,9 +67,12 @@ static const option options[] = {
     {"--use-local-time", NULL, CMD_CATALOG, "judge DriverVer's date in local time, not UTC"},
     {"--no-catalog", NULL, CMD_CATALOG, "run the signability checks only (Inf2Cat /nocat)"},
     {"--ca", "FILE", CMD_VERIFY, "trusted roots (PEM or DER); default: the system store"},
-    {"--time", "EPOCH", CMD_VERIFY | CMD_CATALOG,
-     "verify: check the chain at this time; catalog: ctlThisUpdate (default SOURCE_DATE_EPOCH, "
-     "then now)"},
+    {"--time", "EPOCH", CMD_VERIFY | CMD_CATALOG | CMD_CAB | CMD_ARCHIVE,
+     "verify: check the chain at this time; catalog: ctlThisUpdate; cab, archive: every "
+     "file's date (default SOURCE_DATE_EPOCH)"},
+    {"--compression", "mszip|none", CMD_CAB, "cab: MSZIP (default) or stored"},
+    {"--include-pdb", "DIR", CMD_CAB, "cab: add each binary's .pdb from DIR beside it"},
+    {"--format", "FMT", CMD_ARCHIVE, "archive: zip, tar.gz, tar.xz or 7z"},
     {"--catalog", "FILE", CMD_VERIFY, "check that each FILE is a member of this catalog"},
     {"--package", "DIR", CMD_VERIFY,
      "check a staged package: its catalogs, their signatures, every file its INFs copy"},
@@ -78,7 +90,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"sign", CMD_SIGN, "sign [signer options] [--out FILE] FILE...",
-     "Authenticode-sign PE files (.sys, .dll, .exe) and catalogs (.cat)"},
+     "Authenticode-sign PE files (.sys, .dll, .exe), catalogs (.cat) and cabinets (.cab)"},
     {"verify", CMD_VERIFY,
      "verify [--ca FILE] [--time EPOCH] [--json] [--catalog CAT] FILE...\n       drvsign verify "
      "--package DIR [--os LIST] [--ca FILE] [--json]",
@@ -87,6 +99,12 @@ static const struct {
      "catalog --driver DIR --os LIST [--out FILE] [options]\n       drvsign catalog --files FILE... "
      "--out FILE [options]",
      "create security catalogs (.cat) from a package's INF files, like Inf2Cat, or from files"},
+    {"cab", CMD_CAB,
+     "cab --out FILE.cab [--compression mszip|none] [--include-pdb DIR] [signer options] "
+     "PACKAGE_DIR...",
+     "pack package directories into a Partner Center submission cabinet, signed if asked"},
+    {"archive", CMD_ARCHIVE, "archive --format zip|tar.gz|tar.xz|7z --out FILE DIR...",
+     "pack package directories into a reproducible zip or tar archive"},
     {"inspect", CMD_INSPECT, "inspect [--json] FILE...",
      "show a catalog's attributes and members, and any file's signatures"},
     {"testcert", CMD_TESTCERT, "testcert --out DIR [--subject TEXT] [--days N]",
@@ -125,7 +143,7 @@ static void print_command_help(FILE *out, size_t c)
     fprintf(out, "usage: drvsign %s\n\n%s.\n\noptions:\n", commands[c].synopsis,
             commands[c].summary);
     for (size_t i = 0; i < COUNT(options); i++) {
-        char left[48];
+        char left[64];
         if (!(options[i].commands & commands[c].cmd))
             continue;
         snprintf(left, sizeof left, "%s%s%s", options[i].name, options[i].arg ? " " : "",
@@ -190,6 +208,12 @@ static int apply(cli *c, const option *o, const char *value)
         c->testcert_dir = value;
     } else if (!strcmp(n, "--ca"))
         p->ca_file = value;
+    else if (!strcmp(n, "--compression"))
+        p->compression = value;
+    else if (!strcmp(n, "--include-pdb"))
+        p->include_pdb = value;
+    else if (!strcmp(n, "--format"))
+        p->archive_format = value;
     else if (!strcmp(n, "--driver"))
         p->driver_dir = value;
     else if (!strcmp(n, "--files"))
@@ -353,6 +377,17 @@ int main(int argc, char **argv)
             break;
         }
         status = drvsign_catalog(&c.params, files, file_count, stdout, &diag);
+        break;
+    case CMD_CAB:
+        if (c.params.pfx && (c.params.cert || c.params.key)) {
+            usage_error("%s", "--pfx and --cert/--key exclude each other");
+            status = DRVSIGN_USAGE;
+            break;
+        }
+        status = drvsign_cab(&c.params, files, file_count, stdout, &diag);
+        break;
+    case CMD_ARCHIVE:
+        status = drvsign_archive(&c.params, files, file_count, stdout, &diag);
         break;
     case CMD_INSPECT:
         status = drvsign_inspect(&c.params, files, file_count, stdout, &diag);

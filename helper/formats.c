@@ -7,6 +7,7 @@
 static const drv_format *const formats[] = {
     &drv_format_pe,
     &drv_format_cat,
+    &drv_format_cab,
 };
 
 #define HEAD_BYTES 4096
@@ -37,7 +38,8 @@ const drv_format *drv_format_for(const drv_file *file, drvsign_diag *diag)
         head[1] == 'Z')
         return &drv_format_pe; /* let the PE parser say precisely what is wrong */
     drv_error(diag, file->path,
-              "unsupported file type (expected a PE image (.sys, .dll, .exe) or a catalog (.cat))");
+              "unsupported file type (expected a PE image (.sys, .dll, .exe), a catalog (.cat) "
+              "or a cabinet (.cab))");
     return NULL;
 }
 
@@ -91,7 +93,7 @@ int drv_member_hash_file(const char *path, int want_sha256, int page_hashes, drv
         rc = flat_hash(&f, want_sha256, out, diag);
         goto done;
     }
-    out->sip = DRV_SIP_PE;
+    out->sip = fmt->sip;
     if (fmt->open(&f, &state, diag) != 0)
         goto done;
     {

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "authenticode.h"
+#include "ctl.h"
 #include "port.h"
 
 /* What gets signed: the DER and its eContentType. */
@@ -42,7 +43,8 @@ typedef struct drv_file_check {
 
 typedef struct drv_format {
     const char *name;
-    int nests; /* can carry nested signatures (--append) */
+    int nests;   /* can carry nested signatures (--append) */
+    drv_sip sip; /* how catalogs hash it, when member_digest is set */
     int (*detect)(const unsigned char *head, size_t n);
     int (*open)(const drv_file *file, void **state, drvsign_diag *diag);
     /* Digest every md in one pass ahead of the calls that need them (optional).
@@ -73,5 +75,6 @@ typedef struct drv_format {
 
 extern const drv_format drv_format_pe;
 extern const drv_format drv_format_cat;
+extern const drv_format drv_format_cab;
 
 #endif

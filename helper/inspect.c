@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "authenticode.h"
+#include "cab.h"
 #include "formats.h"
 
 static void jstr(FILE *out, const char *s)
@@ -129,6 +130,38 @@ static int inspect_one(const char *path, FILE *out, int json, int first, drvsign
             goto done;
         show_catalog(&ctl, out, json);
         drv_ctl_free(&ctl);
+    }
+    if (strcmp(fmt->name, "cab") == 0) {
+        drv_cab cab;
+        drv_cab_member *m = NULL;
+        size_t n = 0;
+        if (drv_cab_open(&cab, &file, diag) != 0)
+            goto done;
+        if (drv_cab_members(&cab, &m, &n, diag) != 0) {
+            drv_cab_close(&cab);
+            goto done;
+        }
+        if (json)
+            fprintf(out, ", \"cabinet\": {\"folders\": %u, \"files\": [", cab.folder_count);
+        else
+            fprintf(out, "  %u folder%s, %zu files:\n", cab.folder_count,
+                    cab.folder_count == 1 ? "" : "s", n);
+        for (size_t i = 0; i < n; i++) {
+            unsigned y = 1980 + (m[i].date >> 9), mo = m[i].date >> 5 & 15, d = m[i].date & 31;
+            unsigned h = m[i].time >> 11, mi = m[i].time >> 5 & 63, se = (m[i].time & 31) * 2;
+            if (json) {
+                fprintf(out, "%s{\"name\": ", i ? ", " : "");
+                jstr(out, m[i].name);
+                fprintf(out, ", \"size\": %u, \"date\": \"%04u-%02u-%02uT%02u:%02u:%02u\"}",
+                        m[i].size, y, mo, d, h, mi, se);
+            } else
+                fprintf(out, "    %10u  %04u-%02u-%02u %02u:%02u:%02u  %s\n", m[i].size, y, mo, d,
+                        h, mi, se, m[i].name);
+        }
+        if (json)
+            fprintf(out, "]}");
+        drv_cab_free_members(m, n);
+        drv_cab_close(&cab);
     }
     if (fmt->signature(state, &der, &der_len, diag) != 0)
         goto done;

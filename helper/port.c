@@ -318,6 +318,17 @@ int drv_atomic_commit(drv_atomic *a, drvsign_diag *diag)
     return 0;
 }
 
+int drv_atomic_close(drv_atomic *a, drvsign_diag *diag)
+{
+    int rc = drv_close(a->fd);
+    a->fd = -1;
+    if (rc != 0) {
+        drv_error(diag, a->target, "cannot close: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 void drv_atomic_abort(drv_atomic *a)
 {
     if (a->fd >= 0)
@@ -574,6 +585,12 @@ int drv_is_dir(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int64_t drv_file_mtime(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (int64_t)st.st_mtime : 0;
 }
 
 int drv_stderr_is_tty(void)

@@ -50,6 +50,8 @@ int drv_atomic_pwrite(drv_atomic *a, uint64_t off, const void *buf, size_t n,
 int drv_atomic_copy(drv_atomic *a, const drv_file *src, uint64_t off, uint64_t len,
                     drvsign_diag *diag);
 int drv_atomic_commit(drv_atomic *a, drvsign_diag *diag);
+/* Close the temp file without renaming it: a->tmp stays readable until drv_atomic_abort. */
+int drv_atomic_close(drv_atomic *a, drvsign_diag *diag);
 /* Remove the temp file; safe after commit and on a zeroed struct. */
 void drv_atomic_abort(drv_atomic *a);
 
@@ -81,6 +83,8 @@ void drv_mutex_free(drv_mutex *m);
 
 int drv_file_exists(const char *path);
 int drv_is_dir(const char *path);
+/* Modification time in seconds since the epoch, 0 if unknown. */
+int64_t drv_file_mtime(const char *path);
 /* The entries of dir (without . and ..), sorted bytewise; free with drv_free_list. */
 int drv_list_dir(const char *dir, char ***names, size_t *count, drvsign_diag *diag);
 void drv_free_list(char **names, size_t count);

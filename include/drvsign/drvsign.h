@@ -74,6 +74,11 @@ typedef struct drvsign_params {
     int use_local_time;         /* judge DriverVer in local time (Inf2Cat /uselocaltime) */
     int quiet;                  /* no progress output */
 
+    /* cab and archive */
+    const char *compression;  /* cab: "mszip" (default) or "none" */
+    const char *include_pdb;  /* cab: add the matching .pdb files from this directory */
+    const char *archive_format; /* archive: zip, tar.gz, tar.xz, 7z */
+
     /* testcert */
     const char *subject;
     int days;
@@ -92,6 +97,17 @@ drvsign_status drvsign_verify(const drvsign_params *params, const char *const *f
  * otherwise a catalog of the given files, written to params->out (makecat).
  */
 drvsign_status drvsign_catalog(const drvsign_params *params, const char *const *files,
+                               size_t count, FILE *report, drvsign_diag *diag);
+
+/*
+ * A Partner Center submission cabinet: each package directory becomes a folder of that name.
+ * Signed in the same step when params names a signer.
+ */
+drvsign_status drvsign_cab(const drvsign_params *params, const char *const *dirs, size_t count,
+                           FILE *report, drvsign_diag *diag);
+
+/* A zip/tar.gz/tar.xz/7z archive of package directories, reproducible, through libarchive. */
+drvsign_status drvsign_archive(const drvsign_params *params, const char *const *dirs,
                                size_t count, FILE *report, drvsign_diag *diag);
 
 /* Print what a file holds: a catalog's attributes and members, and any file's signatures. */

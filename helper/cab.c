@@ -1,0 +1,824 @@
+#include "cab.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <zlib.h>
+
+#include "handler.h"
+
+#define CAB_HEADER 36
+#define FLAG_PREV 0x0001
+#define FLAG_NEXT 0x0002
+#define FLAG_RESERVE 0x0004
+#define ATTR_ARCH 0x20
+#define ATTR_NAME_IS_UTF 0x80
+#define COMPRESS_NONE 0
+#define COMPRESS_MSZIP 1
+/* the signature slot: cbCFHeader 20, then 00 00 10 00 | offset | size | 8 zero bytes */
+#define SLOT 20
+#define SLOT_SHIFT (4 + SLOT)
+#define MAX_SIGNATURE (16u << 20)
+
+static uint16_t le16(const unsigned char *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put16(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+uint32_t drv_cab_checksum(const unsigned char *data, size_t n, uint32_t seed)
+{
+    uint32_t sum = seed, tail = 0;
+    size_t words = n / 4;
+    for (size_t i = 0; i < words; i++, data += 4)
+        sum ^= le32(data);
+    /* the 1-3 leftover bytes form one more word, first byte highest */
+    for (size_t i = 0; i < n % 4; i++)
+        tail = tail << 8 | data[i];
+    return sum ^ tail;
+}
+
+int drv_cab_detect(const unsigned char *head, size_t n)
+{
+    return n >= CAB_HEADER && memcmp(head, "MSCF", 4) == 0 && head[0x19] == 1;
+}
+
+/* ---- reading ---- */
+
+/* Skip one NUL-terminated string of at most 255 bytes starting at *off. */
+static int skip_string(const drv_file *f, uint32_t *off, drvsign_diag *diag)
+{
+    unsigned char buf[256];
+    size_t n = f->size - *off < sizeof buf ? (size_t)(f->size - *off) : sizeof buf;
+    unsigned char *nul;
+    if (*off >= f->size || drv_file_pread(f, *off, buf, n, diag) != 0 ||
+        (nul = memchr(buf, 0, n)) == NULL) {
+        drv_error(diag, f->path, "a cabinet set name at offset %u is not terminated", *off);
+        return -1;
+    }
+    *off += (uint32_t)(nul - buf) + 1;
+    return 0;
+}
+
+int drv_cab_open(drv_cab *cab, const drv_file *f, drvsign_diag *diag)
+{
+    unsigned char h[CAB_HEADER + 4];
+    uint32_t off = CAB_HEADER;
+    size_t folder_size, folders_bytes;
+    unsigned char *raw = NULL;
+
+    memset(cab, 0, sizeof *cab);
+    cab->file = f;
+    if (f->size < CAB_HEADER || f->size > UINT32_MAX) {
+        drv_error(diag, f->path, "not a cabinet: %llu bytes", (unsigned long long)f->size);
+        return -1;
+    }
+    if (drv_file_pread(f, 0, h, CAB_HEADER, diag) != 0)
+        return -1;
+    if (memcmp(h, "MSCF", 4) != 0 || h[0x19] != 1) {
+        drv_error(diag, f->path, "not a cabinet: no MSCF version 1 header");
+        return -1;
+    }
+    cab->cb_cabinet = le32(h + 8);
+    cab->coff_files = le32(h + 16);
+    cab->folder_count = le16(h + 0x1a);
+    cab->file_count = le16(h + 0x1c);
+    cab->flags = le16(h + 0x1e);
+    cab->set_id = le16(h + 0x20);
+    cab->cabinet_index = le16(h + 0x22);
+    if (cab->cb_cabinet < CAB_HEADER || cab->cb_cabinet > f->size) {
+        drv_error(diag, f->path, "the cabinet claims %u bytes, but the file has %llu", cab->cb_cabinet,
+                  (unsigned long long)f->size);
+        return -1;
+    }
+    if (cab->flags & FLAG_RESERVE) {
+        if (drv_file_pread(f, CAB_HEADER, h + CAB_HEADER, 4, diag) != 0)
+            return -1;
+        cab->header_reserve = le16(h + CAB_HEADER);
+        cab->folder_reserve = h[CAB_HEADER + 2];
+        cab->data_reserve = h[CAB_HEADER + 3];
+        off += 4;
+        if (cab->header_reserve > 60000 || (uint64_t)off + cab->header_reserve > cab->cb_cabinet) {
+            drv_error(diag, f->path, "the header reserve (%u bytes) does not fit the cabinet",
+                      cab->header_reserve);
+            return -1;
+        }
+        if (cab->header_reserve == SLOT) {
+            if (drv_file_pread(f, off, cab->sig_slot, SLOT, diag) != 0)
+                return -1;
+            if (memcmp(cab->sig_slot, "\0\0\x10\0", 4) == 0) {
+                cab->has_slot = 1;
+                cab->sig_offset = le32(cab->sig_slot + 4);
+                cab->sig_size = le32(cab->sig_slot + 8);
+            }
+        }
+        off += cab->header_reserve;
+    }
+    cab->strings_offset = off;
+    for (int i = 0; i < ((cab->flags & FLAG_PREV) ? 2 : 0) + ((cab->flags & FLAG_NEXT) ? 2 : 0); i++)
+        if (skip_string(f, &off, diag) != 0)
+            return -1;
+    cab->strings_len = off - cab->strings_offset;
+    cab->folders_offset = off;
+    folder_size = 8 + (size_t)cab->folder_reserve;
+    folders_bytes = cab->folder_count * folder_size;
+    if ((uint64_t)off + folders_bytes > cab->cb_cabinet) {
+        drv_error(diag, f->path, "%u folder entries do not fit the cabinet", cab->folder_count);
+        return -1;
+    }
+    cab->folders_end = off + (uint32_t)folders_bytes;
+    if (cab->coff_files < cab->folders_end || cab->coff_files > cab->cb_cabinet) {
+        drv_error(diag, f->path, "the file table offset (%u) is outside the cabinet", cab->coff_files);
+        return -1;
+    }
+    if (cab->sig_offset != 0 || cab->sig_size != 0) {
+        if (cab->sig_offset != cab->cb_cabinet || cab->sig_size < 8 || cab->sig_size > MAX_SIGNATURE ||
+            (uint64_t)cab->sig_offset + cab->sig_size != f->size) {
+            drv_error(diag, f->path,
+                      "the signature (offset %u, %u bytes) is not where a signed cabinet keeps it: "
+                      "right after the cabinet's %u bytes, to the end of the file",
+                      cab->sig_offset, cab->sig_size, cab->cb_cabinet);
+            return -1;
+        }
+    } else if (cab->cb_cabinet != f->size) {
+        drv_error(diag, f->path, "%llu bytes follow the end of the cabinet",
+                  (unsigned long long)(f->size - cab->cb_cabinet));
+        return -1;
+    }
+    cab->folders = calloc(cab->folder_count ? cab->folder_count : 1, sizeof *cab->folders);
+    raw = malloc(folders_bytes ? folders_bytes : 1);
+    if (cab->folders == NULL || raw == NULL) {
+        free(raw);
+        drv_cab_close(cab);
+        drv_error(diag, f->path, "out of memory");
+        return -1;
+    }
+    if (drv_file_pread(f, cab->folders_offset, raw, folders_bytes, diag) != 0) {
+        free(raw);
+        drv_cab_close(cab);
+        return -1;
+    }
+    for (unsigned i = 0; i < cab->folder_count; i++) {
+        const unsigned char *e = raw + i * folder_size;
+        cab->folders[i].data_offset = le32(e);
+        cab->folders[i].data_blocks = le16(e + 4);
+        cab->folders[i].compression = le16(e + 6);
+        if (cab->folders[i].data_offset < cab->coff_files ||
+            cab->folders[i].data_offset > cab->cb_cabinet) {
+            drv_error(diag, f->path, "folder %u's data offset (%u) is outside the cabinet", i + 1,
+                      cab->folders[i].data_offset);
+            free(raw);
+            drv_cab_close(cab);
+            return -1;
+        }
+    }
+    free(raw);
+    return 0;
+}
+
+void drv_cab_close(drv_cab *cab)
+{
+    free(cab->folders);
+    cab->folders = NULL;
+}
+
+void drv_cab_free_members(drv_cab_member *members, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(members[i].name);
+    free(members);
+}
+
+int drv_cab_members(const drv_cab *cab, drv_cab_member **out, size_t *count, drvsign_diag *diag)
+{
+    const drv_file *f = cab->file;
+    drv_cab_member *m = calloc(cab->file_count ? cab->file_count : 1, sizeof *m);
+    uint32_t off = cab->coff_files;
+    size_t n = 0;
+
+    *out = NULL;
+    *count = 0;
+    if (m == NULL)
+        return -1;
+    for (; n < cab->file_count; n++) {
+        unsigned char e[16 + 257];
+        size_t avail = cab->cb_cabinet - off < sizeof e ? cab->cb_cabinet - off : sizeof e;
+        unsigned char *nul;
+        if (off >= cab->cb_cabinet || avail < 17 || drv_file_pread(f, off, e, avail, diag) != 0 ||
+            (nul = memchr(e + 16, 0, avail - 16)) == NULL) {
+            drv_error(diag, f->path, "file entry %zu is truncated or its name is too long", n + 1);
+            drv_cab_free_members(m, n);
+            return -1;
+        }
+        m[n].size = le32(e);
+        m[n].folder_offset = le32(e + 4);
+        m[n].folder = le16(e + 8);
+        m[n].date = le16(e + 10);
+        m[n].time = le16(e + 12);
+        m[n].attribs = le16(e + 14);
+        m[n].name = malloc((size_t)(nul - (e + 16)) + 1);
+        if (m[n].name == NULL) {
+            drv_cab_free_members(m, n);
+            return -1;
+        }
+        memcpy(m[n].name, e + 16, (size_t)(nul - (e + 16)) + 1);
+        off += (uint32_t)(nul - e) + 1;
+    }
+    *out = m;
+    *count = n;
+    return 0;
+}
+
+/* ---- writing ---- */
+
+static void dos_time(int64_t t, uint16_t *date, uint16_t *tm_out)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+#ifdef _WIN32
+    if (gmtime_s(&tm, &tt) != 0)
+        memset(&tm, 0, sizeof tm);
+#else
+    if (gmtime_r(&tt, &tm) == NULL)
+        memset(&tm, 0, sizeof tm);
+#endif
+    if (tm.tm_year < 80) { /* DOS dates start in 1980 */
+        *date = (1 << 5) | 1;
+        *tm_out = 0;
+        return;
+    }
+    if (tm.tm_year > 207)
+        tm.tm_year = 207;
+    *date = (uint16_t)(((tm.tm_year - 80) << 9) | ((tm.tm_mon + 1) << 5) | tm.tm_mday);
+    *tm_out = (uint16_t)((tm.tm_hour << 11) | (tm.tm_min << 5) | (tm.tm_sec / 2));
+}
+
+/* A batch of CFDATA blocks, compressed in parallel, written in order. */
+#define BATCH 32
+
+typedef struct block {
+    unsigned char in[DRV_CAB_BLOCK];
+    size_t in_len;
+    unsigned char out[8 + 2 + DRV_CAB_BLOCK + 64]; /* CFDATA header, "CK", deflate */
+    size_t out_len;
+    z_stream z;
+    int z_ready;
+    int failed;
+} block;
+
+typedef struct batch {
+    block *blocks;
+    size_t count;
+    int mszip;
+} batch;
+
+/* Each block on its own: "CK" and a finished raw deflate stream; a stored block whenever
+ * compression would expand it (MS-MCI). */
+static int compress_block(void *arg, size_t i)
+{
+    batch *bt = arg;
+    block *b = &bt->blocks[i];
+    unsigned char *payload = b->out + 8;
+    size_t payload_len;
+
+    if (!bt->mszip) {
+        memcpy(payload, b->in, b->in_len);
+        payload_len = b->in_len;
+    } else {
+        int level = Z_DEFAULT_COMPRESSION;
+        for (int attempt = 0; attempt < 2; attempt++, level = Z_NO_COMPRESSION) {
+            int rc;
+            if (!b->z_ready) {
+                memset(&b->z, 0, sizeof b->z);
+                if (deflateInit2(&b->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8,
+                                 Z_DEFAULT_STRATEGY) != Z_OK) {
+                    b->failed = 1;
+                    return -1;
+                }
+                b->z_ready = 1;
+            }
+            if (deflateReset(&b->z) != Z_OK || deflateParams(&b->z, level, Z_DEFAULT_STRATEGY) != Z_OK) {
+                b->failed = 1;
+                return -1;
+            }
+            payload[0] = 'C';
+            payload[1] = 'K';
+            b->z.next_in = b->in;
+            b->z.avail_in = (uInt)b->in_len;
+            b->z.next_out = payload + 2;
+            b->z.avail_out = (uInt)(sizeof b->out - 8 - 2);
+            rc = deflate(&b->z, Z_FINISH);
+            payload_len = 2 + (sizeof b->out - 8 - 2) - b->z.avail_out;
+            if (rc == Z_STREAM_END && (payload_len <= b->in_len + 2 || level == Z_NO_COMPRESSION))
+                break;
+            if (level == Z_NO_COMPRESSION) {
+                b->failed = 1;
+                return -1;
+            }
+        }
+    }
+    put16(b->out + 4, (uint32_t)payload_len);
+    put16(b->out + 6, (uint32_t)b->in_len);
+    put32(b->out, drv_cab_checksum(b->out + 4, 4, drv_cab_checksum(payload, payload_len, 0)));
+    b->out_len = 8 + payload_len;
+    return 0;
+}
+
+typedef struct reader {
+    const drv_cab_input *inputs;
+    size_t count, index;
+    drv_file file;
+    int open;
+    uint64_t offset;
+    const uint64_t *sizes;
+} reader;
+
+/* Fill buf from the concatenated files; returns bytes read, or -1 after reporting. */
+static long long read_stream(reader *r, unsigned char *buf, size_t want, drvsign_diag *diag)
+{
+    size_t got = 0;
+    while (got < want && r->index < r->count) {
+        size_t n;
+        if (!r->open) {
+            if (drv_file_open(&r->file, r->inputs[r->index].path, diag) != 0)
+                return -1;
+            if (r->file.size != r->sizes[r->index]) {
+                drv_error(diag, r->file.path, "changed size while the cabinet was written");
+                drv_file_close(&r->file);
+                return -1;
+            }
+            r->open = 1;
+            r->offset = 0;
+        }
+        n = r->file.size - r->offset < want - got ? (size_t)(r->file.size - r->offset) : want - got;
+        if (n > 0 && drv_file_pread(&r->file, r->offset, buf + got, n, diag) != 0)
+            return -1;
+        got += n;
+        r->offset += n;
+        if (r->offset == r->file.size) {
+            drv_file_close(&r->file);
+            r->open = 0;
+            r->index++;
+        }
+    }
+    return (long long)got;
+}
+
+int drv_cab_write(const drv_cab_input *inputs, size_t count, const drv_cab_write_opts *opts,
+                  drv_atomic *out, drvsign_diag *diag)
+{
+    uint64_t *sizes = calloc(count ? count : 1, sizeof *sizes), total = 0, blocks_needed;
+    size_t header_len = CAB_HEADER + 8, files_len = 0;
+    unsigned char *head = NULL, *p;
+    batch bt = {0};
+    reader rd = {0};
+    uint64_t written;
+    int rc = -1;
+
+    if (sizes == NULL) {
+        drv_error(diag, out->target, "out of memory");
+        return -1;
+    }
+    if (count > DRV_CAB_MAX_FILES) {
+        drv_error(diag, out->target, "%zu files; a cabinet holds at most %u", count,
+                  DRV_CAB_MAX_FILES);
+        goto done;
+    }
+    for (size_t i = 0; i < count; i++) {
+        drv_file f;
+        size_t name_len = strlen(inputs[i].name);
+        if (name_len == 0 || name_len > 255) {
+            drv_error(diag, inputs[i].path, "its cabinet name '%s' is longer than 255 bytes",
+                      inputs[i].name);
+            goto done;
+        }
+        if (drv_file_open(&f, inputs[i].path, diag) != 0)
+            goto done;
+        sizes[i] = f.size;
+        drv_file_close(&f);
+        total += sizes[i];
+        files_len += 16 + name_len + 1;
+    }
+    blocks_needed = (total + DRV_CAB_BLOCK - 1) / DRV_CAB_BLOCK;
+    if (total > UINT32_MAX || blocks_needed > 65535) {
+        drv_error(diag, out->target,
+                  "%llu bytes of files exceed one cabinet folder (65535 blocks of 32 KiB)",
+                  (unsigned long long)total);
+        goto done;
+    }
+    /* header, one folder and the file table, all known before any data */
+    head = calloc(1, header_len + files_len);
+    if (head == NULL)
+        goto oom;
+    memcpy(head, "MSCF", 4);
+    put32(head + 16, (uint32_t)header_len);                 /* coffFiles */
+    head[0x18] = 3;                                          /* version 1.3 */
+    head[0x19] = 1;
+    put16(head + 0x1a, 1);                                   /* cFolders */
+    put16(head + 0x1c, (uint32_t)count);                     /* cFiles */
+    put32(head + CAB_HEADER, (uint32_t)(header_len + files_len)); /* coffCabStart */
+    put16(head + CAB_HEADER + 4, (uint32_t)blocks_needed);
+    put16(head + CAB_HEADER + 6, opts->mszip ? COMPRESS_MSZIP : COMPRESS_NONE);
+    p = head + header_len;
+    {
+        uint64_t folder_offset = 0;
+        for (size_t i = 0; i < count; i++) {
+            uint16_t date, tm;
+            uint16_t attribs = ATTR_ARCH;
+            size_t name_len = strlen(inputs[i].name);
+            for (size_t k = 0; k < name_len; k++)
+                if ((unsigned char)inputs[i].name[k] >= 0x80)
+                    attribs |= ATTR_NAME_IS_UTF;
+            dos_time(opts->time ? opts->time : inputs[i].mtime, &date, &tm);
+            put32(p, (uint32_t)sizes[i]);
+            put32(p + 4, (uint32_t)folder_offset);
+            put16(p + 8, 0);
+            put16(p + 10, date);
+            put16(p + 12, tm);
+            put16(p + 14, attribs);
+            memcpy(p + 16, inputs[i].name, name_len + 1);
+            p += 16 + name_len + 1;
+            folder_offset += sizes[i];
+        }
+    }
+    if (drv_atomic_write(out, head, header_len + files_len, diag) != 0)
+        goto done;
+
+    bt.blocks = calloc(BATCH, sizeof *bt.blocks);
+    if (bt.blocks == NULL)
+        goto oom;
+    bt.mszip = opts->mszip;
+    rd.inputs = inputs;
+    rd.count = count;
+    rd.sizes = sizes;
+    for (uint64_t done_blocks = 0; done_blocks < blocks_needed;) {
+        bt.count = 0;
+        while (bt.count < BATCH && done_blocks + bt.count < blocks_needed) {
+            block *b = &bt.blocks[bt.count];
+            long long n = read_stream(&rd, b->in, DRV_CAB_BLOCK, diag);
+            if (n < 0)
+                goto done;
+            b->in_len = (size_t)n;
+            bt.count++;
+        }
+        if (drv_parallel_for(bt.count, opts->threads ? opts->threads : 1, compress_block, &bt) != 0) {
+            drv_error(diag, out->target, "compression failed");
+            goto done;
+        }
+        for (size_t i = 0; i < bt.count; i++)
+            if (drv_atomic_write(out, bt.blocks[i].out, bt.blocks[i].out_len, diag) != 0)
+                goto done;
+        done_blocks += bt.count;
+    }
+    written = out->pos;
+    if (written > UINT32_MAX) {
+        drv_error(diag, out->target, "the cabinet would exceed 4 GiB");
+        goto done;
+    }
+    {
+        unsigned char cb[4];
+        put32(cb, (uint32_t)written);
+        if (drv_atomic_pwrite(out, 8, cb, 4, diag) != 0)
+            goto done;
+    }
+    rc = 0;
+    goto done;
+oom:
+    drv_error(diag, out->target, "out of memory");
+done:
+    if (rd.open)
+        drv_file_close(&rd.file);
+    for (size_t i = 0; bt.blocks != NULL && i < BATCH; i++)
+        if (bt.blocks[i].z_ready)
+            deflateEnd(&bt.blocks[i].z);
+    free(bt.blocks);
+    free(head);
+    free(sizes);
+    return rc;
+}
+
+/* ---- the signing handler (reference 5.3) ---- */
+
+typedef struct cab_state {
+    drv_file file;
+    drv_cab cab;
+    unsigned char *head; /* header, slot, strings, folders: as the signed file will have them */
+    size_t head_len;
+    uint32_t rest_offset, rest_len; /* the original file table and data */
+    uint32_t new_cb_cabinet;
+    const EVP_MD *md[4];
+    unsigned char digest[4][EVP_MAX_MD_SIZE];
+    unsigned digest_len[4];
+    size_t md_count;
+} cab_state;
+
+static void cab_h_close(void *state)
+{
+    cab_state *s = state;
+    if (s == NULL)
+        return;
+    drv_cab_close(&s->cab);
+    free(s->head);
+    free(s);
+}
+
+/* Lay out the header with the 20-byte signature slot, inserting it (and moving every offset
+ * by 24) when the cabinet has none. */
+static int build_head(cab_state *s, drvsign_diag *diag)
+{
+    drv_cab *c = &s->cab;
+    const drv_file *f = &s->file;
+    unsigned char *orig;
+    size_t orig_len = c->folders_end;
+    size_t shift = c->has_slot ? 0 : SLOT_SHIFT;
+    size_t folder_size = 8 + (size_t)c->folder_reserve;
+
+    if ((c->flags & FLAG_RESERVE) && !c->has_slot) {
+        drv_error(diag, f->path,
+                  "the cabinet has a %u-byte header reserve that is not an Authenticode "
+                  "signature slot; only cabinets without a reserve, or with the 20-byte "
+                  "signature reserve, can be signed",
+                  c->header_reserve);
+        return -1;
+    }
+    if ((uint64_t)c->cb_cabinet + shift > UINT32_MAX)
+        return -1;
+    orig = malloc(orig_len);
+    s->head_len = orig_len + shift;
+    s->head = calloc(1, s->head_len);
+    if (orig == NULL || s->head == NULL) {
+        free(orig);
+        drv_error(diag, f->path, "out of memory");
+        return -1;
+    }
+    if (drv_file_pread(f, 0, orig, orig_len, diag) != 0) {
+        free(orig);
+        return -1;
+    }
+    s->new_cb_cabinet = c->cb_cabinet + (uint32_t)shift;
+    if (shift == 0) {
+        memcpy(s->head, orig, orig_len);
+        memset(s->head + CAB_HEADER + 4 + 4, 0, 8); /* offset and size: filled in by attach */
+    } else {
+        memcpy(s->head, orig, CAB_HEADER);
+        put16(s->head + 0x1e, c->flags | FLAG_RESERVE);
+        put32(s->head + 8, s->new_cb_cabinet);
+        put32(s->head + 16, c->coff_files + (uint32_t)shift);
+        put16(s->head + CAB_HEADER, SLOT); /* cbCFHeader; cbCFFolder = cbCFData = 0 */
+        memcpy(s->head + CAB_HEADER + 4, "\0\0\x10\0", 4);
+        memcpy(s->head + CAB_HEADER + SLOT_SHIFT, orig + CAB_HEADER, orig_len - CAB_HEADER);
+        for (unsigned i = 0; i < c->folder_count; i++) {
+            unsigned char *e = s->head + c->folders_offset + shift + i * folder_size;
+            put32(e, le32(e) + (uint32_t)shift);
+        }
+    }
+    s->rest_offset = c->folders_end;
+    s->rest_len = c->cb_cabinet - c->folders_end;
+    free(orig);
+    return 0;
+}
+
+static int cab_h_open(const drv_file *file, void **state, drvsign_diag *diag)
+{
+    cab_state *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        drv_error(diag, file->path, "out of memory");
+        return -1;
+    }
+    s->file = *file;
+    if (drv_cab_open(&s->cab, &s->file, diag) != 0) {
+        free(s);
+        return -1;
+    }
+    *state = s;
+    return 0;
+}
+
+/* H(b[0:4] || b[8:34] || b[56:60] || strings || folders || file table and data): everything
+ * but reserved1 and the fields that say where the signature is. */
+static int cab_h_prepare(void *state, const EVP_MD *const *mds, size_t count, int digests_only,
+                         drvsign_diag *diag)
+{
+    cab_state *s = state;
+    EVP_MD_CTX *ctx[4] = {0};
+    unsigned char *buf = NULL;
+    int rc = -1;
+    (void)digests_only;
+
+    if (s->head == NULL && build_head(s, diag) != 0)
+        return -1;
+    s->md_count = 0;
+    for (size_t i = 0; i < count && s->md_count < 4; i++)
+        s->md[s->md_count++] = mds[i];
+    buf = malloc(DRV_IO_CHUNK);
+    if (buf == NULL)
+        goto done;
+    for (size_t m = 0; m < s->md_count; m++) {
+        ctx[m] = EVP_MD_CTX_new();
+        if (ctx[m] == NULL || !EVP_DigestInit_ex(ctx[m], s->md[m], NULL) ||
+            !EVP_DigestUpdate(ctx[m], s->head, 4) || !EVP_DigestUpdate(ctx[m], s->head + 8, 26) ||
+            !EVP_DigestUpdate(ctx[m], s->head + 56, s->head_len - 56))
+            goto done;
+    }
+    for (uint64_t off = 0; off < s->rest_len;) {
+        size_t n = s->rest_len - off > DRV_IO_CHUNK ? DRV_IO_CHUNK : (size_t)(s->rest_len - off);
+        if (drv_file_pread(&s->file, s->rest_offset + off, buf, n, diag) != 0)
+            goto done;
+        for (size_t m = 0; m < s->md_count; m++)
+            if (!EVP_DigestUpdate(ctx[m], buf, n))
+                goto done;
+        off += n;
+    }
+    for (size_t m = 0; m < s->md_count; m++)
+        if (!EVP_DigestFinal_ex(ctx[m], s->digest[m], &s->digest_len[m]))
+            goto done;
+    rc = 0;
+done:
+    if (rc != 0 && diag->errors == 0)
+        drv_ssl_error(diag, s->file.path, "cannot digest the cabinet");
+    for (size_t m = 0; m < 4; m++)
+        EVP_MD_CTX_free(ctx[m]);
+    free(buf);
+    return rc;
+}
+
+static const unsigned char *cab_digest(cab_state *s, const EVP_MD *md, unsigned *len,
+                                       drvsign_diag *diag)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < s->md_count; i++)
+            if (EVP_MD_get_type(s->md[i]) == EVP_MD_get_type(md)) {
+                *len = s->digest_len[i];
+                return s->digest[i];
+            }
+        if (pass == 0 && cab_h_prepare(s, &md, 1, 1, diag) != 0)
+            return NULL;
+    }
+    return NULL;
+}
+
+static int cab_h_content(void *state, const drv_content_opts *opts, drv_content *out,
+                         drvsign_diag *diag)
+{
+    cab_state *s = state;
+    unsigned char *link = NULL;
+    size_t link_len;
+    unsigned len;
+    const unsigned char *digest;
+    int rc = -1;
+
+    memset(out, 0, sizeof *out);
+    if (opts->page_hashes)
+        drv_warn(diag, s->file.path, "--page-hashes applies to PE files, not to cabinets; ignored");
+    digest = cab_digest(s, opts->md, &len, diag);
+    if (digest == NULL)
+        return -1;
+    if (drv_ac_obsolete_link(&link, &link_len) != 0 ||
+        drv_ac_indirect_data(DRV_OID_SPC_CAB_DATA, link, link_len, opts->md, digest, len, &out->der,
+                             &out->len) != 0) {
+        drv_ssl_error(diag, s->file.path, "cannot encode SpcIndirectDataContent");
+        goto done;
+    }
+    strcpy(out->oid, DRV_OID_SPC_INDIRECT_DATA);
+    rc = 0;
+done:
+    OPENSSL_free(link);
+    return rc;
+}
+
+static int cab_h_signature(void *state, unsigned char **der, size_t *len, drvsign_diag *diag)
+{
+    cab_state *s = state;
+    *der = NULL;
+    *len = 0;
+    if (s->cab.sig_offset == 0)
+        return 0;
+    *der = malloc(s->cab.sig_size);
+    if (*der == NULL) {
+        drv_error(diag, s->file.path, "out of memory");
+        return -1;
+    }
+    if (drv_file_pread(&s->file, s->cab.sig_offset, *der, s->cab.sig_size, diag) != 0) {
+        free(*der);
+        *der = NULL;
+        return -1;
+    }
+    *len = s->cab.sig_size; /* zero padding after the DER is ignored by the parser */
+    return 0;
+}
+
+static int cab_h_attach(void *state, const unsigned char *der, size_t len, drv_atomic *out,
+                        drvsign_diag *diag)
+{
+    static const unsigned char zeros[8] = {0};
+    cab_state *s = state;
+    size_t pad = (8 - len % 8) % 8;
+
+    if (s->head == NULL && build_head(s, diag) != 0)
+        return -1;
+    if ((uint64_t)len + pad > MAX_SIGNATURE) {
+        drv_error(diag, s->file.path, "the signature is too large");
+        return -1;
+    }
+    put32(s->head + CAB_HEADER + 4 + 4, s->new_cb_cabinet);
+    put32(s->head + CAB_HEADER + 4 + 8, (uint32_t)(len + pad));
+    if (drv_atomic_write(out, s->head, s->head_len, diag) != 0 ||
+        drv_atomic_copy(out, &s->file, s->rest_offset, s->rest_len, diag) != 0 ||
+        drv_atomic_write(out, der, len, diag) != 0 || drv_atomic_write(out, zeros, pad, diag) != 0)
+        return -1;
+    return 0;
+}
+
+static int cab_h_check_content(void *state, const drv_sig *sig, drv_content_check *check,
+                               drvsign_diag *diag)
+{
+    cab_state *s = state;
+    const unsigned char *digest;
+    unsigned len;
+
+    memset(check, 0, sizeof *check);
+    if (strcmp(sig->content_type, DRV_OID_SPC_INDIRECT_DATA) != 0 ||
+        strcmp(sig->indirect.data_type, DRV_OID_SPC_CAB_DATA) != 0) {
+        snprintf(check->problem, sizeof check->problem,
+                 "the signature is not an Authenticode signature of a cabinet");
+        return 0;
+    }
+    digest = cab_digest(s, sig->indirect.md, &len, diag);
+    if (digest == NULL)
+        return -1;
+    if (len != sig->indirect.digest_len || memcmp(digest, sig->indirect.digest, len) != 0)
+        snprintf(check->problem, sizeof check->problem,
+                 "the cabinet digest does not match the signature: the file changed after signing");
+    else
+        check->digest_ok = 1;
+    return 0;
+}
+
+/* A catalog records a cabinet by its SIP digest: the signed layout when it has one, else
+ * everything but reserved1 (reference 2.7). */
+static int cab_h_member_digest(void *state, const EVP_MD *md, unsigned char *out, unsigned *len,
+                               drvsign_diag *diag)
+{
+    cab_state *s = state;
+    EVP_MD_CTX *ctx;
+    unsigned char *buf;
+    int ok;
+
+    if (s->cab.has_slot) {
+        const unsigned char *d = cab_digest(s, md, len, diag);
+        if (d == NULL)
+            return -1;
+        memcpy(out, d, *len);
+        return 0;
+    }
+    ctx = EVP_MD_CTX_new();
+    buf = malloc(DRV_IO_CHUNK);
+    ok = ctx != NULL && buf != NULL && EVP_DigestInit_ex(ctx, md, NULL);
+    for (uint64_t off = 0; ok && off < s->file.size;) {
+        size_t n = s->file.size - off > DRV_IO_CHUNK ? DRV_IO_CHUNK : (size_t)(s->file.size - off);
+        ok = drv_file_pread(&s->file, off, buf, n, diag) == 0;
+        if (ok && off == 0) /* skip reserved1 */
+            ok = EVP_DigestUpdate(ctx, buf, 4) && EVP_DigestUpdate(ctx, buf + 8, n - 8);
+        else if (ok)
+            ok = EVP_DigestUpdate(ctx, buf, n);
+        off += n;
+    }
+    ok = ok && EVP_DigestFinal_ex(ctx, out, len);
+    EVP_MD_CTX_free(ctx);
+    free(buf);
+    return ok ? 0 : -1;
+}
+
+const drv_format drv_format_cab = {
+    .name = "cab",
+    .nests = 1,
+    .sip = DRV_SIP_CAB,
+    .detect = drv_cab_detect,
+    .open = cab_h_open,
+    .prepare = cab_h_prepare,
+    .content = cab_h_content,
+    .signature = cab_h_signature,
+    .attach = cab_h_attach,
+    .check_content = cab_h_check_content,
+    .member_digest = cab_h_member_digest,
+    .close = cab_h_close,
+};

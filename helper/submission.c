@@ -1,0 +1,467 @@
+/*
+ * drvsign_cab and drvsign_archive: package directories into a Partner Center submission
+ * cabinet (signed in the same step when a signer is given), or into a zip/tar/7z archive.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "archive_writer.h"
+#include "cab.h"
+#include "inf.h"
+#include "pe.h"
+#include "port.h"
+
+typedef struct item {
+    char *path; /* on disk; NULL for a directory */
+    char *name; /* in the archive: "<package>/<relative path>" with '/' */
+    int64_t mtime;
+} item;
+
+typedef struct items {
+    item *v;
+    size_t count;
+} items;
+
+static int push(items *l, const char *path, const char *name, int64_t mtime)
+{
+    item *bigger = realloc(l->v, (l->count + 1) * sizeof *bigger);
+    if (bigger == NULL)
+        return -1;
+    l->v = bigger;
+    bigger[l->count].path = path ? drv_strdup(path) : NULL;
+    bigger[l->count].name = drv_strdup(name);
+    bigger[l->count].mtime = mtime;
+    if ((path && bigger[l->count].path == NULL) || bigger[l->count].name == NULL)
+        return -1;
+    l->count++;
+    return 0;
+}
+
+static void items_free(items *l)
+{
+    for (size_t i = 0; i < l->count; i++) {
+        free(l->v[i].path);
+        free(l->v[i].name);
+    }
+    free(l->v);
+    l->v = NULL;
+    l->count = 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const item *)a)->name, ((const item *)b)->name);
+}
+
+/* Everything below dir, files (and directories when with_dirs), named prefix/relative. */
+static int walk(const char *dir, const char *prefix, int depth, int with_dirs, items *out,
+                drvsign_diag *diag)
+{
+    char **names;
+    size_t count;
+    int rc = 0;
+
+    if (depth > 32) {
+        drv_error(diag, dir, "directories nest too deep");
+        return -1;
+    }
+    if (drv_list_dir(dir, &names, &count, diag) != 0)
+        return -1;
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        char *path = drv_path_join(dir, names[i]);
+        char *name = drv_path_join(prefix, names[i]);
+        if (path == NULL || name == NULL)
+            rc = -1;
+        else if (drv_is_dir(path)) {
+            if (with_dirs)
+                rc = push(out, NULL, name, drv_file_mtime(path));
+            if (rc == 0)
+                rc = walk(path, name, depth + 1, with_dirs, out, diag);
+        } else
+            rc = push(out, path, name, drv_file_mtime(path));
+        free(path);
+        free(name);
+    }
+    drv_free_list(names, count);
+    return rc;
+}
+
+/* The folder name a package directory gets: its last path component. */
+static char *package_name(const char *dir)
+{
+    size_t n = strlen(dir);
+    const char *start;
+    char *name;
+    while (n > 1 && (dir[n - 1] == '/' || dir[n - 1] == '\\'))
+        n--;
+    start = dir + n;
+    while (start > dir && start[-1] != '/' && start[-1] != '\\')
+        start--;
+    name = malloc((size_t)(dir + n - start) + 1);
+    if (name != NULL) {
+        memcpy(name, start, (size_t)(dir + n - start));
+        name[dir + n - start] = 0;
+    }
+    return name;
+}
+
+static int64_t fixed_time(const drvsign_params *p, drvsign_diag *diag)
+{
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    if (p->time != 0)
+        return p->time;
+    if (sde != NULL && *sde) {
+        char *end;
+        long long v = strtoll(sde, &end, 10);
+        if (*end == 0 && v > 0)
+            return v;
+        drv_warn(diag, NULL, "SOURCE_DATE_EPOCH '%s' is not a number of seconds; ignored", sde);
+    }
+    return 0;
+}
+
+/* ---- Partner Center's rules (reference 5.1) ---- */
+
+static int valid_folder_name(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n >= 40 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+static int is_inf(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 4 && drv_strcasecmp(name + n - 4, ".inf") == 0;
+}
+
+static const char *const arch_names[] = {"x86", "amd64", "ia64", "arm64", "arm"};
+
+/* "NTamd64" or "NTamd64.10.0...16299" -> index into arch_names, or -1 */
+static int decoration_arch(const char *text)
+{
+    if ((text[0] != 'N' && text[0] != 'n') || (text[1] != 'T' && text[1] != 't'))
+        return -1;
+    for (int a = 0; a < 5; a++) {
+        size_t n = strlen(arch_names[a]), k;
+        for (k = 0; k < n; k++) {
+            char c = text[2 + k];
+            if (c >= 'A' && c <= 'Z')
+                c += 32;
+            if (c != arch_names[a][k])
+                break;
+        }
+        if (k == n && (text[2 + n] == 0 || text[2 + n] == '.'))
+            return a;
+    }
+    return -1;
+}
+
+/* The architectures an INF serves, as a bit mask over arch_names: its [Manufacturer]
+ * decorations and CatalogFile.NT<arch> keys; x86 alone when it decorates nothing. */
+static unsigned inf_arches(const char *path, drvsign_diag *diag)
+{
+    static const char prefix[] = "CatalogFile.";
+    int seen[5] = {0}, any = 0;
+    drv_inf inf;
+    drvsign_diag quiet = *diag;
+    const drv_inf_section *mfg, *ver;
+
+    quiet.quiet = 1;
+    if (drv_inf_load(&inf, path, &quiet) != 0) {
+        drv_inf_free(&inf);
+        return 0;
+    }
+    mfg = drv_inf_find_section(&inf, "Manufacturer");
+    ver = drv_inf_find_section(&inf, "Version");
+    for (size_t e = 0; mfg != NULL && e < mfg->count; e++)
+        for (size_t v = 1; v < mfg->entries[e].value_count; v++) {
+            int a = decoration_arch(mfg->entries[e].values[v]);
+            if (a >= 0)
+                seen[a] = any = 1;
+        }
+    for (size_t e = 0; ver != NULL && e < ver->count; e++) {
+        const char *key = ver->entries[e].key;
+        int a;
+        if (key == NULL || strlen(key) <= sizeof prefix - 1)
+            continue;
+        {
+            char head[sizeof prefix];
+            memcpy(head, key, sizeof prefix - 1);
+            head[sizeof prefix - 1] = 0;
+            if (drv_strcasecmp(head, prefix) != 0)
+                continue;
+        }
+        a = decoration_arch(key + sizeof prefix - 1);
+        if (a >= 0)
+            seen[a] = any = 1;
+    }
+    if (!any)
+        seen[0] = 1;
+    drv_inf_free(&inf);
+    {
+        unsigned mask = 0;
+        for (int a = 0; a < 5; a++)
+            mask |= seen[a] ? 1u << a : 0;
+        return mask;
+    }
+}
+
+static void arch_text(unsigned mask, char *out, size_t size)
+{
+    out[0] = 0;
+    for (int a = 0; a < 5; a++)
+        if (mask & (1u << a))
+            snprintf(out + strlen(out), size - strlen(out), "%s%s", out[0] ? ", " : "",
+                     arch_names[a]);
+}
+
+static int has_pe_extension(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 4 && (drv_strcasecmp(name + n - 4, ".sys") == 0 ||
+                     drv_strcasecmp(name + n - 4, ".dll") == 0 ||
+                     drv_strcasecmp(name + n - 4, ".exe") == 0);
+}
+
+/* For every driver binary, its .pdb from pdb_dir (same base name), placed beside it. */
+static int add_pdbs(items *files, const char *pdb_dir, drvsign_diag *diag)
+{
+    char **names;
+    size_t count, original = files->count;
+    int rc = 0;
+    if (!drv_is_dir(pdb_dir)) {
+        drv_error(diag, pdb_dir, "--include-pdb needs a directory");
+        return -1;
+    }
+    if (drv_list_dir(pdb_dir, &names, &count, diag) != 0)
+        return -1;
+    for (size_t i = 0; i < original && rc == 0; i++) {
+        const char *name = files->v[i].name, *slash = strrchr(name, '/');
+        const char *base = slash ? slash + 1 : name;
+        size_t stem = strlen(base) - 4;
+        if (!has_pe_extension(base))
+            continue;
+        for (size_t k = 0; k < count; k++) {
+            char want[512], target[1024];
+            int present = 0;
+            snprintf(want, sizeof want, "%.*s.pdb", (int)stem, base);
+            if (drv_strcasecmp(names[k], want) != 0)
+                continue;
+            snprintf(target, sizeof target, "%.*s%s", (int)(base - name), name, names[k]);
+            for (size_t j = 0; j < files->count; j++)
+                present |= drv_strcasecmp(files->v[j].name, target) == 0;
+            if (!present) {
+                char *path = drv_path_join(pdb_dir, names[k]);
+                rc = path ? push(files, path, target, drv_file_mtime(path)) : -1;
+                free(path);
+            }
+            break;
+        }
+    }
+    drv_free_list(names, count);
+    return rc;
+}
+
+/* Collect each package directory as a folder of its name; with_dirs adds directory entries. */
+static int collect(const char *const *dirs, size_t count, int with_dirs, items *out,
+                   char **names, drvsign_diag *diag)
+{
+    int failed = 0;
+    for (size_t i = 0; i < count; i++) {
+        names[i] = package_name(dirs[i]);
+        if (names[i] == NULL)
+            return -1;
+        if (!drv_is_dir(dirs[i])) {
+            drv_error(diag, dirs[i], "not a package directory; files at the root of a "
+                                     "submission are refused, so give directories");
+            failed = 1;
+            continue;
+        }
+        for (size_t k = 0; k < i; k++)
+            if (names[k] != NULL && drv_strcasecmp(names[k], names[i]) == 0) {
+                drv_error(diag, dirs[i], "another package directory is also named %s", names[i]);
+                failed = 1;
+            }
+        if ((with_dirs && push(out, NULL, names[i], drv_file_mtime(dirs[i])) != 0) ||
+            walk(dirs[i], names[i], 0, with_dirs, out, diag) != 0)
+            failed = 1;
+    }
+    return failed ? -1 : 0;
+}
+
+drvsign_status drvsign_cab(const drvsign_params *p, const char *const *dirs, size_t count,
+                           FILE *report, drvsign_diag *diag)
+{
+    items files = {0};
+    char **names = calloc(count ? count : 1, sizeof *names);
+    unsigned first_arches = 0;
+    drv_cab_input *inputs = NULL;
+    drv_cab_write_opts opts = {1, 0, drv_cpu_count()};
+    drv_atomic out = {0};
+    int failed = 0, sign = p->pfx != NULL || p->cert != NULL;
+    drvsign_status status = DRVSIGN_FAILED;
+
+    out.fd = -1;
+    if (names == NULL)
+        return DRVSIGN_FAILED;
+    if (p->out == NULL || count == 0) {
+        drv_error(diag, NULL, "cab needs --out FILE.cab and at least one package directory");
+        free(names);
+        return DRVSIGN_USAGE;
+    }
+    if (p->compression != NULL && strcmp(p->compression, "mszip") != 0 &&
+        strcmp(p->compression, "none") != 0) {
+        drv_error(diag, NULL, "--compression is mszip or none, not '%s'", p->compression);
+        free(names);
+        return DRVSIGN_USAGE;
+    }
+    opts.mszip = p->compression == NULL || strcmp(p->compression, "mszip") == 0;
+    opts.time = fixed_time(p, diag);
+    if (collect(dirs, count, 0, &files, names, diag) != 0)
+        failed = 1;
+    /* Partner Center's rules, each with its own error */
+    for (size_t i = 0; i < count && !failed; i++) {
+        int infs = 0;
+        unsigned arches = 0;
+        if (!valid_folder_name(names[i])) {
+            drv_error(diag, dirs[i],
+                      "the folder name '%s' is not accepted by Partner Center: under 40 "
+                      "characters, letters, digits, '.', '_' and '-' only",
+                      names[i]);
+            failed = 1;
+        }
+        for (size_t k = 0; k < files.count; k++) {
+            size_t nl = strlen(names[i]);
+            const char *rel = files.v[k].name + nl + 1;
+            if (strncmp(files.v[k].name, names[i], nl) != 0 || files.v[k].name[nl] != '/' ||
+                strchr(rel, '/') != NULL || !is_inf(rel))
+                continue;
+            infs++;
+            arches |= inf_arches(files.v[k].path, diag);
+        }
+        if (infs == 0) {
+            drv_error(diag, dirs[i], "no .inf file at the root of the package folder %s; Partner "
+                                     "Center refuses it (\"No .inf files found in driver "
+                                     "directory\")",
+                      names[i]);
+            failed = 1;
+        } else if (first_arches == 0)
+            first_arches = arches;
+        else if (first_arches != arches) {
+            char mine[64], theirs[64];
+            arch_text(arches, mine, sizeof mine);
+            arch_text(first_arches, theirs, sizeof theirs);
+            drv_error(diag, dirs[i],
+                      "package %s supports %s, but %s supports %s; every package in a "
+                      "submission must support the same architectures",
+                      names[i], mine, names[0], theirs);
+            failed = 1;
+        }
+    }
+    if (!failed && p->include_pdb != NULL && add_pdbs(&files, p->include_pdb, diag) != 0)
+        failed = 1;
+    if (failed)
+        goto done;
+    qsort(files.v, files.count, sizeof *files.v, by_name);
+    inputs = calloc(files.count ? files.count : 1, sizeof *inputs);
+    if (inputs == NULL)
+        goto done;
+    for (size_t i = 0; i < files.count; i++) {
+        for (char *c = files.v[i].name; *c; c++)
+            if (*c == '/')
+                *c = '\\'; /* CFFILE names use backslashes */
+        inputs[i].path = files.v[i].path;
+        inputs[i].name = files.v[i].name;
+        inputs[i].mtime = files.v[i].mtime;
+    }
+    if (drv_atomic_open(&out, p->out, NULL, diag) != 0 ||
+        drv_cab_write(inputs, files.count, &opts, &out, diag) != 0)
+        goto done;
+    if (sign) {
+        /* sign the finished temp file into the target: the target only ever sees the signed
+         * cabinet, and a failed signing leaves it as it was */
+        const char *unsigned_cab;
+        drvsign_params sp = *p;
+        if (drv_atomic_close(&out, diag) != 0)
+            goto done;
+        unsigned_cab = out.tmp;
+        sp.append = 0;
+        if (drvsign_sign(&sp, &unsigned_cab, 1, diag) != DRVSIGN_OK)
+            goto done;
+    } else if (drv_atomic_commit(&out, diag) != 0)
+        goto done;
+    if (!p->quiet)
+        fprintf(report, "%s: %zu package%s, %zu files (%s)%s\n", p->out, count,
+                count == 1 ? "" : "s", files.count, opts.mszip ? "mszip" : "stored",
+                sign ? ", signed" : "");
+    status = DRVSIGN_OK;
+done:
+    drv_atomic_abort(&out);
+    for (size_t i = 0; i < count; i++)
+        free(names[i]);
+    free(names);
+    free(inputs);
+    items_free(&files);
+    return status;
+}
+
+drvsign_status drvsign_archive(const drvsign_params *p, const char *const *dirs, size_t count,
+                               FILE *report, drvsign_diag *diag)
+{
+    items entries = {0};
+    char **names = calloc(count ? count : 1, sizeof *names);
+    drv_archive_entry *list = NULL;
+    drv_atomic out = {0};
+    drvsign_status status = DRVSIGN_FAILED;
+
+    out.fd = -1;
+    if (names == NULL)
+        return DRVSIGN_FAILED;
+    if (p->out == NULL || count == 0 || p->archive_format == NULL) {
+        drv_error(diag, NULL, "archive needs --format, --out FILE and at least one directory");
+        free(names);
+        return DRVSIGN_USAGE;
+    }
+    if (!drv_archive_format_ok(p->archive_format)) {
+        drv_error(diag, NULL, "--format is zip, tar.gz, tar.xz or 7z, not '%s'%s",
+                  p->archive_format, drv_archive_format_ok("zip") ? "" : " (built without libarchive)");
+        free(names);
+        return DRVSIGN_USAGE;
+    }
+    if (collect(dirs, count, 1, &entries, names, diag) != 0)
+        goto done;
+    qsort(entries.v, entries.count, sizeof *entries.v, by_name);
+    list = calloc(entries.count ? entries.count : 1, sizeof *list);
+    if (list == NULL)
+        goto done;
+    for (size_t i = 0; i < entries.count; i++) {
+        list[i].path = entries.v[i].path;
+        list[i].name = entries.v[i].name;
+        list[i].mtime = entries.v[i].mtime;
+    }
+    if (drv_atomic_open(&out, p->out, NULL, diag) != 0 ||
+        drv_archive_write(p->archive_format, list, entries.count, fixed_time(p, diag), &out,
+                          diag) != 0 ||
+        drv_atomic_commit(&out, diag) != 0)
+        goto done;
+    if (!p->quiet)
+        fprintf(report, "%s: %zu entries (%s)\n", p->out, entries.count, p->archive_format);
+    status = DRVSIGN_OK;
+done:
+    drv_atomic_abort(&out);
+    for (size_t i = 0; i < count; i++)
+        free(names[i]);
+    free(names);
+    free(list);
+    items_free(&entries);
+    return status;
+}
