@@ -6,6 +6,7 @@
 #ifdef DRVSIGN_HAVE_LIBARCHIVE
 #include <archive.h>
 #include <archive_entry.h>
+#include <stdlib.h>
 
 typedef struct sink {
     drv_atomic *out;
@@ -24,13 +25,18 @@ int drv_archive_format_ok(const char *f)
     return !strcmp(f, "zip") || !strcmp(f, "tar.gz") || !strcmp(f, "tar.xz") || !strcmp(f, "7z");
 }
 
+/* Names are UTF-8 inside drvsign; the archive headers say so, whatever the locale. */
 static int set_format(struct archive *a, const char *f)
 {
     if (!strcmp(f, "zip"))
-        return archive_write_set_format_zip(a);
+        return archive_write_set_format_zip(a) == ARCHIVE_OK &&
+                       archive_write_set_format_option(a, "zip", "hdrcharset", "UTF-8") == ARCHIVE_OK
+                   ? ARCHIVE_OK
+                   : ARCHIVE_FATAL;
     if (!strcmp(f, "7z"))
         return archive_write_set_format_7zip(a);
-    if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK)
+    if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+        archive_write_set_format_option(a, "pax", "hdrcharset", "UTF-8") != ARCHIVE_OK)
         return ARCHIVE_FATAL;
     if (!strcmp(f, "tar.gz")) {
         if (archive_write_add_filter_gzip(a) != ARCHIVE_OK)
@@ -64,6 +70,15 @@ int drv_archive_write(const char *format, const drv_archive_entry *entries, size
     for (size_t i = 0; i < count; i++) {
         drv_file f = {0};
         f.fd = -1;
+        /* libarchive's 7z writer converts names through the locale; in a single-byte locale a
+         * non-ASCII name would silently come out empty */
+        if (!strcmp(format, "7z") && MB_CUR_MAX == 1)
+            for (const char *c = entries[i].name; *c; c++)
+                if ((unsigned char)*c >= 0x80) {
+                    drv_error(diag, entries[i].name,
+                              "7z archives of non-ASCII names need a UTF-8 locale (LC_CTYPE)");
+                    goto done;
+                }
         archive_entry_clear(e);
         archive_entry_set_pathname_utf8(e, entries[i].name);
         /* the same owner, modes and time for everybody: the archive depends only on content */

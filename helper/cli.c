@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,6 +277,11 @@ int main(int argc, char **argv)
     drvsign_status status;
     int only_files = 0;
 
+    /* File names are UTF-8 (INF files, cabinets, archives); libarchive converts names through
+     * the C library's locale, so make sure it is a UTF-8 one. */
+    if (setlocale(LC_CTYPE, "") == NULL || MB_CUR_MAX == 1)
+        if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
+            setlocale(LC_CTYPE, "en_US.UTF-8");
     if (argc < 2) {
         print_main_help(stderr);
         return 2;

@@ -23,6 +23,14 @@ case $(basename "$fuzzer") in
     cp "$work/pkg1/tstamd64.cat" "$corpus/signed.cat"
     "$DRVSIGN" sign --quiet --cert "$PKI/leaf-chain.pem" --key "$PKI/leaf.key" "$corpus/signed.cat"
     ;;
+  fuzz_cab*)
+    # unsigned (MSZIP and stored) and signed cabinets of the test package, and gcab's
+    "$DRVSIGN" cab --quiet --time 1700000000 --out "$corpus/mszip.cab" "$TOASTPKG"
+    "$DRVSIGN" cab --quiet --time 1700000000 --compression none --out "$corpus/stored.cab" "$TOASTPKG"
+    "$DRVSIGN" cab --quiet --time 1700000000 --cert "$PKI/leaf-chain.pem" --key "$PKI/leaf.key" \
+      --out "$corpus/signed.cab" "$TOASTPKG"
+    (cd "$TOASTPKG" && gcab -c -z "$corpus/gcab.cab" toastpkg.inf amd64/toaster.sys)
+    ;;
   *)
     for f in "$drivers"/*; do
       base=$(basename "$f")

@@ -1,0 +1,81 @@
+/* libFuzzer target: cabinets as `verify`, `inspect` and `sign` read them: the header, reserve,
+ * folders and file table, the signature and its digest, and the signed layout. */
+#define _DEFAULT_SOURCE /* mkstemp */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "cab.h"
+#include "formats.h"
+
+static void quiet(void *ctx, int is_error, const char *line)
+{
+    (void)ctx;
+    (void)is_error;
+    (void)line;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static char path[64];
+    static X509_STORE *store;
+    drvsign_diag diag = {quiet, NULL, 0, 0, 1};
+    drv_file file;
+    drv_cab cab;
+    void *state = NULL;
+    FILE *f;
+
+    if (path[0] == 0) {
+        int fd;
+        snprintf(path, sizeof path, "/tmp/drvsign-fuzz-cab-XXXXXX");
+        fd = mkstemp(path);
+        if (fd < 0)
+            abort();
+        close(fd);
+        store = X509_STORE_new();
+    }
+    f = fopen(path, "wb");
+    if (f == NULL || fwrite(data, 1, size, f) != size || fclose(f) != 0)
+        abort();
+    if (drv_file_open(&file, path, &diag) != 0)
+        return 0;
+    if (drv_cab_open(&cab, &file, &diag) == 0) {
+        drv_cab_member *m;
+        size_t n;
+        if (drv_cab_members(&cab, &m, &n, &diag) == 0)
+            drv_cab_free_members(m, n);
+        drv_cab_close(&cab);
+    }
+    if (drv_format_cab.open(&file, &state, &diag) == 0) {
+        const EVP_MD *mds[2] = {EVP_sha256(), EVP_sha1()};
+        unsigned char *der = NULL, digest[EVP_MAX_MD_SIZE];
+        unsigned len;
+        size_t der_len = 0, count = 0;
+        drv_sig *sigs = NULL;
+        drv_content content;
+        drv_content_opts opts = {EVP_sha256(), 0};
+        drv_format_cab.prepare(state, mds, 2, 0, &diag);
+        drv_format_cab.member_digest(state, EVP_sha1(), digest, &len, &diag);
+        if (drv_format_cab.content(state, &opts, &content, &diag) == 0)
+            OPENSSL_free(content.der);
+        if (drv_format_cab.signature(state, &der, &der_len, &diag) == 0 && der != NULL &&
+            drv_ac_parse_all(der, der_len, &sigs, &count, path, &diag) == 0)
+            for (size_t i = 0; i < count; i++) {
+                drv_content_check cc;
+                drv_sig_check sc;
+                drv_format_cab.check_content(state, &sigs[i], &cc, &diag);
+                drv_ac_check(&sigs[i], store, 0, &sc);
+            }
+        drv_ac_free_all(sigs, count);
+        free(der);
+        drv_format_cab.close(state);
+    }
+    drv_file_close(&file);
+    ERR_clear_error();
+    return 0;
+}

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Cabinets: drvsign cab against cabextract, bsdtar (libarchive) and gcab, byte-exact extraction,
+# signing checked by osslsigncode, tampering, reproducibility, Partner Center's rules; and
+# drvsign archive through libarchive.
+. "$(dirname "$0")/../lib.sh"
+: "${TOASTPKG:?}"
+
+# the test set: edge sizes around the 32 KiB block, incompressible data, non-ASCII names
+set_dir="$WORK/in/pkg1"
+mkdir -p "$set_dir/sub"
+cat >"$set_dir/pkg1.inf" <<'INF'
+[Version]
+Signature = "$WINDOWS NT$"
+Class = System
+ClassGuid = {4d36e97d-e325-11ce-bfc1-08002be10318}
+Provider = drvsign
+DriverVer = 01/02/2023,1.0.0.0
+CatalogFile = pkg1.cat
+[Manufacturer]
+drvsign = Models, NTamd64
+[Models.NTamd64]
+Device = Install, root\pkg1
+INF
+: >"$set_dir/zero.bin"
+printf 'x' >"$set_dir/one.bin"
+head -c 32768 /dev/urandom >"$set_dir/exact.bin"
+head -c 32769 /dev/urandom >"$set_dir/over.bin"
+head -c $((5 << 20)) /dev/urandom >"$set_dir/big.bin"
+for i in $(seq 4000); do echo "line $i of a compressible text file"; done >"$set_dir/text.txt"
+printf 'non-ASCII name\n' >"$set_dir/sub/na$(printf '\xc3\xafve')-$(printf '\xd1\x84\xd0\xb0\xd0\xb9\xd0\xbb').dat"
+
+same_tree() { # extracted-dir: every input file is there with the same bytes
+  local out=$1 f rel
+  while IFS= read -r -d '' f; do
+    rel=${f#"$WORK/in/"}
+    cmp -s "$f" "$out/$rel" || { echo "differs or missing: $rel"; return 1; }
+  done < <(find "$WORK/in" -type f -print0)
+}
+# offset of the first and last CFDATA block of folder 0
+cfdata() {
+  $PY - "$1" "$2" <<'PY'
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+flags = struct.unpack_from("<H", b, 0x1E)[0]
+off = 36
+if flags & 4:
+    cbh = struct.unpack_from("<H", b, 36)[0]
+    off += 4 + cbh
+start, blocks = struct.unpack_from("<IH", b, off)
+pos, last = start, start
+for _ in range(blocks):
+    last = pos
+    pos += 8 + struct.unpack_from("<H", b, pos + 4)[0]
+print(start if sys.argv[2] == "first" else last)
+PY
+}
+
+for comp in mszip none; do
+  cab="$WORK/$comp.cab"
+  check "$comp: drvsign cab" "$DRVSIGN" cab --quiet --compression $comp --time 1700000000 --out "$cab" "$set_dir"
+  check "$comp: cabextract -t" cabextract -q -t "$cab"
+  check "$comp: bsdtar -tvf lists every file" bash -c "[ \$(bsdtar -tf '$cab' | wc -l) -eq 8 ]"
+  check "$comp: gcab -t" bash -c "gcab -t '$cab' | grep -q 'pkg1\\\\big.bin'"
+  check "$comp: names use backslashes and sit in the package folder" bash -c "gcab -t '$cab' | grep -q '^pkg1\\\\sub\\\\'"
+  rm -rf "$WORK/x1" "$WORK/x2" "$WORK/x3"
+  mkdir -p "$WORK/x1" "$WORK/x2" "$WORK/x3"
+  check "$comp: cabextract extracts the exact bytes" bash -c "cabextract -q -d '$WORK/x1' '$cab' && $(declare -f same_tree); WORK='$WORK' same_tree '$WORK/x1'"
+  check "$comp: bsdtar extracts the exact bytes" bash -c "bsdtar -xf '$cab' -C '$WORK/x2' && $(declare -f same_tree); WORK='$WORK' same_tree '$WORK/x2'"
+  check "$comp: gcab extracts the exact bytes" bash -c "gcab -x -C '$WORK/x3' '$cab' >/dev/null && $(declare -f same_tree); WORK='$WORK' same_tree '$WORK/x3'"
+  check "$comp: dates come from --time" bash -c "bsdtar -tvf '$cab' | grep -q 'Nov 14  2023'"
+  signed="$WORK/$comp-signed.cab"
+  check "$comp: cab with signer options signs in one step" "$DRVSIGN" cab --quiet --compression $comp --time 1700000000 \
+    "${LEAF[@]}" --out "$signed" "$set_dir"
+  check "$comp: osslsigncode verifies the signed cabinet" oss_verify "$signed"
+  check "$comp: drvsign verifies it" ds_verify "$signed"
+  check "$comp: cabextract -t still reads the signed cabinet" cabextract -q -t "$signed"
+  check "$comp: bsdtar still lists it" bash -c "[ \$(bsdtar -tf '$signed' | wc -l) -eq 8 ]"
+  check "$comp: gcab still lists it" bash -c "gcab -t '$signed' | grep -q 'pkg1\\\\big.bin'"
+  for which in first last; do
+    t="$WORK/$comp-$which.cab"
+    cp "$signed" "$t"
+    flip_byte "$t" $(($(cfdata "$t" $which) + 8 + 3))
+    check "$comp: a flipped byte in the $which CFDATA block: osslsigncode rejects" oss_rejects "$t"
+    check "$comp: ... and drvsign rejects" ds_rejects "$t"
+    u="$WORK/$comp-$which-unsigned.cab"
+    cp "$cab" "$u"
+    flip_byte "$u" $(($(cfdata "$u" $which) + 8 + 3))
+    check "$comp: ... and cabextract -t finds it in the unsigned cabinet" bash -c "! cabextract -q -t '$u' 2>/dev/null"
+  done
+done
+
+check "an unsigned cabinet has no reserve (flags 0)" bash -c "[ \$(od -An -tx1 -j30 -N2 '$WORK/mszip.cab' | tr -d ' ') = 0000 ]"
+check "the signed one has the 20-byte reserve" bash -c "[ \$(od -An -tx1 -j36 -N8 '$WORK/mszip-signed.cab' | tr -d ' ') = 1400000000001000 ]"
+check "MSZIP compresses the text" bash -c "[ \$(stat -c %s '$WORK/mszip.cab') -lt \$(stat -c %s '$WORK/none.cab') ]"
+
+# reproducible
+check "same inputs and SOURCE_DATE_EPOCH: byte-identical" bash -c "
+  SOURCE_DATE_EPOCH=1700000000 '$DRVSIGN' cab --quiet --out '$WORK/r1.cab' '$set_dir' &&
+  touch '$set_dir/one.bin' &&
+  SOURCE_DATE_EPOCH=1700000000 '$DRVSIGN' cab --quiet --out '$WORK/r2.cab' '$set_dir' && cmp '$WORK/r1.cab' '$WORK/r2.cab'"
+check "... signed too (the signature is deterministic)" bash -c "
+  SOURCE_DATE_EPOCH=1700000000 '$DRVSIGN' cab --quiet --cert '$PKI/leaf-chain.pem' --key '$PKI/leaf.key' --out '$WORK/r3.cab' '$set_dir' &&
+  SOURCE_DATE_EPOCH=1700000000 '$DRVSIGN' cab --quiet --cert '$PKI/leaf-chain.pem' --key '$PKI/leaf.key' --out '$WORK/r4.cab' '$set_dir' &&
+  cmp '$WORK/r3.cab' '$WORK/r4.cab'"
+
+# cabinets made by other tools
+mkdir -p "$WORK/g/Echo"
+cp "$TOASTPKG/toastpkg.inf" "$TOASTPKG/amd64/toaster.sys" "$WORK/g/Echo/"
+(cd "$WORK/g" && gcab -c -z gcab.cab Echo/toastpkg.inf Echo/toaster.sys)
+check "sign a gcab-made cabinet" "$DRVSIGN" sign "${LEAF[@]}" --out "$WORK/g/signed.cab" "$WORK/g/gcab.cab"
+check "osslsigncode verifies it" oss_verify "$WORK/g/signed.cab"
+check "cabextract -t still reads it" cabextract -q -t "$WORK/g/signed.cab"
+check "re-signing replaces the signature" bash -c "
+  '$DRVSIGN' sign --quiet --cert '$PKI/leaf-ec-chain.pem' --key '$PKI/leaf-ec.key' '$WORK/g/signed.cab' &&
+  osslsigncode verify -CAfile '$PKI/root.pem' -in '$WORK/g/signed.cab' | grep -q 'Number of verified signatures: 1'"
+check "--append nests a second signature" bash -c "
+  '$DRVSIGN' sign --quiet --cert '$PKI/leaf-chain.pem' --key '$PKI/leaf.key' --digest sha1 --append '$WORK/g/signed.cab' &&
+  osslsigncode verify -CAfile '$PKI/root.pem' -in '$WORK/g/signed.cab' | grep -q 'Number of verified signatures: 2'"
+check_output "inspect lists the cabinet's files and signatures" "Echo.toaster.sys" "$DRVSIGN" inspect "$WORK/g/signed.cab"
+check "inspect --json is valid JSON" bash -c "'$DRVSIGN' inspect --json '$WORK/g/signed.cab' | $PY -c 'import json,sys; f=json.load(sys.stdin)[\"files\"][0]; assert len(f[\"cabinet\"][\"files\"])==2 and len(f[\"signatures\"])==2'"
+# a cabinet with another kind of reserve is refused, untouched
+cp "$WORK/g/gcab.cab" "$WORK/g/reserve.cab"
+$PY - "$WORK/g/reserve.cab" <<'PY'
+import struct, sys
+p = sys.argv[1]; b = bytearray(open(p, "rb").read())
+# insert a 6-byte header reserve (cabarc -s style) and shift the offsets
+flags = struct.unpack_from("<H", b, 0x1E)[0] | 4
+struct.pack_into("<H", b, 0x1E, flags)
+struct.pack_into("<I", b, 8, len(b) + 10)
+struct.pack_into("<I", b, 16, struct.unpack_from("<I", b, 16)[0] + 10)
+struct.pack_into("<I", b, 36, struct.unpack_from("<I", b, 36)[0] + 10)
+b[36:36] = bytes([6, 0, 0, 0]) + b"RESERV"
+open(p, "wb").write(b)
+PY
+before=$(sha256sum <"$WORK/g/reserve.cab")
+check "that reserve still extracts (the test input is sound)" cabextract -q -t "$WORK/g/reserve.cab"
+check_exit "a cabinet with a 6-byte reserve cannot be signed" 1 "$DRVSIGN" sign "${LEAF[@]}" "$WORK/g/reserve.cab"
+check_output "... saying why" "6-byte header reserve that is not an Authenticode signature slot" "$DRVSIGN" sign "${LEAF[@]}" "$WORK/g/reserve.cab"
+check "... and is left as it was" test "$before" = "$(sha256sum <"$WORK/g/reserve.cab")"
+printf 'MSCF' >"$WORK/g/short.cab"
+check_exit "a truncated cabinet is a clear error" 1 "$DRVSIGN" verify "$WORK/g/short.cab"
+
+# Partner Center's rules
+pc() { "$DRVSIGN" cab --out "$WORK/pc.cab" "$@"; }
+check_exit "a file at the cabinet root is refused" 1 pc "$set_dir/pkg1.inf"
+check_output "... saying so" "files at the root of a submission are refused" pc "$set_dir/pkg1.inf"
+mkdir -p "$WORK/in2/noinf" && echo data >"$WORK/in2/noinf/a.bin"
+check_output "a package without an INF is refused" "no .inf file at the root of the package folder noinf" pc "$WORK/in2/noinf"
+long="$WORK/in2/$(printf 'p%.0s' $(seq 40))"
+cp -r "$set_dir" "$long"
+check_output "a folder name of 40 characters is refused" "not accepted by Partner Center: under 40" pc "$long"
+cp -r "$set_dir" "$WORK/in2/my#pkg"
+check_output "special characters are refused" "'my#pkg' is not accepted" pc "$WORK/in2/my#pkg"
+mkdir -p "$WORK/in2/x86only"
+sed 's/Models, NTamd64/Models, NTx86/; s/Models.NTamd64/Models.NTx86/' "$set_dir/pkg1.inf" >"$WORK/in2/x86only/x.inf"
+check_output "packages with different architectures are refused" "package x86only supports x86, but pkg1 supports amd64" pc "$set_dir" "$WORK/in2/x86only"
+mkdir -p "$WORK/in3/pkg1"
+cp "$set_dir/pkg1.inf" "$WORK/in3/pkg1/"
+check_output "two packages with one name are refused" "also named pkg1" pc "$set_dir" "$WORK/in3/pkg1"
+check "no cabinet was left behind by the refusals" bash -c "! ls '$WORK' | grep -q '^pc.cab'"
+check_exit "--compression lzx is a usage error" 2 "$DRVSIGN" cab --compression lzx --out "$WORK/x.cab" "$set_dir"
+mkdir -p "$WORK/in4"
+cp -r "$set_dir" "$WORK/in4/pkg2"
+check "two packages with the same architectures" "$DRVSIGN" cab --quiet --out "$WORK/two.cab" "$set_dir" "$WORK/in4/pkg2"
+check "... each in its folder, nothing at the root" bash -c "
+  gcab -t '$WORK/two.cab' | grep -q '^pkg1\\\\' && gcab -t '$WORK/two.cab' | grep -q '^pkg2\\\\' &&
+  ! gcab -t '$WORK/two.cab' | grep -v -q '\\\\'"
+check_output "the toast package (x86 and amd64) with pkg1 (amd64) is refused" \
+  "package toastpkg supports x86, amd64, but pkg1 supports amd64" "$DRVSIGN" cab --out "$WORK/mix.cab" "$set_dir" "$TOASTPKG"
+
+# --include-pdb
+mkdir -p "$WORK/pdb"
+echo "symbols" >"$WORK/pdb/toaster.pdb"
+check "--include-pdb adds the matching PDBs" "$DRVSIGN" cab --quiet --include-pdb "$WORK/pdb" --out "$WORK/pdb.cab" "$TOASTPKG"
+check "... beside each toaster.sys" bash -c "gcab -t '$WORK/pdb.cab' | grep -q 'toastpkg\\\\amd64\\\\toaster.pdb' && gcab -t '$WORK/pdb.cab' | grep -q 'toastpkg\\\\i386\\\\toaster.pdb'"
+
+# the file-count limit
+mkdir -p "$WORK/many/many"
+cp "$set_dir/pkg1.inf" "$WORK/many/many/"
+(cd "$WORK/many/many" && seq -f 'f%g' 65535 | xargs touch)
+check_output "more than 65535 files is a clear error" "65536 files; a cabinet holds at most 65535" \
+  "$DRVSIGN" cab --out "$WORK/many.cab" "$WORK/many/many"
+rm -rf "$WORK/many"
+
+# zip/tar/7z through libarchive
+for fmt in zip tar.gz tar.xz 7z; do
+  a="$WORK/pkg.$fmt"
+  check "archive --format $fmt" "$DRVSIGN" archive --quiet --format $fmt --time 1700000000 --out "$a" "$set_dir"
+  rm -rf "$WORK/xa" && mkdir -p "$WORK/xa"
+  check "$fmt: bsdtar extracts the exact bytes" bash -c "bsdtar -xf '$a' -C '$WORK/xa' && $(declare -f same_tree); WORK='$WORK' same_tree '$WORK/xa'"
+  check "$fmt: a second run is byte-identical" bash -c "'$DRVSIGN' archive --quiet --format $fmt --time 1700000000 --out '$WORK/again.$fmt' '$set_dir' && cmp '$a' '$WORK/again.$fmt'"
+done
+check "archive entries are in sorted order" bash -c "bsdtar -tf '$WORK/pkg.tar.gz' | sort -c"
+check_exit "archive --format rar is a usage error" 2 "$DRVSIGN" archive --format rar --out "$WORK/x.rar" "$set_dir"
+finish
