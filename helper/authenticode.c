@@ -4,6 +4,7 @@
 
 #include <openssl/asn1t.h>
 #include <openssl/err.h>
+#include <openssl/ts.h>
 #include <openssl/x509v3.h>
 
 /* ---- ASN.1 templates (MS Authenticode_PE.docx names) ---- */
@@ -799,6 +800,109 @@ fail:
     return -1;
 }
 
+/* ---- timestamps ---- */
+
+#define OID_COUNTER_SIGNATURE "1.2.840.113549.1.9.6"
+
+static void drop_attr(STACK_OF(X509_ATTRIBUTE) *attrs, const char *oid)
+{
+    for (int i = X509at_get_attr_count(attrs) - 1; i >= 0; i--)
+        if (oid_is(X509_ATTRIBUTE_get0_object(X509at_get_attr(attrs, i)), oid))
+            X509_ATTRIBUTE_free(X509at_delete_attr(attrs, i));
+}
+
+static int stamp_signer(PKCS7 *p7, const drv_ts_opts *o, const char *where, drvsign_diag *diag)
+{
+    PKCS7_SIGNER_INFO *si = sk_PKCS7_SIGNER_INFO_value(p7->d.sign->signer_info, 0);
+    const unsigned char *sig = ASN1_STRING_get0_data(si->enc_digest);
+    size_t sig_len = (size_t)ASN1_STRING_length(si->enc_digest);
+    int rc = -1;
+
+    drop_attr(si->unauth_attr, DRV_OID_RFC3161_TOKEN);
+    drop_attr(si->unauth_attr, OID_COUNTER_SIGNATURE);
+    if (o->url_count > 0) {
+        unsigned char *token = NULL;
+        size_t token_len;
+        if (drv_ts_rfc3161(sig, sig_len, o, where, &token, &token_len, diag) != 0)
+            return -1;
+        rc = add_attr_der(&si->unauth_attr, DRV_OID_RFC3161_TOKEN, V_ASN1_SEQUENCE, token,
+                          (int)token_len);
+        OPENSSL_free(token);
+    } else {
+        PKCS7_SIGNER_INFO *counter = NULL;
+        STACK_OF(X509) *certs = NULL;
+        unsigned char *der = NULL;
+        int n;
+        if (drv_ts_legacy(sig, sig_len, o, where, &counter, &certs, diag) != 0)
+            return -1;
+        n = i2d_PKCS7_SIGNER_INFO(counter, &der);
+        if (n > 0 &&
+            add_attr_der(&si->unauth_attr, OID_COUNTER_SIGNATURE, V_ASN1_SEQUENCE, der, n) == 0) {
+            /* the TSA's certificates join the outer set, which must stay DER-sorted */
+            size_t total = (size_t)sk_X509_num(p7->d.sign->cert) + (size_t)sk_X509_num(certs);
+            X509 **all = OPENSSL_zalloc(sizeof *all * (total ? total : 1));
+            size_t k = 0;
+            if (all != NULL) {
+                for (int i = 0; i < sk_X509_num(p7->d.sign->cert); i++)
+                    all[k++] = sk_X509_value(p7->d.sign->cert, i);
+                for (int i = 0; i < sk_X509_num(certs); i++)
+                    all[k++] = sk_X509_value(certs, i);
+                /* hold our references while the old stack is replaced */
+                for (size_t i = 0; i < k; i++)
+                    X509_up_ref(all[i]);
+                rc = set_sorted_certs(p7, all, k);
+                for (size_t i = 0; i < k; i++)
+                    X509_free(all[i]);
+                OPENSSL_free(all);
+            }
+        }
+        OPENSSL_free(der);
+        PKCS7_SIGNER_INFO_free(counter);
+        sk_X509_pop_free(certs, X509_free);
+    }
+    if (rc != 0)
+        drv_ssl_error(diag, where, "cannot attach the timestamp");
+    return rc;
+}
+
+int drv_ac_timestamp(PKCS7 *p7, const drv_ts_opts *o, int nested, const char *where,
+                     drvsign_diag *diag)
+{
+    PKCS7_SIGNER_INFO *si = sk_PKCS7_SIGNER_INFO_value(p7->d.sign->signer_info, 0);
+    if (si == NULL || stamp_signer(p7, o, where, diag) != 0)
+        return -1;
+    if (!nested)
+        return 0;
+    for (int i = 0; i < X509at_get_attr_count(si->unauth_attr); i++) {
+        X509_ATTRIBUTE *a = X509at_get_attr(si->unauth_attr, i);
+        if (!oid_is(X509_ATTRIBUTE_get0_object(a), DRV_OID_SPC_NESTED_SIGNATURE))
+            continue;
+        for (int v = 0; v < X509_ATTRIBUTE_count(a); v++) {
+            ASN1_TYPE *t = X509_ATTRIBUTE_get0_type(a, v);
+            PKCS7 *inner;
+            unsigned char *der = NULL;
+            int n;
+            if (t == NULL || t->type != V_ASN1_SEQUENCE)
+                continue;
+            inner = drv_ac_from_der(ASN1_STRING_get0_data(t->value.sequence),
+                                    (size_t)ASN1_STRING_length(t->value.sequence));
+            if (inner == NULL || !PKCS7_type_is_signed(inner) ||
+                stamp_signer(inner, o, where, diag) != 0 ||
+                (n = i2d_PKCS7(inner, &der)) <= 0 ||
+                !ASN1_STRING_set(t->value.sequence, der, n)) {
+                PKCS7_free(inner);
+                OPENSSL_free(der);
+                if (diag->errors == 0)
+                    drv_error(diag, where, "cannot timestamp nested signature %d", v + 1);
+                return -1;
+            }
+            OPENSSL_free(der);
+            PKCS7_free(inner);
+        }
+    }
+    return 0;
+}
+
 /* ---- verification ---- */
 
 X509_STORE *drv_ac_trust_store(const char *ca_file, drvsign_diag *diag)
@@ -856,6 +960,166 @@ static int allows_code_signing(X509 *x)
     }
     sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
     return ok;
+}
+
+static int64_t tm_to_epoch(const struct tm *tm)
+{
+    /* days from civil (proleptic Gregorian), so no timegm is needed */
+    int64_t y = tm->tm_year + 1900L - (tm->tm_mon < 2);
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (tm->tm_mon + (tm->tm_mon > 1 ? -2 : 10)) + 2) / 5 + tm->tm_mday - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t days = era * 146097 + doe - 719468;
+    return days * 86400 + tm->tm_hour * 3600 + tm->tm_min * 60 + tm->tm_sec;
+}
+
+static int64_t asn1_time_epoch(const ASN1_TIME *t, char *text, size_t size)
+{
+    struct tm tm;
+    if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
+        return 0;
+    snprintf(text, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return tm_to_epoch(&tm);
+}
+
+/* The TSA's chain to a trusted root, for time stamping, at the time it stamped. */
+static int tsa_chain_ok(X509 *tsa, STACK_OF(X509) *untrusted, X509_STORE *store, int64_t when,
+                        char *problem, size_t psize)
+{
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    int ok = ctx != NULL && X509_STORE_CTX_init(ctx, store, tsa, untrusted) &&
+             X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_TIMESTAMP_SIGN);
+    if (ok) {
+        X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), (time_t)when);
+        ok = X509_verify_cert(ctx) == 1;
+        if (!ok)
+            snprintf(problem, psize, "timestamp: the TSA's certificate chain: %s",
+                     X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+    }
+    X509_STORE_CTX_free(ctx);
+    return ok;
+}
+
+static int64_t check_rfc3161(PKCS7_SIGNER_INFO *si, ASN1_TYPE *t, X509_STORE *store,
+                             drv_sig_check *check)
+{
+    PKCS7 *token = NULL;
+    TS_TST_INFO *tst = NULL;
+    STACK_OF(X509) *signers = NULL;
+    int64_t when = 0;
+
+    check->ts_kind = "rfc3161";
+    if (t == NULL || t->type != V_ASN1_SEQUENCE ||
+        (token = drv_ac_from_der(ASN1_STRING_get0_data(t->value.sequence),
+                                 (size_t)ASN1_STRING_length(t->value.sequence))) == NULL ||
+        !PKCS7_type_is_signed(token) || (tst = PKCS7_to_TS_TST_INFO(token)) == NULL) {
+        snprintf(check->problem, sizeof check->problem, "timestamp: not an RFC 3161 token");
+        goto done;
+    }
+    {
+        TS_MSG_IMPRINT *mi = TS_TST_INFO_get_msg_imprint(tst);
+        const ASN1_OBJECT *alg;
+        const EVP_MD *md;
+        unsigned char d[EVP_MAX_MD_SIZE];
+        unsigned dl;
+        const ASN1_OCTET_STRING *msg = TS_MSG_IMPRINT_get_msg(mi);
+        X509_ALGOR_get0(&alg, NULL, NULL, TS_MSG_IMPRINT_get_algo(mi));
+        md = EVP_get_digestbyobj(alg);
+        if (md == NULL ||
+            !EVP_Digest(ASN1_STRING_get0_data(si->enc_digest),
+                        (size_t)ASN1_STRING_length(si->enc_digest), d, &dl, md, NULL) ||
+            (unsigned)ASN1_STRING_length(msg) != dl ||
+            memcmp(ASN1_STRING_get0_data(msg), d, dl) != 0) {
+            snprintf(check->problem, sizeof check->problem,
+                     "timestamp: the token is for another signature");
+            goto done;
+        }
+    }
+    when = asn1_time_epoch(TS_TST_INFO_get_time(tst), check->ts_time, sizeof check->ts_time);
+    if (PKCS7_verify(token, NULL, NULL, NULL, NULL, PKCS7_NOVERIFY) != 1 ||
+        (signers = PKCS7_get0_signers(token, NULL, 0)) == NULL || sk_X509_num(signers) != 1) {
+        snprintf(check->problem, sizeof check->problem, "timestamp: the token's signature is bad");
+        when = 0;
+        goto done;
+    }
+    name_line(X509_get_subject_name(sk_X509_value(signers, 0)), check->tsa, sizeof check->tsa);
+    if (!tsa_chain_ok(sk_X509_value(signers, 0), token->d.sign->cert, store, when, check->problem,
+                      sizeof check->problem))
+        when = 0;
+done:
+    sk_X509_free(signers);
+    TS_TST_INFO_free(tst);
+    PKCS7_free(token);
+    ERR_clear_error();
+    return when;
+}
+
+static int64_t check_counter_signature(const drv_sig *sig, PKCS7_SIGNER_INFO *si, ASN1_TYPE *t,
+                                       X509_STORE *store, drv_sig_check *check)
+{
+    PKCS7_SIGNER_INFO *cs = NULL;
+    X509 *tsa;
+    const unsigned char *p;
+    unsigned char *attrs = NULL, d[EVP_MAX_MD_SIZE];
+    unsigned dl;
+    int n;
+    const EVP_MD *md;
+    const ASN1_OBJECT *alg;
+    const ASN1_OCTET_STRING *claimed;
+    ASN1_TYPE *st;
+    EVP_MD_CTX *mctx = NULL;
+    int64_t when = 0;
+
+    check->ts_kind = "legacy";
+    if (t == NULL || t->type != V_ASN1_SEQUENCE)
+        goto bad;
+    p = ASN1_STRING_get0_data(t->value.sequence);
+    cs = d2i_PKCS7_SIGNER_INFO(NULL, &p, ASN1_STRING_length(t->value.sequence));
+    if (cs == NULL || cs->issuer_and_serial == NULL)
+        goto bad;
+    tsa = X509_find_by_issuer_and_serial(sig->p7->d.sign->cert, cs->issuer_and_serial->issuer,
+                                         cs->issuer_and_serial->serial);
+    X509_ALGOR_get0(&alg, NULL, NULL, cs->digest_alg);
+    md = EVP_get_digestbyobj(alg);
+    claimed = signed_message_digest(cs);
+    if (tsa == NULL || md == NULL || claimed == NULL ||
+        !EVP_Digest(ASN1_STRING_get0_data(si->enc_digest), (size_t)ASN1_STRING_length(si->enc_digest),
+                    d, &dl, md, NULL) ||
+        (unsigned)ASN1_STRING_length(claimed) != dl || memcmp(ASN1_STRING_get0_data(claimed), d, dl) != 0) {
+        snprintf(check->problem, sizeof check->problem,
+                 "timestamp: the counter-signature is for another signature");
+        goto done;
+    }
+    n = ASN1_item_i2d((ASN1_VALUE *)cs->auth_attr, &attrs, ASN1_ITEM_rptr(PKCS7_ATTR_VERIFY));
+    mctx = EVP_MD_CTX_new();
+    if (n <= 0 || mctx == NULL ||
+        EVP_DigestVerifyInit(mctx, NULL, md, NULL, X509_get0_pubkey(tsa)) != 1 ||
+        EVP_DigestVerify(mctx, ASN1_STRING_get0_data(cs->enc_digest),
+                         (size_t)ASN1_STRING_length(cs->enc_digest), attrs, (size_t)n) != 1) {
+        snprintf(check->problem, sizeof check->problem,
+                 "timestamp: the counter-signature does not verify");
+        goto done;
+    }
+    st = PKCS7_get_signed_attribute(cs, NID_pkcs9_signingTime);
+    if (st == NULL || (st->type != V_ASN1_UTCTIME && st->type != V_ASN1_GENERALIZEDTIME)) {
+        snprintf(check->problem, sizeof check->problem, "timestamp: no signing time");
+        goto done;
+    }
+    when = asn1_time_epoch(st->value.utctime, check->ts_time, sizeof check->ts_time);
+    name_line(X509_get_subject_name(tsa), check->tsa, sizeof check->tsa);
+    if (!tsa_chain_ok(tsa, sig->p7->d.sign->cert, store, when, check->problem, sizeof check->problem))
+        when = 0;
+    goto done;
+bad:
+    snprintf(check->problem, sizeof check->problem, "timestamp: malformed counter-signature");
+done:
+    EVP_MD_CTX_free(mctx);
+    OPENSSL_free(attrs);
+    PKCS7_SIGNER_INFO_free(cs);
+    ERR_clear_error();
+    return when;
 }
 
 static void check_chain(X509 *signer, STACK_OF(X509) *untrusted, X509_STORE *store, int64_t time,
@@ -963,6 +1227,25 @@ void drv_ac_check(const drv_sig *sig, X509_STORE *store, int64_t time, drv_sig_c
         goto done;
     }
     check->signature_ok = 1;
+    /* A valid timestamp says when the signature existed: the chain is judged then, so a
+     * certificate that has expired since still verifies (unless the caller fixed a time). */
+    for (int i = 0; i < X509at_get_attr_count(si->unauth_attr); i++) {
+        X509_ATTRIBUTE *a = X509at_get_attr(si->unauth_attr, i);
+        const ASN1_OBJECT *obj = X509_ATTRIBUTE_get0_object(a);
+        int64_t when;
+        if (oid_is(obj, DRV_OID_RFC3161_TOKEN))
+            when = check_rfc3161(si, X509_ATTRIBUTE_get0_type(a, 0), store, check);
+        else if (oid_is(obj, "1.2.840.113549.1.9.6"))
+            when = check_counter_signature(sig, si, X509_ATTRIBUTE_get0_type(a, 0), store, check);
+        else
+            continue;
+        if (when == 0)
+            goto done; /* a broken timestamp is a failed signature, not a missing one */
+        check->ts_ok = 1;
+        if (time == 0)
+            time = when;
+        break;
+    }
     check_chain(signer, certs, store, time, check);
 done:
     ERR_clear_error();

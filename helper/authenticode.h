@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include "keys.h"
+#include "timestamp.h"
 
 #define DRV_OID_SPC_INDIRECT_DATA "1.3.6.1.4.1.311.2.1.4"
 #define DRV_OID_SPC_PE_IMAGE_DATA "1.3.6.1.4.1.311.2.1.15"
@@ -105,7 +106,20 @@ typedef struct drv_sig_check {
     char signer[256];
     char issuer[256];
     const char *digest_name;
+    /* the timestamp, when the signature has one */
+    const char *ts_kind;  /* "rfc3161", "legacy" or NULL */
+    int ts_ok;            /* token valid, over this signature, TSA chain trusted */
+    char ts_time[32];     /* "2026-11-26T22:01:35Z" */
+    char tsa[256];
 } drv_sig_check;
+
+/*
+ * Timestamp the signature of p7's signer, and of every nested signature when nested is set,
+ * replacing earlier timestamps: RFC 3161 when opts has URLs, else legacy. The signed content
+ * and the signature values stay as they are.
+ */
+int drv_ac_timestamp(PKCS7 *p7, const drv_ts_opts *opts, int nested, const char *where,
+                     drvsign_diag *diag);
 
 /* Trusted roots from a PEM/DER file, or the system store when ca_file is NULL. */
 X509_STORE *drv_ac_trust_store(const char *ca_file, drvsign_diag *diag);

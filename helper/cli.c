@@ -19,15 +19,21 @@ enum command {
     CMD_CATALOG = 8,
     CMD_INSPECT = 16,
     CMD_CAB = 32,
-    CMD_ARCHIVE = 64
+    CMD_ARCHIVE = 64,
+    CMD_TIMESTAMP = 128
 };
-#define CMD_ALL (CMD_SIGN | CMD_VERIFY | CMD_TESTCERT | CMD_CATALOG | CMD_INSPECT | CMD_CAB | CMD_ARCHIVE)
+#define CMD_ALL                                                                                    \
+    (CMD_SIGN | CMD_VERIFY | CMD_TESTCERT | CMD_CATALOG | CMD_INSPECT | CMD_CAB | CMD_ARCHIVE |    \
+     CMD_TIMESTAMP)
+#define CMD_STAMPERS (CMD_SIGN | CMD_CAB | CMD_TIMESTAMP)
 #define CMD_SIGNERS (CMD_SIGN | CMD_CAB)
 
 typedef struct cli {
     drvsign_params params;
     const char *add_certs[32];
     const char *os_lists[64];
+    const char *ts_urls[16];
+    const char *ts_legacy[16];
     int files_mode;
     const char *testcert_dir;
     int quiet;
@@ -56,7 +62,17 @@ static const option options[] = {
     {"--signing-time", NULL, CMD_SIGNERS, "add a signingTime attribute (signtool adds none)"},
     {"--description", "TEXT", CMD_SIGNERS, "program name shown by Windows (SpcSpOpusInfo)"},
     {"--url", "URL", CMD_SIGNERS, "more-information URL (SpcSpOpusInfo)"},
-    {"--out", "PATH", CMD_SIGN | CMD_TESTCERT | CMD_CATALOG | CMD_CAB | CMD_ARCHIVE,
+    {"--timestamp", "URL", CMD_STAMPERS,
+     "RFC 3161 timestamp server (repeatable: failover in the order given)"},
+    {"--timestamp-digest", "ALG", CMD_STAMPERS, "sha256 (default), sha384, sha512 or sha1"},
+    {"--timestamp-legacy", "URL", CMD_STAMPERS,
+     "legacy Authenticode timestamp server, signtool /t (repeatable)"},
+    {"--timestamp-retries", "N", CMD_STAMPERS, "rounds over the servers (default 3)"},
+    {"--timestamp-wait", "S", CMD_STAMPERS, "seconds between rounds (default 10)"},
+    {"--timestamp-timeout", "S", CMD_STAMPERS, "seconds per request (default 30)"},
+    {"--timestamp-ca-file", "FILE", CMD_STAMPERS,
+     "trust for HTTPS timestamp servers (default: the system store)"},
+    {"--out", "PATH", CMD_SIGN | CMD_TESTCERT | CMD_CATALOG | CMD_CAB | CMD_ARCHIVE | CMD_TIMESTAMP,
      "sign: write here instead of in place; testcert: the identity's directory; catalog: the "
      "catalog file"},
     {"--driver", "DIR", CMD_CATALOG, "the package directory; its INF files say what to catalog"},
@@ -108,6 +124,9 @@ static const struct {
      "pack package directories into a reproducible zip or tar archive"},
     {"inspect", CMD_INSPECT, "inspect [--json] FILE...",
      "show a catalog's attributes and members, and any file's signatures"},
+    {"timestamp", CMD_TIMESTAMP,
+     "timestamp --timestamp URL... | --timestamp-legacy URL... [options] FILE...",
+     "add or replace the timestamps of signed files, leaving the signatures as they are"},
     {"testcert", CMD_TESTCERT, "testcert --out DIR [--subject TEXT] [--days N]",
      "create a test-signing identity: root.cer, root.pem, signing.pfx, signing.cer"},
 };
@@ -209,6 +228,36 @@ static int apply(cli *c, const option *o, const char *value)
         c->testcert_dir = value;
     } else if (!strcmp(n, "--ca"))
         p->ca_file = value;
+    else if (!strcmp(n, "--timestamp") || !strcmp(n, "--timestamp-legacy")) {
+        int legacy = n[11] == '-';
+        size_t *count = legacy ? &p->timestamp_legacy_count : &p->timestamp_url_count;
+        if (*count == COUNT(c->ts_urls)) {
+            usage_error("too many %s options", n);
+            return 2;
+        }
+        (legacy ? c->ts_legacy : c->ts_urls)[(*count)++] = value;
+    } else if (!strcmp(n, "--timestamp-digest")) {
+        if (strcmp(value, "sha256") && strcmp(value, "sha384") && strcmp(value, "sha512") &&
+            strcmp(value, "sha1")) {
+            usage_error("--timestamp-digest takes sha256, sha384, sha512 or sha1, not '%s'", value);
+            return 2;
+        }
+        p->timestamp_digest = value;
+    } else if (!strcmp(n, "--timestamp-retries") || !strcmp(n, "--timestamp-wait") ||
+               !strcmp(n, "--timestamp-timeout")) {
+        long long min = !strcmp(n, "--timestamp-wait") ? 0 : 1;
+        if (parse_number(value, min, 3600, &num) != 0) {
+            usage_error("%s takes a number of seconds or rounds up to 3600", n);
+            return 2;
+        }
+        if (!strcmp(n, "--timestamp-retries"))
+            p->timestamp_retries = (int)num;
+        else if (!strcmp(n, "--timestamp-wait"))
+            p->timestamp_wait = (int)num;
+        else
+            p->timestamp_timeout = (int)num;
+    } else if (!strcmp(n, "--timestamp-ca-file"))
+        p->timestamp_ca_file = value;
     else if (!strcmp(n, "--compression"))
         p->compression = value;
     else if (!strcmp(n, "--include-pdb"))
@@ -301,6 +350,7 @@ int main(int argc, char **argv)
         usage_error("unknown command '%s'", argv[1]);
         return 2;
     }
+    c.params.timestamp_wait = -1; /* unset: the default applies */
     files = calloc((size_t)argc, sizeof *files);
     if (files == NULL)
         return 1;
@@ -361,6 +411,8 @@ int main(int argc, char **argv)
     }
     c.params.add_certs = c.add_certs;
     c.params.os_lists = c.os_lists;
+    c.params.timestamp_urls = c.ts_urls;
+    c.params.timestamp_legacy_urls = c.ts_legacy;
     c.params.quiet = c.quiet;
     diag.quiet = c.quiet;
 
@@ -391,6 +443,9 @@ int main(int argc, char **argv)
             break;
         }
         status = drvsign_cab(&c.params, files, file_count, stdout, &diag);
+        break;
+    case CMD_TIMESTAMP:
+        status = drvsign_timestamp(&c.params, files, file_count, &diag);
         break;
     case CMD_ARCHIVE:
         status = drvsign_archive(&c.params, files, file_count, stdout, &diag);

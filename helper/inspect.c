@@ -183,11 +183,24 @@ static int inspect_one(const char *path, FILE *out, int json, int first, drvsign
             jstr(out, check.signer);
             fprintf(out, ", \"issuer\": ");
             jstr(out, check.issuer);
-            fprintf(out, ", \"content_type\": \"%s\"}", sigs[i].content_type);
+            fprintf(out, ", \"content_type\": \"%s\"", sigs[i].content_type);
+            if (check.ts_kind != NULL) {
+                fprintf(out, ", \"timestamp\": {\"kind\": \"%s\", \"time\": ", check.ts_kind);
+                jstr(out, check.ts_time);
+                fprintf(out, ", \"tsa\": ");
+                jstr(out, check.tsa);
+                fputc('}', out);
+            }
+            fputc('}', out);
         } else
+        {
             fprintf(out, "  signature %zu%s: %s, signer \"%s\", issuer \"%s\"\n", i + 1,
                     sigs[i].nested ? " (nested)" : "", check.digest_name, check.signer,
                     check.issuer);
+            if (check.ts_kind != NULL)
+                fprintf(out, "    timestamp %s (%s) by \"%s\"\n", check.ts_time, check.ts_kind,
+                        check.tsa);
+        }
     }
     if (json)
         fprintf(out, "]}");

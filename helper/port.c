@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <fcntl.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -368,6 +369,17 @@ void drv_free_secret(char *s)
 }
 
 /* ---- threads ---- */
+
+void drv_sleep(unsigned seconds)
+{
+#ifdef _WIN32
+    Sleep(seconds * 1000u);
+#else
+    struct timespec ts = {(time_t)seconds, 0};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+#endif
+}
 
 unsigned drv_cpu_count(void)
 {

@@ -64,6 +64,7 @@ void drv_wipe(void *p, size_t n);
 void drv_free_secret(char *s);
 
 unsigned drv_cpu_count(void);
+void drv_sleep(unsigned seconds);
 
 /* Run fn(ctx, i) for i in [0, count) on up to threads threads; returns 0 if every call did. */
 typedef int (*drv_task_fn)(void *ctx, size_t index);

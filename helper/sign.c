@@ -43,9 +43,32 @@ done:
     return rc;
 }
 
+/* The timestamp settings; 0 when none were asked for, -1 after a usage error. */
+static int ts_opts_from(const drvsign_params *p, drv_ts_opts *o, drvsign_diag *diag)
+{
+    memset(o, 0, sizeof *o);
+    if (p->timestamp_url_count == 0 && p->timestamp_legacy_count == 0)
+        return 0;
+    if (p->timestamp_url_count > 0 && p->timestamp_legacy_count > 0) {
+        drv_error(diag, NULL, "--timestamp (RFC 3161) and --timestamp-legacy exclude each other, "
+                              "as signtool's /tr and /t do");
+        return -1;
+    }
+    o->urls = p->timestamp_urls;
+    o->url_count = p->timestamp_url_count;
+    o->legacy_urls = p->timestamp_legacy_urls;
+    o->legacy_count = p->timestamp_legacy_count;
+    o->md = drv_digest_by_name(p->timestamp_digest, diag);
+    o->retries = p->timestamp_retries > 0 ? p->timestamp_retries : 3;
+    o->wait = p->timestamp_wait >= 0 ? p->timestamp_wait : 10;
+    o->timeout = p->timestamp_timeout > 0 ? p->timestamp_timeout : 30;
+    o->ca_file = p->timestamp_ca_file;
+    return o->md != NULL ? 1 : -1;
+}
+
 static int sign_one(const drvsign_params *params, const drv_signer *signer,
-                    const drv_sign_opts *opts, const char *path, const char *out_path,
-                    drvsign_diag *diag)
+                    const drv_sign_opts *opts, const drv_ts_opts *ts, const char *path,
+                    const char *out_path, drvsign_diag *diag)
 {
     drv_file file;
     const drv_format *fmt;
@@ -80,6 +103,8 @@ static int sign_one(const drvsign_params *params, const drv_signer *signer,
         goto done;
     if (drv_ac_sign(signer, opts, content.oid, content.der, content.len, &p7, diag) != 0)
         goto done;
+    if (ts != NULL && drv_ac_timestamp(p7, ts, 0, path, diag) != 0)
+        goto done;
     if (primary != NULL) {
         if (drv_ac_add_nested(primary, p7, diag) != 0)
             goto done;
@@ -111,7 +136,8 @@ drvsign_status drvsign_sign(const drvsign_params *params, const char *const *fil
 {
     drv_signer signer;
     drv_sign_opts opts = {0};
-    int failed = 0;
+    drv_ts_opts ts;
+    int failed = 0, stamp;
 
     if (count == 0) {
         drv_error(diag, NULL, "no file to sign");
@@ -122,7 +148,8 @@ drvsign_status drvsign_sign(const drvsign_params *params, const char *const *fil
         return DRVSIGN_USAGE;
     }
     opts.md = drv_digest_by_name(params->digest, diag);
-    if (opts.md == NULL)
+    stamp = ts_opts_from(params, &ts, diag);
+    if (opts.md == NULL || stamp < 0)
         return DRVSIGN_USAGE;
     opts.description = params->description;
     opts.url = params->url;
@@ -130,9 +157,84 @@ drvsign_status drvsign_sign(const drvsign_params *params, const char *const *fil
     if (drv_signer_load(&signer, params, diag) != 0)
         return DRVSIGN_FAILED;
     for (size_t i = 0; i < count; i++)
-        if (sign_one(params, &signer, &opts, files[i], params->out ? params->out : files[i],
-                     diag) != 0)
+        if (sign_one(params, &signer, &opts, stamp ? &ts : NULL, files[i],
+                     params->out ? params->out : files[i], diag) != 0)
             failed = 1;
     drv_signer_free(&signer);
+    return failed ? DRVSIGN_FAILED : DRVSIGN_OK;
+}
+
+/* drvsign timestamp: the signature value is what gets timestamped, so the signed content and
+ * the signature stay byte for byte; only the unsigned attributes change. */
+static int timestamp_one(const drv_ts_opts *ts, const char *path, const char *out_path,
+                         drvsign_diag *diag)
+{
+    drv_file file;
+    const drv_format *fmt;
+    void *state = NULL;
+    unsigned char *der = NULL, *new_der = NULL;
+    size_t der_len = 0, new_len;
+    PKCS7 *p7 = NULL;
+    drv_atomic out = {0};
+    int rc = -1;
+
+    out.fd = -1;
+    if (drv_file_open(&file, path, diag) != 0)
+        return -1;
+    fmt = drv_format_for(&file, diag);
+    if (fmt == NULL || fmt->open(&file, &state, diag) != 0 ||
+        fmt->signature(state, &der, &der_len, diag) != 0)
+        goto done;
+    if (der == NULL) {
+        drv_error(diag, path, "the file is not signed; sign it (with --timestamp) instead");
+        goto done;
+    }
+    p7 = drv_ac_from_der(der, der_len);
+    if (p7 == NULL || !PKCS7_type_is_signed(p7) ||
+        sk_PKCS7_SIGNER_INFO_num(p7->d.sign->signer_info) != 1) {
+        drv_ssl_error(diag, path, "the signature is not a valid Authenticode PKCS#7 SignedData");
+        goto done;
+    }
+    if (drv_ac_timestamp(p7, ts, 1, path, diag) != 0)
+        goto done;
+    if (drv_ac_to_der(p7, &new_der, &new_len) != 0) {
+        drv_ssl_error(diag, path, "cannot encode the signature");
+        goto done;
+    }
+    if (drv_atomic_open(&out, out_path, path, diag) != 0 ||
+        fmt->attach(state, new_der, new_len, &out, diag) != 0 ||
+        drv_atomic_commit(&out, diag) != 0)
+        goto done;
+    rc = 0;
+done:
+    if (state != NULL)
+        fmt->close(state);
+    drv_atomic_abort(&out);
+    OPENSSL_free(new_der);
+    PKCS7_free(p7);
+    free(der);
+    drv_file_close(&file);
+    return rc;
+}
+
+drvsign_status drvsign_timestamp(const drvsign_params *params, const char *const *files,
+                                 size_t count, drvsign_diag *diag)
+{
+    drv_ts_opts ts;
+    int stamp = ts_opts_from(params, &ts, diag), failed = 0;
+
+    if (stamp < 0)
+        return DRVSIGN_USAGE;
+    if (stamp == 0) {
+        drv_error(diag, NULL, "give the timestamp server: --timestamp URL or --timestamp-legacy URL");
+        return DRVSIGN_USAGE;
+    }
+    if (count == 0 || (params->out != NULL && count != 1)) {
+        drv_error(diag, NULL, count == 0 ? "no file to timestamp" : "--out takes exactly one input file");
+        return DRVSIGN_USAGE;
+    }
+    for (size_t i = 0; i < count; i++)
+        if (timestamp_one(&ts, files[i], params->out ? params->out : files[i], diag) != 0)
+            failed = 1;
     return failed ? DRVSIGN_FAILED : DRVSIGN_OK;
 }

@@ -85,6 +85,13 @@ static void report_json(FILE *out, const file_result *r, int first)
                 "\"chain_ok\": %s",
                 s->content.digest_ok ? "true" : "false", page_hash_word(s->content.page_hashes),
                 s->sig.signature_ok ? "true" : "false", s->sig.chain_ok ? "true" : "false");
+        if (s->sig.ts_kind != NULL) {
+            fprintf(out, ", \"timestamp\": {\"kind\": \"%s\", \"time\": ", s->sig.ts_kind);
+            json_string(out, s->sig.ts_time);
+            fprintf(out, ", \"tsa\": ");
+            json_string(out, s->sig.tsa);
+            fprintf(out, ", \"ok\": %s}", s->sig.ts_ok ? "true" : "false");
+        }
         if (problem[0]) {
             fprintf(out, ", \"problem\": ");
             json_string(out, problem);
@@ -113,6 +120,9 @@ static void report_text(FILE *out, const file_result *r)
                 s->sig.signer, s->sig.issuer,
                 s->content.page_hashes ? ", page hashes " : "",
                 s->content.page_hashes ? page_hash_word(s->content.page_hashes) : "");
+        if (s->sig.ts_kind != NULL)
+            fprintf(out, "    timestamp %s (%s) by \"%s\"%s\n", s->sig.ts_time, s->sig.ts_kind,
+                    s->sig.tsa, s->sig.ts_ok ? "" : ", INVALID");
     }
 }
 

@@ -55,6 +55,17 @@ typedef struct drvsign_params {
     const char *url;         /* SpcSpOpusInfo moreInfo */
     const char *out;         /* output file; NULL signs in place */
 
+    /* timestamps (sign, cab, timestamp) */
+    const char *const *timestamp_urls;        /* RFC 3161, in failover order */
+    size_t timestamp_url_count;
+    const char *const *timestamp_legacy_urls; /* legacy Authenticode */
+    size_t timestamp_legacy_count;
+    const char *timestamp_digest; /* RFC 3161 imprint: sha256 (default), sha384, sha512, sha1 */
+    int timestamp_retries;        /* rounds over the URLs; 0 means 3 */
+    int timestamp_wait;           /* seconds between rounds; negative means 10 */
+    int timestamp_timeout;        /* seconds per request; 0 means 30 */
+    const char *timestamp_ca_file; /* HTTPS trust for timestamp servers; NULL: the system store */
+
     /* the time that applies: verify checks chains at it, catalog writes it as ctlThisUpdate.
      * Seconds since the epoch; 0 means now (catalog: SOURCE_DATE_EPOCH, then now). */
     int64_t time;
@@ -87,6 +98,10 @@ typedef struct drvsign_params {
 /* Sign each file in place (or into params->out when exactly one file is given). */
 drvsign_status drvsign_sign(const drvsign_params *params, const char *const *files, size_t count,
                             drvsign_diag *diag);
+
+/* Add or replace the timestamps of signed files, leaving their signatures as they are. */
+drvsign_status drvsign_timestamp(const drvsign_params *params, const char *const *files,
+                                 size_t count, drvsign_diag *diag);
 
 /* Verify each file; the human or JSON report goes to report. */
 drvsign_status drvsign_verify(const drvsign_params *params, const char *const *files, size_t count,

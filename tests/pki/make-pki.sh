@@ -44,6 +44,12 @@ keyUsage = critical, digitalSignature
 extendedKeyUsage = codeSigning
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
+[v3_tsa]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = critical, timeStamping
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
 [v3_server]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
@@ -80,6 +86,8 @@ issue leaf "drvsign Test Publisher" intermediate v3_code rsa:2048
 issue leaf-noeku "drvsign Web Server" intermediate v3_server rsa:2048
 issue leaf-expired "drvsign Expired Publisher" intermediate v3_code rsa:2048 20200101000000Z 20210101000000Z
 issue leaf-ec "drvsign EC Publisher" intermediate v3_code ec:<(openssl ecparam -name prime256v1)
+issue tsa "drvsign Test TSA" intermediate v3_tsa rsa:2048 20190101000000Z 20381231000000Z
+cat tsa.pem intermediate.pem >tsa-chain.pem
 selfsigned_root other-root "Somebody Else's Root"
 issue other-leaf "drvsign Impostor" other-root v3_code rsa:2048
 

@@ -1,0 +1,517 @@
+#include "timestamp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/asn1t.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/http.h>
+#include <openssl/httperr.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/ts.h>
+#include <openssl/x509v3.h>
+
+#include "port.h"
+
+/* A timestamp reply is a few KB; a server sending more is not a TSA. */
+#define MAX_REPLY (1u << 20)
+#define OID_MS_TIMESTAMP_REQUEST "1.3.6.1.4.1.311.3.2.1"
+
+/* ---- HTTP ---- */
+
+typedef struct tls_info {
+    SSL_CTX *ctx;
+    const char *host;
+} tls_info;
+
+/* OSSL_HTTP_transfer calls this around the connection: wrap it in TLS for https URLs, with the
+ * server name checked against its certificate. */
+static BIO *tls_wrap(BIO *bio, void *arg, int connect, int detail)
+{
+    tls_info *t = arg;
+    if (connect && detail) {
+        BIO *sbio = BIO_new_ssl(t->ctx, 1);
+        SSL *ssl = NULL;
+        if (sbio == NULL || BIO_get_ssl(sbio, &ssl) <= 0 || ssl == NULL ||
+            !SSL_set_tlsext_host_name(ssl, t->host) || !SSL_set1_host(ssl, t->host)) {
+            BIO_free(sbio);
+            return NULL;
+        }
+        return BIO_push(sbio, bio);
+    }
+    if (!connect && t->ctx != NULL) {
+        /* unwrap: hand back the plain connection, free the TLS layer */
+        BIO *inner;
+        ERR_set_mark();
+        BIO_ssl_shutdown(bio);
+        inner = BIO_pop(bio);
+        BIO_free(bio);
+        ERR_pop_to_mark();
+        return inner;
+    }
+    return bio;
+}
+
+/* What went wrong with one HTTP exchange, in a user's words. The most telling error in the
+ * queue wins: an HTTP status, then a failed connection, then a timeout, else the first cause. */
+static int http_problem(char *out, size_t size, int timeout)
+{
+    static const int telling[] = {HTTP_R_RECEIVED_ERROR, HTTP_R_MISSING_ASN1_ENCODING,
+                                  HTTP_R_ERROR_PARSING_ASN1_LENGTH, HTTP_R_CONNECT_FAILURE,
+                                  HTTP_R_RETRY_TIMEOUT};
+    unsigned long code, first = 0, best = 0;
+    const char *data, *first_data = NULL, *best_data = NULL;
+    int flags, best_rank = 99;
+
+    while ((code = ERR_get_error_all(NULL, NULL, NULL, &data, &flags)) != 0) {
+        const char *text = (flags & ERR_TXT_STRING) ? data : NULL;
+        if (first == 0) {
+            first = code;
+            first_data = text;
+        }
+        for (int r = 0; r < (int)(sizeof telling / sizeof telling[0]); r++)
+            if (ERR_GET_LIB(code) == ERR_LIB_HTTP && ERR_GET_REASON(code) == telling[r] &&
+                r < best_rank) {
+                best = code;
+                best_data = text;
+                best_rank = r;
+            }
+    }
+    if (best == 0 && first == 0) {
+        snprintf(out, size, "no reply");
+        return 0;
+    }
+    if (best != 0) {
+        int status = 0;
+        switch (ERR_GET_REASON(best)) {
+        case HTTP_R_RECEIVED_ERROR:
+            if (best_data != NULL && sscanf(best_data, "code=%d", &status) == 1)
+                snprintf(out, size, "HTTP %d", status);
+            else
+                snprintf(out, size, "HTTP error");
+            break;
+        case HTTP_R_MISSING_ASN1_ENCODING:
+        case HTTP_R_ERROR_PARSING_ASN1_LENGTH:
+            snprintf(out, size, "reply is not DER");
+            break;
+        case HTTP_R_CONNECT_FAILURE:
+            snprintf(out, size, "cannot connect%s%s", best_data ? ": " : "", best_data ? best_data : "");
+            break;
+        default:
+            snprintf(out, size, "no reply within %d s", timeout);
+            break;
+        }
+        return ERR_GET_REASON(best);
+    }
+    {
+        const char *reason = ERR_reason_error_string(first);
+        snprintf(out, size, "%s%s%s", reason ? reason : "network error", first_data ? ": " : "",
+                 first_data ? first_data : "");
+        /* OpenSSL retries a refused connection until the timeout, then says so */
+        if (reason != NULL && strstr(reason, "connect timeout") != NULL)
+            snprintf(out, size, "cannot connect within %d s", timeout);
+    }
+    return 0;
+}
+
+/* POST body; the reply into *reply. expect_der: the reply is one DER value (RFC 3161), which
+ * lets OpenSSL read it whole and report HTTP errors exactly. Returns 0, -1, or -2 when the
+ * server answered something that is not DER although DER was expected. */
+static int http_post(const char *url, const char *content_type, const unsigned char *body,
+                     size_t len, int expect_der, const drv_ts_opts *o, unsigned char **reply,
+                     size_t *reply_len, char *problem, size_t psize)
+{
+    char *host = NULL, *port = NULL, *path = NULL;
+    int use_ssl = 0, rc = -1;
+    tls_info tls = {NULL, NULL};
+    BIO *req = NULL, *rsp = NULL;
+
+    *reply = NULL;
+    *reply_len = 0;
+    ERR_clear_error();
+    if (!OSSL_HTTP_parse_url(url, &use_ssl, NULL, &host, &port, NULL, &path, NULL, NULL)) {
+        snprintf(problem, psize, "not an http:// or https:// URL");
+        goto done;
+    }
+    if (use_ssl) {
+        tls.ctx = SSL_CTX_new(TLS_client_method());
+        tls.host = host;
+        if (tls.ctx == NULL ||
+            !(o->ca_file ? SSL_CTX_load_verify_locations(tls.ctx, o->ca_file, NULL)
+                         : SSL_CTX_set_default_verify_paths(tls.ctx))) {
+            snprintf(problem, psize, "cannot load the CA certificates for HTTPS");
+            goto done;
+        }
+        SSL_CTX_set_verify(tls.ctx, SSL_VERIFY_PEER, NULL);
+    }
+    req = BIO_new_mem_buf(body, (int)len);
+    if (req == NULL)
+        goto done;
+    /* proxy and no_proxy NULL: http_proxy, https_proxy and no_proxy from the environment */
+    rsp = OSSL_HTTP_transfer(NULL, host, port, path, use_ssl, NULL, NULL, NULL, NULL,
+                             use_ssl ? tls_wrap : NULL, &tls, 0, NULL, content_type, req, NULL,
+                             expect_der, MAX_REPLY, o->timeout, 0);
+    if (rsp == NULL) {
+        int why = http_problem(problem, psize, o->timeout);
+        if (why == HTTP_R_MISSING_ASN1_ENCODING || why == HTTP_R_ERROR_PARSING_ASN1_LENGTH)
+            rc = -2;
+        goto done;
+    }
+    {
+        unsigned char *buf = malloc(MAX_REPLY);
+        int n;
+        size_t used = 0;
+        if (buf == NULL)
+            goto done;
+        while (used < MAX_REPLY && (n = BIO_read(rsp, buf + used, (int)(MAX_REPLY - used))) > 0)
+            used += (size_t)n;
+        *reply = buf;
+        *reply_len = used;
+    }
+    rc = 0;
+done:
+    BIO_free(rsp);
+    BIO_free(req);
+    SSL_CTX_free(tls.ctx);
+    OPENSSL_free(host);
+    OPENSSL_free(port);
+    OPENSSL_free(path);
+    ERR_clear_error();
+    return rc;
+}
+
+/* The TSA's certificate must be for time stamping: extended key usage timeStamping, critical. */
+static int tsa_signature_ok(PKCS7 *p7, BIO *content, char *problem, size_t psize)
+{
+    STACK_OF(X509) *signers;
+    int ok;
+
+    ERR_clear_error();
+    if (PKCS7_verify(p7, NULL, NULL, content, NULL, PKCS7_NOVERIFY | PKCS7_NOCHAIN) != 1) {
+        snprintf(problem, psize, "the reply's signature does not verify");
+        return 0;
+    }
+    signers = PKCS7_get0_signers(p7, NULL, 0);
+    ok = signers != NULL && sk_X509_num(signers) == 1 &&
+         X509_check_purpose(sk_X509_value(signers, 0), X509_PURPOSE_TIMESTAMP_SIGN, 0) == 1;
+    if (!ok)
+        snprintf(problem, psize, "the reply is signed by a certificate that is not a "
+                                 "time-stamping certificate (extended key usage timeStamping, "
+                                 "critical)");
+    sk_X509_free(signers);
+    ERR_clear_error();
+    return ok;
+}
+
+/* ---- RFC 3161 ---- */
+
+static int looks_textual(const unsigned char *p, size_t n)
+{
+    size_t printable = 0;
+    for (size_t i = 0; i < n && i < 256; i++)
+        printable += (p[i] >= 0x20 && p[i] < 0x7f) || p[i] == '\r' || p[i] == '\n';
+    return n > 0 && printable == (n < 256 ? n : 256);
+}
+
+static int rfc3161_once(const char *url, const unsigned char *body, size_t body_len,
+                        const unsigned char *imprint, unsigned imprint_len,
+                        const ASN1_INTEGER *nonce, const drv_ts_opts *o, unsigned char **token,
+                        size_t *token_len, char *problem, size_t psize)
+{
+    unsigned char *reply = NULL;
+    size_t reply_len;
+    const unsigned char *p;
+    TS_RESP *resp = NULL;
+    TS_TST_INFO *tst;
+    int rc = -1, n;
+
+    int posted = http_post(url, "application/timestamp-query", body, body_len, 1, o, &reply,
+                           &reply_len, problem, psize);
+    if (posted == -2)
+        snprintf(problem, psize, "reply is not a TimeStampResp (not even DER): if this is a "
+                                 "legacy Authenticode server, use --timestamp-legacy");
+    if (posted != 0)
+        return -1;
+    p = reply;
+    resp = d2i_TS_RESP(NULL, &p, (long)reply_len);
+    if (resp == NULL) {
+        snprintf(problem, psize, "%s",
+                 looks_textual(reply, reply_len)
+                     ? "reply is not a TimeStampResp: this looks like a legacy Authenticode "
+                       "server, use --timestamp-legacy"
+                     : "reply is not a TimeStampResp");
+        goto done;
+    }
+    {
+        long status = ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(resp)));
+        if (status != 0 && status != 1) {
+            snprintf(problem, psize, "the server refused (PKIStatus %ld)", status);
+            goto done;
+        }
+    }
+    tst = TS_RESP_get_tst_info(resp);
+    if (tst == NULL || TS_RESP_get_token(resp) == NULL) {
+        snprintf(problem, psize, "the reply carries no token");
+        goto done;
+    }
+    if (TS_TST_INFO_get_nonce(tst) == NULL || ASN1_INTEGER_cmp(TS_TST_INFO_get_nonce(tst), nonce) != 0) {
+        snprintf(problem, psize, "nonce mismatch");
+        goto done;
+    }
+    {
+        TS_MSG_IMPRINT *mi = TS_TST_INFO_get_msg_imprint(tst);
+        const ASN1_OCTET_STRING *msg = TS_MSG_IMPRINT_get_msg(mi);
+        const ASN1_OBJECT *alg;
+        X509_ALGOR_get0(&alg, NULL, NULL, TS_MSG_IMPRINT_get_algo(mi));
+        if (OBJ_obj2nid(alg) != EVP_MD_get_type(o->md) ||
+            (unsigned)ASN1_STRING_length(msg) != imprint_len ||
+            memcmp(ASN1_STRING_get0_data(msg), imprint, imprint_len) != 0) {
+            snprintf(problem, psize, "message imprint mismatch");
+            goto done;
+        }
+    }
+    if (!tsa_signature_ok(TS_RESP_get_token(resp), NULL, problem, psize))
+        goto done;
+    *token = NULL;
+    n = i2d_PKCS7(TS_RESP_get_token(resp), token);
+    if (n <= 0)
+        goto done;
+    *token_len = (size_t)n;
+    rc = 0;
+done:
+    TS_RESP_free(resp);
+    free(reply);
+    return rc;
+}
+
+/* Rounds over the URLs: each failure one line, success ends it. */
+typedef int (*attempt_fn)(const char *url, void *ctx, char *problem, size_t psize);
+
+static int with_failover(const char *const *urls, size_t count, const drv_ts_opts *o,
+                         const char *where, const char *kind, attempt_fn fn, void *ctx,
+                         drvsign_diag *diag)
+{
+    int rounds = o->retries > 0 ? o->retries : 1;
+    for (int r = 0; r < rounds; r++) {
+        for (size_t u = 0; u < count; u++) {
+            char problem[256] = "";
+            if (fn(urls[u], ctx, problem, sizeof problem) == 0)
+                return 0;
+            drv_warn(diag, where, "%s timestamp from %s failed (round %d of %d): %s", kind, urls[u],
+                     r + 1, rounds, problem);
+        }
+        if (r + 1 < rounds && o->wait > 0)
+            drv_sleep(o->wait);
+    }
+    drv_error(diag, where, "no %s timestamp server answered correctly in %d round%s over %zu URL%s; "
+                           "the file is left unchanged",
+              kind, rounds, rounds == 1 ? "" : "s", count, count == 1 ? "" : "s");
+    return -1;
+}
+
+typedef struct rfc_ctx {
+    const unsigned char *body;
+    size_t body_len;
+    unsigned char imprint[EVP_MAX_MD_SIZE];
+    unsigned imprint_len;
+    ASN1_INTEGER *nonce;
+    const drv_ts_opts *o;
+    unsigned char **token;
+    size_t *token_len;
+} rfc_ctx;
+
+static int rfc_attempt(const char *url, void *arg, char *problem, size_t psize)
+{
+    rfc_ctx *c = arg;
+    return rfc3161_once(url, c->body, c->body_len, c->imprint, c->imprint_len, c->nonce, c->o,
+                        c->token, c->token_len, problem, psize);
+}
+
+int drv_ts_rfc3161(const unsigned char *signature, size_t len, const drv_ts_opts *o,
+                   const char *where, unsigned char **token, size_t *token_len,
+                   drvsign_diag *diag)
+{
+    TS_REQ *req = TS_REQ_new();
+    TS_MSG_IMPRINT *mi = TS_MSG_IMPRINT_new();
+    X509_ALGOR *alg = X509_ALGOR_new();
+    BIGNUM *bn = NULL;
+    unsigned char nonce_bytes[8], *body = NULL;
+    rfc_ctx c = {0};
+    int n, rc = -1;
+
+    if (req == NULL || mi == NULL || alg == NULL)
+        goto fail;
+    if (!EVP_Digest(signature, len, c.imprint, &c.imprint_len, o->md, NULL) ||
+        !X509_ALGOR_set0(alg, OBJ_nid2obj(EVP_MD_get_type(o->md)), V_ASN1_NULL, NULL) ||
+        !TS_MSG_IMPRINT_set_algo(mi, alg) || !TS_MSG_IMPRINT_set_msg(mi, c.imprint, (int)c.imprint_len) ||
+        !TS_REQ_set_version(req, 1) || !TS_REQ_set_msg_imprint(req, mi) || !TS_REQ_set_cert_req(req, 1))
+        goto fail;
+    /* a random 64-bit nonce ties the reply to this request */
+    if (RAND_bytes(nonce_bytes, sizeof nonce_bytes) != 1 ||
+        (bn = BN_bin2bn(nonce_bytes, sizeof nonce_bytes, NULL)) == NULL ||
+        (c.nonce = BN_to_ASN1_INTEGER(bn, NULL)) == NULL || !TS_REQ_set_nonce(req, c.nonce))
+        goto fail;
+    n = i2d_TS_REQ(req, &body);
+    if (n <= 0)
+        goto fail;
+    c.body = body;
+    c.body_len = (size_t)n;
+    c.o = o;
+    c.token = token;
+    c.token_len = token_len;
+    rc = with_failover(o->urls, o->url_count, o, where, "RFC 3161", rfc_attempt, &c, diag);
+    goto done;
+fail:
+    drv_ssl_error(diag, where, "cannot build the timestamp request");
+done:
+    OPENSSL_free(body);
+    ASN1_INTEGER_free(c.nonce);
+    BN_free(bn);
+    X509_ALGOR_free(alg);
+    TS_MSG_IMPRINT_free(mi);
+    TS_REQ_free(req);
+    return rc;
+}
+
+/* ---- legacy Authenticode (signtool /t) ---- */
+
+typedef struct {
+    ASN1_OBJECT *type;
+    ASN1_OCTET_STRING *signature;
+} MS_TS_BLOB;
+
+ASN1_SEQUENCE(MS_TS_BLOB) = {
+    ASN1_SIMPLE(MS_TS_BLOB, type, ASN1_OBJECT),
+    ASN1_EXP(MS_TS_BLOB, signature, ASN1_OCTET_STRING, 0),
+} static_ASN1_SEQUENCE_END(MS_TS_BLOB)
+
+typedef struct {
+    ASN1_OBJECT *type;
+    MS_TS_BLOB *blob;
+} MS_TS_REQUEST;
+
+ASN1_SEQUENCE(MS_TS_REQUEST) = {
+    ASN1_SIMPLE(MS_TS_REQUEST, type, ASN1_OBJECT),
+    ASN1_SIMPLE(MS_TS_REQUEST, blob, MS_TS_BLOB),
+} static_ASN1_SEQUENCE_END(MS_TS_REQUEST)
+IMPLEMENT_STATIC_ASN1_ALLOC_FUNCTIONS(MS_TS_REQUEST)
+IMPLEMENT_STATIC_ASN1_ENCODE_FUNCTIONS(MS_TS_REQUEST)
+
+typedef struct legacy_ctx {
+    const char *b64;
+    const unsigned char *signature;
+    size_t len;
+    const drv_ts_opts *o;
+    PKCS7_SIGNER_INFO **counter;
+    STACK_OF(X509) **certs;
+} legacy_ctx;
+
+static int legacy_attempt(const char *url, void *arg, char *problem, size_t psize)
+{
+    legacy_ctx *c = arg;
+    unsigned char *reply = NULL, *der = NULL;
+    size_t reply_len, k = 0;
+    const unsigned char *p;
+    PKCS7 *p7 = NULL;
+    PKCS7_SIGNER_INFO *si;
+    int rc = -1, n;
+
+    if (http_post(url, "application/octet-stream", (const unsigned char *)c->b64, strlen(c->b64), 0,
+                  c->o, &reply, &reply_len, problem, psize) != 0)
+        return -1;
+    /* the reply is base64, with line breaks */
+    for (size_t i = 0; i < reply_len; i++)
+        if (reply[i] != '\r' && reply[i] != '\n' && reply[i] != ' ')
+            reply[k++] = reply[i];
+    der = malloc(k / 4 * 3 + 3);
+    n = der && k % 4 == 0 && k > 0 ? EVP_DecodeBlock(der, reply, (int)k) : -1;
+    if (n <= 0) {
+        snprintf(problem, psize, "reply is not a base64 PKCS#7 (an RFC 3161 server? use --timestamp)");
+        goto done;
+    }
+    p = der;
+    p7 = d2i_PKCS7(NULL, &p, n);
+    if (p7 == NULL || !PKCS7_type_is_signed(p7) ||
+        sk_PKCS7_SIGNER_INFO_num(p7->d.sign->signer_info) != 1) {
+        snprintf(problem, psize, "reply is not a PKCS#7 SignedData with one signer");
+        goto done;
+    }
+    si = sk_PKCS7_SIGNER_INFO_value(p7->d.sign->signer_info, 0);
+    /* the counter-signature must cover our signature value */
+    {
+        BIO *content = BIO_new_mem_buf(c->signature, (int)c->len);
+        int ok = content != NULL;
+        if (ok && PKCS7_get_detached(p7) == 0) {
+            /* content is embedded: it must be our signature */
+            ASN1_OCTET_STRING *os = p7->d.sign->contents->d.data;
+            ok = PKCS7_type_is_data(p7->d.sign->contents) && os != NULL &&
+                 (size_t)ASN1_STRING_length(os) == c->len &&
+                 memcmp(ASN1_STRING_get0_data(os), c->signature, c->len) == 0;
+            BIO_free(content);
+            content = NULL;
+            if (!ok) {
+                snprintf(problem, psize, "the counter-signature covers other data");
+                goto done;
+            }
+        }
+        ok = tsa_signature_ok(p7, content, problem, psize);
+        BIO_free(content);
+        if (!ok)
+            goto done;
+    }
+    *c->counter = ASN1_item_dup(ASN1_ITEM_rptr(PKCS7_SIGNER_INFO), si);
+    *c->certs = X509_chain_up_ref(p7->d.sign->cert);
+    if (*c->counter == NULL || *c->certs == NULL)
+        goto done;
+    rc = 0;
+done:
+    PKCS7_free(p7);
+    free(der);
+    free(reply);
+    return rc;
+}
+
+int drv_ts_legacy(const unsigned char *signature, size_t len, const drv_ts_opts *o,
+                  const char *where, PKCS7_SIGNER_INFO **counter, STACK_OF(X509) **certs,
+                  drvsign_diag *diag)
+{
+    MS_TS_REQUEST *req = MS_TS_REQUEST_new();
+    unsigned char *der = NULL;
+    char *b64 = NULL;
+    legacy_ctx c = {0};
+    int n, rc = -1;
+
+    *counter = NULL;
+    *certs = NULL;
+    if (req == NULL || len > INT_MAX)
+        goto fail;
+    ASN1_OBJECT_free(req->type);
+    req->type = OBJ_txt2obj(OID_MS_TIMESTAMP_REQUEST, 1);
+    ASN1_OBJECT_free(req->blob->type);
+    req->blob->type = OBJ_nid2obj(NID_pkcs7_data);
+    if (req->type == NULL || !ASN1_OCTET_STRING_set(req->blob->signature, signature, (int)len))
+        goto fail;
+    n = i2d_MS_TS_REQUEST(req, &der);
+    b64 = n > 0 ? malloc((size_t)n / 3 * 4 + 8) : NULL;
+    if (b64 == NULL)
+        goto fail;
+    EVP_EncodeBlock((unsigned char *)b64, der, n);
+    c.b64 = b64;
+    c.signature = signature;
+    c.len = len;
+    c.o = o;
+    c.counter = counter;
+    c.certs = certs;
+    rc = with_failover(o->legacy_urls, o->legacy_count, o, where, "legacy", legacy_attempt, &c,
+                       diag);
+    goto done;
+fail:
+    drv_ssl_error(diag, where, "cannot build the legacy timestamp request");
+done:
+    free(b64);
+    OPENSSL_free(der);
+    MS_TS_REQUEST_free(req);
+    return rc;
+}

@@ -1,0 +1,39 @@
+/*
+ * Timestamps (reference 4.7): RFC 3161 tokens and legacy Authenticode counter-signatures,
+ * fetched over HTTP(S) with OpenSSL's own client, with failover across URLs, rounds of retries
+ * and per-request timeouts. This layer sees only the signature value to be timestamped; the
+ * Authenticode layer attaches what it returns.
+ */
+#ifndef DRVSIGN_TIMESTAMP_H
+#define DRVSIGN_TIMESTAMP_H
+
+#include <openssl/evp.h>
+#include <openssl/pkcs7.h>
+
+#include "diag.h"
+
+typedef struct drv_ts_opts {
+    const char *const *urls; /* RFC 3161, in failover order */
+    size_t url_count;
+    const char *const *legacy_urls; /* legacy Authenticode */
+    size_t legacy_count;
+    const EVP_MD *md;  /* RFC 3161 message imprint digest */
+    int retries;       /* rounds over all URLs */
+    int wait;          /* seconds between rounds */
+    int timeout;       /* seconds per request */
+    const char *ca_file; /* HTTPS server trust; NULL: the system store */
+} drv_ts_opts;
+
+/* An RFC 3161 TimeStampToken (DER ContentInfo) for this signature value, checked: status
+ * granted, our nonce, our message imprint, a valid signature by a time-stamping certificate. */
+int drv_ts_rfc3161(const unsigned char *signature, size_t len, const drv_ts_opts *opts,
+                   const char *where, unsigned char **token, size_t *token_len,
+                   drvsign_diag *diag);
+
+/* A legacy counter-signature: the TSA's SignerInfo over this signature value, and its
+ * certificates (the caller merges them into the outer set). */
+int drv_ts_legacy(const unsigned char *signature, size_t len, const drv_ts_opts *opts,
+                  const char *where, PKCS7_SIGNER_INFO **counter, STACK_OF(X509) **certs,
+                  drvsign_diag *diag);
+
+#endif
