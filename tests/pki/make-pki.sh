@@ -50,6 +50,13 @@ keyUsage = critical, digitalSignature
 extendedKeyUsage = critical, timeStamping
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
+[v3_tls]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1, DNS:localhost
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
 [v3_server]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
@@ -88,6 +95,8 @@ issue leaf-expired "drvsign Expired Publisher" intermediate v3_code rsa:2048 202
 issue leaf-ec "drvsign EC Publisher" intermediate v3_code ec:<(openssl ecparam -name prime256v1)
 issue tsa "drvsign Test TSA" intermediate v3_tsa rsa:2048 20190101000000Z 20381231000000Z
 cat tsa.pem intermediate.pem >tsa-chain.pem
+issue tls-server "127.0.0.1" intermediate v3_tls rsa:2048
+cat tls-server.pem intermediate.pem >tls-server-chain.pem
 selfsigned_root other-root "Somebody Else's Root"
 issue other-leaf "drvsign Impostor" other-root v3_code rsa:2048
 

@@ -12,7 +12,8 @@ case $cmd in
     echo $! >"$state/pid"
     for _ in $(seq 100); do [ -s "$state/port" ] && break; sleep 0.1; done
     [ -s "$state/port" ] || { cat "$state/log"; echo "the test TSA did not start"; exit 1; }
-    echo "test TSA on 127.0.0.1:$(cat "$state/port")"
+    read -r http https <"$state/port"
+    echo "test TSA on http://127.0.0.1:$http and https://127.0.0.1:$https"
     ;;
   stop)
     [ -f "$state/pid" ] && kill "$(cat "$state/pid")" 2>/dev/null || true

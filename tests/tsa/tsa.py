@@ -13,11 +13,15 @@ RFC 3161 replies come from `openssl ts -reply`, legacy Authenticode counter-sign
   /2020/rfc3161       a good reply dated 2020-06-01 (openssl under faketime)
   /2020/legacy        the same for the legacy protocol
 
+The same paths are served over HTTPS on a second port, with a certificate for 127.0.0.1 from
+the test PKI. PORT_FILE gets "HTTP_PORT HTTPS_PORT".
+
   tsa.py PKI_DIR PORT_FILE
 """
 import base64
 import http.server
 import os
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -174,8 +178,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+tls_server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(os.path.join(PKI, "tls-server-chain.pem"), os.path.join(PKI, "tls-server.key"))
+tls_server.socket = context.wrap_socket(tls_server.socket, server_side=True)
+threading.Thread(target=tls_server.serve_forever, daemon=True).start()
 tmp = PORT_FILE + ".tmp"
 with open(tmp, "w") as f:
-    f.write(str(server.server_address[1]))
+    f.write(f"{server.server_address[1]} {tls_server.server_address[1]}\n")
 os.rename(tmp, PORT_FILE)
 server.serve_forever()

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Timestamps against the test TSA (tests/tsa, a CTest fixture on 127.0.0.1): both protocols on
+# PE, CAT and CAB files checked by osslsigncode, failover, retries, every bad reply, expired
+# signers, drvsign timestamp, HTTPS and proxies.
+. "$(dirname "$0")/../lib.sh"
+: "${TSA_STATE:?}" "${TOASTPKG:?}"
+read -r port tls_port <"$TSA_STATE/port"
+TSA=http://127.0.0.1:$port
+TSAS=https://127.0.0.1:$tls_port
+FAST=(--timestamp-wait 0 --timestamp-timeout 5)
+oss_ts() { osslsigncode verify -CAfile "$PKI/root.pem" -TSA-CAfile "$PKI/root.pem" -in "$1"; }
+
+# every signable format, both protocols
+cp -r "$TOASTPKG" "$WORK/pkg"
+"$DRVSIGN" catalog --quiet --driver "$WORK/pkg" --os 10_X64
+"$DRVSIGN" cab --quiet --out "$WORK/pkg.cab" "$WORK/pkg"
+for kind in rfc3161 legacy; do
+  if [ $kind = rfc3161 ]; then opt=(--timestamp "$TSA/rfc3161"); else opt=(--timestamp-legacy "$TSA/legacy"); fi
+  for f in "$DRIVERS/toaster.sys" "$WORK/pkg/tstamd64.cat" "$WORK/pkg.cab"; do
+    out="$WORK/$kind-$(basename "$f")"
+    check "$kind: sign and timestamp $(basename "$f")" "$DRVSIGN" sign "${LEAF[@]}" "${opt[@]}" "${FAST[@]}" --out "$out" "$f"
+    check "$kind: osslsigncode verifies the timestamp on $(basename "$f")" bash -c "
+      osslsigncode verify -CAfile '$PKI/root.pem' -TSA-CAfile '$PKI/root.pem' -in '$out' >'$WORK/oss.log' 2>&1;
+      rc=\$?; cat '$WORK/oss.log'; [ \$rc -eq 0 ] && grep -q 'Timestamp Server Signature verification: ok' '$WORK/oss.log'"
+    check_output "$kind: drvsign verify shows the time and the TSA" "timestamp 20[0-9-]+T.*\\($kind\\) by \"CN = drvsign Test TSA\"\$" ds_verify "$out"
+  done
+done
+check "a legacy counter-signature keeps the certificates DER-sorted" bash -c "
+  osslsigncode extract-signature -in '$WORK/legacy-toaster.sys' -out '$WORK/legacy.p7' >/dev/null &&
+  $PY - '$WORK/legacy.p7' <<'PY'
+import subprocess, sys
+pem = subprocess.run(['openssl', 'pkcs7', '-inform', 'DER', '-in', sys.argv[1], '-print_certs'], capture_output=True, text=True, check=True).stdout
+ders = [subprocess.run(['openssl', 'x509', '-outform', 'DER'], input=(b + '-----END CERTIFICATE-----\n').encode(), capture_output=True, check=True).stdout
+        for b in pem.split('-----END CERTIFICATE-----')[:-1]]
+sys.exit(0 if len(ders) == 3 and ders == sorted(ders) else 1)
+PY"
+check "verify --json carries the timestamp" bash -c "
+  '$DRVSIGN' verify --ca '$PKI/root.pem' --json '$WORK/rfc3161-toaster.sys' | $PY -c '
+import json, sys; t = json.load(sys.stdin)[\"files\"][0][\"signatures\"][0][\"timestamp\"]
+assert t[\"kind\"] == \"rfc3161\" and t[\"ok\"] and \"Test TSA\" in t[\"tsa\"], t'"
+check "--timestamp-digest sha512: the token's message imprint is SHA-512" bash -c "
+  '$DRVSIGN' sign --quiet --cert '$PKI/leaf-chain.pem' --key '$PKI/leaf.key' --timestamp '$TSA/rfc3161' --timestamp-digest sha512 --out '$WORK/sha512.sys' '$DRIVERS/toaster.sys' &&
+  osslsigncode verify -CAfile '$PKI/root.pem' -TSA-CAfile '$PKI/root.pem' -in '$WORK/sha512.sys' >/dev/null &&
+  osslsigncode extract-signature -in '$WORK/sha512.sys' -out '$WORK/sha512.p7' >/dev/null &&
+  $PY -c 'import sys; sys.exit(0 if bytes.fromhex(\"0609608648016503040203\") in open(sys.argv[1],\"rb\").read() else 1)' '$WORK/sha512.p7'"
+
+# failover and retries
+check "a dead first URL fails over to the second" "$DRVSIGN" sign "${LEAF[@]}" --timestamp http://127.0.0.1:1/ \
+  --timestamp "$TSA/rfc3161" --timestamp-timeout 2 --timestamp-wait 0 --out "$WORK/failover.sys" "$DRIVERS/toaster.sys"
+check "... and the result is timestamped" oss_ts "$WORK/failover.sys"
+check_output "... after one line about the dead URL" "timestamp from http://127.0.0.1:1/ failed \\(round 1 of 3\\): cannot connect" \
+  "$DRVSIGN" sign "${LEAF[@]}" --timestamp http://127.0.0.1:1/ --timestamp "$TSA/rfc3161" --timestamp-timeout 2 \
+  --timestamp-wait 0 --out "$WORK/failover2.sys" "$DRIVERS/toaster.sys"
+"$DRVSIGN" sign "${LEAF[@]}" --timestamp "$TSA/flaky/2/a" "${FAST[@]}" --out "$WORK/flaky.sys" "$DRIVERS/toaster.sys" 2>"$WORK/err"
+check "503 twice, then success, within 3 rounds" oss_ts "$WORK/flaky.sys"
+check "... with one line per failed attempt" bash -c "cat '$WORK/err'; [ \$(grep -c 'failed (round [12] of 3): HTTP 503' '$WORK/err') -eq 2 ]"
+check_exit "503 three times with 2 rounds fails" 1 "$DRVSIGN" sign "${LEAF[@]}" --timestamp "$TSA/flaky/3/b" \
+  --timestamp-retries 2 "${FAST[@]}" --out "$WORK/flaky2.sys" "$DRIVERS/toaster.sys"
+check "... and writes nothing" test ! -e "$WORK/flaky2.sys"
+
+# bad replies: each refused with its reason, the input untouched
+cp "$DRIVERS/toaster.sys" "$WORK/keep.sys"
+before=$(sha256sum <"$WORK/keep.sys")
+bad() { # path regex
+  "$DRVSIGN" sign "${LEAF[@]}" --timestamp "$TSA$1" --timestamp-retries 1 "${FAST[@]}" "$WORK/keep.sys" >"$WORK/out" 2>&1
+  local rc=$?
+  check "$1: exits 1" test $rc -eq 1
+  check "$1: says $2" bash -c "cat '$WORK/out'; grep -Eq -- '$2' '$WORK/out'"
+  check "$1: the file is untouched" test "$before" = "$(sha256sum <"$WORK/keep.sys")"
+}
+bad /wrong-nonce "nonce mismatch"
+bad /not-tsa "not a time-stamping certificate"
+bad /garbage "reply is not a TimeStampResp"
+bad /text "use --timestamp-legacy"
+bad /nowhere "HTTP 404"
+check_output "a slow server hits --timestamp-timeout" "no reply within 1 s|timeout" \
+  "$DRVSIGN" sign "${LEAF[@]}" --timestamp "$TSA/slow" --timestamp-timeout 1 --timestamp-retries 1 "$WORK/keep.sys"
+check_exit "--timestamp with --timestamp-legacy is a usage error" 2 "$DRVSIGN" sign "${LEAF[@]}" \
+  --timestamp "$TSA/rfc3161" --timestamp-legacy "$TSA/legacy" "$WORK/keep.sys"
+
+# an expired signer: valid with a timestamp from its lifetime, invalid without
+for kind in rfc3161 legacy; do
+  if [ $kind = rfc3161 ]; then opt=(--timestamp "$TSA/2020/rfc3161"); else opt=(--timestamp-legacy "$TSA/2020/legacy"); fi
+  check "$kind: sign with the expired leaf, timestamped 2020-06-01" "$DRVSIGN" sign --cert "$PKI/leaf-expired-chain.pem" \
+    --key "$PKI/leaf-expired.key" "${opt[@]}" "${FAST[@]}" --out "$WORK/expired-$kind.sys" "$DRIVERS/toaster.sys"
+  check "$kind: drvsign verifies it (the timestamp is within the leaf's validity)" ds_verify "$WORK/expired-$kind.sys"
+  check_output "$kind: ... dated 2020-06-01" "timestamp 2020-06-01T12:00" ds_verify "$WORK/expired-$kind.sys"
+  check "$kind: osslsigncode verifies it too" oss_ts "$WORK/expired-$kind.sys"
+done
+"$DRVSIGN" sign --cert "$PKI/leaf-expired-chain.pem" --key "$PKI/leaf-expired.key" --out "$WORK/expired-bare.sys" "$DRIVERS/toaster.sys"
+check "without a timestamp the expired leaf fails drvsign" ds_rejects "$WORK/expired-bare.sys"
+check "... and osslsigncode" bash -c "! osslsigncode verify -CAfile '$PKI/root.pem' -TSA-CAfile '$PKI/root.pem' -in '$WORK/expired-bare.sys' >/dev/null 2>&1"
+check "a timestamp from now does not rescue the expired leaf" bash -c "
+  '$DRVSIGN' sign --quiet --cert '$PKI/leaf-expired-chain.pem' --key '$PKI/leaf-expired.key' --timestamp '$TSA/rfc3161' --out '$WORK/expired-now.sys' '$DRIVERS/toaster.sys' &&
+  ! '$DRVSIGN' verify --ca '$PKI/root.pem' '$WORK/expired-now.sys' >/dev/null 2>&1"
+
+# drvsign timestamp: the signature stays, the token is added (or replaced)
+signer_info() { # file -> hex of everything in the SignerInfo up to and including encryptedDigest
+  rm -f "$WORK/sig.p7" # osslsigncode does not overwrite
+  osslsigncode extract-signature -in "$1" -out "$WORK/sig.p7" >/dev/null 2>&1 || return 1
+  $PY - "$WORK/sig.p7" <<'PY'
+import sys
+b = open(sys.argv[1], "rb").read()
+def tlv(i):
+    n = b[i + 1]; j = i + 2
+    if n & 0x80:
+        k = n & 0x7F; n = int.from_bytes(b[j:j + k], "big"); j += k
+    return j, j + n
+def kids(s, e):
+    out = []
+    while s < e:
+        cs, ce = tlv(s); out.append((b[s], s, cs, ce)); s = ce
+    return out
+s, e = tlv(0); ci = kids(s, e)
+sd = kids(*tlv(ci[1][2]))           # [0] -> SignedData fields
+si = kids(sd[-1][2], sd[-1][3])[0]  # signerInfos -> first SignerInfo
+fields = kids(si[2], si[3])
+enc = [f for f in fields if f[0] == 0x04][0]
+print(b[si[2]:enc[3]].hex())
+print("unsigned" if fields[-1][0] == 0xA1 else "none")
+PY
+}
+cp "$WORK/rfc3161-toaster.sys" "$WORK/restamp.sys"
+"$DRVSIGN" sign "${LEAF[@]}" --out "$WORK/plain.sys" "$DRIVERS/toaster.sys"
+before_si=$(signer_info "$WORK/plain.sys" | head -1)
+check "the signature can be read before timestamping" test -n "$before_si"
+check "drvsign timestamp adds a token to a signed file" "$DRVSIGN" timestamp --timestamp "$TSA/rfc3161" "${FAST[@]}" "$WORK/plain.sys"
+check "... leaving the signed attributes and the signature value as they were" test "$before_si" = "$(signer_info "$WORK/plain.sys" | head -1)"
+check "... now with unsigned attributes" test "$(signer_info "$WORK/plain.sys" | tail -1)" = unsigned
+check "... which osslsigncode verifies" oss_ts "$WORK/plain.sys"
+check "drvsign timestamp --timestamp-legacy replaces an RFC 3161 token" "$DRVSIGN" timestamp --timestamp-legacy "$TSA/legacy" "${FAST[@]}" "$WORK/restamp.sys"
+check_output "... with a legacy one" "\\(legacy\\) by" ds_verify "$WORK/restamp.sys"
+check "drvsign timestamp on a catalog and a cabinet" "$DRVSIGN" timestamp --timestamp "$TSA/rfc3161" "${FAST[@]}" \
+  "$WORK/legacy-tstamd64.cat" "$WORK/legacy-pkg.cab"
+check "... which osslsigncode verifies" bash -c "osslsigncode verify -CAfile '$PKI/root.pem' -TSA-CAfile '$PKI/root.pem' -in '$WORK/legacy-tstamd64.cat' >/dev/null && osslsigncode verify -CAfile '$PKI/root.pem' -TSA-CAfile '$PKI/root.pem' -in '$WORK/legacy-pkg.cab' >/dev/null"
+"$DRVSIGN" sign --quiet --cert "$PKI/leaf-chain.pem" --key "$PKI/leaf.key" --digest sha1 --out "$WORK/dual.sys" "$DRIVERS/toaster.sys"
+"$DRVSIGN" sign --quiet --cert "$PKI/leaf-chain.pem" --key "$PKI/leaf.key" --append "$WORK/dual.sys"
+check "drvsign timestamp stamps nested signatures too" "$DRVSIGN" timestamp --timestamp "$TSA/rfc3161" "${FAST[@]}" "$WORK/dual.sys"
+check "... both signatures carry a timestamp" test "$("$DRVSIGN" verify --ca "$PKI/root.pem" "$WORK/dual.sys" | grep -c 'timestamp .*(rfc3161)')" -eq 2
+check_exit "drvsign timestamp on an unsigned file fails" 1 "$DRVSIGN" timestamp --timestamp "$TSA/rfc3161" "$DRIVERS/toaster.sys"
+check_exit "drvsign timestamp without a server is a usage error" 2 "$DRVSIGN" timestamp "$WORK/plain.sys"
+
+# a broken timestamp fails verification
+cp "$WORK/rfc3161-toaster.sys" "$WORK/badts.sys"
+off=$($PY -c 'import sys; b=open(sys.argv[1],"rb").read(); print(b.rindex(bytes.fromhex("060b2a864886f70d0109100104")) + 40)' "$WORK/badts.sys")
+flip_byte "$WORK/badts.sys" "$off"
+check "a tampered timestamp token fails drvsign verify" ds_rejects "$WORK/badts.sys"
+
+# HTTPS, with the server's certificate checked
+check "HTTPS with --timestamp-ca-file" "$DRVSIGN" sign "${LEAF[@]}" --timestamp "$TSAS/rfc3161" --timestamp-ca-file "$PKI/root.pem" \
+  "${FAST[@]}" --out "$WORK/https.sys" "$DRIVERS/toaster.sys"
+check "... timestamped" oss_ts "$WORK/https.sys"
+check_exit "HTTPS against the system store refuses the test server" 1 "$DRVSIGN" sign "${LEAF[@]}" --timestamp "$TSAS/rfc3161" \
+  --timestamp-retries 1 "${FAST[@]}" --out "$WORK/https2.sys" "$DRIVERS/toaster.sys"
+# proxies from the environment
+check_exit "http_proxy is honoured (a dead proxy fails)" 1 env http_proxy=http://127.0.0.1:1 "$DRVSIGN" sign "${LEAF[@]}" \
+  --timestamp "$TSA/rfc3161" --timestamp-retries 1 --timestamp-timeout 2 --out "$WORK/proxy.sys" "$DRIVERS/toaster.sys"
+check "no_proxy is honoured" env http_proxy=http://127.0.0.1:1 no_proxy=127.0.0.1 "$DRVSIGN" sign "${LEAF[@]}" \
+  --timestamp "$TSA/rfc3161" --timestamp-retries 1 --timestamp-timeout 2 --out "$WORK/proxy2.sys" "$DRIVERS/toaster.sys"
+
+# the cab command timestamps too
+check "drvsign cab --timestamp" "$DRVSIGN" cab --quiet "${LEAF[@]}" --timestamp "$TSA/rfc3161" "${FAST[@]}" --out "$WORK/ts.cab" "$WORK/pkg"
+check "... osslsigncode verifies the timestamped cabinet" oss_ts "$WORK/ts.cab"
+check_output "inspect shows the timestamp" "timestamp 20.*by \"CN = drvsign Test TSA\"" "$DRVSIGN" inspect "$WORK/ts.cab"
+finish
