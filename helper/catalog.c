@@ -160,7 +160,7 @@ static drvsign_status catalog_driver(const drvsign_params *p, const drv_os **os,
                                      FILE *report, drvsign_diag *diag)
 {
     drv_pkg pkg;
-    drv_pkg_opts opts = {os, os_count, p->use_local_time, 0};
+    drv_pkg_opts opts = {os, os_count, p->use_local_time, 0, 0};
     int64_t when = catalog_time(p, diag);
     drvsign_status status = DRVSIGN_OK;
 
@@ -186,7 +186,8 @@ static drvsign_status catalog_driver(const drvsign_params *p, const drv_os **os,
         drv_ctl_attr *attrs = calloc(c->hwid_count + 1, sizeof *attrs);
         char (*hwid_names)[32] = calloc(c->hwid_count + 1, sizeof *hwid_names);
         size_t n = 0;
-        const char *out_path = p->out ? p->out : c->path;
+        char *in_dir = p->catalog_dir ? drv_path_join(p->catalog_dir, c->name) : NULL;
+        const char *out_path = p->out ? p->out : in_dir ? in_dir : c->path;
 
         if (paths == NULL || names == NULL || attrs == NULL || hwid_names == NULL) {
             drv_error(diag, c->path, "out of memory");
@@ -214,6 +215,7 @@ static drvsign_status catalog_driver(const drvsign_params *p, const drv_os **os,
         free(names);
         free(attrs);
         free(hwid_names);
+        free(in_dir);
     }
     drv_pkg_free(&pkg);
     return status;

@@ -20,11 +20,12 @@ enum command {
     CMD_INSPECT = 16,
     CMD_CAB = 32,
     CMD_ARCHIVE = 64,
-    CMD_TIMESTAMP = 128
+    CMD_TIMESTAMP = 128,
+    CMD_PACKAGE = 256
 };
 #define CMD_ALL                                                                                    \
     (CMD_SIGN | CMD_VERIFY | CMD_TESTCERT | CMD_CATALOG | CMD_INSPECT | CMD_CAB | CMD_ARCHIVE |    \
-     CMD_TIMESTAMP)
+     CMD_TIMESTAMP | CMD_PACKAGE)
 #define CMD_STAMPERS (CMD_SIGN | CMD_CAB | CMD_TIMESTAMP)
 #define CMD_SIGNERS (CMD_SIGN | CMD_CAB)
 
@@ -35,6 +36,7 @@ typedef struct cli {
     const char *ts_urls[16];
     const char *ts_legacy[16];
     int files_mode;
+    const char *manifest;
     const char *testcert_dir;
     int quiet;
 } cli;
@@ -83,6 +85,7 @@ static const option options[] = {
      "1: SHA-1 members, as Inf2Cat writes (default); 2: SHA-256 members plus SHA-1 entries"},
     {"--use-local-time", NULL, CMD_CATALOG, "judge DriverVer's date in local time, not UTC"},
     {"--no-catalog", NULL, CMD_CATALOG, "run the signability checks only (Inf2Cat /nocat)"},
+    {"--manifest", "FILE", CMD_PACKAGE, "the package manifest the CMake module writes"},
     {"--ca", "FILE", CMD_VERIFY, "trusted roots (PEM or DER); default: the system store"},
     {"--time", "EPOCH", CMD_VERIFY | CMD_CATALOG | CMD_CAB | CMD_ARCHIVE,
      "verify: check the chain at this time; catalog: ctlThisUpdate; cab, archive: every "
@@ -127,6 +130,9 @@ static const struct {
     {"timestamp", CMD_TIMESTAMP,
      "timestamp --timestamp URL... | --timestamp-legacy URL... [options] FILE...",
      "add or replace the timestamps of signed files, leaving the signatures as they are"},
+    {"package", CMD_PACKAGE, "package --manifest FILE STEP [ARG]",
+     "run one step of the CMake module's package pipeline (plan, stamp, stage, catalog, "
+     "sign-catalog, cab, archive, summary, resign)"},
     {"testcert", CMD_TESTCERT, "testcert --out DIR [--subject TEXT] [--days N]",
      "create a test-signing identity: root.cer, root.pem, signing.pfx, signing.cer"},
 };
@@ -258,6 +264,8 @@ static int apply(cli *c, const option *o, const char *value)
             p->timestamp_timeout = (int)num;
     } else if (!strcmp(n, "--timestamp-ca-file"))
         p->timestamp_ca_file = value;
+    else if (!strcmp(n, "--manifest"))
+        c->manifest = value;
     else if (!strcmp(n, "--compression"))
         p->compression = value;
     else if (!strcmp(n, "--include-pdb"))
@@ -443,6 +451,15 @@ int main(int argc, char **argv)
             break;
         }
         status = drvsign_cab(&c.params, files, file_count, stdout, &diag);
+        break;
+    case CMD_PACKAGE:
+        if (file_count < 1 || file_count > 2) {
+            usage_error("%s", "package takes a step and at most one argument");
+            status = DRVSIGN_USAGE;
+            break;
+        }
+        status = drvsign_package(c.manifest, files[0], file_count > 1 ? files[1] : NULL, stdout,
+                                 &diag);
         break;
     case CMD_TIMESTAMP:
         status = drvsign_timestamp(&c.params, files, file_count, &diag);

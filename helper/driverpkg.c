@@ -357,10 +357,10 @@ typedef struct collect {
     strlist hwids;
 } collect;
 
-static int add_file(ctx *c, collect *col, const char *path, const char *name)
+static int add_file(ctx *c, collect *col, const char *path, const char *name, const char *rel)
 {
     drv_pkg_catalog *cat = col->cat;
-    drv_pkg_file *bigger;
+    drv_pkg_file *bigger, *f;
     for (size_t i = 0; i < cat->file_count; i++)
         if (strcmp(cat->files[i].path, path) == 0)
             return 0;
@@ -368,11 +368,14 @@ static int add_file(ctx *c, collect *col, const char *path, const char *name)
     if (bigger == NULL)
         return -1;
     cat->files = bigger;
-    bigger[cat->file_count].path = drv_strdup(path);
-    bigger[cat->file_count].name = drv_strdup(name);
-    if (bigger[cat->file_count].path == NULL || bigger[cat->file_count].name == NULL)
+    f = &bigger[cat->file_count];
+    f->path = drv_strdup(path);
+    f->name = drv_strdup(name);
+    f->rel = drv_strdup(rel);
+    f->source_name = drv_strdup(name);
+    if (f->path == NULL || f->name == NULL || f->rel == NULL || f->source_name == NULL)
         return -1;
-    lower(bigger[cat->file_count].name);
+    lower(f->name);
     cat->file_count++;
     (void)c;
     return 0;
@@ -457,6 +460,14 @@ static void copy_file(ctx *c, collect *col, const char *file, const char *where,
         problem(c, sdf->line, "the path of %s (%s) leaves the package directory", file, rel);
         return;
     }
+    if (c->opts->plan_only) {
+        /* the files are not built yet: say where they will go */
+        path = drv_path_join(c->inf_dir, rel);
+        if (path == NULL || add_file(c, col, path, file, rel) != 0)
+            problem(c, 0, "out of memory");
+        free(path);
+        return;
+    }
     path = drv_resolve_ci(c->inf_dir, rel);
     if (path == NULL) {
         problem(c, line,
@@ -467,8 +478,14 @@ static void copy_file(ctx *c, collect *col, const char *file, const char *where,
     }
     if (drv_is_dir(path))
         problem(c, line, "%s in [%s] resolves to a directory (%s) (22.9.1)", file, where, rel);
-    else if (add_file(c, col, path, file) != 0)
-        problem(c, 0, "out of memory");
+    else {
+        /* the relative path as it exists on disk, case and all */
+        const char *r = path + strlen(c->inf_dir);
+        while (*r == '/')
+            r++;
+        if (add_file(c, col, path, file, r) != 0)
+            problem(c, 0, "out of memory");
+    }
     free(path);
 }
 
@@ -671,7 +688,8 @@ static void analyze_inf(const drv_inf *inf, const char *dir, const drv_pkg_opts 
         problem(c, 0, "no [Version] section");
         return;
     }
-    check_driver_ver(c, version);
+    if (!opts->plan_only) /* planning happens before the INF is stamped */
+        check_driver_ver(c, version);
     for (size_t i = 0; i < opts->os_count; i++) {
         const drv_os *t = opts->os[i];
         const drv_inf_entry *ce = catalog_entry(version, t->arch);
@@ -702,7 +720,7 @@ static void analyze_inf(const drv_inf *inf, const char *dir, const drv_pkg_opts 
         if (cat->file_count == 0) {
             cat->path = drv_path_join(dir, cat_name);
             col.cat = cat;
-            if (cat->path == NULL || add_file(c, &col, inf->path, inf_name) != 0) {
+            if (cat->path == NULL || add_file(c, &col, inf->path, inf_name, inf_name) != 0) {
                 problem(c, 0, "out of memory");
                 return;
             }
@@ -816,6 +834,8 @@ void drv_pkg_free(drv_pkg *pkg)
         for (size_t k = 0; k < c->file_count; k++) {
             free(c->files[k].path);
             free(c->files[k].name);
+            free(c->files[k].rel);
+            free(c->files[k].source_name);
         }
         drv_free_list(c->hwids, c->hwid_count);
         free(c->files);

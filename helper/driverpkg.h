@@ -15,6 +15,8 @@
 typedef struct drv_pkg_file {
     char *path; /* on disk */
     char *name; /* the File attribute: the name as the INF gives it, lower-case */
+    char *rel;  /* where it sits in the package, relative to the INF ('/' separated) */
+    char *source_name; /* the name as written in the INF */
 } drv_pkg_file;
 
 typedef struct drv_pkg_catalog {
@@ -41,6 +43,7 @@ typedef struct drv_pkg_opts {
     size_t os_count;
     int use_local_time; /* judge DriverVer's date in local time instead of UTC */
     int64_t now;        /* seconds since the epoch for the DriverVer check; 0 means now */
+    int plan_only;      /* lay the package out without requiring its files to exist yet */
 } drv_pkg_opts;
 
 /* Returns 0 when every INF passes every check; otherwise -1 after reporting each problem. */

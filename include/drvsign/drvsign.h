@@ -82,6 +82,7 @@ typedef struct drvsign_params {
     size_t os_list_count;
     int catalog_version;        /* 1 (default, what Inf2Cat writes) or 2 */
     int no_catalog;             /* run the signability checks only (Inf2Cat /nocat) */
+    const char *catalog_dir;    /* write the catalogs here instead of beside their INF */
     int use_local_time;         /* judge DriverVer in local time (Inf2Cat /uselocaltime) */
     int quiet;                  /* no progress output */
 
@@ -128,6 +129,13 @@ drvsign_status drvsign_archive(const drvsign_params *params, const char *const *
 /* Print what a file holds: a catalog's attributes and members, and any file's signatures. */
 drvsign_status drvsign_inspect(const drvsign_params *params, const char *const *files,
                                size_t count, FILE *report, drvsign_diag *diag);
+
+/*
+ * One step of the package pipeline the CMake module drives, from the manifest it writes:
+ * plan, stamp, stage, catalog, sign-catalog, cab, archive, summary, resign. See package.c.
+ */
+drvsign_status drvsign_package(const char *manifest, const char *step, const char *arg,
+                               FILE *report, drvsign_diag *diag);
 
 /* Create a test-signing identity in dir: root.cer, root.pem, signing.pfx, signing.cer. */
 drvsign_status drvsign_testcert(const drvsign_params *params, const char *dir, drvsign_diag *diag);
