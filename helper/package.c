@@ -34,7 +34,7 @@ typedef struct list {
 
 typedef struct manifest {
     const char *path;
-    char *name, *inf, *arch, *output, *work, *identity, *cab, *archive, *archive_format;
+    char *name, *inf, *arch, *output, *work, *identity, *cab, *archive, *archive_format, *ca;
     char *sign_mode, *driver_version, *driver_date, *kmdf, *umdf;
     char *pfx, *cert, *key, *password_file;
     list os, files, provides, boot_start, timestamps, add_certs;
@@ -71,7 +71,7 @@ static const char *base_name(const char *path)
 
 static void manifest_free(manifest *m)
 {
-    char **scalars[] = {&m->name, &m->inf, &m->arch, &m->output, &m->work, &m->identity,
+    char **scalars[] = {&m->name, &m->inf, &m->arch, &m->output, &m->work, &m->identity, &m->ca,
                         &m->cab, &m->archive, &m->archive_format, &m->sign_mode,
                         &m->driver_version, &m->driver_date, &m->kmdf, &m->umdf, &m->pfx,
                         &m->cert, &m->key, &m->password_file};
@@ -104,6 +104,7 @@ static int manifest_load(manifest *m, const char *path, drvsign_diag *diag)
         {"kmdf_version", offsetof(manifest, kmdf)}, {"umdf_version", offsetof(manifest, umdf)},
         {"pfx", offsetof(manifest, pfx)},           {"cert", offsetof(manifest, cert)},
         {"key", offsetof(manifest, key)},           {"password_file", offsetof(manifest, password_file)},
+        {"ca", offsetof(manifest, ca)},
     };
     static const struct {
         const char *key;
@@ -144,7 +145,7 @@ static int manifest_load(manifest *m, const char *path, drvsign_diag *diag)
             if (strcmp(line, scalars[k].key) == 0) {
                 char **slot = (char **)((char *)m + scalars[k].offset);
                 free(*slot);
-                *slot = drv_strdup(value);
+                *slot = *value ? drv_strdup(value) : NULL; /* empty means not set */
                 known = 1;
             }
         for (k = 0; k < sizeof lists / sizeof lists[0] && !known; k++)
@@ -382,12 +383,21 @@ static int stamp_text(const manifest *m, const char *in, text *out, drvsign_diag
 /* Stamp m->inf into out_path, keeping its encoding (UTF-16LE stays UTF-16LE). */
 static int stamp_inf(const manifest *m, const char *out_path, drvsign_diag *diag)
 {
+    char *parent = drv_strdup(out_path), *slash = parent ? strrchr(parent, '/') : NULL;
     unsigned char *data;
     size_t len;
     text in = {0}, out = {0};
     drv_atomic a;
     int utf16, rc = -1;
 
+    if (slash != NULL) {
+        *slash = 0;
+        if (*parent && make_dirs(parent, diag) != 0) {
+            free(parent);
+            return -1;
+        }
+    }
+    free(parent);
     if (drv_read_small_file(m->inf, 64u << 20, &data, &len, diag) != 0)
         return -1;
     utf16 = len >= 2 && data[0] == 0xff && data[1] == 0xfe;
@@ -504,10 +514,10 @@ static int step_plan(const manifest *m, FILE *report, drvsign_diag *diag)
         plan_free(&pl);
         return -1;
     }
-    fprintf(report, "inf;%s\n", pl.inf_name);
+    fprintf(report, "inf|%s\n", pl.inf_name);
     for (size_t c = 0; c < pl.pkg.count; c++) {
         drv_pkg_catalog *cat = &pl.pkg.catalogs[c];
-        fprintf(report, "catalog;%s\n", cat->name);
+        fprintf(report, "catalog|%s\n", cat->name);
         for (size_t i = 1; i < cat->file_count; i++) { /* [0] is the INF */
             if (provider(m, cat->files[i].source_name, 1) == NULL) {
                 drv_error(diag, m->inf,
@@ -515,7 +525,7 @@ static int step_plan(const manifest *m, FILE *report, drvsign_diag *diag)
                           cat->files[i].source_name, cat->files[i].rel);
                 failed = 1;
             }
-            fprintf(report, "file;%s;%s\n", cat->files[i].source_name, cat->files[i].rel);
+            fprintf(report, "file|%s|%s\n", cat->files[i].source_name, cat->files[i].rel);
         }
     }
     plan_free(&pl);
@@ -769,7 +779,7 @@ static int step_summary(const manifest *m, FILE *report, drvsign_diag *diag)
         fprintf(report, "drvsign: test-signed; the test root for test machines: %s/root.cer\n",
                 m->identity);
     p.package = m->output;
-    p.ca_file = root;
+    p.ca_file = root ? root : m->ca;
     p.os_lists = (const char *const *)m->os.v;
     p.os_list_count = m->os.n;
     rc = drvsign_verify(&p, NULL, 0, report, diag) == DRVSIGN_OK ? 0 : -1;

@@ -9,15 +9,16 @@
 set -euo pipefail
 src=$1
 out=$2
+example=$(cd "$src/../../example-project" && pwd) # the example's driver is the test driver
 mkdir -p "$out"
 cc64=x86_64-w64-mingw32-gcc
 cc32=i686-w64-mingw32-gcc
 common=(-O2 -Wall -Wextra -Werror -Wno-unused-parameter)
 
 $cc64 "${common[@]}" -nostdlib -Wl,--subsystem,native -Wl,--entry,DriverEntry \
-  -o "$out/toaster.sys" "$src/toaster.c" -lntoskrnl
+  -o "$out/toaster.sys" "$example/toaster/toaster.c" -lntoskrnl
 $cc32 "${common[@]}" -nostdlib -Wl,--subsystem,native -Wl,--entry,_DriverEntry@8 \
-  -o "$out/toaster32.sys" "$src/toaster.c" -lntoskrnl
+  -o "$out/toaster32.sys" "$example/toaster/toaster.c" -lntoskrnl
 $cc64 "${common[@]}" -shared -o "$out/helper.dll" "$src/helper.c"
 printf 'pad!!' >> "$out/helper.dll"
 $cc32 "${common[@]}" -shared -o "$out/helper32.dll" "$src/helper.c"

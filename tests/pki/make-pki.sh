@@ -113,4 +113,7 @@ openssl pkcs12 -export -inkey leaf.key -in leaf.pem -certfile intermediate.pem -
   -out leaf.pfx -passout "pass:$password"
 openssl pkcs12 -export -inkey leaf.key -in leaf.pem -certfile intermediate.pem -name "drvsign test" \
   -out leaf-nopass.pfx -passout pass:
+# a second, "production" identity for install-time release signing
+openssl pkcs12 -export -inkey other-leaf.key -in other-leaf.pem -name "drvsign production" \
+  -out other-leaf.pfx -passout "pass:$password"
 echo "test PKI ready in $out"

@@ -1,0 +1,515 @@
+#[=======================================================================[.rst:
+DrvSign
+-------
+
+Build signed Windows driver packages with CMake, on any host: stamp the INF, stage the
+package the way its SourceDisksNames/SourceDisksFiles say, embed-sign boot-start binaries,
+make and sign the catalog (Inf2Cat + SignTool), and pack the Partner Center submission
+cabinet. Every step is a real build rule with real outputs, so builds are incremental.
+
+.. code-block:: cmake
+
+  find_package(DrvSign CONFIG REQUIRED)
+
+  add_signed_driver_package(<name>
+      INF <file.inf|file.inx>
+      [TARGETS <target>...]            # built binaries, placed where the INF says
+      [FILES <file|genex>...]          # other package files
+      [BOOT_START <target|file>...]    # binaries that also get an embedded signature
+      [OS <id>...]                     # Inf2Cat /os ids; default 10_X64, 10_X86 or 10_ARM64
+      [ARCH amd64|x86|arm64]           # default from CMAKE_SYSTEM_PROCESSOR
+      [DRIVER_VERSION <w.x.y.z>] [DRIVER_DATE <mm/dd/yyyy>]
+      [KMDF_VERSION <x.y>] [UMDF_VERSION <x.y.z>]
+      [CATALOG_VERSION 1|2] [PAGE_HASHES]
+      [SIGN_MODE off|test|production]  # default test
+      [TIMESTAMP_URL <url>...]
+      [SUBMISSION_CAB [<file.cab>]]
+      [ARCHIVE zip|tar.gz|tar.xz|7z]
+      [OUTPUT_DIRECTORY <dir>])
+
+The package lands in ``<OUTPUT_DIRECTORY>/<name>/`` (default
+``${CMAKE_CURRENT_BINARY_DIR}/<name>-package``, with a ``$<CONFIG>`` level under
+multi-config generators). The cabinet and archive go beside that folder. ``INF`` may be an
+``.inx`` template: like StampInf, the build replaces ``$ARCH$``, ``$KMDFVERSION$`` and
+``$UMDFVERSION$`` and sets ``DriverVer`` from ``DRIVER_DATE`` (default: SOURCE_DATE_EPOCH's
+date, else today) and ``DRIVER_VERSION``.
+
+Sign modes, as in the WDK's driver signing properties:
+
+``test`` (default)
+  One test identity per build tree (``drvsign testcert``) signs everything, and
+  ``root.cer`` is put next to the package for test machines.
+``production``
+  Credentials come from the environment at build time, or from these cache variables:
+  ``DRVSIGN_PFX`` with ``DRVSIGN_PASSWORD_FILE``, or ``DRVSIGN_CERT`` with ``DRVSIGN_KEY``
+  (a file or a ``pkcs11:`` URI), plus ``DRVSIGN_ADD_CERTS`` and ``DRVSIGN_TIMESTAMP_URLS``.
+  The build verifies the result against ``DRVSIGN_CA`` (default: the system store).
+  Passwords come only from ``DRVSIGN_PASSWORD_FILE`` (a file) or the ``DRVSIGN_PASSWORD``
+  environment variable; they never reach the cache or the build logs.
+``off``
+  Stage and catalog, without signing.
+
+.. code-block:: cmake
+
+  drvsign_install_driver_package(<name> DESTINATION <dir> [COMPONENT <c>])
+
+Installs the package. If production credentials (the variables above) are in the
+environment at ``cmake --install`` time, the installed copy is release-signed there: boot-start
+binaries, catalogs and the cabinet. So CI can build test-signed and release-sign at install.
+
+.. code-block:: cmake
+
+  add_driver_package_test(<name> [NAME <test>] [CA <file>])
+
+Registers a CTest test that runs ``drvsign verify --package`` on the staged package, against
+the test root (test mode), ``CA``, or the system store.
+
+The helper, ``drvsign``, always runs on the build host, also when the drivers are
+cross-compiled with a mingw-w64 or MSVC toolchain. Set ``DRVSIGN_EXECUTABLE`` to use a given
+one; otherwise the installed one is used, or, from a source tree, one is built for the host at
+configure time.
+#]=======================================================================]
+
+include_guard(GLOBAL)
+
+set(_DRVSIGN_MODULE_DIR "${CMAKE_CURRENT_LIST_DIR}")
+
+set(DRVSIGN_PFX "" CACHE FILEPATH "drvsign: PKCS#12 file for production signing")
+set(DRVSIGN_PASSWORD_FILE "" CACHE FILEPATH "drvsign: file holding the key or PFX password")
+set(DRVSIGN_CERT "" CACHE STRING "drvsign: certificate file or pkcs11: URI for production signing")
+set(DRVSIGN_KEY "" CACHE STRING "drvsign: key file or pkcs11: URI for production signing")
+set(DRVSIGN_ADD_CERTS "" CACHE STRING "drvsign: extra certificates for signatures (list)")
+set(DRVSIGN_TIMESTAMP_URLS "" CACHE STRING "drvsign: RFC 3161 timestamp servers (list)")
+set(DRVSIGN_CA "" CACHE FILEPATH
+    "drvsign: trusted root for verifying production-signed packages (default: the system store)")
+
+# The host drvsign: given, installed beside this module, or built from the source tree.
+function(_drvsign_helper out_var)
+  if(DRVSIGN_EXECUTABLE)
+    set(${out_var} "${DRVSIGN_EXECUTABLE}" PARENT_SCOPE)
+    return()
+  endif()
+  find_program(_drvsign_installed drvsign
+    HINTS "${_DRVSIGN_MODULE_DIR}/../../../bin" NO_DEFAULT_PATH NO_CACHE)
+  if(_drvsign_installed)
+    set(${out_var} "${_drvsign_installed}" PARENT_SCOPE)
+    return()
+  endif()
+  get_filename_component(src "${_DRVSIGN_MODULE_DIR}/.." ABSOLUTE)
+  if(NOT EXISTS "${src}/helper/cli.c")
+    message(FATAL_ERROR "drvsign: no drvsign helper found; set DRVSIGN_EXECUTABLE")
+  endif()
+  # A separate build with the host compiler: the project's own toolchain builds for Windows.
+  # The project's configure has exported CC (the cross compiler); the host build must not see
+  # it, nor the cross flags or toolchain.
+  set(bin "${CMAKE_BINARY_DIR}/_drvsign_host")
+  set(host_env "${CMAKE_COMMAND}" -E env --unset=CC --unset=CXX --unset=CFLAGS --unset=CXXFLAGS
+      --unset=LDFLAGS --unset=CMAKE_TOOLCHAIN_FILE)
+  if(NOT EXISTS "${bin}/CMakeCache.txt")
+    message(STATUS "drvsign: building the host helper in ${bin}")
+    execute_process(
+      COMMAND ${host_env} "${CMAKE_COMMAND}" -S "${src}" -B "${bin}" -DCMAKE_BUILD_TYPE=Release
+              -DDRVSIGN_BUILD_TESTS=OFF
+      RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    if(rc)
+      message(FATAL_ERROR "drvsign: configuring the host helper failed:\n${out}${err}")
+    endif()
+  endif()
+  execute_process(COMMAND ${host_env} "${CMAKE_COMMAND}" --build "${bin}" --config Release --target drvsign
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(rc)
+    message(FATAL_ERROR "drvsign: building the host helper failed:\n${out}${err}")
+  endif()
+  find_program(_drvsign_built drvsign HINTS "${bin}" "${bin}/Release" NO_DEFAULT_PATH NO_CACHE)
+  if(NOT _drvsign_built)
+    message(FATAL_ERROR "drvsign: the host helper build produced no drvsign in ${bin}")
+  endif()
+  set(${out_var} "${_drvsign_built}" PARENT_SCOPE)
+endfunction()
+
+# The file name a target's build produces, known at configure time for the plan.
+function(_drvsign_target_file_name target out_var)
+  get_target_property(type ${target} TYPE)
+  get_target_property(output_name ${target} OUTPUT_NAME)
+  get_target_property(prefix ${target} PREFIX)
+  get_target_property(suffix ${target} SUFFIX)
+  if(NOT output_name)
+    set(output_name ${target})
+  endif()
+  if(type STREQUAL "EXECUTABLE")
+    set(default_prefix "")
+    set(default_suffix "${CMAKE_EXECUTABLE_SUFFIX}")
+  elseif(type STREQUAL "SHARED_LIBRARY")
+    set(default_prefix "${CMAKE_SHARED_LIBRARY_PREFIX}")
+    set(default_suffix "${CMAKE_SHARED_LIBRARY_SUFFIX}")
+  elseif(type STREQUAL "MODULE_LIBRARY")
+    set(default_prefix "${CMAKE_SHARED_MODULE_PREFIX}")
+    set(default_suffix "${CMAKE_SHARED_MODULE_SUFFIX}")
+  else()
+    message(FATAL_ERROR "drvsign: ${target} is a ${type}; TARGETS takes executables and libraries")
+  endif()
+  if(prefix STREQUAL "prefix-NOTFOUND")
+    set(prefix "${default_prefix}")
+  endif()
+  if(suffix STREQUAL "suffix-NOTFOUND")
+    set(suffix "${default_suffix}")
+  endif()
+  set(${out_var} "${prefix}${output_name}${suffix}" PARENT_SCOPE)
+endfunction()
+
+function(add_signed_driver_package name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "PAGE_HASHES"
+    "INF;ARCH;DRIVER_VERSION;DRIVER_DATE;KMDF_VERSION;UMDF_VERSION;CATALOG_VERSION;SIGN_MODE;ARCHIVE;OUTPUT_DIRECTORY"
+    "TARGETS;FILES;BOOT_START;OS;TIMESTAMP_URL;SUBMISSION_CAB")
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "add_signed_driver_package(${name}): unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT arg_INF)
+    message(FATAL_ERROR "add_signed_driver_package(${name}): INF is required")
+  endif()
+  get_filename_component(inf "${arg_INF}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+  if(NOT EXISTS "${inf}")
+    message(FATAL_ERROR "add_signed_driver_package(${name}): ${inf} does not exist")
+  endif()
+  _drvsign_helper(helper)
+
+  # architecture and target OS
+  if(NOT arg_ARCH)
+    string(TOLOWER "${CMAKE_SYSTEM_PROCESSOR}" cpu)
+    if(cpu MATCHES "^(x86_64|amd64|x64)$")
+      set(arg_ARCH amd64)
+    elseif(cpu MATCHES "^(i[3-6]86|x86)$")
+      set(arg_ARCH x86)
+    elseif(cpu MATCHES "^(aarch64|arm64)$")
+      set(arg_ARCH arm64)
+    else()
+      message(FATAL_ERROR "add_signed_driver_package(${name}): cannot tell the architecture from "
+                          "CMAKE_SYSTEM_PROCESSOR '${CMAKE_SYSTEM_PROCESSOR}'; give ARCH")
+    endif()
+  endif()
+  if(NOT arg_ARCH MATCHES "^(amd64|x86|arm64)$")
+    message(FATAL_ERROR "add_signed_driver_package(${name}): ARCH is amd64, x86 or arm64")
+  endif()
+  if(NOT arg_OS)
+    set(default_os_amd64 10_X64)
+    set(default_os_x86 10_X86)
+    set(default_os_arm64 10_ARM64)
+    set(arg_OS ${default_os_${arg_ARCH}})
+  endif()
+  if(NOT arg_SIGN_MODE)
+    set(arg_SIGN_MODE test)
+  endif()
+  if(NOT arg_SIGN_MODE MATCHES "^(off|test|production)$")
+    message(FATAL_ERROR "add_signed_driver_package(${name}): SIGN_MODE is off, test or production")
+  endif()
+  if(arg_SIGN_MODE STREQUAL "production" AND NOT DRVSIGN_PFX AND NOT (DRVSIGN_CERT AND DRVSIGN_KEY)
+     AND NOT DEFINED ENV{DRVSIGN_PFX} AND NOT (DEFINED ENV{DRVSIGN_CERT} AND DEFINED ENV{DRVSIGN_KEY}))
+    message(FATAL_ERROR
+      "add_signed_driver_package(${name}): SIGN_MODE production needs credentials: set "
+      "DRVSIGN_PFX (with DRVSIGN_PASSWORD_FILE) or DRVSIGN_CERT and DRVSIGN_KEY, as cache "
+      "variables or in the environment")
+  endif()
+
+  # where things go; multi-config generators get one package per configuration
+  get_property(multi GLOBAL PROPERTY GENERATOR_IS_MULTI_CONFIG)
+  set(config_dir "")
+  if(multi)
+    set(config_dir "/$<CONFIG>")
+  endif()
+  if(arg_OUTPUT_DIRECTORY)
+    get_filename_component(out_base "${arg_OUTPUT_DIRECTORY}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
+  else()
+    set(out_base "${CMAKE_CURRENT_BINARY_DIR}/${name}-package")
+  endif()
+  set(outdir "${out_base}${config_dir}")
+  set(pkgdir "${outdir}/${name}")
+  set(work_base "${CMAKE_CURRENT_BINARY_DIR}/drvsign/${name}")
+  set(work "${work_base}${config_dir}")
+  set(identity "${CMAKE_BINARY_DIR}/drvsign-test-identity")
+  set(cab "")
+  if("SUBMISSION_CAB" IN_LIST arg_KEYWORDS_MISSING_VALUES OR arg_SUBMISSION_CAB)
+    if(arg_SUBMISSION_CAB)
+      get_filename_component(cab "${arg_SUBMISSION_CAB}" NAME)
+    else()
+      set(cab "${name}.cab")
+    endif()
+    set(cab "${outdir}/${cab}")
+  endif()
+  set(archive "")
+  if(arg_ARCHIVE)
+    set(archive "${outdir}/${name}.${arg_ARCHIVE}")
+  endif()
+  file(MAKE_DIRECTORY "${work_base}")
+
+  # what provides each file, by name (known now) and by path (known at generate time)
+  set(provides "")
+  set(file_lines "")
+  set(file_deps "")
+  foreach(t IN LISTS arg_TARGETS)
+    if(NOT TARGET ${t})
+      message(FATAL_ERROR "add_signed_driver_package(${name}): TARGETS names ${t}, which is not a target")
+    endif()
+    _drvsign_target_file_name(${t} fname)
+    list(APPEND provides "${fname}")
+    string(APPEND file_lines "file=$<TARGET_FILE:${t}>\n")
+    set(source_of_${fname} "$<TARGET_FILE:${t}>")
+    set(dep_of_${fname} ${t})
+  endforeach()
+  foreach(f IN LISTS arg_FILES)
+    if(f MATCHES "^\\$<")
+      string(APPEND file_lines "file=${f}\n")
+      continue() # a generator expression: its name is known only at build time
+    endif()
+    get_filename_component(f "${f}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+    get_filename_component(fname "${f}" NAME)
+    list(APPEND provides "${fname}")
+    string(APPEND file_lines "file=${f}\n")
+    set(source_of_${fname} "${f}")
+    set(dep_of_${fname} "${f}")
+  endforeach()
+  set(boot_lines "")
+  foreach(b IN LISTS arg_BOOT_START)
+    if(TARGET ${b})
+      _drvsign_target_file_name(${b} bname)
+    else()
+      get_filename_component(bname "${b}" NAME)
+    endif()
+    string(APPEND boot_lines "boot_start=${bname}\n")
+    list(APPEND boot_names "${bname}")
+  endforeach()
+
+  # the manifest: everything a step needs, shared by CMake and the CLI
+  set(common "name=${name}\ninf=${inf}\narch=${arg_ARCH}\nsign_mode=${arg_SIGN_MODE}\n")
+  foreach(o IN LISTS arg_OS)
+    string(APPEND common "os=${o}\n")
+  endforeach()
+  foreach(k DRIVER_VERSION DRIVER_DATE KMDF_VERSION UMDF_VERSION CATALOG_VERSION)
+    string(TOLOWER ${k} key)
+    if(arg_${k})
+      string(APPEND common "${key}=${arg_${k}}\n")
+    endif()
+  endforeach()
+  if(arg_PAGE_HASHES)
+    string(APPEND common "page_hashes=1\n")
+  endif()
+  foreach(u IN LISTS arg_TIMESTAMP_URL DRVSIGN_TIMESTAMP_URLS)
+    string(APPEND common "timestamp_url=${u}\n")
+  endforeach()
+  foreach(c IN LISTS DRVSIGN_ADD_CERTS)
+    string(APPEND common "add_cert=${c}\n")
+  endforeach()
+  foreach(k PFX CERT KEY PASSWORD_FILE)
+    string(TOLOWER ${k} key)
+    if(DRVSIGN_${k})
+      string(APPEND common "${key}=${DRVSIGN_${k}}\n")
+    endif()
+  endforeach()
+  if(DRVSIGN_CA)
+    string(APPEND common "ca=${DRVSIGN_CA}\n")
+  endif()
+  string(APPEND common "identity=${identity}\n${boot_lines}")
+
+  # configure time: the plan, with early errors for missing files and unknown OS ids
+  set(plan_manifest "${work_base}/plan.manifest")
+  set(plan_text "${common}output=${work_base}/plan-package\nwork=${work_base}\n")
+  foreach(p IN LISTS provides)
+    string(APPEND plan_text "provides=${p}\n")
+  endforeach()
+  file(WRITE "${plan_manifest}" "${plan_text}")
+  execute_process(COMMAND "${helper}" package --manifest "${plan_manifest}" plan
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE plan ERROR_VARIABLE err)
+  if(rc)
+    message(FATAL_ERROR "add_signed_driver_package(${name}):\n${err}")
+  endif()
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${inf}")
+  string(REPLACE "\n" ";" plan_lines "${plan}")
+  set(catalogs "")
+  set(staged_names "")
+  foreach(line IN LISTS plan_lines)
+    if(line MATCHES "^inf\\|(.*)$")
+      set(inf_name "${CMAKE_MATCH_1}")
+    elseif(line MATCHES "^catalog\\|(.*)$")
+      list(APPEND catalogs "${CMAKE_MATCH_1}")
+    elseif(line MATCHES "^file\\|([^|]*)\\|(.*)$")
+      list(APPEND staged_names "${CMAKE_MATCH_1}")
+      set(rel_of_${CMAKE_MATCH_1} "${CMAKE_MATCH_2}")
+    endif()
+  endforeach()
+
+  # build time: the manifest with real paths, per configuration
+  set(manifest "${work}/manifest.txt")
+  file(GENERATE OUTPUT "${manifest}"
+       CONTENT "${common}${file_lines}output=${pkgdir}\nwork=${work}\ncab=${cab}\narchive=${archive}\narchive_format=${arg_ARCHIVE}\n")
+  set(run "${helper}" package --manifest "${manifest}")
+
+  # the test identity: one per build tree
+  set(identity_files "")
+  if(arg_SIGN_MODE STREQUAL "test")
+    set(identity_files "${identity}/signing.pfx" "${identity}/root.cer" "${identity}/root.pem")
+    if(NOT TARGET drvsign_test_identity)
+      add_custom_command(OUTPUT ${identity_files}
+        COMMAND "${helper}" testcert --quiet --out "${identity}" --subject "${PROJECT_NAME} test signing"
+        COMMENT "drvsign: creating the test-signing identity"
+        VERBATIM)
+      add_custom_target(drvsign_test_identity DEPENDS ${identity_files})
+    endif()
+  endif()
+
+  # StampInf
+  set(stamped "${work}/${inf_name}")
+  add_custom_command(OUTPUT "${stamped}"
+    COMMAND ${run} stamp "${stamped}"
+    DEPENDS "${inf}" "${manifest}" "${helper}"
+    COMMENT "drvsign: stamping ${inf_name}"
+    VERBATIM)
+
+  # staging: one rule per file, so a rebuilt driver re-stages (and re-signs) only itself
+  set(staged "${pkgdir}/${inf_name}")
+  add_custom_command(OUTPUT "${pkgdir}/${inf_name}"
+    COMMAND ${run} stage "${inf_name}"
+    DEPENDS "${stamped}" "${manifest}"
+    COMMENT "drvsign: staging ${inf_name}"
+    VERBATIM)
+  foreach(n IN LISTS staged_names)
+    if(NOT DEFINED source_of_${n})
+      continue() # provided by a FILES generator expression: staged with the catalog's inputs
+    endif()
+    set(extra "")
+    if(n IN_LIST boot_names)
+      list(APPEND extra ${identity_files})
+    endif()
+    # no dependency on the INF: a layout change re-runs configure (CMAKE_CONFIGURE_DEPENDS)
+    add_custom_command(OUTPUT "${pkgdir}/${rel_of_${n}}"
+      COMMAND ${run} stage "${n}"
+      DEPENDS ${dep_of_${n}} "${manifest}" ${extra}
+      COMMENT "drvsign: staging ${rel_of_${n}}"
+      VERBATIM)
+    list(APPEND staged "${pkgdir}/${rel_of_${n}}")
+  endforeach()
+
+  # Inf2Cat, then SignTool on the catalogs
+  set(unsigned "")
+  set(signed "")
+  foreach(c IN LISTS catalogs)
+    list(APPEND unsigned "${work}/unsigned/${c}")
+    list(APPEND signed "${pkgdir}/${c}")
+  endforeach()
+  add_custom_command(OUTPUT ${unsigned}
+    COMMAND ${run} catalog
+    DEPENDS ${staged} "${manifest}"
+    COMMENT "drvsign: cataloguing ${name}"
+    VERBATIM)
+  add_custom_command(OUTPUT ${signed}
+    COMMAND ${run} sign-catalog
+    DEPENDS ${unsigned} "${manifest}" ${identity_files}
+    COMMENT "drvsign: signing the catalog of ${name}"
+    VERBATIM)
+  set(final ${staged} ${signed})
+  if(arg_SIGN_MODE STREQUAL "test")
+    add_custom_command(OUTPUT "${outdir}/root.cer"
+      COMMAND "${CMAKE_COMMAND}" -E copy "${identity}/root.cer" "${outdir}/root.cer"
+      DEPENDS "${identity}/root.cer" ${signed}
+      VERBATIM)
+    list(APPEND final "${outdir}/root.cer")
+  endif()
+  if(cab)
+    add_custom_command(OUTPUT "${cab}"
+      COMMAND ${run} cab
+      DEPENDS ${staged} ${signed} "${manifest}"
+      COMMENT "drvsign: packing the submission cabinet ${cab}"
+      VERBATIM)
+    list(APPEND final "${cab}")
+  endif()
+  if(archive)
+    add_custom_command(OUTPUT "${archive}"
+      COMMAND ${run} archive
+      DEPENDS ${staged} ${signed} "${manifest}"
+      COMMENT "drvsign: archiving ${name}"
+      VERBATIM)
+    list(APPEND final "${archive}")
+  endif()
+  add_custom_command(OUTPUT "${work}/summary.stamp"
+    COMMAND ${run} summary
+    COMMAND "${CMAKE_COMMAND}" -E touch "${work}/summary.stamp"
+    DEPENDS ${final}
+    VERBATIM)
+  add_custom_target(${name} ALL DEPENDS "${work}/summary.stamp" ${final})
+  if(TARGET drvsign_test_identity AND arg_SIGN_MODE STREQUAL "test")
+    add_dependencies(${name} drvsign_test_identity)
+  endif()
+  set_target_properties(${name} PROPERTIES
+    DRVSIGN_PACKAGE_DIR "${pkgdir}"
+    DRVSIGN_MANIFEST "${manifest}"
+    DRVSIGN_HELPER "${helper}"
+    DRVSIGN_SIGN_MODE "${arg_SIGN_MODE}"
+    DRVSIGN_IDENTITY "${identity}"
+    DRVSIGN_CAB "${cab}"
+    DRVSIGN_OS "${arg_OS}")
+endfunction()
+
+function(drvsign_install_driver_package name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "DESTINATION;COMPONENT" "")
+  if(NOT TARGET ${name} OR NOT arg_DESTINATION)
+    message(FATAL_ERROR "drvsign_install_driver_package(${name} DESTINATION <dir>): ${name} must "
+                        "come from add_signed_driver_package()")
+  endif()
+  get_target_property(pkgdir ${name} DRVSIGN_PACKAGE_DIR)
+  get_target_property(manifest ${name} DRVSIGN_MANIFEST)
+  get_target_property(helper ${name} DRVSIGN_HELPER)
+  get_target_property(mode ${name} DRVSIGN_SIGN_MODE)
+  get_target_property(cab ${name} DRVSIGN_CAB)
+  set(component "")
+  if(arg_COMPONENT)
+    set(component COMPONENT "${arg_COMPONENT}")
+  endif()
+  install(DIRECTORY "${pkgdir}/" DESTINATION "${arg_DESTINATION}/${name}" ${component})
+  # Release-sign the installed copy with the credentials found now, at install time.
+  install(CODE "
+    set(dest \"${arg_DESTINATION}\")
+    if(NOT IS_ABSOLUTE \"\${dest}\")
+      set(dest \"\${CMAKE_INSTALL_PREFIX}/\${dest}\")
+    endif()
+    if(DEFINED ENV{DESTDIR})
+      set(dest \"\$ENV{DESTDIR}\${dest}\")
+    endif()
+    if(DEFINED ENV{DRVSIGN_PFX} OR DEFINED ENV{DRVSIGN_CERT} OR \"${mode}\" STREQUAL \"production\")
+      message(STATUS \"drvsign: release-signing \${dest}/${name}\")
+      execute_process(COMMAND \"${helper}\" package --manifest \"${manifest}\" resign \"\${dest}/${name}\"
+                      RESULT_VARIABLE rc)
+      if(rc)
+        message(FATAL_ERROR \"drvsign: release-signing the installed package failed (see above)\")
+      endif()
+    else()
+      if(NOT \"${cab}\" STREQUAL \"\")
+        file(INSTALL \"${cab}\" DESTINATION \"\${dest}\")
+      endif()
+      message(STATUS \"drvsign: installed ${name} as built (${mode} signing); set DRVSIGN_PFX or \"
+                     \"DRVSIGN_CERT/DRVSIGN_KEY at install time to release-sign it\")
+    endif()
+  " ${component})
+endfunction()
+
+function(add_driver_package_test name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "NAME;CA" "")
+  if(NOT TARGET ${name})
+    message(FATAL_ERROR "add_driver_package_test(${name}): no such package")
+  endif()
+  if(NOT arg_NAME)
+    set(arg_NAME "${name}.verify")
+  endif()
+  get_target_property(pkgdir ${name} DRVSIGN_PACKAGE_DIR)
+  get_target_property(helper ${name} DRVSIGN_HELPER)
+  get_target_property(mode ${name} DRVSIGN_SIGN_MODE)
+  get_target_property(identity ${name} DRVSIGN_IDENTITY)
+  get_target_property(os ${name} DRVSIGN_OS)
+  set(ca "")
+  if(arg_CA)
+    set(ca --ca "${arg_CA}")
+  elseif(mode STREQUAL "test")
+    set(ca --ca "${identity}/root.pem")
+  elseif(DRVSIGN_CA)
+    set(ca --ca "${DRVSIGN_CA}")
+  endif()
+  list(JOIN os "," os_list)
+  add_test(NAME "${arg_NAME}" COMMAND "${helper}" verify --package "${pkgdir}" --os "${os_list}" ${ca})
+endfunction()

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# The CMake module on the example project: every generator, what the build produces (checked by
+# osslsigncode, pefile, gcab, cabextract), incremental builds, install-time release signing,
+# the early configure errors, an x86 build, and the example built with no arguments at all.
+. "$(dirname "$0")/../lib.sh"
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+src="$WORK/example"
+cp -r "$REPO/example-project" "$src"
+# the copy finds the module through DrvSign_DIR, and uses the drvsign under test
+CFG=(-DDrvSign_DIR="$REPO/cmake" -DDRVSIGN_EXECUTABLE="$DRVSIGN")
+
+for gen in "Ninja" "Unix Makefiles" "Ninja Multi-Config"; do
+  tag=${gen// /-}
+  b="$WORK/b-$tag"
+  multi=0
+  [ "$gen" = "Ninja Multi-Config" ] && multi=1
+  cfg=() sub="" cdir="toastpkg"
+  if [ $multi = 1 ]; then cfg=(--config Debug); sub="/Debug"; cdir="toastpkg/Debug"; fi
+  check "$gen: configure" cmake -S "$src" -B "$b" -G "$gen" "${CFG[@]}"
+  check "$gen: build" bash -c "cmake --build '$b' ${cfg[*]} >'$WORK/build-$tag.log' 2>&1"
+  out="$b/toastpkg-package$sub"
+  pkg="$out/toastpkg"
+  id="$b/drvsign-test-identity"
+  log="$b/drvsign/$cdir/steps.log"
+  check "$gen: the build says where things are and verifies" bash -c "
+    grep -q 'submission cabinet: $out/toastpkg.cab' '$WORK/build-$tag.log' && grep -q 'package $pkg: verified' '$WORK/build-$tag.log'"
+  check "$gen: staged where SourceDisksNames.amd64 says" test -f "$pkg/amd64/toaster.sys" -a -f "$pkg/amd64/tostrcls.dll" -a -f "$pkg/toastpkg.inf"
+  check "$gen: the INF was stamped (DriverVer, \$ARCH\$)" bash -c "grep -q '^DriverVer = [0-9/]*,1.2.3.4' '$pkg/toastpkg.inf' && grep -q 'Toaster_Models, NTamd64' '$pkg/toastpkg.inf'"
+  check "$gen: osslsigncode -catalog accepts toaster.sys" osslsigncode verify -CAfile "$id/root.pem" -catalog "$pkg/toastpkg.cat" -in "$pkg/amd64/toaster.sys"
+  check "$gen: osslsigncode -catalog accepts tostrcls.dll" osslsigncode verify -CAfile "$id/root.pem" -catalog "$pkg/toastpkg.cat" -in "$pkg/amd64/tostrcls.dll"
+  check "$gen: the boot-start driver has an embedded signature osslsigncode accepts" osslsigncode verify -CAfile "$id/root.pem" -in "$pkg/amd64/toaster.sys"
+  check "$gen: ... and a right PE checksum (pefile)" pefile_checksum_ok "$pkg/amd64/toaster.sys"
+  check "$gen: the class installer is not embed-signed (not BOOT_START)" bash -c "! osslsigncode verify -CAfile '$id/root.pem' -in '$pkg/amd64/tostrcls.dll' >/dev/null 2>&1"
+  built=$(find "$b" -name toaster.sys -not -path "*toastpkg-package*" | head -1)
+  check "$gen: the linker's toaster.sys is not modified" bash -c "[ -n '$built' ] && ! '$DRVSIGN' verify '$built' >/dev/null 2>&1"
+  check "$gen: drvsign verify --package" "$DRVSIGN" verify --package "$pkg" --ca "$id/root.pem"
+  check "$gen: the cabinet lists the package folder" bash -c "
+    gcab -t '$out/toastpkg.cab' | grep -qx 'toastpkg.toastpkg.inf' && gcab -t '$out/toastpkg.cab' | grep -qx 'toastpkg.amd64.toaster.sys' &&
+    gcab -t '$out/toastpkg.cab' | grep -qx 'toastpkg.toastpkg.cat'"
+  check "$gen: cabextract -t" cabextract -q -t "$out/toastpkg.cab"
+  check "$gen: the cabinet is signed (osslsigncode)" osslsigncode verify -CAfile "$id/root.pem" -in "$out/toastpkg.cab"
+  check "$gen: root.cer beside the package" bash -c "openssl x509 -inform DER -in '$out/root.cer' -noout"
+  check "$gen: add_driver_package_test passes under ctest" ctest --test-dir "$b" "${cfg[@]/--config/-C}" --output-on-failure
+  # incremental builds
+  lines=$(wc -l <"$log")
+  check "$gen: a second build runs no drvsign step" bash -c "cmake --build '$b' ${cfg[*]} >/dev/null && [ \$(wc -l <'$log') -eq $lines ]"
+  if [ "$gen" != "Unix Makefiles" ]; then
+    check_output "$gen: ... ninja has no work" "no work to do" cmake --build "$b" "${cfg[@]}"
+  fi
+  sleep 1
+  touch "$src/toastpkg.inx"
+  cmake --build "$b" "${cfg[@]}" >/dev/null 2>&1
+  check "$gen: touching the INF re-stamps and re-catalogues" bash -c "tail -n +$((lines + 1)) '$log' | grep -q '^stamp' && tail -n +$((lines + 1)) '$log' | grep -q '^catalog' && tail -n +$((lines + 1)) '$log' | grep -q '^sign-catalog'"
+  check "$gen: ... without re-signing the drivers" bash -c "! tail -n +$((lines + 1)) '$log' | grep -q '^stage toaster.sys'"
+  lines=$(wc -l <"$log")
+  sleep 1
+  touch "$src/toaster/toaster.c"
+  cmake --build "$b" "${cfg[@]}" >/dev/null 2>&1
+  check "$gen: rebuilding the driver re-stages and re-signs it" bash -c "tail -n +$((lines + 1)) '$log' | grep -q '^stage toaster.sys'"
+  check "$gen: ... and not the class installer" bash -c "! tail -n +$((lines + 1)) '$log' | grep -q '^stage tostrcls.dll'"
+  check "$gen: ... and the package still verifies" "$DRVSIGN" verify --package "$pkg" --ca "$id/root.pem"
+done
+
+# install-time release signing with a second ("production") PKI
+b="$WORK/b-Ninja"
+check "install with DRVSIGN_PFX release-signs the installed package" env DRVSIGN_PFX="$PKI/other-leaf.pfx" \
+  DRVSIGN_PASSWORD_FILE="$PKI/password.txt" cmake --install "$b" --prefix "$WORK/inst"
+inst="$WORK/inst/drivers/toastpkg"
+check "... it verifies against the production root" "$DRVSIGN" verify --package "$inst" --ca "$PKI/other-root.pem"
+check "... and not against the test root" bash -c "! '$DRVSIGN' verify --package '$inst' --ca '$b/drvsign-test-identity/root.pem' >/dev/null 2>&1"
+check "... osslsigncode: the embedded signature is the production one" osslsigncode verify -CAfile "$PKI/other-root.pem" -in "$inst/amd64/toaster.sys"
+check "... osslsigncode: the catalog is production-signed" osslsigncode verify -CAfile "$PKI/other-root.pem" -catalog "$inst/toastpkg.cat" -in "$inst/amd64/tostrcls.dll"
+check "... the installed cabinet too" osslsigncode verify -CAfile "$PKI/other-root.pem" -in "$WORK/inst/drivers/toastpkg.cab"
+check "... the build tree's package is still test-signed" "$DRVSIGN" verify --package "$b/toastpkg-package/toastpkg" --ca "$b/drvsign-test-identity/root.pem"
+check "the password never reached the build tree or the install log" bash -c "
+  ! grep -rq \"\$(cat '$PKI/password.txt')\" '$b' 2>/dev/null"
+check_output "install without credentials keeps the test signature, and says so" "installed toastpkg as built" \
+  cmake --install "$b" --prefix "$WORK/inst2"
+check_output "a wrong PFX password at install fails the install" "wrong password|release-signing the installed package failed" \
+  env DRVSIGN_PFX="$PKI/other-leaf.pfx" DRVSIGN_PASSWORD_FILE="$PKI/leaf.key" cmake --install "$b" --prefix "$WORK/inst3"
+
+# early errors, before anything is built (CMake wraps long messages: compare them flat)
+flat_output() { # regex cmd...: the output, lines joined, matches regex (whatever cmd exits)
+  local re=$1 out
+  shift
+  out=$("$@" 2>&1)
+  printf '%s' "$out" | tr '\n' ' ' | tr -s ' ' | grep -Eq -- "$re"
+}
+variant() { # name sed-expression
+  rm -rf "$WORK/v-$1"
+  cp -r "$src" "$WORK/v-$1"
+  sed -i "$2" "$WORK/v-$1/CMakeLists.txt"
+  echo "$WORK/v-$1"
+}
+v=$(variant missing 's/TARGETS toaster tostrcls/TARGETS toaster/')
+check "a file the INF copies but nothing provides: configure error" flat_output \
+  "copies tostrcls.dll \\(to amd64/tostrcls.dll\\), but no TARGETS or FILES entry provides it" \
+  cmake -S "$v" -B "$v/b" "${CFG[@]}"
+v=$(variant badios 's/SUBMISSION_CAB)/SUBMISSION_CAB OS 10_X46)/')
+check_output "an unknown OS id: configure error naming the closest" "unknown --os id '10_X46'; did you mean .*10_X64" \
+  cmake -S "$v" -B "$v/b" "${CFG[@]}"
+v=$(variant prod 's/SUBMISSION_CAB)/SUBMISSION_CAB SIGN_MODE production)/')
+check "SIGN_MODE production without credentials: configure error" flat_output "SIGN_MODE production needs credentials" \
+  env -u DRVSIGN_PFX -u DRVSIGN_CERT cmake -S "$v" -B "$v/b" "${CFG[@]}"
+check "SIGN_MODE production with DRVSIGN_PFX in the cache builds" bash -c "
+  cmake -S '$v' -B '$v/b2' ${CFG[*]} -DDRVSIGN_PFX='$PKI/other-leaf.pfx' -DDRVSIGN_PASSWORD_FILE='$PKI/password.txt' -DDRVSIGN_CA='$PKI/other-root.pem' >/dev/null &&
+  cmake --build '$v/b2' >/dev/null && '$DRVSIGN' verify --package '$v/b2/toastpkg-package/toastpkg' --ca '$PKI/other-root.pem'"
+check "... and the cache holds paths, never the password" bash -c "! grep -q \"\$(cat '$PKI/password.txt')\" '$v/b2/CMakeCache.txt'"
+v=$(variant off 's/SUBMISSION_CAB)/SUBMISSION_CAB SIGN_MODE off)/')
+check "SIGN_MODE off stages and catalogs without signing" bash -c "
+  cmake -S '$v' -B '$v/b' ${CFG[*]} >/dev/null && cmake --build '$v/b' >/dev/null &&
+  test -f '$v/b/toastpkg-package/toastpkg/toastpkg.cat' && ! '$DRVSIGN' verify '$v/b/toastpkg-package/toastpkg/toastpkg.cat' >/dev/null 2>&1"
+
+# an x86 build with the example's other toolchain
+b32="$WORK/b32"
+check "x86: configure with the i686 toolchain" cmake -S "$src" -B "$b32" -G Ninja "${CFG[@]}" -DCMAKE_TOOLCHAIN_FILE="$src/cmake/mingw-w64-i686.cmake"
+check "x86: build" cmake --build "$b32"
+check "x86: staged under i386, for 10_X86" bash -c "test -f '$b32/toastpkg-package/toastpkg/i386/toaster.sys' && '$DRVSIGN' inspect '$b32/toastpkg-package/toastpkg/toastpkg.cat' | grep -q 'OS = _v100\$'"
+check "x86: osslsigncode -catalog accepts the PE32 driver" osslsigncode verify -CAfile "$b32/drvsign-test-identity/root.pem" \
+  -catalog "$b32/toastpkg-package/toastpkg/toastpkg.cat" -in "$b32/toastpkg-package/toastpkg/i386/toaster.sys"
+
+# the example as a user runs it: no arguments, drvsign found in the parent tree and built for the host
+fresh="$WORK/fresh"
+check "the example with no arguments: configure builds the host helper" cmake -S "$REPO/example-project" -B "$fresh"
+check "... build" cmake --build "$fresh"
+check "... the package verifies" "$DRVSIGN" verify --package "$fresh/toastpkg-package/toastpkg" --ca "$fresh/drvsign-test-identity/root.pem"
+finish
