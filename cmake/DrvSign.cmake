@@ -89,8 +89,11 @@ function(_drvsign_helper out_var)
     set(${out_var} "${DRVSIGN_EXECUTABLE}" PARENT_SCOPE)
     return()
   endif()
-  find_program(_drvsign_installed drvsign
-    HINTS "${_DRVSIGN_MODULE_DIR}/../../../bin" NO_DEFAULT_PATH NO_CACHE)
+  # installed: <prefix>/lib*/cmake/DrvSign/ beside <prefix>/bin/drvsign
+  if(_DRVSIGN_MODULE_DIR MATCHES "/lib[^/]*/cmake/DrvSign$")
+    find_program(_drvsign_installed drvsign
+      HINTS "${_DRVSIGN_MODULE_DIR}/../../../bin" NO_DEFAULT_PATH NO_CACHE)
+  endif()
   if(_drvsign_installed)
     set(${out_var} "${_drvsign_installed}" PARENT_SCOPE)
     return()
