@@ -119,6 +119,13 @@ check "x86: staged under i386, for 10_X86" bash -c "test -f '$b32/toastpkg-packa
 check "x86: osslsigncode -catalog accepts the PE32 driver" osslsigncode verify -CAfile "$b32/drvsign-test-identity/root.pem" \
   -catalog "$b32/toastpkg-package/toastpkg/toastpkg.cat" -in "$b32/toastpkg-package/toastpkg/i386/toaster.sys"
 
+# an installed drvsign, found through CMAKE_PREFIX_PATH (find_package(DrvSign CONFIG))
+check "install drvsign to a prefix" cmake --install "$(dirname "$DRVSIGN")" --prefix "$WORK/dsinst"
+rm -rf "$WORK/alone" && cp -r "$src" "$WORK/alone"
+check "find_package finds the installed DrvSign" cmake -S "$WORK/alone" -B "$WORK/alone/b" -DCMAKE_PREFIX_PATH="$WORK/dsinst"
+check "... and uses the installed helper, building none" test ! -e "$WORK/alone/b/_drvsign_host"
+check "... the package builds and verifies" bash -c "cmake --build '$WORK/alone/b' >/dev/null && '$DRVSIGN' verify --package '$WORK/alone/b/toastpkg-package/toastpkg' --ca '$WORK/alone/b/drvsign-test-identity/root.pem'"
+
 # the example as a user runs it: no arguments, drvsign found in the parent tree and built for the host
 fresh="$WORK/fresh"
 check "the example with no arguments: configure builds the host helper" cmake -S "$REPO/example-project" -B "$fresh"
