@@ -109,7 +109,7 @@ typedef struct drv_sig_check {
     /* the timestamp, when the signature has one */
     const char *ts_kind;  /* "rfc3161", "legacy" or NULL */
     int ts_ok;            /* token valid, over this signature, TSA chain trusted */
-    char ts_time[32];     /* "2026-11-26T22:01:35Z" */
+    char ts_time[80];     /* "2026-11-26T22:01:35Z" (room for any int, as gcc counts) */
     char tsa[256];
 } drv_sig_check;
 

@@ -331,7 +331,7 @@ static int stamp_text(const manifest *m, const char *in, text *out, drvsign_diag
             }
             in_version = drv_strcasecmp(name, "Version") == 0;
             if (in_version && want_ver) {
-                char date[16], version[64] = "";
+                char date[48], version[64] = "";
                 if (m->driver_date)
                     snprintf(date, sizeof date, "%s", m->driver_date);
                 else
@@ -354,7 +354,7 @@ static int stamp_text(const manifest *m, const char *in, text *out, drvsign_diag
                     if (m->driver_version == NULL) {
                         const char *comma = strchr(k, ',');
                         if (comma != NULL) {
-                            char kept[64], date[16];
+                            char kept[64], date[48];
                             size_t kl2 = strcspn(comma + 1, " \t\r\n;");
                             snprintf(kept, sizeof kept, "%.*s", (int)kl2, comma + 1);
                             if (m->driver_date)

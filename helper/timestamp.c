@@ -397,7 +397,6 @@ ASN1_SEQUENCE(MS_TS_REQUEST) = {
     ASN1_SIMPLE(MS_TS_REQUEST, blob, MS_TS_BLOB),
 } static_ASN1_SEQUENCE_END(MS_TS_REQUEST)
 IMPLEMENT_STATIC_ASN1_ALLOC_FUNCTIONS(MS_TS_REQUEST)
-IMPLEMENT_STATIC_ASN1_ENCODE_FUNCTIONS(MS_TS_REQUEST)
 
 typedef struct legacy_ctx {
     const char *b64;
@@ -493,7 +492,7 @@ int drv_ts_legacy(const unsigned char *signature, size_t len, const drv_ts_opts 
     req->blob->type = OBJ_nid2obj(NID_pkcs7_data);
     if (req->type == NULL || !ASN1_OCTET_STRING_set(req->blob->signature, signature, (int)len))
         goto fail;
-    n = i2d_MS_TS_REQUEST(req, &der);
+    n = ASN1_item_i2d((ASN1_VALUE *)req, &der, ASN1_ITEM_rptr(MS_TS_REQUEST));
     b64 = n > 0 ? malloc((size_t)n / 3 * 4 + 8) : NULL;
     if (b64 == NULL)
         goto fail;
