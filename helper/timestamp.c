@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/asn1t.h>
 #include <openssl/bn.h>
@@ -160,13 +161,27 @@ static int http_post(const char *url, const char *content_type, const unsigned c
         goto done;
     }
     {
+        /* A DER reply arrives whole in a memory BIO; any other is streamed from the
+         * non-blocking connection, which may have no data yet: wait for it, up to the timeout. */
         unsigned char *buf = malloc(MAX_REPLY);
-        int n;
         size_t used = 0;
+        time_t deadline = time(NULL) + (o->timeout > 0 ? o->timeout : 30);
         if (buf == NULL)
             goto done;
-        while (used < MAX_REPLY && (n = BIO_read(rsp, buf + used, (int)(MAX_REPLY - used))) > 0)
-            used += (size_t)n;
+        while (used < MAX_REPLY) {
+            int n = BIO_read(rsp, buf + used, (int)(MAX_REPLY - used));
+            if (n > 0) {
+                used += (size_t)n;
+                continue;
+            }
+            if (!BIO_should_retry(rsp))
+                break; /* end of the reply */
+            if (BIO_wait(rsp, deadline, 100) <= 0) {
+                snprintf(problem, psize, "no complete reply within %d s", o->timeout);
+                free(buf);
+                goto done;
+            }
+        }
         *reply = buf;
         *reply_len = used;
     }
