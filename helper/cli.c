@@ -50,8 +50,14 @@ typedef struct option {
 
 static const option options[] = {
     {"--pfx", "FILE", CMD_SIGNERS, "PKCS#12 file with the key and certificate chain"},
-    {"--cert", "FILE", CMD_SIGNERS, "certificate (PEM or DER; PEM may hold the whole chain)"},
-    {"--key", "FILE", CMD_SIGNERS, "private key (PEM or DER, may be encrypted)"},
+    {"--cert", "FILE|URI", CMD_SIGNERS,
+     "certificate (PEM or DER; PEM may hold the whole chain), or a pkcs11: URI"},
+    {"--key", "FILE|URI", CMD_SIGNERS,
+     "private key (PEM or DER, may be encrypted), or a pkcs11: URI (RFC 7512)"},
+    {"--pkcs11-module", "PATH", CMD_SIGNERS,
+     "the token's PKCS#11 module (default: the p11-kit proxy)"},
+    {"--pin-env", "VAR", CMD_SIGNERS, "read the token PIN from environment variable VAR"},
+    {"--pin-file", "FILE", CMD_SIGNERS, "read the token PIN from the first line of FILE"},
     {"--password-env", "VAR", CMD_SIGNERS | CMD_TESTCERT,
      "read the key or PFX password from environment variable VAR"},
     {"--password-file", "FILE", CMD_SIGNERS | CMD_TESTCERT,
@@ -203,10 +209,12 @@ static int apply(cli *c, const option *o, const char *value)
         p->cert = value;
     else if (!strcmp(n, "--key"))
         p->key = value;
-    else if (!strcmp(n, "--password-env"))
+    else if (!strcmp(n, "--password-env") || !strcmp(n, "--pin-env"))
         p->password_env = value;
-    else if (!strcmp(n, "--password-file"))
+    else if (!strcmp(n, "--password-file") || !strcmp(n, "--pin-file"))
         p->password_file = value;
+    else if (!strcmp(n, "--pkcs11-module"))
+        p->pkcs11_module = value;
     else if (!strcmp(n, "--add-cert")) {
         if (p->add_cert_count == COUNT(c->add_certs)) {
             usage_error("too many %s options", n);
@@ -381,7 +389,8 @@ int main(int argc, char **argv)
         snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
         o = find_option(name);
         if (o == NULL || !(o->commands & commands[cmd].cmd)) {
-            if (!strcmp(name, "--password") || !strcmp(name, "--pin") || !strcmp(name, "-p"))
+            if (!strcmp(name, "--password") || !strcmp(name, "--pin") || !strcmp(name, "-p") ||
+                !strcmp(name, "--pass"))
                 fprintf(stderr, "drvsign: passwords are not taken on the command line, where "
                                 "other users and logs can see them; use --password-env VAR "
                                 "or --password-file FILE\n");

@@ -1,8 +1,13 @@
+/* libp11's engine is the fallback for machines without a PKCS#11 provider: its ENGINE API is
+ * deprecated in OpenSSL 3, so this one file allows it. */
+#undef OPENSSL_NO_DEPRECATED
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "keys.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/engine.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
@@ -244,6 +249,249 @@ static int load_cert_chain(drv_signer *s, const char *path, drvsign_diag *diag)
     return 0;
 }
 
+/* ---- PKCS#11 ---- */
+
+struct drv_token {
+    OSSL_LIB_CTX *libctx; /* the provider path's own library context */
+    OSSL_PROVIDER *provider, *default_provider;
+    ENGINE *engine;
+};
+
+static int is_pkcs11(const char *s)
+{
+    return s != NULL && strncmp(s, "pkcs11:", 7) == 0;
+}
+
+static const char *default_module(void)
+{
+    static const char *const candidates[] = {
+        "/usr/lib/x86_64-linux-gnu/p11-kit-proxy.so", "/usr/lib/aarch64-linux-gnu/p11-kit-proxy.so",
+        "/usr/lib/i386-linux-gnu/p11-kit-proxy.so",   "/usr/lib64/p11-kit-proxy.so",
+        "/usr/lib/p11-kit-proxy.so",                  "/usr/local/lib/p11-kit-proxy.so"};
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++)
+        if (drv_file_exists(candidates[i]))
+            return candidates[i];
+    return NULL;
+}
+
+static void token_free(drv_token *t)
+{
+    if (t == NULL)
+        return;
+    if (t->engine != NULL) {
+        ENGINE_finish(t->engine);
+        ENGINE_free(t->engine);
+    }
+    OSSL_PROVIDER_unload(t->provider);
+    OSSL_PROVIDER_unload(t->default_provider);
+    OSSL_LIB_CTX_free(t->libctx);
+    free(t);
+}
+
+/* Why a token operation failed, in words that never include the PIN. */
+static const char *token_reason(char *buf, size_t size)
+{
+    unsigned long code, first = 0;
+    const char *data = NULL, *first_data = NULL;
+    int flags, pin = 0;
+    buf[0] = 0;
+    while ((code = ERR_get_error_all(NULL, NULL, NULL, &data, &flags)) != 0) {
+        const char *reason = ERR_reason_error_string(code);
+        if (first == 0) {
+            first = code;
+            first_data = (flags & ERR_TXT_STRING) ? data : NULL;
+        }
+        /* libp11 reports CKR_PIN_INCORRECT (0xA0) as "PIN incorrect" */
+        if ((reason != NULL && strstr(reason, "PIN") != NULL) || ERR_GET_REASON(code) == 0xA0)
+            pin = 1;
+    }
+    if (pin)
+        snprintf(buf, size, "the token refused the PIN (wrong PIN?)");
+    else if (first != 0)
+        snprintf(buf, size, "%s%s%s",
+                 ERR_reason_error_string(first) ? ERR_reason_error_string(first) : "error",
+                 first_data ? ": " : "", first_data ? first_data : "");
+    return buf;
+}
+
+/* The provider path: pkcs11-provider behind OSSL_STORE. Returns 1 loaded, 0 not installed,
+ * -1 failed (reported). */
+static int token_provider(drv_token *t, const char *module, drvsign_diag *diag)
+{
+    (void)diag;
+#ifdef _WIN32
+    _putenv_s("PKCS11_PROVIDER_MODULE", module);
+#else
+    setenv("PKCS11_PROVIDER_MODULE", module, 1); /* how pkcs11-provider finds its module */
+#endif
+    /* A library context of its own: modules such as SoftHSM use OpenSSL themselves, and in the
+     * default context their calls would come back into the pkcs11 provider and deadlock. */
+    t->libctx = OSSL_LIB_CTX_new();
+    if (t->libctx == NULL)
+        return -1;
+    ERR_set_mark();
+    t->provider = OSSL_PROVIDER_load(t->libctx, "pkcs11");
+    ERR_pop_to_mark();
+    if (t->provider == NULL) {
+        OSSL_LIB_CTX_free(t->libctx);
+        t->libctx = NULL;
+        return 0;
+    }
+    t->default_provider = OSSL_PROVIDER_load(t->libctx, "default");
+    return t->default_provider != NULL ? 1 : -1;
+}
+
+static int token_engine(drv_token *t, const char *module, const char *pin, drvsign_diag *diag)
+{
+    char why[256];
+    ENGINE_load_builtin_engines();
+    t->engine = ENGINE_by_id("pkcs11");
+    if (t->engine == NULL) {
+        drv_error(diag, NULL, "no PKCS#11 support: install pkcs11-provider (OpenSSL 3 provider) "
+                              "or libengine-pkcs11-openssl (libp11)");
+        ERR_clear_error();
+        return -1;
+    }
+    ENGINE_ctrl_cmd_string(t->engine, "QUIET", NULL, 1); /* libp11 would print to stderr */
+    if (!ENGINE_ctrl_cmd_string(t->engine, "MODULE_PATH", module, 0) ||
+        (pin != NULL && !ENGINE_ctrl_cmd_string(t->engine, "PIN", pin, 0)) ||
+        !ENGINE_init(t->engine)) {
+        drv_error(diag, module, "cannot start the PKCS#11 engine with this module (%s)",
+                  token_reason(why, sizeof why));
+        ENGINE_free(t->engine);
+        t->engine = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static drv_token *token_open(const drvsign_params *p, const char *pin, drvsign_diag *diag)
+{
+    drv_token *t = calloc(1, sizeof *t);
+    const char *module = p->pkcs11_module ? p->pkcs11_module : default_module();
+    const char *backend = getenv("DRVSIGN_PKCS11_BACKEND");
+    int rc = 0;
+
+    if (t == NULL)
+        return NULL;
+    if (module == NULL) {
+        drv_error(diag, NULL, "no PKCS#11 module: give --pkcs11-module PATH (the vendor's .so), "
+                              "or install p11-kit");
+        free(t);
+        return NULL;
+    }
+    if (!drv_file_exists(module)) {
+        drv_error(diag, module, "cannot load the PKCS#11 module: no such file");
+        free(t);
+        return NULL;
+    }
+    if (backend == NULL || strcmp(backend, "engine") != 0)
+        rc = token_provider(t, module, diag);
+    if (rc == 0 && backend != NULL && strcmp(backend, "provider") == 0) {
+        drv_error(diag, NULL, "DRVSIGN_PKCS11_BACKEND=provider, but OpenSSL's pkcs11 provider "
+                              "is not installed (Debian: pkcs11-provider)");
+        rc = -1;
+    } else if (rc == 0)
+        rc = token_engine(t, module, pin, diag);
+    if (rc < 0) {
+        token_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static void *store_load(drv_token *t, const char *uri, int type, const char *pin)
+{
+    UI_METHOD *ui = UI_UTIL_wrap_read_pem_callback(password_cb, 0);
+    OSSL_STORE_CTX *store =
+        ui ? OSSL_STORE_open_ex(uri, t->libctx, NULL, ui, (void *)pin, NULL, NULL, NULL) : NULL;
+    void *found = NULL;
+    if (store != NULL) {
+        OSSL_STORE_expect(store, type);
+        while (found == NULL && !OSSL_STORE_eof(store)) {
+            OSSL_STORE_INFO *info = OSSL_STORE_load(store);
+            if (info == NULL) {
+                if (OSSL_STORE_error(store))
+                    break;
+                continue;
+            }
+            if (OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PKEY)
+                found = OSSL_STORE_INFO_get1_PKEY(info);
+            else if (OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PUBKEY)
+                found = OSSL_STORE_INFO_get1_PUBKEY(info);
+            else if (OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_CERT)
+                found = OSSL_STORE_INFO_get1_CERT(info);
+            OSSL_STORE_INFO_free(info);
+        }
+        OSSL_STORE_close(store);
+    }
+    UI_destroy_method(ui);
+    return found;
+}
+
+/* pkcs11-provider finds nothing, silently, when the login fails. If the key's public half is
+ * there (no login needed), the PIN was the problem. */
+static int provider_pin_refused(drv_token *t, const char *uri)
+{
+    static const char priv[] = "type=private";
+    size_t len = strlen(uri) + 16;
+    char *pub = malloc(len);
+    const char *type = strstr(uri, priv);
+    EVP_PKEY *k;
+
+    if (pub == NULL)
+        return 0;
+    if (type != NULL)
+        snprintf(pub, len, "%.*stype=public%s", (int)(type - uri), uri, type + sizeof priv - 1);
+    else
+        snprintf(pub, len, "%s;type=public", uri);
+    k = store_load(t, pub, OSSL_STORE_INFO_PUBKEY, NULL);
+    free(pub);
+    ERR_clear_error();
+    EVP_PKEY_free(k);
+    return k != NULL;
+}
+
+static void *token_load(drv_token *t, const char *uri, int want_key, const char *pin,
+                        drvsign_diag *diag)
+{
+    char why[256];
+    void *found = NULL;
+
+    if (t->engine != NULL) {
+        if (want_key)
+            found = ENGINE_load_private_key(t->engine, uri, NULL, NULL);
+        else {
+            struct {
+                const char *id;
+                X509 *cert;
+            } req = {uri, NULL};
+            if (ENGINE_ctrl_cmd(t->engine, "LOAD_CERT_CTRL", 0, &req, NULL, 1))
+                found = req.cert;
+        }
+    } else {
+        found = store_load(t, uri, want_key ? OSSL_STORE_INFO_PKEY : OSSL_STORE_INFO_CERT, pin);
+        if (found == NULL && want_key && provider_pin_refused(t, uri)) {
+            drv_error(diag, uri, "the token refused the PIN (wrong PIN?): its public key is "
+                                 "there, the private key could not be reached");
+            ERR_clear_error();
+            return NULL;
+        }
+    }
+    if (found == NULL) {
+        token_reason(why, sizeof why);
+        if (strstr(why, "PIN") != NULL)
+            drv_error(diag, uri, "%s", why);
+        else
+            drv_error(diag, uri, "no %s matches this URI on the token (is the token present, "
+                                 "and the object there?)%s%s%s",
+                      want_key ? "private key" : "certificate", why[0] ? " (" : "", why,
+                      why[0] ? ")" : "");
+    }
+    ERR_clear_error();
+    return found;
+}
+
 int drv_signer_load(drv_signer *s, const drvsign_params *p, drvsign_diag *diag)
 {
     char *password = NULL;
@@ -261,6 +509,21 @@ int drv_signer_load(drv_signer *s, const drvsign_params *p, drvsign_diag *diag)
         goto done;
     if (p->pfx != NULL) {
         if (load_pfx(s, p->pfx, password, diag) != 0)
+            goto done;
+    } else if (is_pkcs11(p->key) || is_pkcs11(p->cert)) {
+        /* the key stays on the token: only a digest ever goes to it */
+        s->token = token_open(p, password, diag);
+        if (s->token == NULL)
+            goto done;
+        s->key = is_pkcs11(p->key) ? token_load(s->token, p->key, 1, password, diag)
+                                   : load_key_file(p->key, password, diag);
+        if (s->key == NULL)
+            goto done;
+        if (is_pkcs11(p->cert)) {
+            s->cert = token_load(s->token, p->cert, 0, password, diag);
+            if (s->cert == NULL)
+                goto done;
+        } else if (load_cert_chain(s, p->cert, diag) != 0)
             goto done;
     } else {
         s->key = load_key_file(p->key, password, diag);
@@ -293,6 +556,7 @@ void drv_signer_free(drv_signer *s)
     EVP_PKEY_free(s->key);
     X509_free(s->cert);
     sk_X509_pop_free(s->extra, X509_free);
+    token_free(s->token); /* after the key: it may belong to the token's provider or engine */
     memset(s, 0, sizeof *s);
 }
 

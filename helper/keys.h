@@ -11,13 +11,21 @@
 
 #include "diag.h"
 
+typedef struct drv_token drv_token;
+
 typedef struct drv_signer {
     EVP_PKEY *key;
     X509 *cert;            /* the signing certificate */
     STACK_OF(X509) *extra; /* chain and --add-cert certificates, without the signing one */
+    drv_token *token;      /* the PKCS#11 session behind key, when it lives on a token */
 } drv_signer;
 
-/* Load from params (pfx, or cert + key, plus add_certs). Returns 0, or -1 after reporting. */
+/*
+ * Load from params (pfx, or cert + key, plus add_certs). The key and the certificate may be
+ * RFC 7512 pkcs11: URIs: they load through OpenSSL 3's pkcs11 provider (OSSL_STORE) when it is
+ * installed, otherwise through libp11's engine; DRVSIGN_PKCS11_BACKEND=provider|engine picks
+ * one. The PIN is the password (--pin-env/--pin-file). Returns 0, or -1 after reporting.
+ */
 int drv_signer_load(drv_signer *signer, const drvsign_params *params, drvsign_diag *diag);
 void drv_signer_free(drv_signer *signer);
 

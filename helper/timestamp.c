@@ -174,7 +174,8 @@ static int http_post(const char *url, const char *content_type, const unsigned c
                 used += (size_t)n;
                 continue;
             }
-            if (!BIO_should_retry(rsp))
+            /* a memory BIO (DER replies) "retries" when empty: that is its end */
+            if (expect_der || !BIO_should_retry(rsp))
                 break; /* end of the reply */
             if (BIO_wait(rsp, deadline, 100) <= 0) {
                 snprintf(problem, psize, "no complete reply within %d s", o->timeout);

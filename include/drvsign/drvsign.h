@@ -41,10 +41,11 @@ typedef struct drvsign_diag {
 typedef struct drvsign_params {
     /* signer */
     const char *pfx;           /* PKCS#12 file */
-    const char *cert;          /* PEM or DER file, may hold the whole chain */
-    const char *key;           /* PEM or DER private key file */
-    const char *password_env;  /* name of the environment variable holding the password */
-    const char *password_file; /* file whose first line is the password */
+    const char *cert;          /* PEM or DER file, may hold the whole chain; or a pkcs11: URI */
+    const char *key;           /* PEM or DER private key file, or a pkcs11: URI */
+    const char *pkcs11_module; /* PKCS#11 module; NULL: the p11-kit proxy when there is one */
+    const char *password_env;  /* name of the environment variable holding the password or PIN */
+    const char *password_file; /* file whose first line is the password or PIN */
     const char **add_certs;    /* extra certificates (cross certificates, intermediates) */
     size_t add_cert_count;
     const char *digest;  /* "sha256" (default) or "sha1" */
