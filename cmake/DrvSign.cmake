@@ -42,7 +42,8 @@ Sign modes, as in the WDK's driver signing properties:
 ``production``
   Credentials come from the environment at build time, or from these cache variables:
   ``DRVSIGN_PFX`` with ``DRVSIGN_PASSWORD_FILE``, or ``DRVSIGN_CERT`` with ``DRVSIGN_KEY``
-  (a file or a ``pkcs11:`` URI), plus ``DRVSIGN_ADD_CERTS`` and ``DRVSIGN_TIMESTAMP_URLS``.
+  (a file or a ``pkcs11:`` URI, with ``DRVSIGN_PKCS11_MODULE`` and the PIN in
+  ``DRVSIGN_PASSWORD_FILE``), plus ``DRVSIGN_ADD_CERTS`` and ``DRVSIGN_TIMESTAMP_URLS``.
   The build verifies the result against ``DRVSIGN_CA`` (default: the system store).
   Passwords come only from ``DRVSIGN_PASSWORD_FILE`` (a file) or the ``DRVSIGN_PASSWORD``
   environment variable; they never reach the cache or the build logs.
@@ -78,6 +79,7 @@ set(DRVSIGN_PFX "" CACHE FILEPATH "drvsign: PKCS#12 file for production signing"
 set(DRVSIGN_PASSWORD_FILE "" CACHE FILEPATH "drvsign: file holding the key or PFX password")
 set(DRVSIGN_CERT "" CACHE STRING "drvsign: certificate file or pkcs11: URI for production signing")
 set(DRVSIGN_KEY "" CACHE STRING "drvsign: key file or pkcs11: URI for production signing")
+set(DRVSIGN_PKCS11_MODULE "" CACHE FILEPATH "drvsign: PKCS#11 module for pkcs11: keys (default: p11-kit)")
 set(DRVSIGN_ADD_CERTS "" CACHE STRING "drvsign: extra certificates for signatures (list)")
 set(DRVSIGN_TIMESTAMP_URLS "" CACHE STRING "drvsign: RFC 3161 timestamp servers (list)")
 set(DRVSIGN_CA "" CACHE FILEPATH
@@ -301,7 +303,7 @@ function(add_signed_driver_package name)
   foreach(c IN LISTS DRVSIGN_ADD_CERTS)
     string(APPEND common "add_cert=${c}\n")
   endforeach()
-  foreach(k PFX CERT KEY PASSWORD_FILE)
+  foreach(k PFX CERT KEY PASSWORD_FILE PKCS11_MODULE)
     string(TOLOWER ${k} key)
     if(DRVSIGN_${k})
       string(APPEND common "${key}=${DRVSIGN_${k}}\n")

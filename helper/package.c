@@ -36,7 +36,7 @@ typedef struct manifest {
     const char *path;
     char *name, *inf, *arch, *output, *work, *identity, *cab, *archive, *archive_format, *ca;
     char *sign_mode, *driver_version, *driver_date, *kmdf, *umdf;
-    char *pfx, *cert, *key, *password_file;
+    char *pfx, *cert, *key, *password_file, *pkcs11_module;
     list os, files, provides, boot_start, timestamps, add_certs;
     int catalog_version, page_hashes;
 } manifest;
@@ -74,7 +74,7 @@ static void manifest_free(manifest *m)
     char **scalars[] = {&m->name, &m->inf, &m->arch, &m->output, &m->work, &m->identity, &m->ca,
                         &m->cab, &m->archive, &m->archive_format, &m->sign_mode,
                         &m->driver_version, &m->driver_date, &m->kmdf, &m->umdf, &m->pfx,
-                        &m->cert, &m->key, &m->password_file};
+                        &m->cert, &m->key, &m->password_file, &m->pkcs11_module};
     for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++) {
         free(*scalars[i]);
         *scalars[i] = NULL;
@@ -105,6 +105,7 @@ static int manifest_load(manifest *m, const char *path, drvsign_diag *diag)
         {"pfx", offsetof(manifest, pfx)},           {"cert", offsetof(manifest, cert)},
         {"key", offsetof(manifest, key)},           {"password_file", offsetof(manifest, password_file)},
         {"ca", offsetof(manifest, ca)},
+        {"pkcs11_module", offsetof(manifest, pkcs11_module)},
     };
     static const struct {
         const char *key;
@@ -574,6 +575,7 @@ static int signer_params(const manifest *m, int production, drvsign_params *p, h
         p->cert = (env = getenv("DRVSIGN_CERT")) && *env ? env : m->cert;
         p->key = (env = getenv("DRVSIGN_KEY")) && *env ? env : m->key;
         p->password_file = (env = getenv("DRVSIGN_PASSWORD_FILE")) && *env ? env : m->password_file;
+        p->pkcs11_module = (env = getenv("DRVSIGN_PKCS11_MODULE")) && *env ? env : m->pkcs11_module;
         if (getenv("DRVSIGN_PASSWORD") != NULL)
             p->password_env = "DRVSIGN_PASSWORD";
         if (p->pfx == NULL && (p->cert == NULL || p->key == NULL)) {

@@ -9,7 +9,7 @@ set_name=${1:-test}
 build_pkgs=(build-essential cmake ninja-build pkg-config openssl libssl-dev libarchive-dev zlib1g-dev
             gcc-mingw-w64-x86-64 gcc-mingw-w64-i686)
 test_pkgs=(clang libclang-rt-14-dev python3 python3-pefile libz-mingw-w64 faketime
-           cabextract gcab libarchive-tools
+           cabextract gcab libarchive-tools softhsm2 opensc p11-kit libengine-pkcs11-openssl
            gcc-mingw-w64-x86-64-win32-runtime mingw-w64-x86-64-dev)
 # osslsigncode 2.8+ checks catalogs (-catalog); bookworm itself has 2.5, backports has 2.9.
 min_osslsigncode=2.8
@@ -36,7 +36,11 @@ osslsigncode_ok() {
 need_osslsigncode=0
 [ "$set_name" = test ] && ! osslsigncode_ok && need_osslsigncode=1
 
-if [ ${#missing[@]} -eq 0 ] && [ $need_osslsigncode -eq 0 ]; then
+need_provider=0
+[ "$set_name" = test ] && ! dpkg-query -W -f='${Status}' pkcs11-provider 2>/dev/null |
+  grep -q "install ok installed" && need_provider=1
+
+if [ ${#missing[@]} -eq 0 ] && [ $need_osslsigncode -eq 0 ] && [ $need_provider -eq 0 ]; then
   exit 0
 fi
 
@@ -93,4 +97,17 @@ SRC
     as_root apt-get install -y -qq --no-install-recommends osslsigncode >/dev/null
   fi
   osslsigncode_ok || { echo "drvsign: osslsigncode >= $min_osslsigncode could not be installed" >&2; exit 1; }
+fi
+
+# OpenSSL 3's PKCS#11 provider: in the release from Debian 13, in backports for Debian 12.
+# Without it the PKCS#11 tests run on libp11's engine only, and say so.
+if [ $need_provider -eq 1 ]; then
+  apt_update
+  if ! as_root apt-get install -y -qq --no-install-recommends pkcs11-provider >/dev/null 2>&1; then
+    . /etc/os-release
+    if [ -f /etc/apt/sources.list.d/drvsign-backports.sources ]; then
+      as_root apt-get install -y -qq --no-install-recommends -t "${VERSION_CODENAME}-backports" \
+        pkcs11-provider >/dev/null 2>&1 || echo "drvsign: pkcs11-provider is not available" >&2
+    fi
+  fi
 fi

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Keys on a token: a SoftHSM2 token (a CTest fixture) through OpenSSL 3's pkcs11 provider and
+# through libp11's engine, checked with osslsigncode; the token errors; the CMake module signing
+# at install with DRVSIGN_KEY=pkcs11:...
+. "$(dirname "$0")/../lib.sh"
+: "${HSM_STATE:?}" "${TOASTPKG:?}"
+export SOFTHSM2_CONF="$HSM_STATE/softhsm2.conf"
+MOD=$(cat "$HSM_STATE/module")
+RSA="pkcs11:token=drvsign;object=leaf;type=private"
+EC="pkcs11:token=drvsign;object=ec;type=private"
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+
+backends=(engine)
+for m in /usr/lib/*/ossl-modules/pkcs11.so /usr/lib/ossl-modules/pkcs11.so; do
+  [ -f "$m" ] && backends=(provider engine)
+done
+[ ${#backends[@]} -eq 2 ] ||
+  echo "note: OpenSSL's pkcs11 provider is not installed; only libp11's engine is tested"
+cp -r "$TOASTPKG" "$WORK/pkg"
+"$DRVSIGN" catalog --quiet --driver "$WORK/pkg" --os 10_X64
+"$DRVSIGN" cab --quiet --out "$WORK/pkg.cab" "$WORK/pkg"
+tok() { "$DRVSIGN" sign --pkcs11-module "$MOD" --pin-file "$HSM_STATE/pin" "$@"; }
+
+for be in "${backends[@]}"; do
+  export DRVSIGN_PKCS11_BACKEND=$be
+  check "$be: sign a PE with the token's RSA key" tok --key "$RSA" --cert "$PKI/leaf-chain.pem" --out "$WORK/$be.sys" "$DRIVERS/toaster.sys"
+  check "$be: osslsigncode verifies it" oss_verify "$WORK/$be.sys"
+  check "$be: sign a catalog with it" tok --key "$RSA" --cert "$PKI/leaf-chain.pem" --out "$WORK/$be.cat" "$WORK/pkg/tstamd64.cat"
+  check "$be: osslsigncode verifies the catalog" oss_verify "$WORK/$be.cat"
+  check "$be: sign a cabinet with it" tok --key "$RSA" --cert "$PKI/leaf-chain.pem" --out "$WORK/$be.cab" "$WORK/pkg.cab"
+  check "$be: osslsigncode verifies the cabinet" oss_verify "$WORK/$be.cab"
+  check "$be: sign with the token's ECDSA P-256 key" tok --key "$EC" --cert "$PKI/leaf-ec-chain.pem" --out "$WORK/$be-ec.sys" "$DRIVERS/toaster.sys"
+  check "$be: osslsigncode verifies the ECDSA signature" oss_verify "$WORK/$be-ec.sys"
+  check "$be: the certificate from the token too" tok --key "$RSA" --cert "pkcs11:token=drvsign;object=leaf;type=cert" \
+    --add-cert "$PKI/intermediate.pem" --out "$WORK/$be-tc.sys" "$DRIVERS/toaster.sys"
+  check "$be: osslsigncode verifies it" oss_verify "$WORK/$be-tc.sys"
+  check "$be: --pin-env works as well" env PIN=1234 "$DRVSIGN" sign --pkcs11-module "$MOD" --pin-env PIN --key "$RSA" \
+    --cert "$PKI/leaf-chain.pem" --out "$WORK/$be-env.sys" "$DRIVERS/toaster.sys"
+  # errors, each clear, the input untouched
+  cp "$DRIVERS/toaster.sys" "$WORK/keep.sys"
+  before=$(sha256sum <"$WORK/keep.sys")
+  "$DRVSIGN" sign --pkcs11-module "$MOD" --pin-file "$HSM_STATE/badpin" --key "$RSA" --cert "$PKI/leaf-chain.pem" \
+    "$WORK/keep.sys" >"$WORK/out" 2>&1
+  rc=$?
+  check "$be: a wrong PIN exits 1" test $rc -eq 1
+  check "$be: ... saying the token refused the PIN" grep -q "the token refused the PIN" "$WORK/out"
+  check "$be: ... without printing the PIN" bash -c "! grep -q 9999 '$WORK/out'"
+  check "$be: ... and leaves the file untouched" test "$before" = "$(sha256sum <"$WORK/keep.sys")"
+  check_output "$be: a missing object" "object=nope.*no private key matches this URI" \
+    tok --key "pkcs11:token=drvsign;object=nope;type=private" --cert "$PKI/leaf-chain.pem" "$WORK/keep.sys"
+  check_output "$be: a token that is not present" "token=absent.*no private key matches this URI on the token \\(is the token present" \
+    tok --key "pkcs11:token=absent;object=leaf;type=private" --cert "$PKI/leaf-chain.pem" "$WORK/keep.sys"
+  check_output "$be: a certificate that does not match the key" "no certificate in this file matches the private key" \
+    tok --key "$RSA" --cert "$PKI/other-leaf.pem" "$WORK/keep.sys"
+  check "$be: after all that, the file is untouched" test "$before" = "$(sha256sum <"$WORK/keep.sys")"
+done
+unset DRVSIGN_PKCS11_BACKEND
+check_output "a missing module" "nonexistent.so: cannot load the PKCS#11 module: no such file" \
+  "$DRVSIGN" sign --pkcs11-module /nonexistent.so --pin-file "$HSM_STATE/pin" --key "$RSA" --cert "$PKI/leaf-chain.pem" "$WORK/keep.sys"
+check_exit "a PIN on the command line is refused" 2 "$DRVSIGN" sign --pin 1234 --key "$RSA" --cert "$PKI/leaf-chain.pem" "$WORK/keep.sys"
+if [ -f /usr/share/p11-kit/modules/softhsm2.module ]; then
+  check "without --pkcs11-module the p11-kit proxy finds the token" "$DRVSIGN" sign --pin-file "$HSM_STATE/pin" \
+    --key "$RSA" --cert "$PKI/leaf-chain.pem" --out "$WORK/p11kit.sys" "$DRIVERS/toaster.sys"
+  check "... osslsigncode verifies it" oss_verify "$WORK/p11kit.sys"
+fi
+
+# the CMake module: build test-signed, release-sign at install with the token
+src="$WORK/example"
+cp -r "$REPO/example-project" "$src"
+b="$WORK/build"
+check "configure and build the example (test signing)" bash -c "
+  cmake -S '$src' -B '$b' -DDrvSign_DIR='$REPO/cmake' -DDRVSIGN_EXECUTABLE='$DRVSIGN' >/dev/null && cmake --build '$b' >/dev/null"
+check "install with DRVSIGN_KEY=pkcs11:... release-signs with the token" env DRVSIGN_CERT="$PKI/leaf-chain.pem" \
+  DRVSIGN_KEY="$RSA" DRVSIGN_PKCS11_MODULE="$MOD" DRVSIGN_PASSWORD_FILE="$HSM_STATE/pin" \
+  cmake --install "$b" --prefix "$WORK/inst"
+check "... the installed package verifies against the PKI root" "$DRVSIGN" verify --package "$WORK/inst/drivers/toastpkg" --ca "$PKI/root.pem"
+check "... osslsigncode: the embedded signature is the token's" oss_verify "$WORK/inst/drivers/toastpkg/amd64/toaster.sys"
+check "... and the installed cabinet" oss_verify "$WORK/inst/drivers/toastpkg.cab"
+check_output "install with a wrong PIN fails" "refused the PIN|release-signing the installed package failed" \
+  env DRVSIGN_CERT="$PKI/leaf-chain.pem" DRVSIGN_KEY="$RSA" DRVSIGN_PKCS11_MODULE="$MOD" \
+  DRVSIGN_PASSWORD_FILE="$HSM_STATE/badpin" cmake --install "$b" --prefix "$WORK/inst2"
+finish
