@@ -23,6 +23,7 @@ cmake -S "$root" -B "$build/clang-asan" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
   -DCMAKE_C_COMPILER=clang -DDRVSIGN_WERROR=ON -DDRVSIGN_SANITIZE=ON -DDRVSIGN_FUZZ=ON
 cmake --build "$build/clang-asan" -j "$jobs"
 # Sanitizer findings exit 86/87, never 1, so no test that expects exit 1 can mistake one.
+LSAN_OPTIONS=suppressions="$root/tests/lsan.supp" \
 ASAN_OPTIONS=detect_leaks=1:exitcode=86:abort_on_error=0 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=87 \
   ctest --test-dir "$build/clang-asan" --output-on-failure -j "$jobs"

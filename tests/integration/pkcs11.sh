@@ -16,6 +16,15 @@ for m in /usr/lib/*/ossl-modules/pkcs11.so /usr/lib/ossl-modules/pkcs11.so; do
 done
 [ ${#backends[@]} -eq 2 ] ||
   echo "note: OpenSSL's pkcs11 provider is not installed; only libp11's engine is tested"
+if [ -n "${DRVSIGN_SANITIZED:-}" ] && [ ${#backends[@]} -eq 2 ]; then
+  # the provider dlopens modules with RTLD_DEEPBIND, which AddressSanitizer cannot run;
+  # the unsanitized build tests that path
+  echo "note: sanitizer build: only libp11's engine is tested here"
+  backends=(engine)
+  export DRVSIGN_PKCS11_BACKEND=engine
+  # libp11's leaks are suppressed by function (tests/lsan.supp), which needs full stacks
+  export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
+fi
 cp -r "$TOASTPKG" "$WORK/pkg"
 "$DRVSIGN" catalog --quiet --driver "$WORK/pkg" --os 10_X64
 "$DRVSIGN" cab --quiet --out "$WORK/pkg.cab" "$WORK/pkg"
@@ -54,7 +63,7 @@ for be in "${backends[@]}"; do
     tok --key "$RSA" --cert "$PKI/other-leaf.pem" "$WORK/keep.sys"
   check "$be: after all that, the file is untouched" test "$before" = "$(sha256sum <"$WORK/keep.sys")"
 done
-unset DRVSIGN_PKCS11_BACKEND
+[ -n "${DRVSIGN_SANITIZED:-}" ] || unset DRVSIGN_PKCS11_BACKEND
 check_output "a missing module" "nonexistent.so: cannot load the PKCS#11 module: no such file" \
   "$DRVSIGN" sign --pkcs11-module /nonexistent.so --pin-file "$HSM_STATE/pin" --key "$RSA" --cert "$PKI/leaf-chain.pem" "$WORK/keep.sys"
 check_exit "a PIN on the command line is refused" 2 "$DRVSIGN" sign --pin 1234 --key "$RSA" --cert "$PKI/leaf-chain.pem" "$WORK/keep.sys"
