@@ -91,17 +91,6 @@ static int64_t catalog_time(const drvsign_params *p, drvsign_diag *diag)
     return (int64_t)time(NULL);
 }
 
-static const char *base_name(const char *path)
-{
-    const char *s = strrchr(path, '/');
-#ifdef _WIN32
-    const char *b = strrchr(path, '\\');
-    if (b != NULL && (s == NULL || b > s))
-        s = b;
-#endif
-    return s ? s + 1 : path;
-}
-
 /* Hash the files and write one catalog. */
 static int write_catalog(const drvsign_params *p, const char *out_path, const char **paths,
                          const char **names, size_t count, const char *os_attr,
@@ -235,7 +224,7 @@ static drvsign_status catalog_files(const drvsign_params *p, const char *const *
         goto done;
     for (size_t i = 0; i < count; i++) {
         paths[i] = files[i];
-        names[i] = base_name(files[i]);
+        names[i] = drv_base_name(files[i]);
     }
     for (size_t i = 0; i < os_count; i++) {
         /* the same OS / OSAttr strings as the INF mode */

@@ -140,22 +140,8 @@ static char *utf8_from_utf16le(const unsigned char *p, size_t n)
                 u = 0xfffd;
         } else if (u >= 0xd800 && u <= 0xdfff)
             u = 0xfffd;
-        if (u < 0x80)
-            out[o++] = (char)u;
-        else if (u < 0x800) {
-            out[o++] = (char)(0xc0 | u >> 6);
-            out[o++] = (char)(0x80 | (u & 0x3f));
-        } else if (u < 0x10000) {
-            out[o++] = (char)(0xe0 | u >> 12);
-            out[o++] = (char)(0x80 | (u >> 6 & 0x3f));
-            out[o++] = (char)(0x80 | (u & 0x3f));
-        } else {
-            /* 4 bytes from 2 UTF-16 units (4 input bytes) fits the 6 reserved */
-            out[o++] = (char)(0xf0 | u >> 18);
-            out[o++] = (char)(0x80 | (u >> 12 & 0x3f));
-            out[o++] = (char)(0x80 | (u >> 6 & 0x3f));
-            out[o++] = (char)(0x80 | (u & 0x3f));
-        }
+        /* 4 bytes from 2 UTF-16 units fits the 6 reserved for them */
+        o += drv_utf8_put(u, out + o);
     }
     out[o] = 0;
     return out;

@@ -146,25 +146,7 @@ static void buf_putc(buf *b, char c)
 static void put_utf8(buf *b, uint32_t cp)
 {
     char o[4];
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        buf_put(b, o, 1);
-    } else if (cp < 0x800) {
-        o[0] = (char)(0xc0 | cp >> 6);
-        o[1] = (char)(0x80 | (cp & 0x3f));
-        buf_put(b, o, 2);
-    } else if (cp < 0x10000) {
-        o[0] = (char)(0xe0 | cp >> 12);
-        o[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-        o[2] = (char)(0x80 | (cp & 0x3f));
-        buf_put(b, o, 3);
-    } else {
-        o[0] = (char)(0xf0 | cp >> 18);
-        o[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-        o[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-        o[3] = (char)(0x80 | (cp & 0x3f));
-        buf_put(b, o, 4);
-    }
+    buf_put(b, o, drv_utf8_put(cp, o));
 }
 
 /* ---- decoding to UTF-8 ---- */

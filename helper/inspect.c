@@ -9,21 +9,7 @@
 #include "authenticode.h"
 #include "cab.h"
 #include "formats.h"
-
-static void jstr(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; s != NULL && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
+#include "json.h"
 
 static void hexout(FILE *out, const unsigned char *d, size_t n)
 {
@@ -53,15 +39,15 @@ static void show_catalog(const drv_ctl *ctl, FILE *out, int json)
 {
     if (json) {
         fprintf(out, ", \"catalog\": {\"version\": %d, \"this_update\": ", ctl->version);
-        jstr(out, ctl->this_update);
+        drv_json_string(out, ctl->this_update);
         fprintf(out, ", \"list_identifier\": \"");
         hexout(out, ctl->list_id, ctl->list_id_len);
         fprintf(out, "\", \"attributes\": {");
         for (size_t i = 0; i < ctl->attr_count; i++) {
             fprintf(out, "%s", i ? ", " : "");
-            jstr(out, ctl->attrs[i].name);
+            drv_json_string(out, ctl->attrs[i].name);
             fprintf(out, ": ");
-            jstr(out, ctl->attrs[i].value);
+            drv_json_string(out, ctl->attrs[i].value);
         }
         fprintf(out, "}, \"members\": [");
         for (size_t i = 0; i < ctl->count; i++) {
@@ -69,14 +55,14 @@ static void show_catalog(const drv_ctl *ctl, FILE *out, int json)
             fprintf(out, "%s\n      {\"tag\": \"", i ? "," : "");
             tag_out(out, m);
             fprintf(out, "\", \"file\": ");
-            jstr(out, m->file);
+            drv_json_string(out, m->file);
             fprintf(out, ", \"sip\": \"%s\", \"sip_guid\": ", sip_name(m->sip));
-            jstr(out, m->sip_guid);
+            drv_json_string(out, m->sip_guid);
             fprintf(out, ", \"digest\": ");
-            jstr(out, m->md ? EVP_MD_get0_name(m->md) : NULL);
+            drv_json_string(out, m->md ? EVP_MD_get0_name(m->md) : NULL);
             if (m->os_attr) {
                 fprintf(out, ", \"os_attr\": ");
-                jstr(out, m->os_attr);
+                drv_json_string(out, m->os_attr);
             }
             fputc('}', out);
         }
@@ -120,7 +106,7 @@ static int inspect_one(const char *path, FILE *out, int json, int first, drvsign
         goto done;
     if (json) {
         fprintf(out, "%s\n  {\"file\": ", first ? "" : ",");
-        jstr(out, path);
+        drv_json_string(out, path);
         fprintf(out, ", \"format\": \"%s\"", fmt->name);
     } else
         fprintf(out, "%s: %s\n", path, fmt->name);
@@ -151,7 +137,7 @@ static int inspect_one(const char *path, FILE *out, int json, int first, drvsign
             unsigned h = m[i].time >> 11, mi = m[i].time >> 5 & 63, se = (m[i].time & 31) * 2;
             if (json) {
                 fprintf(out, "%s{\"name\": ", i ? ", " : "");
-                jstr(out, m[i].name);
+                drv_json_string(out, m[i].name);
                 fprintf(out, ", \"size\": %u, \"date\": \"%04u-%02u-%02uT%02u:%02u:%02u\"}",
                         m[i].size, y, mo, d, h, mi, se);
             } else
@@ -178,17 +164,17 @@ static int inspect_one(const char *path, FILE *out, int json, int first, drvsign
         if (json) {
             fprintf(out, "%s{\"index\": %zu, \"nested\": %s, \"digest\": ", i ? ", " : "", i + 1,
                     sigs[i].nested ? "true" : "false");
-            jstr(out, check.digest_name);
+            drv_json_string(out, check.digest_name);
             fprintf(out, ", \"signer\": ");
-            jstr(out, check.signer);
+            drv_json_string(out, check.signer);
             fprintf(out, ", \"issuer\": ");
-            jstr(out, check.issuer);
+            drv_json_string(out, check.issuer);
             fprintf(out, ", \"content_type\": \"%s\"", sigs[i].content_type);
             if (check.ts_kind != NULL) {
                 fprintf(out, ", \"timestamp\": {\"kind\": \"%s\", \"time\": ", check.ts_kind);
-                jstr(out, check.ts_time);
+                drv_json_string(out, check.ts_time);
                 fprintf(out, ", \"tsa\": ");
-                jstr(out, check.tsa);
+                drv_json_string(out, check.tsa);
                 fputc('}', out);
             }
             fputc('}', out);

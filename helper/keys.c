@@ -118,33 +118,12 @@ static int password_cb(char *buf, int size, int rwflag, void *u)
     return (int)n;
 }
 
+static void *store_load(OSSL_LIB_CTX *libctx, const char *uri, int type, const char *pin);
+
 /* Keys through OSSL_STORE: PEM or DER, PKCS#1, PKCS#8 or encrypted PKCS#8, RSA or EC. */
 static EVP_PKEY *load_key_file(const char *path, const char *password, drvsign_diag *diag)
 {
-    UI_METHOD *ui = UI_UTIL_wrap_read_pem_callback(password_cb, 0);
-    OSSL_STORE_CTX *store;
-    EVP_PKEY *key = NULL;
-
-    if (ui == NULL)
-        return NULL;
-    store = OSSL_STORE_open(path, ui, (void *)password, NULL, NULL);
-    if (store == NULL) {
-        drv_ssl_error(diag, path, "cannot open key");
-        UI_destroy_method(ui);
-        return NULL;
-    }
-    OSSL_STORE_expect(store, OSSL_STORE_INFO_PKEY);
-    while (key == NULL && !OSSL_STORE_eof(store)) {
-        OSSL_STORE_INFO *info = OSSL_STORE_load(store);
-        if (info == NULL) {
-            if (OSSL_STORE_error(store))
-                break;
-            continue;
-        }
-        if (OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PKEY)
-            key = OSSL_STORE_INFO_get1_PKEY(info);
-        OSSL_STORE_INFO_free(info);
-    }
+    EVP_PKEY *key = store_load(NULL, path, OSSL_STORE_INFO_PKEY, password);
     if (key == NULL) {
         if (password == NULL)
             drv_ssl_error(diag, path, "cannot load the private key; if it is encrypted, give its "
@@ -153,8 +132,6 @@ static EVP_PKEY *load_key_file(const char *path, const char *password, drvsign_d
             drv_ssl_error(diag, path, "cannot load the private key: wrong password or not a key");
     }
     ERR_clear_error();
-    OSSL_STORE_close(store);
-    UI_destroy_method(ui);
     return key;
 }
 
@@ -400,11 +377,12 @@ static drv_token *token_open(const drvsign_params *p, const char *pin, drvsign_d
     return t;
 }
 
-static void *store_load(drv_token *t, const char *uri, int type, const char *pin)
+/* The first object of this type at uri (a file path or a pkcs11: URI), or NULL. */
+static void *store_load(OSSL_LIB_CTX *libctx, const char *uri, int type, const char *pin)
 {
     UI_METHOD *ui = UI_UTIL_wrap_read_pem_callback(password_cb, 0);
     OSSL_STORE_CTX *store =
-        ui ? OSSL_STORE_open_ex(uri, t->libctx, NULL, ui, (void *)pin, NULL, NULL, NULL) : NULL;
+        ui ? OSSL_STORE_open_ex(uri, libctx, NULL, ui, (void *)pin, NULL, NULL, NULL) : NULL;
     void *found = NULL;
     if (store != NULL) {
         OSSL_STORE_expect(store, type);
@@ -445,7 +423,7 @@ static int provider_pin_refused(drv_token *t, const char *uri)
         snprintf(pub, len, "%.*stype=public%s", (int)(type - uri), uri, type + sizeof priv - 1);
     else
         snprintf(pub, len, "%s;type=public", uri);
-    k = store_load(t, pub, OSSL_STORE_INFO_PUBKEY, NULL);
+    k = store_load(t->libctx, pub, OSSL_STORE_INFO_PUBKEY, NULL);
     free(pub);
     ERR_clear_error();
     EVP_PKEY_free(k);
@@ -470,7 +448,8 @@ static void *token_load(drv_token *t, const char *uri, int want_key, const char 
                 found = req.cert;
         }
     } else {
-        found = store_load(t, uri, want_key ? OSSL_STORE_INFO_PKEY : OSSL_STORE_INFO_CERT, pin);
+        found = store_load(t->libctx, uri, want_key ? OSSL_STORE_INFO_PKEY : OSSL_STORE_INFO_CERT,
+                           pin);
         if (found == NULL && want_key && provider_pin_refused(t, uri)) {
             drv_error(diag, uri, "the token refused the PIN (wrong PIN?): its public key is "
                                  "there, the private key could not be reached");

@@ -58,17 +58,6 @@ static void list_free(list *l)
     l->n = 0;
 }
 
-static const char *base_name(const char *path)
-{
-    const char *s = strrchr(path, '/');
-#ifdef _WIN32
-    const char *b = strrchr(path, '\\');
-    if (b != NULL && (s == NULL || b > s))
-        s = b;
-#endif
-    return s ? s + 1 : path;
-}
-
 static void manifest_free(manifest *m)
 {
     char **scalars[] = {&m->name, &m->inf, &m->arch, &m->output, &m->work, &m->identity, &m->ca,
@@ -228,7 +217,7 @@ static int copy_file(const char *from, const char *to, drvsign_diag *diag)
 
 static char *inf_output_name(const manifest *m)
 {
-    const char *b = base_name(m->inf);
+    const char *b = drv_base_name(m->inf);
     size_t n = strlen(b);
     char *out = malloc(n + 1);
     if (out == NULL)
@@ -502,7 +491,7 @@ static const char *provider(const manifest *m, const char *name, int configure)
 {
     const list *l = configure ? &m->provides : &m->files;
     for (size_t i = 0; i < l->n; i++)
-        if (drv_strcasecmp(base_name(l->v[i]), name) == 0)
+        if (drv_strcasecmp(drv_base_name(l->v[i]), name) == 0)
             return l->v[i];
     return NULL;
 }
@@ -617,7 +606,7 @@ static int production(const manifest *m)
 static int is_boot_start(const manifest *m, const char *name)
 {
     for (size_t i = 0; i < m->boot_start.n; i++)
-        if (drv_strcasecmp(base_name(m->boot_start.v[i]), name) == 0)
+        if (drv_strcasecmp(drv_base_name(m->boot_start.v[i]), name) == 0)
             return 1;
     return 0;
 }
@@ -802,7 +791,7 @@ drvsign_status drvsign_package(const char *manifest_path, const char *step, cons
     if (manifest_load(&m, manifest_path, diag) != 0)
         return DRVSIGN_FAILED;
     if (strcmp(step, "plan") != 0)
-        log_step(&m, step, arg ? base_name(arg) : NULL);
+        log_step(&m, step, arg ? drv_base_name(arg) : NULL);
     if (strcmp(m.sign_mode, "off") && strcmp(m.sign_mode, "test") && strcmp(m.sign_mode, "production")) {
         drv_error(diag, manifest_path, "sign_mode is off, test or production, not '%s'", m.sign_mode);
     } else if (strcmp(step, "plan") == 0) {
@@ -854,7 +843,7 @@ drvsign_status drvsign_package(const char *manifest_path, const char *step, cons
         if (rc == 0 && m.cab != NULL) {
             /* the installed package changed: its cabinet is rebuilt beside it */
             char *cab = drv_path_join(arg, "..");
-            char *out = cab ? drv_path_join(cab, base_name(m.cab)) : NULL;
+            char *out = cab ? drv_path_join(cab, drv_base_name(m.cab)) : NULL;
             rc = out ? step_cab(&m, arg, out, 1, report, diag) : -1;
             free(out);
             free(cab);

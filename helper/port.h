@@ -96,5 +96,9 @@ char *drv_resolve_ci(const char *dir, const char *rel);
 int drv_stderr_is_tty(void);
 int drv_mkdir(const char *path, drvsign_diag *diag);
 char *drv_path_join(const char *dir, const char *name);
+/* The last component of a path (after '/', and '\\' on Windows). */
+const char *drv_base_name(const char *path);
+/* Encode a code point as UTF-8 into out; returns the byte count (1 to 4). */
+size_t drv_utf8_put(unsigned long cp, char out[4]);
 
 #endif

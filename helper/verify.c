@@ -15,6 +15,7 @@
 #include "driverpkg.h"
 #include "formats.h"
 #include "inf.h"
+#include "json.h"
 
 #define MAX_SIGS_REPORTED 16
 
@@ -34,21 +35,6 @@ typedef struct file_result {
     const char *problem; /* a file-level failure (unsigned, unreadable) */
 } file_result;
 
-static void json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; s != NULL && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
-
 static const char *page_hash_word(int state)
 {
     return state == 0 ? "none" : state > 0 ? "verified" : "mismatch";
@@ -57,13 +43,13 @@ static const char *page_hash_word(int state)
 static void report_json(FILE *out, const file_result *r, int first)
 {
     fprintf(out, "%s\n    {\"file\": ", first ? "" : ",");
-    json_string(out, r->path);
+    drv_json_string(out, r->path);
     fprintf(out, ", \"format\": ");
-    json_string(out, r->format ? r->format : "unknown");
+    drv_json_string(out, r->format ? r->format : "unknown");
     fprintf(out, ", \"verified\": %s", r->ok ? "true" : "false");
     if (r->problem != NULL) {
         fprintf(out, ", \"problem\": ");
-        json_string(out, r->problem);
+        drv_json_string(out, r->problem);
     }
     if (r->file_check.name != NULL)
         fprintf(out, ", \"%s\": {\"stored\": \"0x%08X\", \"computed\": \"0x%08X\", \"ok\": %s}",
@@ -75,11 +61,11 @@ static void report_json(FILE *out, const file_result *r, int first)
         const char *problem = s->content.problem[0] ? s->content.problem : s->sig.problem;
         fprintf(out, "%s\n      {\"index\": %zu, \"nested\": %s, \"digest\": ", i ? "," : "",
                 i + 1, s->nested ? "true" : "false");
-        json_string(out, s->sig.digest_name);
+        drv_json_string(out, s->sig.digest_name);
         fprintf(out, ", \"signer\": ");
-        json_string(out, s->sig.signer);
+        drv_json_string(out, s->sig.signer);
         fprintf(out, ", \"issuer\": ");
-        json_string(out, s->sig.issuer);
+        drv_json_string(out, s->sig.issuer);
         fprintf(out,
                 ", \"file_digest_ok\": %s, \"page_hashes\": \"%s\", \"signature_ok\": %s, "
                 "\"chain_ok\": %s",
@@ -87,14 +73,14 @@ static void report_json(FILE *out, const file_result *r, int first)
                 s->sig.signature_ok ? "true" : "false", s->sig.chain_ok ? "true" : "false");
         if (s->sig.ts_kind != NULL) {
             fprintf(out, ", \"timestamp\": {\"kind\": \"%s\", \"time\": ", s->sig.ts_kind);
-            json_string(out, s->sig.ts_time);
+            drv_json_string(out, s->sig.ts_time);
             fprintf(out, ", \"tsa\": ");
-            json_string(out, s->sig.tsa);
+            drv_json_string(out, s->sig.tsa);
             fprintf(out, ", \"ok\": %s}", s->sig.ts_ok ? "true" : "false");
         }
         if (problem[0]) {
             fprintf(out, ", \"problem\": ");
-            json_string(out, problem);
+            drv_json_string(out, problem);
         }
         fputc('}', out);
     }
@@ -279,17 +265,17 @@ static void report_member(FILE *out, const member_result *m, int json, int first
 {
     if (json) {
         fprintf(out, "%s\n      {\"file\": ", first ? "" : ",");
-        json_string(out, m->path);
+        drv_json_string(out, m->path);
         fprintf(out, ", \"in_catalog\": %s", m->found && m->digest_ok ? "true" : "false");
         if (m->found) {
             fprintf(out, ", \"name\": ");
-            json_string(out, m->name);
+            drv_json_string(out, m->name);
         }
         if (m->sip != NULL)
             fprintf(out, ", \"sip\": \"%s\", \"digest\": \"%s\"", m->sip, m->digest_hex);
         if (m->problem[0]) {
             fprintf(out, ", \"problem\": ");
-            json_string(out, m->problem);
+            drv_json_string(out, m->problem);
         }
         fputc('}', out);
     } else if (m->found && m->digest_ok)
@@ -424,7 +410,7 @@ static drvsign_status verify_package(const drvsign_params *params, X509_STORE *s
             drv_error(diag, c->inf_path, "its catalog %s (CatalogFile) is missing", c->name);
             if (params->json) {
                 fprintf(report, "\n  {\"catalog\": ");
-                json_string(report, c->path);
+                drv_json_string(report, c->path);
                 fprintf(report, ", \"verified\": false, \"problem\": \"missing\"}");
             } else
                 fprintf(report, "%s: MISSING (named by %s)\n", c->path, c->inf_path);

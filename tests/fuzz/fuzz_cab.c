@@ -1,6 +1,7 @@
 /* libFuzzer target: cabinets as `verify`, `inspect` and `sign` read them: the header, reserve,
  * folders and file table, the signature and its digest, and the signed layout. */
-#define _DEFAULT_SOURCE /* mkstemp */
+#include "fuzz_common.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,37 +12,18 @@
 #include "cab.h"
 #include "formats.h"
 
-static void quiet(void *ctx, int is_error, const char *line)
-{
-    (void)ctx;
-    (void)is_error;
-    (void)line;
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static char path[64];
+    const char *path;
     static X509_STORE *store;
-    drvsign_diag diag = {quiet, NULL, 0, 0, 1};
+    drvsign_diag diag = fuzz_diag();
     drv_file file;
     drv_cab cab;
     void *state = NULL;
-    FILE *f;
 
-    if (path[0] == 0) {
-        int fd;
-        snprintf(path, sizeof path, "/tmp/drvsign-fuzz-cab-XXXXXX");
-        fd = mkstemp(path);
-        if (fd < 0)
-            abort();
-        close(fd);
+    if (store == NULL)
         store = X509_STORE_new();
-    }
-    f = fopen(path, "wb");
-    if (f == NULL || fwrite(data, 1, size, f) != size || fclose(f) != 0)
-        abort();
+    path = fuzz_file(data, size, "cab");
     if (drv_file_open(&file, path, &diag) != 0)
         return 0;
     if (drv_cab_open(&cab, &file, &diag) == 0) {

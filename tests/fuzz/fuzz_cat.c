@@ -1,6 +1,7 @@
 /* libFuzzer target: catalogs as `verify`, `inspect` and `sign` read them: the PKCS#7 wrapper,
  * the CTL with its members and attributes, and the signature. */
-#define _DEFAULT_SOURCE /* mkstemp */
+#include "fuzz_common.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,37 +11,18 @@
 
 #include "formats.h"
 
-static void quiet(void *ctx, int is_error, const char *line)
-{
-    (void)ctx;
-    (void)is_error;
-    (void)line;
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static char path[64];
+    const char *path;
     static X509_STORE *store;
-    drvsign_diag diag = {quiet, NULL, 0, 0, 1};
+    drvsign_diag diag = fuzz_diag();
     drv_ctl ctl;
     drv_file file;
     void *state = NULL;
-    FILE *f;
 
-    if (path[0] == 0) {
-        int fd;
-        snprintf(path, sizeof path, "/tmp/drvsign-fuzz-cat-XXXXXX");
-        fd = mkstemp(path);
-        if (fd < 0)
-            abort();
-        close(fd);
+    if (store == NULL)
         store = X509_STORE_new();
-    }
-    f = fopen(path, "wb");
-    if (f == NULL || fwrite(data, 1, size, f) != size || fclose(f) != 0)
-        abort();
+    path = fuzz_file(data, size, "cat");
     /* the trust list straight from the bytes, and through the catalog loader */
     if (drv_ctl_parse(data, size, &ctl, "fuzz", &diag) == 0) {
         unsigned char d[20] = {0};

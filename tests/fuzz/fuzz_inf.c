@@ -1,22 +1,15 @@
 /* libFuzzer target: the INF reader on arbitrary bytes (any encoding), then every lookup the
  * catalog builder makes. */
+#include "fuzz_common.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "inf.h"
 
-static void quiet(void *ctx, int is_error, const char *line)
-{
-    (void)ctx;
-    (void)is_error;
-    (void)line;
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    drvsign_diag diag = {quiet, NULL, 0, 0, 1};
+    drvsign_diag diag = fuzz_diag();
     drv_inf inf;
     drv_inf_parse(&inf, "fuzz.inf", data, size, &diag);
     for (size_t i = 0; i < inf.count; i++) {

@@ -1,9 +1,10 @@
-#define _DEFAULT_SOURCE /* mkstemp */
 /*
  * libFuzzer target: the PE handler as `verify` drives it: parse, digest (SHA-256 and SHA-1),
  * checksum, page hashes, the embedded PKCS#7 and its checks. The input goes through a temp
  * file because drvsign streams files by descriptor.
  */
+#include "fuzz_common.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,20 +13,11 @@
 #include "formats.h"
 #include "pe.h"
 
-static void quiet(void *ctx, int is_error, const char *line)
-{
-    (void)ctx;
-    (void)is_error;
-    (void)line;
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static char path[64];
+    const char *path;
     static X509_STORE *store;
-    drvsign_diag diag = {quiet, NULL, 0, 0, 1};
+    drvsign_diag diag = fuzz_diag();
     const EVP_MD *mds[2] = {EVP_sha256(), EVP_sha1()};
     drv_file file;
     void *state = NULL;
@@ -33,20 +25,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t der_len = 0, table_len = 0, count = 0;
     drv_sig *sigs = NULL;
     drv_file_check fc;
-    FILE *f;
 
-    if (path[0] == 0) {
-        int fd;
-        snprintf(path, sizeof path, "/tmp/drvsign-fuzz-pe-XXXXXX");
-        fd = mkstemp(path);
-        if (fd < 0)
-            abort();
-        close(fd);
+    if (store == NULL)
         store = X509_STORE_new();
-    }
-    f = fopen(path, "wb");
-    if (f == NULL || fwrite(data, 1, size, f) != size || fclose(f) != 0)
-        abort();
+    path = fuzz_file(data, size, "pe");
     if (drv_file_open(&file, path, &diag) != 0)
         return 0;
     if (drv_format_pe.open(&file, &state, &diag) == 0) {

@@ -1,5 +1,7 @@
 /* libFuzzer target: DER signatures as verify meets them (PKCS#7, nested, SpcIndirectDataContent,
  * SpcPeImageData page hashes). */
+#include "fuzz_common.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -7,19 +9,10 @@
 
 #include "authenticode.h"
 
-static void quiet(void *ctx, int is_error, const char *line)
-{
-    (void)ctx;
-    (void)is_error;
-    (void)line;
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static X509_STORE *store;
-    drvsign_diag diag = {quiet, NULL, 0, 0, 1};
+    drvsign_diag diag = fuzz_diag();
     drv_sig *sigs = NULL;
     size_t count = 0;
     unsigned char *table = NULL;
