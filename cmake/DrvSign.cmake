@@ -73,7 +73,9 @@ configure time.
 
 include_guard(GLOBAL)
 
-set(_DRVSIGN_MODULE_DIR "${CMAKE_CURRENT_LIST_DIR}")
+# global, not a variable: functions are global, but variables set here stay in the directory
+# that included us (add_subdirectory, FetchContent)
+set_property(GLOBAL PROPERTY DRVSIGN_MODULE_DIR "${CMAKE_CURRENT_LIST_DIR}")
 
 set(DRVSIGN_PFX "" CACHE FILEPATH "drvsign: PKCS#12 file for production signing")
 set(DRVSIGN_PASSWORD_FILE "" CACHE FILEPATH "drvsign: file holding the key or PFX password")
@@ -87,6 +89,7 @@ set(DRVSIGN_CA "" CACHE FILEPATH
 
 # The host drvsign: given, installed beside this module, or built from the source tree.
 function(_drvsign_helper out_var)
+  get_property(_DRVSIGN_MODULE_DIR GLOBAL PROPERTY DRVSIGN_MODULE_DIR)
   if(DRVSIGN_EXECUTABLE)
     set(${out_var} "${DRVSIGN_EXECUTABLE}" PARENT_SCOPE)
     return()

@@ -30,6 +30,7 @@ case $cmd in
     }
     import leaf.key leaf.pem 01 leaf
     import leaf-ec.key leaf-ec.pem 02 ec
+    import leaf-ec384.key leaf-ec384.pem 03 ec384
     echo "SoftHSM2 token 'drvsign' in $state (module $module)"
     ;;
   stop)

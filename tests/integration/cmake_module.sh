@@ -126,6 +126,13 @@ check "find_package finds the installed DrvSign" cmake -S "$WORK/alone" -B "$WOR
 check "... and uses the installed helper, building none" test ! -e "$WORK/alone/b/_drvsign_host"
 check "... the package builds and verifies" bash -c "cmake --build '$WORK/alone/b' >/dev/null && '$DRVSIGN' verify --package '$WORK/alone/b/toastpkg-package/toastpkg' --ca '$WORK/alone/b/drvsign-test-identity/root.pem'"
 
+# drvsign added with add_subdirectory() to a project that cross-compiles with mingw-w64
+rm -rf "$WORK/sub" && cp -r "$src" "$WORK/sub"
+sed -i "s|^find_package(DrvSign.*|add_subdirectory(\"$REPO\" drvsign)|" "$WORK/sub/CMakeLists.txt"
+check "add_subdirectory(drvsign) under a mingw toolchain: configure" bash -c "grep -q add_subdirectory '$WORK/sub/CMakeLists.txt' && cmake -S '$WORK/sub' -B '$WORK/sub/b' >/dev/null"
+check "... the helper was built for the host" bash -c "file '$WORK/sub/b/_drvsign_host/drvsign' | grep -q ELF"
+check "... build and verify" bash -c "cmake --build '$WORK/sub/b' >/dev/null && '$DRVSIGN' verify --package '$WORK/sub/b/toastpkg-package/toastpkg' --ca '$WORK/sub/b/drvsign-test-identity/root.pem'"
+
 # the example as a user runs it: no arguments, drvsign found in the parent tree and built for the host
 fresh="$WORK/fresh"
 check "the example with no arguments: configure builds the host helper" cmake -S "$REPO/example-project" -B "$fresh"

@@ -40,6 +40,9 @@ for be in "${backends[@]}"; do
   check "$be: osslsigncode verifies the cabinet" oss_verify "$WORK/$be.cab"
   check "$be: sign with the token's ECDSA P-256 key" tok --key "$EC" --cert "$PKI/leaf-ec-chain.pem" --out "$WORK/$be-ec.sys" "$DRIVERS/toaster.sys"
   check "$be: osslsigncode verifies the ECDSA signature" oss_verify "$WORK/$be-ec.sys"
+  check "$be: sign with the token's ECDSA P-384 key" tok --key "pkcs11:token=drvsign;object=ec384;type=private" \
+    --cert "$PKI/leaf-ec384-chain.pem" --out "$WORK/$be-ec384.sys" "$DRIVERS/toaster.sys"
+  check "$be: osslsigncode verifies the P-384 signature" oss_verify "$WORK/$be-ec384.sys"
   check "$be: the certificate from the token too" tok --key "$RSA" --cert "pkcs11:token=drvsign;object=leaf;type=cert" \
     --add-cert "$PKI/intermediate.pem" --out "$WORK/$be-tc.sys" "$DRIVERS/toaster.sys"
   check "$be: osslsigncode verifies it" oss_verify "$WORK/$be-tc.sys"

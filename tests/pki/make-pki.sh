@@ -93,6 +93,7 @@ issue leaf "drvsign Test Publisher" intermediate v3_code rsa:2048
 issue leaf-noeku "drvsign Web Server" intermediate v3_server rsa:2048
 issue leaf-expired "drvsign Expired Publisher" intermediate v3_code rsa:2048 20200101000000Z 20210101000000Z
 issue leaf-ec "drvsign EC Publisher" intermediate v3_code ec:<(openssl ecparam -name prime256v1)
+issue leaf-ec384 "drvsign EC P-384 Publisher" intermediate v3_code ec:<(openssl ecparam -name secp384r1)
 issue tsa "drvsign Test TSA" intermediate v3_tsa rsa:2048 20190101000000Z 20381231000000Z
 cat tsa.pem intermediate.pem >tsa-chain.pem
 issue tls-server "127.0.0.1" intermediate v3_tls rsa:2048
@@ -100,7 +101,7 @@ cat tls-server.pem intermediate.pem >tls-server-chain.pem
 selfsigned_root other-root "Somebody Else's Root"
 issue other-leaf "drvsign Impostor" other-root v3_code rsa:2048
 
-for leaf in leaf leaf-noeku leaf-expired leaf-ec; do
+for leaf in leaf leaf-noeku leaf-expired leaf-ec leaf-ec384; do
   cat "$leaf.pem" intermediate.pem > "$leaf-chain.pem"
 done
 cat other-leaf.pem > other-leaf-chain.pem
