@@ -513,6 +513,9 @@ static void stage_thread(void *arg)
     pe_state *s = arg;
     drvsign_diag private_diag = {capture_stage_error, s, 0, 0, 0};
     s->stage_failed = drv_pe_write_content(&s->pe, s->stage_out, &private_diag) != 0;
+    /* the disk can work while the other thread still hashes */
+    if (!s->stage_failed)
+        drv_atomic_start_writeback(s->stage_out);
 }
 
 /* Wait for the staging copy; report its error here, on the caller's thread. */

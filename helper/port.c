@@ -322,6 +322,16 @@ int drv_atomic_copy(drv_atomic *a, const drv_file *src, uint64_t off, uint64_t l
     return 0;
 }
 
+void drv_atomic_start_writeback(drv_atomic *a)
+{
+#if defined(__linux__)
+    if (a->fd >= 0)
+        sync_file_range(a->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)a;
+#endif
+}
+
 int drv_atomic_commit(drv_atomic *a, drvsign_diag *diag)
 {
 #ifdef _WIN32

@@ -50,6 +50,9 @@ int drv_atomic_pwrite(drv_atomic *a, uint64_t off, const void *buf, size_t n,
 int drv_atomic_copy(drv_atomic *a, const drv_file *src, uint64_t off, uint64_t len,
                     drvsign_diag *diag);
 int drv_atomic_commit(drv_atomic *a, drvsign_diag *diag);
+/* Start writing what is there so far to disk, without waiting: the commit's fsync then has
+ * less left to wait for. A hint; nothing fails if the platform has no such call. */
+void drv_atomic_start_writeback(drv_atomic *a);
 /* Close the temp file without renaming it: a->tmp stays readable until drv_atomic_abort. */
 int drv_atomic_close(drv_atomic *a, drvsign_diag *diag);
 /* Remove the temp file; safe after commit and on a zeroed struct. */
