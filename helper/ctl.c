@@ -127,19 +127,10 @@ static char *utf8_from_utf16le(const unsigned char *p, size_t n)
     size_t o = 0;
     if (out == NULL)
         return NULL;
-    for (size_t i = 0; i + 1 < n; i += 2) {
-        uint32_t u = (uint32_t)p[i] | (uint32_t)p[i + 1] << 8;
+    for (size_t i = 0; i + 1 < n;) {
+        unsigned long u = drv_utf16le_next(p, n, &i);
         if (u == 0)
             break;
-        if (u >= 0xd800 && u <= 0xdbff && i + 3 < n) {
-            uint32_t lo = (uint32_t)p[i + 2] | (uint32_t)p[i + 3] << 8;
-            if (lo >= 0xdc00 && lo <= 0xdfff) {
-                u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
-                i += 2;
-            } else
-                u = 0xfffd;
-        } else if (u >= 0xd800 && u <= 0xdfff)
-            u = 0xfffd;
         /* 4 bytes from 2 UTF-16 units fits the 6 reserved for them */
         o += drv_utf8_put(u, out + o);
     }

@@ -178,17 +178,8 @@ static int decode(drv_inf *inf, const unsigned char *d, size_t n, buf *out, drvs
 {
     if (n >= 2 && d[0] == 0xff && d[1] == 0xfe) {
         inf->encoding = DRV_INF_UTF16LE;
-        for (size_t i = 2; i + 1 < n; i += 2) {
-            uint32_t u = (uint32_t)d[i] | (uint32_t)d[i + 1] << 8;
-            if (u >= 0xd800 && u <= 0xdbff && i + 3 < n) {
-                uint32_t lo = (uint32_t)d[i + 2] | (uint32_t)d[i + 3] << 8;
-                if (lo >= 0xdc00 && lo <= 0xdfff) {
-                    u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
-                    i += 2;
-                } else
-                    u = 0xfffd;
-            } else if (u >= 0xd800 && u <= 0xdfff)
-                u = 0xfffd;
+        for (size_t i = 2; i + 1 < n;) {
+            uint32_t u = (uint32_t)drv_utf16le_next(d, n, &i);
             if (u == 0) {
                 drv_error(diag, inf->path, "contains a NUL character");
                 return -1;

@@ -185,6 +185,21 @@ const char *drv_base_name(const char *path)
     return s ? s + 1 : path;
 }
 
+unsigned long drv_utf16le_next(const unsigned char *p, size_t n, size_t *i)
+{
+    unsigned long u = (unsigned long)p[*i] | (unsigned long)p[*i + 1] << 8;
+    *i += 2;
+    if (u >= 0xd800 && u <= 0xdbff && *i + 1 < n) {
+        unsigned long lo = (unsigned long)p[*i] | (unsigned long)p[*i + 1] << 8;
+        if (lo >= 0xdc00 && lo <= 0xdfff) {
+            *i += 2;
+            return 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+        }
+        return 0xfffd;
+    }
+    return u >= 0xd800 && u <= 0xdfff ? 0xfffd : u;
+}
+
 size_t drv_utf8_put(unsigned long cp, char out[4])
 {
     if (cp < 0x80) {
