@@ -59,8 +59,12 @@ static BIO *tls_wrap(BIO *bio, void *arg, int connect, int detail)
  * queue wins: an HTTP status, then a failed connection, then a timeout, else the first cause. */
 static int http_problem(char *out, size_t size, int timeout)
 {
-    static const int telling[] = {HTTP_R_RECEIVED_ERROR, HTTP_R_MISSING_ASN1_ENCODING,
-                                  HTTP_R_ERROR_PARSING_ASN1_LENGTH, HTTP_R_CONNECT_FAILURE,
+    static const int telling[] = {HTTP_R_RECEIVED_ERROR,
+                                  HTTP_R_MISSING_ASN1_ENCODING,
+                                  HTTP_R_ERROR_PARSING_ASN1_LENGTH,
+                                  HTTP_R_INCONSISTENT_CONTENT_LENGTH, /* text that looks like */
+                                  HTTP_R_ASN1_LEN_EXCEEDS_MAX_RESP_LEN, /* an ASN.1 header */
+                                  HTTP_R_CONNECT_FAILURE,
                                   HTTP_R_RETRY_TIMEOUT};
     unsigned long code, first = 0, best = 0;
     const char *data, *first_data = NULL, *best_data = NULL;
@@ -95,8 +99,10 @@ static int http_problem(char *out, size_t size, int timeout)
             break;
         case HTTP_R_MISSING_ASN1_ENCODING:
         case HTTP_R_ERROR_PARSING_ASN1_LENGTH:
+        case HTTP_R_INCONSISTENT_CONTENT_LENGTH:
+        case HTTP_R_ASN1_LEN_EXCEEDS_MAX_RESP_LEN:
             snprintf(out, size, "reply is not DER");
-            break;
+            return HTTP_R_MISSING_ASN1_ENCODING;
         case HTTP_R_CONNECT_FAILURE:
             snprintf(out, size, "cannot connect%s%s", best_data ? ": " : "", best_data ? best_data : "");
             break;
