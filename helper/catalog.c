@@ -77,18 +77,11 @@ static int hash_all(const char **paths, size_t count, int want_sha256, int page_
 
 static int64_t catalog_time(const drvsign_params *p, drvsign_diag *diag)
 {
-    const char *sde;
+    int64_t sde;
     if (p->time != 0)
         return p->time;
-    sde = getenv("SOURCE_DATE_EPOCH");
-    if (sde != NULL && *sde) {
-        char *end;
-        long long v = strtoll(sde, &end, 10);
-        if (*end == 0 && v > 0)
-            return v;
-        drv_warn(diag, NULL, "SOURCE_DATE_EPOCH '%s' is not a number of seconds; using now", sde);
-    }
-    return (int64_t)time(NULL);
+    sde = drv_source_date_epoch(diag);
+    return sde != 0 ? sde : (int64_t)time(NULL);
 }
 
 /* Hash the files and write one catalog. */

@@ -251,11 +251,18 @@ static int text_put(text *t, const char *s, size_t n)
     return 0;
 }
 
-static void today(char *out, size_t size)
+/* The DriverVer date: DRIVER_DATE, else SOURCE_DATE_EPOCH's day, else today (UTC). */
+static void driver_date(const manifest *m, char *out, size_t size, drvsign_diag *diag)
 {
-    const char *sde = getenv("SOURCE_DATE_EPOCH");
-    time_t t = sde && *sde ? (time_t)strtoll(sde, NULL, 10) : time(NULL);
+    time_t t;
     struct tm tm;
+    if (m->driver_date != NULL) {
+        snprintf(out, size, "%s", m->driver_date);
+        return;
+    }
+    t = (time_t)drv_source_date_epoch(diag);
+    if (t == 0)
+        t = time(NULL);
 #ifdef _WIN32
     gmtime_s(&tm, &t);
 #else
@@ -271,10 +278,12 @@ static int stamp_text(const manifest *m, const char *in, text *out, drvsign_diag
     const char *values[] = {m->arch, m->kmdf, m->umdf};
     const char *names[] = {"ARCH", "KMDF_VERSION", "UMDF_VERSION"};
     int in_version = 0, stamped = 0, want_ver = m->driver_version || m->driver_date;
-    char driver_ver[128] = "";
+    char driver_ver[128] = "", date[48] = "";
     const char *p = in;
     unsigned lineno = 0;
 
+    if (want_ver)
+        driver_date(m, date, sizeof date, diag);
     while (*p) {
         const char *eol = strchr(p, '\n');
         size_t n = eol ? (size_t)(eol - p + 1) : strlen(p);
@@ -321,11 +330,7 @@ static int stamp_text(const manifest *m, const char *in, text *out, drvsign_diag
             }
             in_version = drv_strcasecmp(name, "Version") == 0;
             if (in_version && want_ver) {
-                char date[48], version[64] = "";
-                if (m->driver_date)
-                    snprintf(date, sizeof date, "%s", m->driver_date);
-                else
-                    today(date, sizeof date);
+                char version[64] = "";
                 snprintf(version, sizeof version, "%s", m->driver_version ? m->driver_version : "");
                 snprintf(driver_ver, sizeof driver_ver, "DriverVer = %s%s%s\r\n", date,
                          *version ? "," : "", version);
@@ -344,13 +349,9 @@ static int stamp_text(const manifest *m, const char *in, text *out, drvsign_diag
                     if (m->driver_version == NULL) {
                         const char *comma = strchr(k, ',');
                         if (comma != NULL) {
-                            char kept[64], date[48];
+                            char kept[64];
                             size_t kl2 = strcspn(comma + 1, " \t\r\n;");
                             snprintf(kept, sizeof kept, "%.*s", (int)kl2, comma + 1);
-                            if (m->driver_date)
-                                snprintf(date, sizeof date, "%s", m->driver_date);
-                            else
-                                today(date, sizeof date);
                             snprintf(driver_ver, sizeof driver_ver, "DriverVer = %s,%s\r\n", date,
                                      kept);
                         }

@@ -89,6 +89,9 @@ int drv_file_exists(const char *path);
 int drv_is_dir(const char *path);
 /* Modification time in seconds since the epoch, 0 if unknown. */
 int64_t drv_file_mtime(const char *path);
+/* SOURCE_DATE_EPOCH in seconds, or 0 when it is unset; a value that is not a positive number
+ * of seconds gets a warning and counts as unset. */
+int64_t drv_source_date_epoch(drvsign_diag *diag);
 /* The entries of dir (without . and ..), sorted bytewise; free with drv_free_list. */
 int drv_list_dir(const char *dir, char ***names, size_t *count, drvsign_diag *diag);
 void drv_free_list(char **names, size_t count);

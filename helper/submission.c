@@ -108,17 +108,7 @@ static char *package_name(const char *dir)
 
 static int64_t fixed_time(const drvsign_params *p, drvsign_diag *diag)
 {
-    const char *sde = getenv("SOURCE_DATE_EPOCH");
-    if (p->time != 0)
-        return p->time;
-    if (sde != NULL && *sde) {
-        char *end;
-        long long v = strtoll(sde, &end, 10);
-        if (*end == 0 && v > 0)
-            return v;
-        drv_warn(diag, NULL, "SOURCE_DATE_EPOCH '%s' is not a number of seconds; ignored", sde);
-    }
-    return 0;
+    return p->time != 0 ? p->time : drv_source_date_epoch(diag);
 }
 
 /* ---- Partner Center's rules (reference 5.1) ---- */
