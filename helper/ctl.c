@@ -85,6 +85,20 @@ ASN1_SEQUENCE(CTL) = {
 IMPLEMENT_STATIC_ASN1_ALLOC_FUNCTIONS(CTL)
 IMPLEMENT_STATIC_ASN1_ENCODE_FUNCTIONS(CTL)
 
+/* ---- SIPs ---- */
+
+static const char *sip_guid(drv_sip sip)
+{
+    return sip == DRV_SIP_PE    ? DRV_SIP_PE_GUID
+           : sip == DRV_SIP_CAB ? DRV_SIP_CAB_GUID
+                                : DRV_SIP_FLAT_GUID;
+}
+
+const char *drv_sip_name(drv_sip sip)
+{
+    return sip == DRV_SIP_PE ? "pe" : sip == DRV_SIP_CAB ? "cab" : "flat";
+}
+
 /* ---- text conversions ---- */
 
 /* UTF-8 to UTF-16LE with a terminating NUL: how catalogs store names and values. */
@@ -315,9 +329,7 @@ static CTL_SUBJECT *subject_for(const pending *p, const drv_ctl_build *b)
         (b->os_attr != NULL && add_namevalue(&s->attributes, "OSAttr", b->os_attr) != 0))
         goto fail;
     if (v2 ? add_memberinfo2(&s->attributes, f->sip) != 0
-           : add_memberinfo(&s->attributes, f->sip == DRV_SIP_PE    ? DRV_SIP_PE_GUID
-                                            : f->sip == DRV_SIP_CAB ? DRV_SIP_CAB_GUID
-                                                                    : DRV_SIP_FLAT_GUID) != 0)
+           : add_memberinfo(&s->attributes, sip_guid(f->sip)) != 0)
         goto fail;
     if (add_indirect(&s->attributes, f, v2) != 0)
         goto fail;
@@ -524,10 +536,7 @@ static void parse_member_attr(X509_ATTRIBUTE *a, drv_ctl_member *m)
                ASN1_STRING_length(t->value.asn1_string) >= 1) {
         unsigned tagno = ASN1_STRING_get0_data(t->value.asn1_string)[0] & 0x1f;
         m->sip = tagno == 0 ? DRV_SIP_PE : tagno == 1 ? DRV_SIP_CAB : DRV_SIP_FLAT;
-        snprintf(m->sip_guid, sizeof m->sip_guid, "%s",
-                 m->sip == DRV_SIP_PE    ? DRV_SIP_PE_GUID
-                 : m->sip == DRV_SIP_CAB ? DRV_SIP_CAB_GUID
-                                         : DRV_SIP_FLAT_GUID);
+        snprintf(m->sip_guid, sizeof m->sip_guid, "%s", sip_guid(m->sip));
     } else if (oid_is(obj, DRV_OID_SPC_INDIRECT_DATA) && t->type == V_ASN1_SEQUENCE) {
         drv_indirect id;
         if (drv_ac_parse_indirect(ASN1_STRING_get0_data(t->value.sequence),

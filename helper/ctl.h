@@ -17,6 +17,9 @@
 
 typedef enum drv_sip { DRV_SIP_FLAT = 0, DRV_SIP_PE = 1, DRV_SIP_CAB = 2 } drv_sip;
 
+/* The short name reports use for a SIP: pe, cab or flat. */
+const char *drv_sip_name(drv_sip sip);
+
 /* One file as the catalog builder sees it. */
 typedef struct drv_ctl_file {
     const char *name;   /* the File attribute (UTF-8) */

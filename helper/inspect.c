@@ -30,11 +30,6 @@ static void tag_out(FILE *out, const drv_ctl_member *m)
         hexout(out, m->tag, m->tag_len);
 }
 
-static const char *sip_name(drv_sip sip)
-{
-    return sip == DRV_SIP_PE ? "pe" : sip == DRV_SIP_CAB ? "cab" : "flat";
-}
-
 static void show_catalog(const drv_ctl *ctl, FILE *out, int json)
 {
     if (json) {
@@ -56,7 +51,7 @@ static void show_catalog(const drv_ctl *ctl, FILE *out, int json)
             tag_out(out, m);
             fprintf(out, "\", \"file\": ");
             drv_json_string(out, m->file);
-            fprintf(out, ", \"sip\": \"%s\", \"sip_guid\": ", sip_name(m->sip));
+            fprintf(out, ", \"sip\": \"%s\", \"sip_guid\": ", drv_sip_name(m->sip));
             drv_json_string(out, m->sip_guid);
             fprintf(out, ", \"digest\": ");
             drv_json_string(out, m->md ? EVP_MD_get0_name(m->md) : NULL);
@@ -80,7 +75,7 @@ static void show_catalog(const drv_ctl *ctl, FILE *out, int json)
         const drv_ctl_member *m = &ctl->members[i];
         fprintf(out, "    ");
         tag_out(out, m);
-        fprintf(out, "  %-4s %-6s %s%s%s\n", sip_name(m->sip),
+        fprintf(out, "  %-4s %-6s %s%s%s\n", drv_sip_name(m->sip),
                 m->md ? EVP_MD_get0_name(m->md) : "-", m->file ? m->file : "(no File)",
                 m->os_attr ? "  OSAttr " : "", m->os_attr ? m->os_attr : "");
     }

@@ -216,11 +216,6 @@ static void hex(const unsigned char *d, size_t n, char *out)
     out[2 * n] = 0;
 }
 
-static const char *sip_word(drv_sip sip)
-{
-    return sip == DRV_SIP_PE ? "pe" : sip == DRV_SIP_CAB ? "cab" : "flat";
-}
-
 static void check_member(const drv_ctl *ctl, const char *cat_path, const char *path,
                          member_result *m, drvsign_diag *diag)
 {
@@ -238,7 +233,7 @@ static void check_member(const drv_ctl *ctl, const char *cat_path, const char *p
     digest = ctl->version == 2 ? h.sha256 : h.sha1;
     len = ctl->version == 2 ? 32 : 20;
     hex(digest, len, m->digest_hex);
-    m->sip = sip_word(h.sip);
+    m->sip = drv_sip_name(h.sip);
     member = drv_ctl_find(ctl, digest, len);
     if (member == NULL) {
         snprintf(m->problem, sizeof m->problem,
