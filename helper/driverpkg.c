@@ -165,22 +165,31 @@ int drv_parse_os_list(const char *const *lists, size_t count, const drv_os ***os
 
 /* ---- [Version] checks ---- */
 
-static const char *nt_arch(const char *arch)
+/* The architectures INF decorations name, with their NT decoration and their display
+ * spelling; drv_os entries only use these. */
+typedef struct inf_arch {
+    const char *name, *nt, *upper;
+} inf_arch;
+
+static const inf_arch inf_arches[] = {
+    {"x86", "ntx86", "X86"}, {"amd64", "ntamd64", "AMD64"}, {"ia64", "ntia64", "IA64"},
+    {"arm", "ntarm", "ARM"}, {"arm64", "ntarm64", "ARM64"},
+};
+
+static const inf_arch *arch_named(const char *name)
 {
-    return strcmp(arch, "x86") == 0     ? "ntx86"
-           : strcmp(arch, "amd64") == 0 ? "ntamd64"
-           : strcmp(arch, "ia64") == 0  ? "ntia64"
-           : strcmp(arch, "arm") == 0   ? "ntarm"
-                                        : "ntarm64";
+    for (size_t i = 0; i < sizeof inf_arches / sizeof inf_arches[0]; i++)
+        if (strcmp(inf_arches[i].name, name) == 0)
+            return &inf_arches[i];
+    return NULL;
 }
 
-static const char *upper_arch(const char *arch)
+/* For a drv_os architecture: always in the table, so the fallback only keeps a mistake in
+ * ostable.c from becoming a NULL dereference. */
+static const inf_arch *os_arch(const char *name)
 {
-    return strcmp(arch, "x86") == 0     ? "X86"
-           : strcmp(arch, "amd64") == 0 ? "AMD64"
-           : strcmp(arch, "ia64") == 0  ? "IA64"
-           : strcmp(arch, "arm") == 0   ? "ARM"
-                                        : "ARM64";
+    const inf_arch *a = arch_named(name);
+    return a != NULL ? a : &inf_arches[sizeof inf_arches / sizeof inf_arches[0] - 1];
 }
 
 static int parse_uint(const char *s, size_t len, unsigned max, unsigned *out)
@@ -267,7 +276,7 @@ static const drv_inf_entry *catalog_entry(const drv_inf_section *version, const 
 {
     char key[32];
     const drv_inf_entry *e;
-    snprintf(key, sizeof key, "CatalogFile.%s", nt_arch(arch));
+    snprintf(key, sizeof key, "CatalogFile.%s", os_arch(arch)->nt);
     if ((e = drv_inf_key(version, key)) != NULL)
         return e;
     if ((e = drv_inf_key(version, "CatalogFile.nt")) != NULL)
@@ -298,8 +307,7 @@ static int parse_decoration(const char *s, decoration *d)
     memcpy(d->arch, s, n);
     d->arch[n] = 0;
     lower(d->arch);
-    if (n > 0 && strcmp(d->arch, "x86") && strcmp(d->arch, "amd64") && strcmp(d->arch, "ia64") &&
-        strcmp(d->arch, "arm") && strcmp(d->arch, "arm64"))
+    if (n > 0 && arch_named(d->arch) == NULL)
         return -1;
     for (int field = 0; p != NULL && field < 5; field++) {
         const char *q = strchr(p + 1, '.');
@@ -546,7 +554,7 @@ static int install_with_decoration(ctx *c, collect *col, const char *base, int r
     const char *tries[3];
     char dec[256], nt[256];
 
-    snprintf(dec, sizeof dec, "%s.%s", base, nt_arch(arch));
+    snprintf(dec, sizeof dec, "%s.%s", base, os_arch(arch)->nt);
     snprintf(nt, sizeof nt, "%s.NT", base);
     tries[0] = dec;
     tries[1] = nt;
@@ -702,7 +710,7 @@ static void analyze_inf(const drv_inf *inf, const char *dir, const drv_pkg_opts 
             problem(c, version->line,
                     "missing %s CatalogFile entry (CatalogFile.%s, CatalogFile.nt, CatalogFile) "
                     "in [Version] (22.9.4)",
-                    upper_arch(t->arch), nt_arch(t->arch));
+                    os_arch(t->arch)->upper, os_arch(t->arch)->nt);
             continue;
         }
         cat_name = drv_inf_field(ce, 0);
