@@ -746,6 +746,25 @@ void drv_ac_free_all(drv_sig *sigs, size_t count)
     OPENSSL_free(sigs);
 }
 
+/* Steps through the values of si's SpcNestedSignature attributes, each the DER of one more
+ * SignedData; start with both indexes at 0.  NULL when there are no more. */
+static ASN1_STRING *next_nested_signature(PKCS7_SIGNER_INFO *si, int *attr_index,
+                                          int *value_index)
+{
+    for (; *attr_index < X509at_get_attr_count(si->unauth_attr);
+         (*attr_index)++, *value_index = 0) {
+        X509_ATTRIBUTE *a = X509at_get_attr(si->unauth_attr, *attr_index);
+        if (!oid_is(X509_ATTRIBUTE_get0_object(a), DRV_OID_SPC_NESTED_SIGNATURE))
+            continue;
+        while (*value_index < X509_ATTRIBUTE_count(a)) {
+            ASN1_TYPE *t = X509_ATTRIBUTE_get0_type(a, (*value_index)++);
+            if (t != NULL && t->type == V_ASN1_SEQUENCE)
+                return t->value.sequence;
+        }
+    }
+    return NULL;
+}
+
 /* Nested signatures are bounded: a signature that claims thousands is hostile input. */
 #define MAX_SIGNATURES 16
 
@@ -756,6 +775,8 @@ int drv_ac_parse_all(const unsigned char *der, size_t der_len, drv_sig **sigs_ou
     size_t count = 0;
     PKCS7 *p7 = drv_ac_from_der(der, der_len);
     PKCS7_SIGNER_INFO *si;
+    ASN1_STRING *nested;
+    int attr_index = 0, value_index = 0;
 
     *sigs_out = NULL;
     *count_out = 0;
@@ -768,29 +789,20 @@ int drv_ac_parse_all(const unsigned char *der, size_t der_len, drv_sig **sigs_ou
     }
     count++;
     si = sk_PKCS7_SIGNER_INFO_value(p7->d.sign->signer_info, 0);
-    for (int i = 0; i < X509at_get_attr_count(si->unauth_attr); i++) {
-        X509_ATTRIBUTE *a = X509at_get_attr(si->unauth_attr, i);
-        if (!oid_is(X509_ATTRIBUTE_get0_object(a), DRV_OID_SPC_NESTED_SIGNATURE))
-            continue;
-        for (int v = 0; v < X509_ATTRIBUTE_count(a); v++) {
-            ASN1_TYPE *t = X509_ATTRIBUTE_get0_type(a, v);
-            PKCS7 *n;
-            if (t == NULL || t->type != V_ASN1_SEQUENCE)
-                continue;
-            if (count == MAX_SIGNATURES) {
-                drv_error(diag, where, "more than %d nested signatures", MAX_SIGNATURES - 1);
-                goto fail;
-            }
-            n = drv_ac_from_der(ASN1_STRING_get0_data(t->value.sequence),
-                                (size_t)ASN1_STRING_length(t->value.sequence));
-            if (n == NULL || sig_from_p7(n, 1, &sigs[count]) != 0) {
-                drv_ssl_error(diag, where, "nested signature %zu is not a valid PKCS#7 SignedData",
-                              count);
-                PKCS7_free(n);
-                goto fail;
-            }
-            count++;
+    while ((nested = next_nested_signature(si, &attr_index, &value_index)) != NULL) {
+        PKCS7 *n;
+        if (count == MAX_SIGNATURES) {
+            drv_error(diag, where, "more than %d nested signatures", MAX_SIGNATURES - 1);
+            goto fail;
         }
+        n = drv_ac_from_der(ASN1_STRING_get0_data(nested), (size_t)ASN1_STRING_length(nested));
+        if (n == NULL || sig_from_p7(n, 1, &sigs[count]) != 0) {
+            drv_ssl_error(diag, where, "nested signature %zu is not a valid PKCS#7 SignedData",
+                          count);
+            PKCS7_free(n);
+            goto fail;
+        }
+        count++;
     }
     *sigs_out = sigs;
     *count_out = count;
@@ -869,36 +881,29 @@ int drv_ac_timestamp(PKCS7 *p7, const drv_ts_opts *o, int nested, const char *wh
                      drvsign_diag *diag)
 {
     PKCS7_SIGNER_INFO *si = sk_PKCS7_SIGNER_INFO_value(p7->d.sign->signer_info, 0);
+    ASN1_STRING *inner_der;
+    int attr_index = 0, value_index = 0, nth = 0;
     if (si == NULL || stamp_signer(p7, o, where, diag) != 0)
         return -1;
     if (!nested)
         return 0;
-    for (int i = 0; i < X509at_get_attr_count(si->unauth_attr); i++) {
-        X509_ATTRIBUTE *a = X509at_get_attr(si->unauth_attr, i);
-        if (!oid_is(X509_ATTRIBUTE_get0_object(a), DRV_OID_SPC_NESTED_SIGNATURE))
-            continue;
-        for (int v = 0; v < X509_ATTRIBUTE_count(a); v++) {
-            ASN1_TYPE *t = X509_ATTRIBUTE_get0_type(a, v);
-            PKCS7 *inner;
-            unsigned char *der = NULL;
-            int n;
-            if (t == NULL || t->type != V_ASN1_SEQUENCE)
-                continue;
-            inner = drv_ac_from_der(ASN1_STRING_get0_data(t->value.sequence),
-                                    (size_t)ASN1_STRING_length(t->value.sequence));
-            if (inner == NULL || !PKCS7_type_is_signed(inner) ||
-                stamp_signer(inner, o, where, diag) != 0 ||
-                (n = i2d_PKCS7(inner, &der)) <= 0 ||
-                !ASN1_STRING_set(t->value.sequence, der, n)) {
-                PKCS7_free(inner);
-                OPENSSL_free(der);
-                if (diag->errors == 0)
-                    drv_error(diag, where, "cannot timestamp nested signature %d", v + 1);
-                return -1;
-            }
-            OPENSSL_free(der);
+    while ((inner_der = next_nested_signature(si, &attr_index, &value_index)) != NULL) {
+        PKCS7 *inner = drv_ac_from_der(ASN1_STRING_get0_data(inner_der),
+                                       (size_t)ASN1_STRING_length(inner_der));
+        unsigned char *der = NULL;
+        int n;
+        nth++;
+        if (inner == NULL || !PKCS7_type_is_signed(inner) ||
+            stamp_signer(inner, o, where, diag) != 0 || (n = i2d_PKCS7(inner, &der)) <= 0 ||
+            !ASN1_STRING_set(inner_der, der, n)) {
             PKCS7_free(inner);
+            OPENSSL_free(der);
+            if (diag->errors == 0)
+                drv_error(diag, where, "cannot timestamp nested signature %d", nth);
+            return -1;
         }
+        OPENSSL_free(der);
+        PKCS7_free(inner);
     }
     return 0;
 }
