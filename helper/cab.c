@@ -6,6 +6,7 @@
 
 #include <zlib.h>
 
+#include "bytes.h"
 #include "handler.h"
 
 #define CAB_HEADER 36
@@ -21,36 +22,12 @@
 #define SLOT_SHIFT (4 + SLOT)
 #define MAX_SIGNATURE (16u << 20)
 
-static uint16_t le16(const unsigned char *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put16(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-    p[2] = (unsigned char)(v >> 16);
-    p[3] = (unsigned char)(v >> 24);
-}
-
 uint32_t drv_cab_checksum(const unsigned char *data, size_t n, uint32_t seed)
 {
     uint32_t sum = seed, tail = 0;
     size_t words = n / 4;
     for (size_t i = 0; i < words; i++, data += 4)
-        sum ^= le32(data);
+        sum ^= drv_le32(data);
     /* the 1-3 leftover bytes form one more word, first byte highest */
     for (size_t i = 0; i < n % 4; i++)
         tail = tail << 8 | data[i];
@@ -98,13 +75,13 @@ int drv_cab_open(drv_cab *cab, const drv_file *f, drvsign_diag *diag)
         drv_error(diag, f->path, "not a cabinet: no MSCF version 1 header");
         return -1;
     }
-    cab->cb_cabinet = le32(h + 8);
-    cab->coff_files = le32(h + 16);
-    cab->folder_count = le16(h + 0x1a);
-    cab->file_count = le16(h + 0x1c);
-    cab->flags = le16(h + 0x1e);
-    cab->set_id = le16(h + 0x20);
-    cab->cabinet_index = le16(h + 0x22);
+    cab->cb_cabinet = drv_le32(h + 8);
+    cab->coff_files = drv_le32(h + 16);
+    cab->folder_count = drv_le16(h + 0x1a);
+    cab->file_count = drv_le16(h + 0x1c);
+    cab->flags = drv_le16(h + 0x1e);
+    cab->set_id = drv_le16(h + 0x20);
+    cab->cabinet_index = drv_le16(h + 0x22);
     if (cab->cb_cabinet < CAB_HEADER || cab->cb_cabinet > f->size) {
         drv_error(diag, f->path, "the cabinet claims %u bytes, but the file has %llu", cab->cb_cabinet,
                   (unsigned long long)f->size);
@@ -113,7 +90,7 @@ int drv_cab_open(drv_cab *cab, const drv_file *f, drvsign_diag *diag)
     if (cab->flags & FLAG_RESERVE) {
         if (drv_file_pread(f, CAB_HEADER, h + CAB_HEADER, 4, diag) != 0)
             return -1;
-        cab->header_reserve = le16(h + CAB_HEADER);
+        cab->header_reserve = drv_le16(h + CAB_HEADER);
         cab->folder_reserve = h[CAB_HEADER + 2];
         cab->data_reserve = h[CAB_HEADER + 3];
         off += 4;
@@ -127,8 +104,8 @@ int drv_cab_open(drv_cab *cab, const drv_file *f, drvsign_diag *diag)
                 return -1;
             if (memcmp(cab->sig_slot, "\0\0\x10\0", 4) == 0) {
                 cab->has_slot = 1;
-                cab->sig_offset = le32(cab->sig_slot + 4);
-                cab->sig_size = le32(cab->sig_slot + 8);
+                cab->sig_offset = drv_le32(cab->sig_slot + 4);
+                cab->sig_size = drv_le32(cab->sig_slot + 8);
             }
         }
         off += cab->header_reserve;
@@ -179,9 +156,9 @@ int drv_cab_open(drv_cab *cab, const drv_file *f, drvsign_diag *diag)
     }
     for (unsigned i = 0; i < cab->folder_count; i++) {
         const unsigned char *e = raw + i * folder_size;
-        cab->folders[i].data_offset = le32(e);
-        cab->folders[i].data_blocks = le16(e + 4);
-        cab->folders[i].compression = le16(e + 6);
+        cab->folders[i].data_offset = drv_le32(e);
+        cab->folders[i].data_blocks = drv_le16(e + 4);
+        cab->folders[i].compression = drv_le16(e + 6);
         if (cab->folders[i].data_offset < cab->coff_files ||
             cab->folders[i].data_offset > cab->cb_cabinet) {
             drv_error(diag, f->path, "folder %u's data offset (%u) is outside the cabinet", i + 1,
@@ -229,12 +206,12 @@ int drv_cab_members(const drv_cab *cab, drv_cab_member **out, size_t *count, drv
             drv_cab_free_members(m, n);
             return -1;
         }
-        m[n].size = le32(e);
-        m[n].folder_offset = le32(e + 4);
-        m[n].folder = le16(e + 8);
-        m[n].date = le16(e + 10);
-        m[n].time = le16(e + 12);
-        m[n].attribs = le16(e + 14);
+        m[n].size = drv_le32(e);
+        m[n].folder_offset = drv_le32(e + 4);
+        m[n].folder = drv_le16(e + 8);
+        m[n].date = drv_le16(e + 10);
+        m[n].time = drv_le16(e + 12);
+        m[n].attribs = drv_le16(e + 14);
         m[n].name = malloc((size_t)(nul - (e + 16)) + 1);
         if (m[n].name == NULL) {
             drv_cab_free_members(m, n);
@@ -336,9 +313,10 @@ static int compress_block(void *arg, size_t i)
             }
         }
     }
-    put16(b->out + 4, (uint32_t)payload_len);
-    put16(b->out + 6, (uint32_t)b->in_len);
-    put32(b->out, drv_cab_checksum(b->out + 4, 4, drv_cab_checksum(payload, payload_len, 0)));
+    drv_put_le16(b->out + 4, (uint32_t)payload_len);
+    drv_put_le16(b->out + 6, (uint32_t)b->in_len);
+    drv_put_le32(b->out,
+                 drv_cab_checksum(b->out + 4, 4, drv_cab_checksum(payload, payload_len, 0)));
     b->out_len = 8 + payload_len;
     return 0;
 }
@@ -430,14 +408,14 @@ int drv_cab_write(const drv_cab_input *inputs, size_t count, const drv_cab_write
     if (head == NULL)
         goto oom;
     memcpy(head, "MSCF", 4);
-    put32(head + 16, (uint32_t)header_len);                 /* coffFiles */
+    drv_put_le32(head + 16, (uint32_t)header_len);                 /* coffFiles */
     head[0x18] = 3;                                          /* version 1.3 */
     head[0x19] = 1;
-    put16(head + 0x1a, 1);                                   /* cFolders */
-    put16(head + 0x1c, (uint32_t)count);                     /* cFiles */
-    put32(head + CAB_HEADER, (uint32_t)(header_len + files_len)); /* coffCabStart */
-    put16(head + CAB_HEADER + 4, (uint32_t)blocks_needed);
-    put16(head + CAB_HEADER + 6, opts->mszip ? COMPRESS_MSZIP : COMPRESS_NONE);
+    drv_put_le16(head + 0x1a, 1);                                   /* cFolders */
+    drv_put_le16(head + 0x1c, (uint32_t)count);                     /* cFiles */
+    drv_put_le32(head + CAB_HEADER, (uint32_t)(header_len + files_len)); /* coffCabStart */
+    drv_put_le16(head + CAB_HEADER + 4, (uint32_t)blocks_needed);
+    drv_put_le16(head + CAB_HEADER + 6, opts->mszip ? COMPRESS_MSZIP : COMPRESS_NONE);
     p = head + header_len;
     {
         uint64_t folder_offset = 0;
@@ -449,12 +427,12 @@ int drv_cab_write(const drv_cab_input *inputs, size_t count, const drv_cab_write
                 if ((unsigned char)inputs[i].name[k] >= 0x80)
                     attribs |= ATTR_NAME_IS_UTF;
             dos_time(opts->time ? opts->time : inputs[i].mtime, &date, &tm);
-            put32(p, (uint32_t)sizes[i]);
-            put32(p + 4, (uint32_t)folder_offset);
-            put16(p + 8, 0);
-            put16(p + 10, date);
-            put16(p + 12, tm);
-            put16(p + 14, attribs);
+            drv_put_le32(p, (uint32_t)sizes[i]);
+            drv_put_le32(p + 4, (uint32_t)folder_offset);
+            drv_put_le16(p + 8, 0);
+            drv_put_le16(p + 10, date);
+            drv_put_le16(p + 12, tm);
+            drv_put_le16(p + 14, attribs);
             memcpy(p + 16, inputs[i].name, name_len + 1);
             p += 16 + name_len + 1;
             folder_offset += sizes[i];
@@ -496,7 +474,7 @@ int drv_cab_write(const drv_cab_input *inputs, size_t count, const drv_cab_write
     }
     {
         unsigned char cb[4];
-        put32(cb, (uint32_t)written);
+        drv_put_le32(cb, (uint32_t)written);
         if (drv_atomic_pwrite(out, 8, cb, 4, diag) != 0)
             goto done;
     }
@@ -580,15 +558,15 @@ static int build_head(cab_state *s, drvsign_diag *diag)
         memset(s->head + CAB_HEADER + 4 + 4, 0, 8); /* offset and size: filled in by attach */
     } else {
         memcpy(s->head, orig, CAB_HEADER);
-        put16(s->head + 0x1e, c->flags | FLAG_RESERVE);
-        put32(s->head + 8, s->new_cb_cabinet);
-        put32(s->head + 16, c->coff_files + (uint32_t)shift);
-        put16(s->head + CAB_HEADER, SLOT); /* cbCFHeader; cbCFFolder = cbCFData = 0 */
+        drv_put_le16(s->head + 0x1e, c->flags | FLAG_RESERVE);
+        drv_put_le32(s->head + 8, s->new_cb_cabinet);
+        drv_put_le32(s->head + 16, c->coff_files + (uint32_t)shift);
+        drv_put_le16(s->head + CAB_HEADER, SLOT); /* cbCFHeader; cbCFFolder = cbCFData = 0 */
         memcpy(s->head + CAB_HEADER + 4, "\0\0\x10\0", 4);
         memcpy(s->head + CAB_HEADER + SLOT_SHIFT, orig + CAB_HEADER, orig_len - CAB_HEADER);
         for (unsigned i = 0; i < c->folder_count; i++) {
             unsigned char *e = s->head + c->folders_offset + shift + i * folder_size;
-            put32(e, le32(e) + (uint32_t)shift);
+            drv_put_le32(e, drv_le32(e) + (uint32_t)shift);
         }
     }
     s->rest_offset = c->folders_end;
@@ -739,8 +717,8 @@ static int cab_h_attach(void *state, const unsigned char *der, size_t len, drv_a
         drv_error(diag, s->file.path, "the signature is too large");
         return -1;
     }
-    put32(s->head + CAB_HEADER + 4 + 4, s->new_cb_cabinet);
-    put32(s->head + CAB_HEADER + 4 + 8, (uint32_t)(len + pad));
+    drv_put_le32(s->head + CAB_HEADER + 4 + 4, s->new_cb_cabinet);
+    drv_put_le32(s->head + CAB_HEADER + 4 + 8, (uint32_t)(len + pad));
     if (drv_atomic_write(out, s->head, s->head_len, diag) != 0 ||
         drv_atomic_copy(out, &s->file, s->rest_offset, s->rest_len, diag) != 0 ||
         drv_atomic_write(out, der, len, diag) != 0 || drv_atomic_write(out, zeros, pad, diag) != 0)

@@ -5,41 +5,19 @@
 
 #include <openssl/crypto.h>
 
+#include "bytes.h"
+
 #define WIN_CERT_REVISION_2_0 0x0200
 #define WIN_CERT_TYPE_PKCS_SIGNED_DATA 0x0002
 /* A certificate table larger than this is not a signature but an attack on our memory. */
 #define MAX_CERT_TABLE (64u << 20)
-
-static uint16_t le16(const unsigned char *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-    p[2] = (unsigned char)(v >> 16);
-    p[3] = (unsigned char)(v >> 24);
-}
-
-static void put16(unsigned char *p, uint16_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-}
 
 int drv_pe_detect(const unsigned char *head, size_t n)
 {
     uint32_t l;
     if (n < 64 || head[0] != 'M' || head[1] != 'Z')
         return 0;
-    l = le32(head + 0x3c);
+    l = drv_le32(head + 0x3c);
     return l <= n - 4 && memcmp(head + l, "PE\0\0", 4) == 0;
 }
 
@@ -68,7 +46,7 @@ int drv_pe_open(drv_pe *pe, const drv_file *f, drvsign_diag *diag)
         drv_error(diag, f->path, "not a PE file: no MZ header");
         return -1;
     }
-    l = le32(dos + 0x3c);
+    l = drv_le32(dos + 0x3c);
     if (l < 4 || (uint64_t)l + 24 > f->size) {
         drv_error(diag, f->path, "e_lfanew (0x%x) points outside the file", l);
         return -1;
@@ -80,8 +58,8 @@ int drv_pe_open(drv_pe *pe, const drv_file *f, drvsign_diag *diag)
         return -1;
     }
     pe->lfanew = l;
-    pe->section_count = le16(hdr + 6);
-    opt_size = le16(hdr + 20);
+    pe->section_count = drv_le16(hdr + 6);
+    opt_size = drv_le16(hdr + 20);
     if (pe->section_count > DRV_PE_MAX_SECTIONS) {
         drv_error(diag, f->path, "%u sections; a PE image has at most %d", pe->section_count,
                   DRV_PE_MAX_SECTIONS);
@@ -97,7 +75,7 @@ int drv_pe_open(drv_pe *pe, const drv_file *f, drvsign_diag *diag)
             drv_error(diag, f->path, "no optional header");
         return -1;
     }
-    magic = le16(hdr + 24);
+    magic = drv_le16(hdr + 24);
     if (magic == 0x20b)
         pe->pe32plus = 1;
     else if (magic != 0x10b) {
@@ -113,19 +91,19 @@ int drv_pe_open(drv_pe *pe, const drv_file *f, drvsign_diag *diag)
                   opt_size);
         return -1;
     }
-    rva_count = le32(hdr + 116 + p);
+    rva_count = drv_le32(hdr + 116 + p);
     if (rva_count < 5) {
         drv_error(diag, f->path,
                   "NumberOfRvaAndSizes is %u: the image has no certificate table entry", rva_count);
         return -1;
     }
-    pe->section_alignment = le32(hdr + 56);
-    pe->size_of_headers = le32(hdr + 84);
-    pe->header_checksum = le32(hdr + 88);
+    pe->section_alignment = drv_le32(hdr + 56);
+    pe->size_of_headers = drv_le32(hdr + 84);
+    pe->header_checksum = drv_le32(hdr + 88);
     pe->checksum_off = l + 88;
     pe->certdir_off = l + 152 + p;
-    pe->cert_off = le32(hdr + 152 + p);
-    pe->cert_size = le32(hdr + 156 + p);
+    pe->cert_off = drv_le32(hdr + 152 + p);
+    pe->cert_size = drv_le32(hdr + 156 + p);
 
     hdr_end = l + 24 + opt_size;
     sec_bytes = (size_t)pe->section_count * 40;
@@ -169,8 +147,8 @@ int drv_pe_open(drv_pe *pe, const drv_file *f, drvsign_diag *diag)
         for (char *c = s->name; *c; c++)
             if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
                 *c = '?';
-        s->raw_size = le32(e + 16);
-        s->raw_ptr = le32(e + 20);
+        s->raw_size = drv_le32(e + 16);
+        s->raw_ptr = drv_le32(e + 20);
         if (s->raw_size != 0 && (uint64_t)s->raw_ptr + s->raw_size > pe->content_end) {
             drv_error(diag, f->path,
                       "section %u (%s) points past the end of the file: raw data 0x%x+0x%x, "
@@ -302,8 +280,8 @@ done:
 uint32_t drv_pe_checksum(const drv_pe *pe, const drv_pe_scan *scan)
 {
     unsigned char dir[8];
-    put32(dir, pe->cert_off);
-    put32(dir + 4, pe->cert_size);
+    drv_put_le32(dir, pe->cert_off);
+    drv_put_le32(dir + 4, pe->cert_size);
     return drv_pe_fold_checksum(scan->sum_content + scan->sum_tail +
                                     drv_pe_word_sum(dir, sizeof dir, pe->certdir_off),
                                 pe->file->size);
@@ -364,7 +342,7 @@ int drv_pe_page_hashes(const drv_pe *pe, const EVP_MD *md, unsigned char **table
         memmove(buf + ck, buf + ck + 4, hs - ck - 4);
         memmove(buf + cd - 4, buf + cd + 4, hs - cd - 8);
         memset(buf + hs - 12, 0, page - hs);
-        put32(t, 0);
+        drv_put_le32(t, 0);
         if (!EVP_Digest(buf, page - 12, t + 4, NULL, md, NULL))
             goto done;
         used = 1;
@@ -373,7 +351,7 @@ int drv_pe_page_hashes(const drv_pe *pe, const EVP_MD *md, unsigned char **table
         const drv_pe_section *s = &pe->sections[i];
         for (uint32_t l = 0; l < s->raw_size; l += (uint32_t)page) {
             size_t n = s->raw_size - l < page ? s->raw_size - l : page;
-            put32(t + used * entry, s->raw_ptr + l);
+            drv_put_le32(t + used * entry, s->raw_ptr + l);
             if (hash_page(pe, md, (uint64_t)s->raw_ptr + l, n, page, buf, t + used * entry + 4,
                           diag) != 0)
                 goto done;
@@ -382,7 +360,7 @@ int drv_pe_page_hashes(const drv_pe *pe, const EVP_MD *md, unsigned char **table
         if (s->raw_size != 0)
             last_end = (uint64_t)s->raw_ptr + s->raw_size;
     }
-    put32(t + used * entry, (uint32_t)last_end);
+    drv_put_le32(t + used * entry, (uint32_t)last_end);
     memset(t + used * entry + 4, 0, dlen);
     used++;
     *table = t;
@@ -411,17 +389,17 @@ int drv_pe_signature(const drv_pe *pe, unsigned char **der, size_t *der_len, drv
     }
     if (drv_file_pread(pe->file, pe->cert_off, head, 8, diag) != 0)
         return -1;
-    len = le32(head);
+    len = drv_le32(head);
     if (len < 8 || len > pe->cert_size) {
         drv_error(diag, pe->file->path,
                   "the attribute certificate length (%u) does not fit the certificate table (%u)",
                   len, pe->cert_size);
         return -1;
     }
-    if (le16(head + 6) != WIN_CERT_TYPE_PKCS_SIGNED_DATA) {
+    if (drv_le16(head + 6) != WIN_CERT_TYPE_PKCS_SIGNED_DATA) {
         drv_error(diag, pe->file->path,
                   "the attribute certificate is of type %u, not PKCS#7 signed data",
-                  le16(head + 6));
+                  drv_le16(head + 6));
         return -1;
     }
     *der_len = len - 8;
@@ -463,16 +441,16 @@ int drv_pe_write_signature(const drv_pe *pe, const drv_pe_scan *scan, const unsi
         drv_error(diag, pe->file->path, "internal error: the image was not staged completely");
         return -1;
     }
-    put32(win_cert, (uint32_t)cert_len);
-    put16(win_cert + 4, WIN_CERT_REVISION_2_0);
-    put16(win_cert + 6, WIN_CERT_TYPE_PKCS_SIGNED_DATA);
-    put32(dir, (uint32_t)cert_off);
-    put32(dir + 4, (uint32_t)cert_len);
+    drv_put_le32(win_cert, (uint32_t)cert_len);
+    drv_put_le16(win_cert + 4, WIN_CERT_REVISION_2_0);
+    drv_put_le16(win_cert + 6, WIN_CERT_TYPE_PKCS_SIGNED_DATA);
+    drv_put_le32(dir, (uint32_t)cert_off);
+    drv_put_le32(dir + 4, (uint32_t)cert_len);
 
     /* The CheckSum of the final file, from the content sums and the bytes we add. */
     sum = scan->sum_content + drv_pe_word_sum(dir, 8, pe->certdir_off) +
           drv_pe_word_sum(win_cert, 8, cert_off) + drv_pe_word_sum(der, der_len, cert_off + 8);
-    put32(ck, drv_pe_fold_checksum(sum, cert_off + cert_len));
+    drv_put_le32(ck, drv_pe_fold_checksum(sum, cert_off + cert_len));
 
     if (drv_atomic_write(out, zeros, pad, diag) != 0 ||
         drv_atomic_write(out, win_cert, 8, diag) != 0 ||
