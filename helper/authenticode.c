@@ -139,9 +139,9 @@ static const unsigned char page_hash_class_id[16] = {0xa6, 0xb5, 0x86, 0xd5, 0xb
 
 /* ---- helpers ---- */
 
-static int oid_is(const ASN1_OBJECT *obj, const char *dotted)
+int drv_oid_is(const ASN1_OBJECT *obj, const char *dotted)
 {
-    char buf[64];
+    char buf[80];
     return obj != NULL && OBJ_obj2txt(buf, sizeof buf, obj, 1) > 0 && strcmp(buf, dotted) == 0;
 }
 
@@ -322,9 +322,9 @@ int drv_ac_pe_page_hashes(const unsigned char *der, size_t der_len, int *v2,
     {
         PAGE_HASH_ATTR *a = sk_PAGE_HASH_ATTR_value(attrs, 0);
         ASN1_OCTET_STRING *t;
-        if (oid_is(a->type, DRV_OID_PAGE_HASHES_V1))
+        if (drv_oid_is(a->type, DRV_OID_PAGE_HASHES_V1))
             *v2 = 0;
-        else if (oid_is(a->type, DRV_OID_PAGE_HASHES_V2))
+        else if (drv_oid_is(a->type, DRV_OID_PAGE_HASHES_V2))
             *v2 = 1;
         else
             goto done;
@@ -645,7 +645,7 @@ int drv_ac_add_nested(PKCS7 *primary, const PKCS7 *nested, drvsign_diag *diag)
     /* signtool keeps every nested signature as one more value of a single attribute */
     for (int i = 0; i < X509at_get_attr_count(si->unauth_attr); i++) {
         X509_ATTRIBUTE *a = X509at_get_attr(si->unauth_attr, i);
-        if (oid_is(X509_ATTRIBUTE_get0_object(a), DRV_OID_SPC_NESTED_SIGNATURE)) {
+        if (drv_oid_is(X509_ATTRIBUTE_get0_object(a), DRV_OID_SPC_NESTED_SIGNATURE)) {
             rc = X509_ATTRIBUTE_set1_data(a, V_ASN1_SEQUENCE, der, len) ? 0 : -1;
             goto done;
         }
@@ -754,7 +754,7 @@ static ASN1_STRING *next_nested_signature(PKCS7_SIGNER_INFO *si, int *attr_index
     for (; *attr_index < X509at_get_attr_count(si->unauth_attr);
          (*attr_index)++, *value_index = 0) {
         X509_ATTRIBUTE *a = X509at_get_attr(si->unauth_attr, *attr_index);
-        if (!oid_is(X509_ATTRIBUTE_get0_object(a), DRV_OID_SPC_NESTED_SIGNATURE))
+        if (!drv_oid_is(X509_ATTRIBUTE_get0_object(a), DRV_OID_SPC_NESTED_SIGNATURE))
             continue;
         while (*value_index < X509_ATTRIBUTE_count(a)) {
             ASN1_TYPE *t = X509_ATTRIBUTE_get0_type(a, (*value_index)++);
@@ -819,7 +819,7 @@ fail:
 static void drop_attr(STACK_OF(X509_ATTRIBUTE) *attrs, const char *oid)
 {
     for (int i = X509at_get_attr_count(attrs) - 1; i >= 0; i--)
-        if (oid_is(X509_ATTRIBUTE_get0_object(X509at_get_attr(attrs, i)), oid))
+        if (drv_oid_is(X509_ATTRIBUTE_get0_object(X509at_get_attr(attrs, i)), oid))
             X509_ATTRIBUTE_free(X509at_delete_attr(attrs, i));
 }
 
@@ -1204,7 +1204,7 @@ void drv_ac_check(const drv_sig *sig, X509_STORE *store, int64_t time, drv_sig_c
     }
     ctype = PKCS7_get_signed_attribute(si, NID_pkcs9_contentType);
     if (ctype == NULL || ctype->type != V_ASN1_OBJECT ||
-        !oid_is(ctype->value.object, sig->content_type)) {
+        !drv_oid_is(ctype->value.object, sig->content_type)) {
         snprintf(check->problem, sizeof check->problem,
                  "the signed contentType does not match the signed content");
         return;
@@ -1238,9 +1238,9 @@ void drv_ac_check(const drv_sig *sig, X509_STORE *store, int64_t time, drv_sig_c
         X509_ATTRIBUTE *a = X509at_get_attr(si->unauth_attr, i);
         const ASN1_OBJECT *obj = X509_ATTRIBUTE_get0_object(a);
         int64_t when;
-        if (oid_is(obj, DRV_OID_RFC3161_TOKEN))
+        if (drv_oid_is(obj, DRV_OID_RFC3161_TOKEN))
             when = check_rfc3161(si, X509_ATTRIBUTE_get0_type(a, 0), store, check);
-        else if (oid_is(obj, "1.2.840.113549.1.9.6"))
+        else if (drv_oid_is(obj, "1.2.840.113549.1.9.6"))
             when = check_counter_signature(sig, si, X509_ATTRIBUTE_get0_type(a, 0), store, check);
         else
             continue;

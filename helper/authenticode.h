@@ -83,6 +83,8 @@ int drv_ac_sign(const drv_signer *signer, const drv_sign_opts *opts, const char 
 int drv_ac_add_nested(PKCS7 *primary, const PKCS7 *nested, drvsign_diag *diag);
 int drv_ac_to_der(const PKCS7 *p7, unsigned char **der, size_t *der_len);
 PKCS7 *drv_ac_from_der(const unsigned char *der, size_t der_len);
+/* Is obj the OID written in dotted form? */
+int drv_oid_is(const ASN1_OBJECT *obj, const char *dotted);
 
 /* One signature of a file, primary or nested, ready to check. */
 typedef struct drv_sig {

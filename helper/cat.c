@@ -76,15 +76,11 @@ static int cat_open(const drv_file *file, void **state, drvsign_diag *diag)
         goto fail;
     }
     inner = s->p7->d.sign->contents;
-    {
-        char oid[64] = "";
-        if (inner == NULL || inner->type == NULL ||
-            OBJ_obj2txt(oid, sizeof oid, inner->type, 1) <= 0 || strcmp(oid, DRV_OID_CTL) != 0 ||
-            inner->d.other == NULL || inner->d.other->type != V_ASN1_SEQUENCE) {
-            drv_error(diag, file->path, "not a catalog: the signed content is not a certificate "
-                                        "trust list");
-            goto fail;
-        }
+    if (inner == NULL || !drv_oid_is(inner->type, DRV_OID_CTL) || inner->d.other == NULL ||
+        inner->d.other->type != V_ASN1_SEQUENCE) {
+        drv_error(diag, file->path, "not a catalog: the signed content is not a certificate "
+                                    "trust list");
+        goto fail;
     }
     s->ctl = ASN1_STRING_get0_data(inner->d.other->value.sequence);
     s->ctl_len = (size_t)ASN1_STRING_length(inner->d.other->value.sequence);

@@ -478,12 +478,6 @@ done:
 
 /* ---- parsing ---- */
 
-static int oid_is(const ASN1_OBJECT *obj, const char *dotted)
-{
-    char buf[80];
-    return obj != NULL && OBJ_obj2txt(buf, sizeof buf, obj, 1) > 0 && strcmp(buf, dotted) == 0;
-}
-
 static int parse_namevalue(const ASN1_STRING *seq, char **name, char **value)
 {
     const unsigned char *p = ASN1_STRING_get0_data(seq);
@@ -510,7 +504,7 @@ static void parse_member_attr(X509_ATTRIBUTE *a, drv_ctl_member *m)
     ASN1_TYPE *t = X509_ATTRIBUTE_get0_type(a, 0);
     if (t == NULL)
         return;
-    if (oid_is(obj, OID_CAT_NAMEVALUE) && t->type == V_ASN1_SEQUENCE) {
+    if (drv_oid_is(obj, OID_CAT_NAMEVALUE) && t->type == V_ASN1_SEQUENCE) {
         char *name, *value;
         if (parse_namevalue(t->value.sequence, &name, &value) != 0)
             return;
@@ -520,7 +514,7 @@ static void parse_member_attr(X509_ATTRIBUTE *a, drv_ctl_member *m)
             m->os_attr = value, value = NULL;
         free(name);
         free(value);
-    } else if (oid_is(obj, OID_CAT_MEMBERINFO) && t->type == V_ASN1_SEQUENCE) {
+    } else if (drv_oid_is(obj, OID_CAT_MEMBERINFO) && t->type == V_ASN1_SEQUENCE) {
         const unsigned char *p = ASN1_STRING_get0_data(t->value.sequence);
         CAT_MEMBERINFO *mi = d2i_CAT_MEMBERINFO(NULL, &p, ASN1_STRING_length(t->value.sequence));
         char *guid = mi ? utf8_of(mi->guid) : NULL;
@@ -532,12 +526,12 @@ static void parse_member_attr(X509_ATTRIBUTE *a, drv_ctl_member *m)
         }
         free(guid);
         CAT_MEMBERINFO_free(mi);
-    } else if (oid_is(obj, OID_CAT_MEMBERINFO2) && t->type == V_ASN1_OTHER &&
+    } else if (drv_oid_is(obj, OID_CAT_MEMBERINFO2) && t->type == V_ASN1_OTHER &&
                ASN1_STRING_length(t->value.asn1_string) >= 1) {
         unsigned tagno = ASN1_STRING_get0_data(t->value.asn1_string)[0] & 0x1f;
         m->sip = tagno == 0 ? DRV_SIP_PE : tagno == 1 ? DRV_SIP_CAB : DRV_SIP_FLAT;
         snprintf(m->sip_guid, sizeof m->sip_guid, "%s", sip_guid(m->sip));
-    } else if (oid_is(obj, DRV_OID_SPC_INDIRECT_DATA) && t->type == V_ASN1_SEQUENCE) {
+    } else if (drv_oid_is(obj, DRV_OID_SPC_INDIRECT_DATA) && t->type == V_ASN1_SEQUENCE) {
         drv_indirect id;
         if (drv_ac_parse_indirect(ASN1_STRING_get0_data(t->value.sequence),
                                   (size_t)ASN1_STRING_length(t->value.sequence), &id) == 0) {
@@ -566,7 +560,7 @@ int drv_ctl_parse(const unsigned char *der, size_t len, drv_ctl *out, const char
         return -1;
     }
     X509_ALGOR_get0(&alg, NULL, NULL, ctl->subject_algorithm);
-    out->version = oid_is(alg, OID_CATALOG_MEMBER2) ? 2 : 1;
+    out->version = drv_oid_is(alg, OID_CATALOG_MEMBER2) ? 2 : 1;
     snprintf(out->this_update, sizeof out->this_update, "%.*s",
              ASN1_STRING_length(ctl->this_update),
              (const char *)ASN1_STRING_get0_data(ctl->this_update));
@@ -597,7 +591,7 @@ int drv_ctl_parse(const unsigned char *der, size_t len, drv_ctl *out, const char
     for (int i = 0; i < n; i++) {
         X509_EXTENSION *e = sk_X509_EXTENSION_value(ctl->extensions, i);
         drv_ctl_attr *a = &out->attrs[out->attr_count];
-        if (oid_is(X509_EXTENSION_get_object(e), OID_CAT_NAMEVALUE) &&
+        if (drv_oid_is(X509_EXTENSION_get_object(e), OID_CAT_NAMEVALUE) &&
             parse_namevalue(X509_EXTENSION_get_data(e), &a->name, &a->value) == 0)
             out->attr_count++;
     }
