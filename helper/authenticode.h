@@ -68,6 +68,7 @@ typedef struct drv_sign_opts {
     const char *description;
     const char *url;
     int signing_time;
+    const char *where; /* the file being signed, for messages */
 } drv_sign_opts;
 
 /*
@@ -78,6 +79,22 @@ typedef struct drv_sign_opts {
 int drv_ac_sign(const drv_signer *signer, const drv_sign_opts *opts, const char *content_oid,
                 const unsigned char *content_der, size_t content_len, PKCS7 **out,
                 drvsign_diag *diag);
+
+/*
+ * The three steps of drv_ac_sign, for keys that sign elsewhere or later:
+ * drv_ac_signed_attrs builds the signed attributes for the content (DER of the SET) and the
+ * digest the key must sign; the key signs it; drv_ac_assemble builds the SignedData from the
+ * content, those attributes and the raw signature, after checking that the attributes name
+ * this content.
+ */
+int drv_ac_signed_attrs(X509 *cert, const drv_sign_opts *opts, const char *content_oid,
+                        const unsigned char *content_der, size_t content_len,
+                        unsigned char **attrs_der, size_t *attrs_len, unsigned char *to_sign,
+                        unsigned *to_sign_len, drvsign_diag *diag);
+int drv_ac_assemble(X509 *cert, STACK_OF(X509) *extra, const EVP_MD *md, const char *content_oid,
+                    const unsigned char *content_der, size_t content_len,
+                    const unsigned char *attrs_der, size_t attrs_len, const unsigned char *sig,
+                    size_t sig_len, const char *where, PKCS7 **out, drvsign_diag *diag);
 
 /* Append nested as a nested signature (1.3.6.1.4.1.311.2.4.1) of primary's signer. */
 int drv_ac_add_nested(PKCS7 *primary, const PKCS7 *nested, drvsign_diag *diag);
