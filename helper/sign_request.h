@@ -35,7 +35,7 @@ typedef struct drv_request {
     unsigned char to_sign[EVP_MAX_MD_SIZE];
     size_t to_sign_len;
     X509 *cert;
-    STACK_OF(X509) * extra;
+    STACK_OF(X509) *extra;
 } drv_request;
 
 /* SHA-256 of the whole file, streamed. */
