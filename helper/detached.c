@@ -179,7 +179,7 @@ done:
     return rc;
 }
 
-/* The timestamp settings of attach: RFC 3161 or legacy, from params. */
+/* Stamp the primary signature in *der when params ask for a timestamp. */
 static int attach_timestamp(const drvsign_params *p, unsigned char **der, size_t *len,
                             const char *path, drvsign_diag *diag)
 {
@@ -187,22 +187,12 @@ static int attach_timestamp(const drvsign_params *p, unsigned char **der, size_t
     PKCS7 *p7;
     unsigned char *stamped = NULL;
     size_t stamped_len;
-    int rc = -1;
+    int rc = -1, stamp = drv_ts_opts_from(p, &o, diag);
 
-    if (p->timestamp_url_count == 0 && p->timestamp_legacy_count == 0)
-        return 0;
-    memset(&o, 0, sizeof o);
-    o.urls = p->timestamp_urls;
-    o.url_count = p->timestamp_url_count;
-    o.legacy_urls = p->timestamp_legacy_urls;
-    o.legacy_count = p->timestamp_legacy_count;
-    o.md = drv_digest_by_name(p->timestamp_digest, diag);
-    o.retries = p->timestamp_retries > 0 ? p->timestamp_retries : 3;
-    o.wait = p->timestamp_wait >= 0 ? p->timestamp_wait : 10;
-    o.timeout = p->timestamp_timeout > 0 ? p->timestamp_timeout : 30;
-    o.ca_file = p->timestamp_ca_file;
+    if (stamp <= 0)
+        return stamp;
     p7 = drv_ac_from_der(*der, *len);
-    if (o.md == NULL || p7 == NULL)
+    if (p7 == NULL)
         goto done;
     if (drv_ac_timestamp(p7, &o, 0, path, diag) != 0 ||
         drv_ac_to_der(p7, &stamped, &stamped_len) != 0)
@@ -233,10 +223,8 @@ drvsign_status drvsign_attach(const drvsign_params *params, const char *path, dr
         drv_error(diag, NULL, "attach needs the signature file");
         return DRVSIGN_USAGE;
     }
-    if (params->timestamp_url_count > 0 && params->timestamp_legacy_count > 0) {
-        drv_error(diag, NULL, "RFC 3161 and legacy timestamps exclude each other");
+    if (drv_ts_opts_from(params, &(drv_ts_opts){0}, diag) < 0)
         return DRVSIGN_USAGE;
-    }
     if (drv_read_small_file(params->signature, MAX_SIGNATURE_FILE, &der, &len, diag) != 0)
         return DRVSIGN_FAILED;
     len = der_length(der, len);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/crypto.h>
 #include <openssl/objects.h>
 
 #include "cmdline.h"
@@ -90,16 +91,6 @@ static int command_load(drv_signer *s, const drvsign_params *p, const char *secr
     return drv_load_chain_no_key(s, p->cert, diag);
 }
 
-static void to_hex(const unsigned char *d, size_t n, char *out)
-{
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hex[d[i] >> 4];
-        out[2 * i + 1] = hex[d[i] & 15];
-    }
-    out[2 * n] = 0;
-}
-
 static int command_sign(const drv_signer *s, const EVP_MD *md, const unsigned char *digest,
                         size_t digest_len, const unsigned char *data, size_t data_len,
                         unsigned char **sig, size_t *sig_len, const char *where, drvsign_diag *diag)
@@ -124,7 +115,12 @@ static int command_sign(const drv_signer *s, const EVP_MD *md, const unsigned ch
         if (*a >= 'A' && *a <= 'Z')
             *a = (char)(*a - 'A' + 'a');
     strcpy(hex, "DRVSIGN_DIGEST_HEX=");
-    to_hex(digest, digest_len, hex + strlen(hex));
+    if (!OPENSSL_buf2hexstr_ex(hex + strlen(hex), sizeof hex - strlen(hex), NULL, digest,
+                               digest_len, '\0'))
+        return -1;
+    for (char *h = hex + 19; *h; h++) /* lower case, as sha256sum prints it */
+        if (*h >= 'A' && *h <= 'F')
+            *h = (char)(*h - 'A' + 'a');
     strcpy(b64, "DRVSIGN_DIGEST_BASE64=");
     n = EVP_EncodeBlock((unsigned char *)b64 + strlen(b64), digest, (int)digest_len);
     if (n < 0)

@@ -205,6 +205,22 @@ static int load_pfx(drv_signer *s, const char *path, const char *password, drvsi
     return 0;
 }
 
+/* certs[leaf] becomes the signing certificate, the others its chain; certs is consumed. */
+static int take_chain(drv_signer *s, STACK_OF(X509) *certs, int leaf)
+{
+    s->cert = sk_X509_delete(certs, leaf);
+    while (sk_X509_num(certs) > 0) {
+        X509 *x = sk_X509_shift(certs);
+        if (!sk_X509_push(s->extra, x)) {
+            X509_free(x);
+            sk_X509_pop_free(certs, X509_free);
+            return -1;
+        }
+    }
+    sk_X509_free(certs);
+    return 0;
+}
+
 /* From a file that may hold a whole chain, pick the certificate that belongs to the key. */
 static int load_cert_chain(drv_signer *s, const char *path, drvsign_diag *diag)
 {
@@ -222,12 +238,7 @@ static int load_cert_chain(drv_signer *s, const char *path, drvsign_diag *diag)
         sk_X509_pop_free(certs, X509_free);
         return -1;
     }
-    s->cert = sk_X509_delete(certs, leaf);
-    while (sk_X509_num(certs) > 0)
-        if (!sk_X509_push(s->extra, sk_X509_shift(certs)))
-            return -1;
-    sk_X509_free(certs);
-    return 0;
+    return take_chain(s, certs, leaf);
 }
 
 /* ---- PKCS#11 ---- */
@@ -783,10 +794,5 @@ int drv_load_chain_no_key(drv_signer *s, const char *path, drvsign_diag *diag)
     for (int i = sk_X509_num(certs) - 1; i >= 0; i--)
         if (X509_check_ca(sk_X509_value(certs, i)) == 0)
             leaf = i;
-    s->cert = sk_X509_delete(certs, leaf);
-    while (sk_X509_num(certs) > 0)
-        if (!sk_X509_push(s->extra, sk_X509_shift(certs)))
-            return -1;
-    sk_X509_free(certs);
-    return 0;
+    return take_chain(s, certs, leaf);
 }

@@ -46,29 +46,6 @@ done:
     return rc;
 }
 
-/* The timestamp settings; 0 when none were asked for, -1 after a usage error. */
-static int ts_opts_from(const drvsign_params *p, drv_ts_opts *o, drvsign_diag *diag)
-{
-    memset(o, 0, sizeof *o);
-    if (p->timestamp_url_count == 0 && p->timestamp_legacy_count == 0)
-        return 0;
-    if (p->timestamp_url_count > 0 && p->timestamp_legacy_count > 0) {
-        drv_error(diag, NULL, "--timestamp (RFC 3161) and --timestamp-legacy exclude each other, "
-                              "as signtool's /tr and /t do");
-        return -1;
-    }
-    o->urls = p->timestamp_urls;
-    o->url_count = p->timestamp_url_count;
-    o->legacy_urls = p->timestamp_legacy_urls;
-    o->legacy_count = p->timestamp_legacy_count;
-    o->md = drv_digest_by_name(p->timestamp_digest, diag);
-    o->retries = p->timestamp_retries > 0 ? p->timestamp_retries : 3;
-    o->wait = p->timestamp_wait >= 0 ? p->timestamp_wait : 10;
-    o->timeout = p->timestamp_timeout > 0 ? p->timestamp_timeout : 30;
-    o->ca_file = p->timestamp_ca_file;
-    return o->md != NULL ? 1 : -1;
-}
-
 /* What one run signs with: a key (signer), or, for --prepare, only the certificates; for
  * --complete, the requests and raw signatures named in params. */
 typedef struct sign_run {
@@ -307,7 +284,7 @@ drvsign_status drvsign_sign(const drvsign_params *params, const char *const *fil
         return DRVSIGN_USAGE;
     }
     opts.md = drv_digest_by_name(params->digest, diag);
-    stamp = ts_opts_from(params, &ts, diag);
+    stamp = drv_ts_opts_from(params, &ts, diag);
     if (opts.md == NULL || stamp < 0)
         return DRVSIGN_USAGE;
     if (stamp && params->prepare_dir != NULL) {
@@ -393,7 +370,7 @@ drvsign_status drvsign_timestamp(const drvsign_params *params, const char *const
                                  size_t count, drvsign_diag *diag)
 {
     drv_ts_opts ts;
-    int stamp = ts_opts_from(params, &ts, diag), failed = 0;
+    int stamp = drv_ts_opts_from(params, &ts, diag), failed = 0;
 
     if (stamp < 0)
         return DRVSIGN_USAGE;

@@ -10,12 +10,6 @@
 : "${TSA_STATE:?}" "${TOASTPKG:?}"
 read -r port _ <"$TSA_STATE/port"
 TSA=(--timestamp "http://127.0.0.1:$port/rfc3161" --timestamp-wait 0 --timestamp-timeout 5)
-oss_ts() {
-  osslsigncode verify -CAfile "$PKI/root.pem" -TSA-CAfile "$PKI/root.pem" -in "$1" >"$WORK/oss.log" 2>&1
-  local rc=$?
-  cat "$WORK/oss.log"
-  [ $rc -eq 0 ] && grep -q 'Timestamp Server Signature verification: ok' "$WORK/oss.log"
-}
 unchanged() { cmp "$1" "$2"; }
 # refuse DESCRIPTION REGEX CMD...: CMD exits 1 and its output matches REGEX
 refuse() {
@@ -57,7 +51,7 @@ for kind in rsa ec; do
       openssl pkeyutl -sign -inkey '$key' -pkeyopt digest:sha256 -in '$req'/\$f.digest -out \$f.sig || exit 1; done"
   check "$kind: complete attaches them, with timestamps" "$DRVSIGN" sign --complete --requests "$req" --signatures "$sigs" "${TSA[@]}" "${files[@]}"
   for f in "${files[@]}"; do
-    check "$kind: osslsigncode verifies $(basename "$f") and its timestamp" oss_ts "$f"
+    check "$kind: osslsigncode verifies $(basename "$f") and its timestamp" oss_verify_ts "$f"
   done
 done
 
@@ -177,5 +171,5 @@ check_exit "extract without --out is a usage error" 2 "$DRVSIGN" extract "$WORK/
 "$DRVSIGN" extract "$WORK/late.sys" --out "$WORK/late.p7"
 "$DRVSIGN" remove "$WORK/late.sys"
 check "attach --timestamp stamps the stored signature" "$DRVSIGN" attach "$WORK/late.sys" --signature "$WORK/late.p7" "${TSA[@]}"
-check "... osslsigncode verifies it and its timestamp" oss_ts "$WORK/late.sys"
+check "... osslsigncode verifies it and its timestamp" oss_verify_ts "$WORK/late.sys"
 finish

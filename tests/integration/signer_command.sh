@@ -11,12 +11,6 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 TOOLS=$REPO/tests/tools
 read -r port _ <"$TSA_STATE/port"
 TSA=(--timestamp "http://127.0.0.1:$port/rfc3161" --timestamp-wait 0 --timestamp-timeout 5)
-oss_ts() {
-  osslsigncode verify -CAfile "$PKI/root.pem" -TSA-CAfile "$PKI/root.pem" -in "$1" >"$WORK/oss.log" 2>&1
-  local rc=$?
-  cat "$WORK/oss.log"
-  [ $rc -eq 0 ] && grep -q 'Timestamp Server Signature verification: ok' "$WORK/oss.log"
-}
 # the README's commands, exactly: the key path quoted for the splitter
 RSA=(--cert "$PKI/leaf-chain.pem" --signer-command "openssl pkeyutl -sign -inkey '$PKI/leaf.key' -pkeyopt digest:sha256")
 EC=(--cert "$PKI/leaf-ec-chain.pem" --signer-command "openssl pkeyutl -sign -inkey '$PKI/leaf-ec.key' -pkeyopt digest:sha256")
@@ -29,7 +23,7 @@ for kind in RSA EC; do
   for f in "$DRIVERS/toaster.sys" "$WORK/pkg/tstamd64.cat" "$WORK/pkg.cab"; do
     out="$WORK/$kind-$(basename "$f")"
     check "$kind: openssl pkeyutl signs and the TSA stamps $(basename "$f")" "$DRVSIGN" sign "${opts[@]}" "${TSA[@]}" --out "$out" "$f"
-    check "$kind: osslsigncode verifies $(basename "$f") and its timestamp" oss_ts "$out"
+    check "$kind: osslsigncode verifies $(basename "$f") and its timestamp" oss_verify_ts "$out"
     check "$kind: drvsign verify agrees" ds_verify "$out"
   done
 done
