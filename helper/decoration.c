@@ -215,20 +215,27 @@ int drv_decoration_why_not(const drv_decoration *d, const drv_os *t, char *out, 
     return 0;
 }
 
+/* How far apart two Windows versions are (builds do not count: the first id of a version,
+ * such as 10_X64, covers its later builds). */
+static unsigned long version_distance(const drv_os *a, const drv_os *b)
+{
+    unsigned long va = a->major * 100ul + a->minor, vb = b->major * 100ul + b->minor;
+    return va > vb ? va - vb : vb - va;
+}
+
 const drv_os *drv_decoration_os_for(const drv_decoration *d, const drv_os *t)
 {
     size_t count;
-    const drv_os *table = drv_os_table(&count);
-    /* t's release and kind, then t's kind, then any; the earliest id of those */
-    for (int pass = 0; pass < 3; pass++)
+    const drv_os *table = drv_os_table(&count), *best = NULL;
+    /* t's product kind if one of that kind takes it; of those, the version closest to t's,
+     * and the earliest id of that version */
+    for (int same_kind = 1; same_kind >= 0 && best == NULL; same_kind--)
         for (size_t i = 0; i < count; i++) {
             const drv_os *o = &table[i];
-            int same_kind = (o->server != 0) == (t->server != 0);
-            int same_release = o->major == t->major && o->minor == t->minor;
-            if ((pass == 0 && !(same_kind && same_release)) || (pass == 1 && !same_kind))
+            if (((o->server != 0) == (t->server != 0)) != same_kind || !takes(d, o))
                 continue;
-            if (takes(d, o))
-                return o;
+            if (best == NULL || version_distance(o, t) < version_distance(best, t))
+                best = o;
         }
-    return NULL;
+    return best;
 }

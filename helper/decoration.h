@@ -54,8 +54,8 @@ size_t drv_decoration_choose(const drv_decoration *decs, size_t n, const drv_os 
 /* Why d applies on no installation t covers ("is for arm64", "is for servers", ...), into
  * out; returns 0, or -1 when d does apply somewhere t covers. */
 int drv_decoration_why_not(const drv_decoration *d, const drv_os *t, char *out, size_t size);
-/* An /os id whose target takes d: of t's release and product kind if one does, else of its
- * kind, else any; the earliest such id. NULL when no id does. */
+/* An /os id whose target takes d: of t's product kind if one is, and of those the earliest
+ * id of the version closest to t's. NULL when no id does. */
 const drv_os *drv_decoration_os_for(const drv_decoration *d, const drv_os *t);
 
 #endif

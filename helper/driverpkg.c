@@ -626,12 +626,16 @@ static void explain_no_models(ctx *c, const drv_inf_section *mfg, const drv_os *
                     "later): %s",
                     drv_inf_field(e, 0), t->id, arch->name, t->server ? "server" : "client",
                     t->major, t->minor, t->build, why);
-        else
+        else {
+            const drv_os *x86;
+            memset(&decs[0], 0, sizeof decs[0]); /* "NT": what an undecorated line serves */
+            x86 = drv_decoration_os_for(&decs[0], t);
             problem(c, e->line,
-                    "no models section for %s (%s): [%s] has no decoration, and %s takes only "
-                    "decorated models sections; decorate it: '%s, NT%s' with [%s.NT%s]",
-                    arch->name, t->id, drv_inf_field(e, 0), arch->name, drv_inf_field(e, 0),
-                    arch->name, drv_inf_field(e, 0), arch->name);
+                    "no models section for %s (%s): [%s] has no decoration, which only x86 takes "
+                    "(OS id %s takes it); for %s, decorate it: '%s, NT%s' with [%s.NT%s]",
+                    arch->name, t->id, drv_inf_field(e, 0), x86 ? x86->id : "10_X86", arch->name,
+                    drv_inf_field(e, 0), arch->name, drv_inf_field(e, 0), arch->name);
+        }
     }
 }
 
