@@ -202,33 +202,25 @@ done:
     return x;
 }
 
-int drv_request_read(const char *dir, const char *name, drv_request *r, drvsign_diag *diag)
+int drv_request_parse(const unsigned char *text, size_t len, const char *name, const char *where,
+                      drv_request *r, drvsign_diag *diag)
 {
-    size_t n = strlen(name) + 9;
-    char *leaf = malloc(n), *path = NULL, *line, *save = NULL;
-    unsigned char *data = NULL;
-    size_t len;
+    char *data = malloc(len + 1), *line, *save = NULL;
     unsigned lineno = 0;
     int version = 0, rc = -1, have_hash = 0;
     long got;
 
     memset(r, 0, sizeof *r);
-    if (leaf == NULL)
-        return -1;
-    snprintf(leaf, n, "%s.request", name);
-    path = drv_path_join(dir, leaf);
-    free(leaf);
     r->extra = sk_X509_new_null();
-    if (path == NULL || r->extra == NULL)
+    if (data == NULL || r->extra == NULL)
         goto done;
-    if (!drv_file_exists(path)) {
-        drv_error(diag, path, "no request for %s: run drvsign sign --prepare on it first", name);
+    memcpy(data, text, len);
+    data[len] = 0;
+    if (strlen(data) != len) {
+        drv_error(diag, where, "not a drvsign request (it holds a NUL byte)");
         goto done;
     }
-    if (drv_read_small_file(path, MAX_REQUEST, &data, &len, diag) != 0)
-        goto done;
-    for (line = strtok_r((char *)data, "\n", &save); line != NULL;
-         line = strtok_r(NULL, "\n", &save)) {
+    for (line = strtok_r(data, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
         char *value = strchr(line, '=');
         int ok = 1;
         lineno++;
@@ -236,7 +228,7 @@ int drv_request_read(const char *dir, const char *name, drv_request *r, drvsign_
         if (*line == 0 || *line == '#')
             continue;
         if (value == NULL) {
-            drv_error_at(diag, path, lineno, "expected key=value");
+            drv_error_at(diag, where, lineno, "expected key=value");
             goto done;
         }
         *value++ = 0;
@@ -283,21 +275,21 @@ int drv_request_read(const char *dir, const char *name, drv_request *r, drvsign_
                 ok = 0;
             }
         } else {
-            drv_error_at(diag, path, lineno, "unknown key '%s'", line);
+            drv_error_at(diag, where, lineno, "unknown key '%s'", line);
             goto done;
         }
         if (!ok) {
-            drv_error_at(diag, path, lineno, "the value of %s is not valid", line);
+            drv_error_at(diag, where, lineno, "the value of %s is not valid", line);
             goto done;
         }
     }
     if (version != 1) {
-        drv_error(diag, path, "not a drvsign request (version 1)");
+        drv_error(diag, where, "not a drvsign request (version 1)");
         goto done;
     }
     if (strcmp(r->file, name) != 0 || !have_hash || r->md == NULL || r->content_type[0] == 0 ||
         r->attrs == NULL || r->to_sign_len == 0 || r->cert == NULL) {
-        drv_error(diag, path,
+        drv_error(diag, where,
                   "the request is incomplete or for another file (it needs file=%s, "
                   "file_sha256, digest, content_type, signed_attributes, to_sign "
                   "and a certificate)",
@@ -307,11 +299,36 @@ int drv_request_read(const char *dir, const char *name, drv_request *r, drvsign_
     rc = 0;
 done:
     free(data);
-    free(path);
     if (rc != 0)
         drv_request_free(r);
     return rc;
 }
+
+int drv_request_read(const char *dir, const char *name, drv_request *r, drvsign_diag *diag)
+{
+    size_t n = strlen(name) + 9;
+    char *leaf = malloc(n), *path = NULL;
+    unsigned char *data = NULL;
+    size_t len;
+    int rc = -1;
+
+    memset(r, 0, sizeof *r);
+    if (leaf == NULL)
+        return -1;
+    snprintf(leaf, n, "%s.request", name);
+    path = drv_path_join(dir, leaf);
+    free(leaf);
+    if (path == NULL)
+        return -1;
+    if (!drv_file_exists(path))
+        drv_error(diag, path, "no request for %s: run drvsign sign --prepare on it first", name);
+    else if (drv_read_small_file(path, MAX_REQUEST, &data, &len, diag) == 0)
+        rc = drv_request_parse(data, len, name, path, r, diag);
+    free(data);
+    free(path);
+    return rc;
+}
+
 
 void drv_request_free(drv_request *r)
 {

@@ -42,6 +42,9 @@ typedef struct drv_request {
 int drv_file_sha256(const drv_file *file, unsigned char out[32], drvsign_diag *diag);
 /* Write dir/<file>.request and dir/<file>.digest (each atomically). */
 int drv_request_write(const char *dir, const drv_request *r, drvsign_diag *diag);
+/* Parse a request's text for the file called name; where names it in messages. */
+int drv_request_parse(const unsigned char *text, size_t len, const char *name, const char *where,
+                      drv_request *r, drvsign_diag *diag);
 /* Read dir/<name>.request; reports what is wrong with it, naming it. */
 int drv_request_read(const char *dir, const char *name, drv_request *r, drvsign_diag *diag);
 void drv_request_free(drv_request *r);
