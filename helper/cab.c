@@ -318,6 +318,57 @@ static int pool_init(compressor_pool *p, unsigned threads)
     return 0;
 }
 
+/*
+ * Random-looking data (compressed or encrypted payloads, a large part of a GPU driver) costs
+ * libdeflate a full match search only to end as a stored block. Two cheap bounds skip it:
+ * - literals: entropy coding saves at most chi2 / ln 2 bits over 8 bits a byte (the
+ *   Kullback-Leibler divergence from uniform is at most chi2 / n), so a chi-square below
+ *   LITERAL_BITS * ln 2 leaves Huffman less than LITERAL_BITS to win;
+ * - matches: a hash of every 4-byte sequence finds repeats; under MATCH_BYTES repeated bytes
+ *   leave matches less than that to win.
+ * So a skipped block is at most (LITERAL_BITS / 8 + MATCH_BYTES) = 128 bytes (0.4%) larger
+ * than libdeflate could have made it, and in practice the same: its code tables cost more.
+ */
+#define LITERAL_BITS 512
+#define MATCH_BYTES 64
+#define MATCH_HASH_BITS 14
+
+static int looks_incompressible(const unsigned char *p, size_t n)
+{
+    uint32_t count[256] = {0};
+    uint64_t spread = 0; /* sum of (256 c - n)^2 = chi2 * 256 n */
+    uint16_t last[1u << MATCH_HASH_BITS]; /* position + 1 of a 4-byte sequence with this hash */
+    size_t repeated = 0;
+
+    if (n < 1024)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        count[p[i]]++;
+    for (int c = 0; c < 256; c++) {
+        int64_t d = (int64_t)count[c] * 256 - (int64_t)n;
+        spread += (uint64_t)(d * d);
+    }
+    /* chi2 < LITERAL_BITS * ln 2, i.e. spread < 355 * 256 n */
+    if (spread >= (uint64_t)(LITERAL_BITS * 693 / 1000) * 256u * n)
+        return 0;
+    memset(last, 0, sizeof last);
+    for (size_t i = 0; i + 4 <= n;) {
+        uint32_t v = drv_le32(p + i), h = (v * 2654435761u) >> (32 - MATCH_HASH_BITS);
+        size_t j = last[h];
+        last[h] = (uint16_t)(i + 1);
+        if (j != 0 && drv_le32(p + j - 1) == v) {
+            size_t len = 4;
+            while (i + len < n && p[j - 1 + len] == p[i + len])
+                len++;
+            if ((repeated += len) >= MATCH_BYTES)
+                return 0;
+            i += len;
+        } else
+            i++;
+    }
+    return 1;
+}
+
 /* The block's CFDATA: a stored deflate block whenever compression would not make it smaller
  * (MS-MCI), so a payload never exceeds 32768 + 12 bytes. */
 static int compress_block(void *arg, size_t i)
@@ -332,7 +383,9 @@ static int compress_block(void *arg, size_t i)
         payload_len = b->in_len;
     } else {
         struct libdeflate_compressor *c;
-        size_t n;
+        size_t n = 0;
+        if (looks_incompressible(b->in, b->in_len))
+            goto stored;
         drv_mutex_lock(job->pool->lock);
         c = job->pool->free_count > 0 ? job->pool->free_list[--job->pool->free_count] : NULL;
         drv_mutex_unlock(job->pool->lock);
@@ -344,6 +397,7 @@ static int compress_block(void *arg, size_t i)
         drv_mutex_lock(job->pool->lock);
         job->pool->free_list[job->pool->free_count++] = c;
         drv_mutex_unlock(job->pool->lock);
+    stored:
         payload[0] = 'C';
         payload[1] = 'K';
         if (n == 0) {
