@@ -156,6 +156,9 @@ static int command_sign(const drv_signer *s, const EVP_MD *md, const unsigned ch
                   "the signer command '%s' did not finish within %u s "
                   "(its timeout), so drvsign stopped it",
                   c->argv[0], c->timeout);
+    else if (res.interrupted)
+        drv_error(diag, where, "interrupted (signal %d) while the signer command '%s' ran",
+                  res.interrupted, c->argv[0]);
     else if (res.too_much)
         drv_error(diag, where,
                   "the signer command '%s' wrote more than %d bytes; a raw "

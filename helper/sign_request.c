@@ -329,7 +329,6 @@ int drv_request_read(const char *dir, const char *name, drv_request *r, drvsign_
     return rc;
 }
 
-
 void drv_request_free(drv_request *r)
 {
     OPENSSL_free(r->attrs);
