@@ -204,7 +204,24 @@ done:
     return rc;
 }
 
-/* The TSA's certificate must be for time stamping: extended key usage timeStamping, critical. */
+int drv_eku_lists(X509 *x, const char *dotted)
+{
+    EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+    char buf[80];
+    int found = 0;
+    for (int i = 0; eku != NULL && i < sk_ASN1_OBJECT_num(eku); i++)
+        if (OBJ_obj2txt(buf, sizeof buf, sk_ASN1_OBJECT_value(eku, i), 1) > 0 &&
+            strcmp(buf, dotted) == 0)
+            found = 1;
+    sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
+    return found;
+}
+
+/*
+ * The TSA's certificate must be for time stamping: its extended key usage lists timeStamping.
+ * Windows does not require the extension to be critical (Microsoft's own TSA certificates
+ * mark it non-critical), so neither does drvsign; OpenSSL's timestamp purpose would.
+ */
 static int tsa_signature_ok(PKCS7 *p7, BIO *content, char *problem, size_t psize)
 {
     STACK_OF(X509) *signers;
@@ -217,11 +234,10 @@ static int tsa_signature_ok(PKCS7 *p7, BIO *content, char *problem, size_t psize
     }
     signers = PKCS7_get0_signers(p7, NULL, 0);
     ok = signers != NULL && sk_X509_num(signers) == 1 &&
-         X509_check_purpose(sk_X509_value(signers, 0), X509_PURPOSE_TIMESTAMP_SIGN, 0) == 1;
+         drv_eku_lists(sk_X509_value(signers, 0), DRV_OID_KP_TIMESTAMPING);
     if (!ok)
         snprintf(problem, psize, "the reply is signed by a certificate that is not a "
-                                 "time-stamping certificate (extended key usage timeStamping, "
-                                 "critical)");
+                                 "time-stamping certificate (extended key usage timeStamping)");
     sk_X509_free(signers);
     ERR_clear_error();
     return ok;

@@ -145,19 +145,6 @@ static int64_t asn1_time_epoch(const ASN1_TIME *t, char *text, size_t size)
 
 /* ---- Windows' extended-key-usage rule ---- */
 
-static int eku_lists(X509 *x, const char *oid)
-{
-    EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
-    int found = 0;
-    if (eku == NULL)
-        return 0;
-    for (int i = 0; i < sk_ASN1_OBJECT_num(eku); i++)
-        if (drv_oid_is(sk_ASN1_OBJECT_value(eku, i), oid))
-            found = 1;
-    sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
-    return found;
-}
-
 /*
  * CertGetCertificateChain's usage rule: the chain's effective usage is the intersection of
  * what each certificate allows. A certificate without the extension allows everything; one
@@ -286,6 +273,13 @@ static int tsa_chain_ok(X509 *tsa, STACK_OF(X509) *untrusted, X509_STORE *store,
                         drv_sig_check *check)
 {
     chain_verdict v;
+    if (!drv_eku_lists(tsa, DRV_OID_KP_TIMESTAMPING)) {
+        /* the Authenticode rule for the TSA itself: the usage must be listed, not implied */
+        snprintf(check->ts_problem, sizeof check->ts_problem,
+                 "timestamp: the TSA's certificate is not a time-stamping certificate (its "
+                 "extended key usage does not list timeStamping)");
+        return 0;
+    }
     verify_chain(tsa, untrusted, store, when, NID_time_stamp, "timestamp: the TSA's certificate chain",
                  &v, check->ts_problem, sizeof check->ts_problem);
     snprintf(check->tsa_root, sizeof check->tsa_root, "%s", v.root);
@@ -565,7 +559,7 @@ void drv_ac_check(const drv_sig *sig, X509_STORE *store, int64_t time, drv_sig_c
         goto done;
     }
     check->signature_ok = 1;
-    check->lifetime_signing = eku_lists(signer, OID_LIFETIME_SIGNING);
+    check->lifetime_signing = drv_eku_lists(signer, OID_LIFETIME_SIGNING);
     check->chain_time = time;
     check->chain_time_source = time != 0 ? "given" : "now";
     /* A valid timestamp says when the signature existed: the chain is judged then, so a
