@@ -263,7 +263,7 @@ static int rfc3161_once(const char *url, const unsigned char *body, size_t body_
     const unsigned char *p;
     TS_RESP *resp = NULL;
     TS_TST_INFO *tst;
-    int rc = -1, n;
+    int rc = -1;
 
     int posted = http_post(url, "application/timestamp-query", body, body_len, 1, o, &reply,
                            &reply_len, problem, psize);
@@ -312,11 +312,29 @@ static int rfc3161_once(const char *url, const unsigned char *body, size_t body_
     }
     if (!tsa_signature_ok(TS_RESP_get_token(resp), NULL, problem, psize))
         goto done;
-    *token = NULL;
-    n = i2d_PKCS7(TS_RESP_get_token(resp), token);
-    if (n <= 0)
-        goto done;
-    *token_len = (size_t)n;
+    {
+        /* The token as the TSA sent it (BER stays BER), not OpenSSL's re-encoding: TimeStampResp
+         * is SEQUENCE { status, token }, so the token is what follows the status. */
+        const unsigned char *q = reply, *start;
+        long len;
+        int tag, cls;
+        TS_STATUS_INFO *st;
+        PKCS7 *again;
+        if (ASN1_get_object(&q, &len, &tag, &cls, (long)reply_len) & 0x80 ||
+            (st = d2i_TS_STATUS_INFO(NULL, &q, (long)(reply_len - (size_t)(q - reply)))) == NULL)
+            goto done;
+        TS_STATUS_INFO_free(st);
+        start = q;
+        again = d2i_PKCS7(NULL, &q, (long)(reply_len - (size_t)(q - reply)));
+        if (again == NULL)
+            goto done;
+        PKCS7_free(again);
+        *token_len = (size_t)(q - start);
+        *token = OPENSSL_malloc(*token_len);
+        if (*token == NULL)
+            goto done;
+        memcpy(*token, start, *token_len);
+    }
     rc = 0;
 done:
     TS_RESP_free(resp);
