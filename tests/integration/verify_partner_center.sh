@@ -101,6 +101,14 @@ check_exit "without a timestamp the expired partner fails" 1 ds_pc "$WORK/expire
 check_output "... saying it expired" "certificate chain: certificate has expired: \"drvsign Test Expired Partner\"" ds_pc "$WORK/expired-nots.cat"
 check "... osslsigncode agrees" same_verdict "$WORK/expired-nots.cat"
 
+# lifetime signing (EKU 1.3.6.1.4.1.311.10.3.13): the signature dies with the certificate
+cp "$cat" "$WORK/lifetime.cat"
+check "a lifetime-signing partner signs with a 2020 timestamp" "$DRVSIGN" sign --cert "$PKI/partner-lifetime-chain.pem" \
+  --key "$PKI/partner-lifetime.key" --timestamp "$TSA/partner/2020/rfc3161" "$WORK/lifetime.cat"
+check_exit "... fails: judged now, not at the timestamp" 1 ds_pc "$WORK/lifetime.cat"
+check_output "... saying it expired, with lifetime signing" "certificate chain: certificate has expired: \"drvsign Test Lifetime Partner\"" ds_pc "$WORK/lifetime.cat"
+check_output "... the report names lifetime signing" "EKU code signing, lifetime signing" ds_pc "$WORK/lifetime.cat"
+
 # Windows' EKU rule holds for intermediates: a CA whose EKU list lacks timeStamping cannot
 # issue TSA certificates. (osslsigncode follows OpenSSL's purpose check, which ignores CA EKU
 # lists, and accepts this one: the one verdict where the two differ, and Windows sides with us.)

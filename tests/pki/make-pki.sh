@@ -123,6 +123,7 @@ openssl pkcs12 -export -inkey other-leaf.key -in other-leaf.pem -name "drvsign p
 #     -> partner-tsa        (timeStamping, NOT critical, like Microsoft's TSA certificates)
 #     -> partner-publisher  (codeSigning + Windows Hardware Driver Verification)
 #     -> partner-expired    (2020-2021, for timestamps inside its validity)
+#     -> partner-lifetime   (2020-2021, lifetime signing: a timestamp does not extend it)
 #   partner-root -> partner-ca-nots (an EKU list without timeStamping) -> partner-tsa-nots
 # The test TSA (tests/tsa/tsa.py) signs with partner-tsa and partner-tsa-nots under /partner*/.
 cat >>ca.cnf <<'CNF'
@@ -144,6 +145,12 @@ keyUsage = critical, digitalSignature
 extendedKeyUsage = timeStamping
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
+[v3_partner_lifetime]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = codeSigning, 1.3.6.1.4.1.311.10.3.13
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
 [v3_partner_publisher]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
@@ -162,6 +169,8 @@ issue partner-tsa-nots "drvsign Test Partner TSA under a CA without timeStamping
 issue partner-publisher "drvsign Test Hardware Compatibility Publisher" partner-ca v3_partner_publisher rsa:2048
 issue partner-expired "drvsign Test Expired Partner" partner-ca v3_partner_publisher rsa:2048 \
   20200101000000Z 20210101000000Z
-for c in partner-publisher partner-expired partner-tsa; do cat "$c.pem" partner-ca.pem >"$c-chain.pem"; done
+issue partner-lifetime "drvsign Test Lifetime Partner" partner-ca v3_partner_lifetime rsa:2048 \
+  20200101000000Z 20210101000000Z
+for c in partner-publisher partner-expired partner-lifetime partner-tsa; do cat "$c.pem" partner-ca.pem >"$c-chain.pem"; done
 cat partner-tsa-nots.pem partner-ca-nots.pem >partner-tsa-nots-chain.pem
 echo "test PKI ready in $out"
