@@ -155,7 +155,9 @@ static ASN1_BMPSTRING *bmp_from_utf8(const char *text)
     return s;
 }
 
-static SPC_LINK *obsolete_file_link(void)
+/* SpcLink file[2] { unicode text }: "<<<Obsolete>>>" in signatures, "" in catalog members
+ * (as makecat and Partner Center write them). */
+static SPC_LINK *file_link(const char *text)
 {
     SPC_LINK *link = SPC_LINK_new();
     if (link == NULL)
@@ -167,7 +169,7 @@ static SPC_LINK *obsolete_file_link(void)
         return NULL;
     }
     link->value.file->type = 0;
-    link->value.file->value.unicode = bmp_from_utf8("<<<Obsolete>>>");
+    link->value.file->value.unicode = bmp_from_utf8(text);
     if (link->value.file->value.unicode == NULL) {
         SPC_LINK_free(link);
         return NULL;
@@ -230,6 +232,12 @@ const EVP_MD *drv_digest_by_name(const char *name, drvsign_diag *diag)
 
 /* ---- building ---- */
 
+const ASN1_OCTET_STRING *drv_ac_message_digest(PKCS7_SIGNER_INFO *si)
+{
+    ASN1_TYPE *t = PKCS7_get_signed_attribute(si, NID_pkcs9_messageDigest);
+    return t != NULL && t->type == V_ASN1_OCTET_STRING ? t->value.octet_string : NULL;
+}
+
 int drv_ac_pe_image_data(int page_hash_v2, const unsigned char *table, size_t table_len,
                          int catalog_flags, unsigned char **der, size_t *der_len)
 {
@@ -249,7 +257,7 @@ int drv_ac_pe_image_data(int page_hash_v2, const unsigned char *table, size_t ta
                           !ASN1_BIT_STRING_set_bit(pe->flags, 2, 1)))
         goto done;
     if (table == NULL) {
-        pe->file = obsolete_file_link();
+        pe->file = file_link(catalog_flags ? "" : "<<<Obsolete>>>");
         if (pe->file == NULL)
             goto done;
     } else {
@@ -368,9 +376,9 @@ fail:
     return NULL;
 }
 
-int drv_ac_obsolete_link(unsigned char **der, size_t *der_len)
+int drv_ac_file_link(int catalog_member, unsigned char **der, size_t *der_len)
 {
-    SPC_LINK *link = obsolete_file_link();
+    SPC_LINK *link = file_link(catalog_member ? "" : "<<<Obsolete>>>");
     int n;
     *der = NULL;
     if (link == NULL)
@@ -553,33 +561,29 @@ done:
     return rc;
 }
 
-int drv_ac_sign(const drv_signer *signer, const drv_sign_opts *opts, const char *content_oid,
-                const unsigned char *content_der, size_t content_len, PKCS7 **out,
-                drvsign_diag *diag)
+int drv_ac_signed_attrs(X509 *cert, const drv_sign_opts *opts, const char *content_oid,
+                        const unsigned char *content_der, size_t content_len,
+                        unsigned char **attrs_der, size_t *attrs_len, unsigned char *to_sign,
+                        unsigned *to_sign_len, drvsign_diag *diag)
 {
-    PKCS7 *p7 = PKCS7_new();
     PKCS7_SIGNER_INFO *si = PKCS7_SIGNER_INFO_new();
     ASN1_OBJECT *ctype = OBJ_txt2obj(content_oid, 1);
     const unsigned char *body;
-    size_t body_len, cert_count = 0;
-    unsigned char md_buf[EVP_MAX_MD_SIZE], attr_md[EVP_MAX_MD_SIZE];
-    unsigned int md_len, attr_md_len;
-    unsigned char *attrs_der = NULL, *sig = NULL;
-    size_t sig_len;
-    int attrs_len;
-    X509 **certs = NULL;
-    int rc = -1;
+    size_t body_len;
+    unsigned char md_buf[EVP_MAX_MD_SIZE];
+    unsigned int md_len;
+    int n, rc = -1;
 
-    *out = NULL;
-    if (p7 == NULL || si == NULL || ctype == NULL || !PKCS7_set_type(p7, NID_pkcs7_signed))
+    *attrs_der = NULL;
+    if (si == NULL || ctype == NULL)
         goto ssl_fail;
     if (content_octets(content_der, content_len, &body, &body_len) != 0) {
-        drv_error(diag, NULL, "internal error: content to sign is not one DER value");
+        drv_error(diag, opts->where, "internal error: content to sign is not one DER value");
         goto done;
     }
-    /* The certificate's public key decides digestEncryptionAlgorithm; the private key may
-     * be on a token and is used only through drv_signer_sign_digest. */
-    if (!PKCS7_SIGNER_INFO_set(si, signer->cert, X509_get0_pubkey(signer->cert), opts->md))
+    /* The certificate's public key decides the algorithms; the private key may live anywhere
+     * and is used only through drv_signer_sign_digest. */
+    if (!PKCS7_SIGNER_INFO_set(si, cert, X509_get0_pubkey(cert), opts->md))
         goto ssl_fail;
     if (!PKCS7_add_signed_attribute(si, NID_pkcs9_contentType, V_ASN1_OBJECT, ctype))
         goto ssl_fail;
@@ -592,35 +596,90 @@ int drv_ac_sign(const drv_signer *signer, const drv_sign_opts *opts, const char 
         goto ssl_fail;
     if (opts->signing_time && !PKCS7_add0_attrib_signing_time(si, NULL))
         goto ssl_fail;
-
-    /* Sign the DER of the attribute SET, exactly as PKCS#7 defines. */
-    attrs_len = ASN1_item_i2d((ASN1_VALUE *)si->auth_attr, &attrs_der,
-                              ASN1_ITEM_rptr(PKCS7_ATTR_SIGN));
-    if (attrs_len <= 0 || !EVP_Digest(attrs_der, (size_t)attrs_len, attr_md, &attr_md_len,
-                                      opts->md, NULL))
+    /* The DER of the attribute SET is what gets signed, exactly as PKCS#7 defines. */
+    n = ASN1_item_i2d((ASN1_VALUE *)si->auth_attr, attrs_der, ASN1_ITEM_rptr(PKCS7_ATTR_SIGN));
+    if (n <= 0 || !EVP_Digest(*attrs_der, (size_t)n, to_sign, to_sign_len, opts->md, NULL))
         goto ssl_fail;
-    if (drv_signer_sign_digest(signer, opts->md, attr_md, attr_md_len, &sig, &sig_len, diag) != 0)
+    *attrs_len = (size_t)n;
+    rc = 0;
+    goto done;
+ssl_fail:
+    drv_ssl_error(diag, opts->where, "cannot build the signed attributes");
+done:
+    if (rc != 0) {
+        OPENSSL_free(*attrs_der);
+        *attrs_der = NULL;
+    }
+    ASN1_OBJECT_free(ctype);
+    PKCS7_SIGNER_INFO_free(si);
+    return rc;
+}
+
+/* Do the signed attributes name this content (contentType) and its digest (messageDigest)? */
+static int attrs_cover(PKCS7_SIGNER_INFO *si, const EVP_MD *md, const char *content_oid,
+                       const unsigned char *content_der, size_t content_len)
+{
+    ASN1_TYPE *ctype = PKCS7_get_signed_attribute(si, NID_pkcs9_contentType);
+    const ASN1_OCTET_STRING *claimed = drv_ac_message_digest(si);
+    const unsigned char *body;
+    size_t body_len;
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned dl;
+    return ctype != NULL && ctype->type == V_ASN1_OBJECT &&
+           drv_oid_is(ctype->value.object, content_oid) && claimed != NULL &&
+           content_octets(content_der, content_len, &body, &body_len) == 0 &&
+           EVP_Digest(body, body_len, d, &dl, md, NULL) &&
+           (unsigned)ASN1_STRING_length(claimed) == dl &&
+           memcmp(ASN1_STRING_get0_data(claimed), d, dl) == 0;
+}
+
+int drv_ac_assemble(X509 *cert, STACK_OF(X509) *extra, const EVP_MD *md, const char *content_oid,
+                    const unsigned char *content_der, size_t content_len,
+                    const unsigned char *attrs_der, size_t attrs_len, const unsigned char *sig,
+                    size_t sig_len, const char *where, PKCS7 **out, drvsign_diag *diag)
+{
+    PKCS7 *p7 = PKCS7_new();
+    PKCS7_SIGNER_INFO *si = PKCS7_SIGNER_INFO_new();
+    const unsigned char *p = attrs_der;
+    size_t cert_count = 0;
+    X509 **certs = NULL;
+    int rc = -1;
+
+    *out = NULL;
+    if (p7 == NULL || si == NULL || !PKCS7_set_type(p7, NID_pkcs7_signed) ||
+        attrs_len > LONG_MAX || sig_len > INT_MAX ||
+        !PKCS7_SIGNER_INFO_set(si, cert, X509_get0_pubkey(cert), md))
+        goto ssl_fail;
+    sk_X509_ATTRIBUTE_pop_free(si->auth_attr, X509_ATTRIBUTE_free);
+    si->auth_attr = (STACK_OF(X509_ATTRIBUTE) *)ASN1_item_d2i(NULL, &p, (long)attrs_len,
+                                                              ASN1_ITEM_rptr(PKCS7_ATTR_SIGN));
+    if (si->auth_attr == NULL || p != attrs_der + attrs_len) {
+        drv_ssl_error(diag, where, "the signed attributes are not a DER attribute set");
         goto done;
-    ASN1_STRING_set0(si->enc_digest, sig, (int)sig_len);
-    sig = NULL;
+    }
+    if (!attrs_cover(si, md, content_oid, content_der, content_len)) {
+        drv_error(diag, where, "the signed attributes are for other content (their "
+                               "messageDigest or contentType does not match this file)");
+        goto done;
+    }
+    if (!ASN1_STRING_set(si->enc_digest, sig, (int)sig_len))
+        goto ssl_fail;
     /* The signer info holds the public key only to choose algorithms; it must not linger. */
     EVP_PKEY_free(si->pkey);
     si->pkey = NULL;
     if (!PKCS7_add_signer(p7, si))
         goto ssl_fail;
     si = NULL;
-
     PKCS7_free(p7->d.sign->contents);
     p7->d.sign->contents = content_info(content_oid, content_der, content_len);
     if (p7->d.sign->contents == NULL)
         goto ssl_fail;
-
-    certs = OPENSSL_zalloc(sizeof *certs * (size_t)(sk_X509_num(signer->extra) + 1));
+    certs = OPENSSL_zalloc(sizeof *certs * (size_t)(sk_X509_num(extra) + 1));
     if (certs == NULL)
         goto ssl_fail;
-    certs[cert_count++] = signer->cert;
-    for (int i = 0; i < sk_X509_num(signer->extra); i++)
-        certs[cert_count++] = sk_X509_value(signer->extra, i);
+    certs[cert_count++] = cert;
+    for (int i = 0; i < sk_X509_num(extra); i++)
+        certs[cert_count++] = sk_X509_value(extra, i);
     if (set_sorted_certs(p7, certs, cert_count) != 0)
         goto ssl_fail;
     *out = p7;
@@ -628,14 +687,35 @@ int drv_ac_sign(const drv_signer *signer, const drv_sign_opts *opts, const char 
     rc = 0;
     goto done;
 ssl_fail:
-    drv_ssl_error(diag, NULL, "cannot build the signature");
+    drv_ssl_error(diag, where, "cannot build the signature");
 done:
     OPENSSL_free(certs);
-    OPENSSL_free(sig);
-    OPENSSL_free(attrs_der);
-    ASN1_OBJECT_free(ctype);
     PKCS7_SIGNER_INFO_free(si);
     PKCS7_free(p7);
+    return rc;
+}
+
+int drv_ac_sign(const drv_signer *signer, const drv_sign_opts *opts, const char *content_oid,
+                const unsigned char *content_der, size_t content_len, PKCS7 **out,
+                drvsign_diag *diag)
+{
+    unsigned char *attrs = NULL, *sig = NULL, to_sign[EVP_MAX_MD_SIZE];
+    size_t attrs_len, sig_len;
+    unsigned to_sign_len;
+    int rc = -1;
+
+    *out = NULL;
+    if (drv_ac_signed_attrs(signer->cert, opts, content_oid, content_der, content_len, &attrs,
+                            &attrs_len, to_sign, &to_sign_len, diag) != 0)
+        return -1;
+    if (drv_signer_sign_digest(signer, opts->md, to_sign, to_sign_len, attrs, attrs_len, &sig,
+                               &sig_len, opts->where, diag) == 0 &&
+        drv_ac_assemble(signer->cert, signer->extra, opts->md, content_oid, content_der,
+                        content_len, attrs, attrs_len, sig, sig_len, opts->where, out,
+                        diag) == 0)
+        rc = 0;
+    OPENSSL_free(sig);
+    OPENSSL_free(attrs);
     return rc;
 }
 

@@ -43,12 +43,14 @@ typedef struct drv_indirect {
 /* sha256 (the default for NULL), sha1, sha384, sha512; reports unknown names. */
 const EVP_MD *drv_digest_by_name(const char *name, drvsign_diag *diag);
 
-/* SpcPeImageData: "<<<Obsolete>>>" link, or the page-hash moniker when table != NULL.
- * catalog_flags: the flags catalogs carry (includeResources|includeImportAddressTable). */
+/* SpcPeImageData: a file link, or the page-hash moniker when table != NULL. catalog_flags:
+ * a catalog member, with the flags catalogs carry (includeResources|includeImportAddressTable)
+ * and an empty link, as makecat writes; else a signature's "<<<Obsolete>>>" link. */
 int drv_ac_pe_image_data(int page_hash_v2, const unsigned char *table, size_t table_len,
                          int catalog_flags, unsigned char **der, size_t *der_len);
-/* SpcLink file[2] { unicode "<<<Obsolete>>>" }: the value of a flat catalog member. */
-int drv_ac_obsolete_link(unsigned char **der, size_t *der_len);
+/* SpcLink file[2] { unicode "" } for a flat catalog member (as makecat writes it), else
+ * file[2] { unicode "<<<Obsolete>>>" }. */
+int drv_ac_file_link(int catalog_member, unsigned char **der, size_t *der_len);
 /* A SignedData with content and no signers: an unsigned catalog. */
 int drv_ac_unsigned(const char *content_oid, const unsigned char *content_der, size_t content_len,
                     unsigned char **der, size_t *der_len);
@@ -68,6 +70,7 @@ typedef struct drv_sign_opts {
     const char *description;
     const char *url;
     int signing_time;
+    const char *where; /* the file being signed, for messages */
 } drv_sign_opts;
 
 /*
@@ -78,6 +81,22 @@ typedef struct drv_sign_opts {
 int drv_ac_sign(const drv_signer *signer, const drv_sign_opts *opts, const char *content_oid,
                 const unsigned char *content_der, size_t content_len, PKCS7 **out,
                 drvsign_diag *diag);
+
+/*
+ * The three steps of drv_ac_sign, for keys that sign elsewhere or later:
+ * drv_ac_signed_attrs builds the signed attributes for the content (DER of the SET) and the
+ * digest the key must sign; the key signs it; drv_ac_assemble builds the SignedData from the
+ * content, those attributes and the raw signature, after checking that the attributes name
+ * this content.
+ */
+int drv_ac_signed_attrs(X509 *cert, const drv_sign_opts *opts, const char *content_oid,
+                        const unsigned char *content_der, size_t content_len,
+                        unsigned char **attrs_der, size_t *attrs_len, unsigned char *to_sign,
+                        unsigned *to_sign_len, drvsign_diag *diag);
+int drv_ac_assemble(X509 *cert, STACK_OF(X509) *extra, const EVP_MD *md, const char *content_oid,
+                    const unsigned char *content_der, size_t content_len,
+                    const unsigned char *attrs_der, size_t attrs_len, const unsigned char *sig,
+                    size_t sig_len, const char *where, PKCS7 **out, drvsign_diag *diag);
 
 /* Append nested as a nested signature (1.3.6.1.4.1.311.2.4.1) of primary's signer. */
 int drv_ac_add_nested(PKCS7 *primary, const PKCS7 *nested, drvsign_diag *diag);
@@ -135,6 +154,8 @@ typedef struct drv_sig_check {
 int drv_ac_timestamp(PKCS7 *p7, const drv_ts_opts *opts, int nested, const char *where,
                      drvsign_diag *diag);
 
+/* The signed messageDigest attribute of si, NULL when absent or not an OCTET STRING. */
+const ASN1_OCTET_STRING *drv_ac_message_digest(PKCS7_SIGNER_INFO *si);
 /* The content octets of a DER TLV: what messageDigest covers (reference 2.9 / 4.3). */
 int drv_ac_content_octets(const unsigned char *der, size_t len, const unsigned char **body,
                           size_t *body_len);

@@ -36,8 +36,8 @@ typedef struct manifest {
     const char *path;
     char *name, *inf, *arch, *output, *work, *identity, *cab, *archive, *archive_format, *ca;
     char *sign_mode, *driver_version, *driver_date, *kmdf, *umdf;
-    char *pfx, *cert, *key, *password_file, *pkcs11_module;
-    list os, files, provides, boot_start, timestamps, add_certs;
+    char *pfx, *cert, *key, *password_file, *pkcs11_module, *signer_command, *signatures;
+    list os, files, provides, boot_start, timestamps, add_certs, signer_args;
     int catalog_version, page_hashes;
 } manifest;
 
@@ -63,7 +63,8 @@ static void manifest_free(manifest *m)
     char **scalars[] = {&m->name, &m->inf, &m->arch, &m->output, &m->work, &m->identity, &m->ca,
                         &m->cab, &m->archive, &m->archive_format, &m->sign_mode,
                         &m->driver_version, &m->driver_date, &m->kmdf, &m->umdf, &m->pfx,
-                        &m->cert, &m->key, &m->password_file, &m->pkcs11_module};
+                        &m->cert, &m->key, &m->password_file, &m->pkcs11_module,
+                        &m->signer_command, &m->signatures};
     for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++) {
         free(*scalars[i]);
         *scalars[i] = NULL;
@@ -74,6 +75,7 @@ static void manifest_free(manifest *m)
     list_free(&m->boot_start);
     list_free(&m->timestamps);
     list_free(&m->add_certs);
+    list_free(&m->signer_args);
 }
 
 static int manifest_load(manifest *m, const char *path, drvsign_diag *diag)
@@ -95,6 +97,8 @@ static int manifest_load(manifest *m, const char *path, drvsign_diag *diag)
         {"key", offsetof(manifest, key)},           {"password_file", offsetof(manifest, password_file)},
         {"ca", offsetof(manifest, ca)},
         {"pkcs11_module", offsetof(manifest, pkcs11_module)},
+        {"signer_command", offsetof(manifest, signer_command)},
+        {"signatures", offsetof(manifest, signatures)},
     };
     static const struct {
         const char *key;
@@ -104,6 +108,7 @@ static int manifest_load(manifest *m, const char *path, drvsign_diag *diag)
         {"provides", offsetof(manifest, provides)}, {"boot_start", offsetof(manifest, boot_start)},
         {"timestamp_url", offsetof(manifest, timestamps)},
         {"add_cert", offsetof(manifest, add_certs)},
+        {"signer_arg", offsetof(manifest, signer_args)},
     };
     unsigned char *data;
     size_t len;
@@ -271,8 +276,11 @@ static void driver_date(const manifest *m, char *out, size_t size, drvsign_diag 
     snprintf(out, size, "%02d/%02d/%04d", tm.tm_mon + 1, tm.tm_mday, tm.tm_year + 1900);
 }
 
-/* Replace the $TOKEN$s and set DriverVer in [Version], line by line. */
-static int stamp_text(const manifest *m, const char *in, text *out, drvsign_diag *diag)
+/* Replace the $TOKEN$s and set DriverVer in [Version], line by line. *inserted: the output
+ * line of a DriverVer line the source did not have, else 0 (every other line keeps its
+ * number, so errors map back to the source). */
+static int stamp_text(const manifest *m, const char *in, text *out, unsigned *inserted,
+                      drvsign_diag *diag)
 {
     static const char *const tokens[] = {"$ARCH$", "$KMDFVERSION$", "$UMDFVERSION$"};
     const char *values[] = {m->arch, m->kmdf, m->umdf};
@@ -282,6 +290,7 @@ static int stamp_text(const manifest *m, const char *in, text *out, drvsign_diag
     const char *p = in;
     unsigned lineno = 0;
 
+    *inserted = 0;
     if (want_ver)
         driver_date(m, date, sizeof date, diag);
     while (*p) {
@@ -327,6 +336,7 @@ static int stamp_text(const manifest *m, const char *in, text *out, drvsign_diag
                 if (text_put(out, driver_ver, strlen(driver_ver)) != 0)
                     return -1;
                 stamped = 1;
+                *inserted = lineno;
             }
             in_version = drv_strcasecmp(name, "Version") == 0;
             if (in_version && want_ver) {
@@ -366,20 +376,44 @@ static int stamp_text(const manifest *m, const char *in, text *out, drvsign_diag
         if (text_put(out, line, strlen(line)) != 0)
             return -1;
     }
-    if (in_version && want_ver && !stamped && text_put(out, driver_ver, strlen(driver_ver)) != 0)
-        return -1;
+    if (in_version && want_ver && !stamped) {
+        if (text_put(out, driver_ver, strlen(driver_ver)) != 0)
+            return -1;
+        *inserted = lineno + 1;
+    }
     return 0;
+}
+
+/* m->inf as text to stamp: UTF-16LE is narrowed, non-ASCII units marked 0x7f (the parts
+ * StampInf touches are ASCII). *data keeps the file as read. */
+static int stamp_source(const manifest *m, unsigned char **data, size_t *len, text *in,
+                        int *utf16, drvsign_diag *diag)
+{
+    if (drv_read_small_file(m->inf, 64u << 20, data, len, diag) != 0)
+        return -1;
+    *utf16 = *len >= 2 && (*data)[0] == 0xff && (*data)[1] == 0xfe;
+    if (*utf16) {
+        for (size_t i = 2; i + 1 < *len; i += 2) {
+            unsigned u = (*data)[i] | (*data)[i + 1] << 8;
+            char c = u < 0x80 ? (char)u : 0x7f;
+            if (text_put(in, &c, 1) != 0)
+                return -1;
+        }
+    } else if (text_put(in, (const char *)*data, *len) != 0)
+        return -1;
+    return in->p == NULL ? text_put(in, "", 0) : 0;
 }
 
 /* Stamp m->inf into out_path, keeping its encoding (UTF-16LE stays UTF-16LE). */
 static int stamp_inf(const manifest *m, const char *out_path, drvsign_diag *diag)
 {
     char *parent = drv_strdup(out_path), *slash = parent ? strrchr(parent, '/') : NULL;
-    unsigned char *data;
+    unsigned char *data = NULL;
     size_t len;
     text in = {0}, out = {0};
     drv_atomic a;
     int utf16, rc = -1;
+    unsigned inserted;
 
     if (slash != NULL) {
         *slash = 0;
@@ -389,26 +423,13 @@ static int stamp_inf(const manifest *m, const char *out_path, drvsign_diag *diag
         }
     }
     free(parent);
-    if (drv_read_small_file(m->inf, 64u << 20, &data, &len, diag) != 0)
-        return -1;
-    utf16 = len >= 2 && data[0] == 0xff && data[1] == 0xfe;
-    if (utf16) {
-        /* INF text is ASCII in the parts we touch; keep other characters as they are */
-        for (size_t i = 2; i + 1 < len; i += 2) {
-            unsigned u = data[i] | data[i + 1] << 8;
-            char c = u < 0x80 ? (char)u : 0x7f;
-            if (text_put(&in, &c, 1) != 0)
-                goto done;
-        }
-    } else if (text_put(&in, (const char *)data, len) != 0)
-        goto done;
-    if (in.p == NULL && text_put(&in, "", 0) != 0)
+    if (stamp_source(m, &data, &len, &in, &utf16, diag) != 0)
         goto done;
     if (utf16) {
         /* non-ASCII UTF-16 units were marked 0x7f: stamp, then put the originals back */
         size_t src = 2;
         text o16 = {0};
-        if (stamp_text(m, in.p, &out, diag) != 0)
+        if (stamp_text(m, in.p, &out, &inserted, diag) != 0)
             goto done;
         if (text_put(&o16, "\xff\xfe", 2) != 0)
             goto done;
@@ -431,7 +452,7 @@ static int stamp_inf(const manifest *m, const char *out_path, drvsign_diag *diag
         }
         free(out.p);
         out = o16;
-    } else if (stamp_text(m, in.p, &out, diag) != 0)
+    } else if (stamp_text(m, in.p, &out, &inserted, diag) != 0)
         goto done;
     if (drv_atomic_open(&a, out_path, NULL, diag) != 0)
         goto done;
@@ -566,16 +587,28 @@ static int signer_params(const manifest *m, int production, drvsign_params *p, h
         p->key = (env = getenv("DRVSIGN_KEY")) && *env ? env : m->key;
         p->password_file = (env = getenv("DRVSIGN_PASSWORD_FILE")) && *env ? env : m->password_file;
         p->pkcs11_module = (env = getenv("DRVSIGN_PKCS11_MODULE")) && *env ? env : m->pkcs11_module;
+        /* the environment's command is one string; the cache's is a CMake list, word by word */
+        p->signer_command = (env = getenv("DRVSIGN_SIGNER_COMMAND")) && *env ? env : m->signer_command;
+        if (p->signer_command == NULL && m->signer_args.n > 0) {
+            p->signer_argv = (const char *const *)m->signer_args.v;
+            p->signer_argc = m->signer_args.n;
+        }
         if (getenv("DRVSIGN_PASSWORD") != NULL)
             p->password_env = "DRVSIGN_PASSWORD";
-        if (p->pfx == NULL && (p->cert == NULL || p->key == NULL)) {
-            drv_error(diag, m->path, "production signing needs DRVSIGN_PFX (with "
-                                     "DRVSIGN_PASSWORD_FILE) or DRVSIGN_CERT and DRVSIGN_KEY, "
-                                     "in the environment or the CMake cache");
+        if (p->pfx == NULL && (p->cert == NULL || (p->key == NULL && p->signer_command == NULL &&
+                                                   p->signer_argc == 0))) {
+            drv_error(diag, m->path, "%sproduction signing needs DRVSIGN_PFX (with "
+                                     "DRVSIGN_PASSWORD_FILE), DRVSIGN_CERT and DRVSIGN_KEY, or "
+                                     "DRVSIGN_CERT and DRVSIGN_SIGNER_COMMAND, in the environment "
+                                     "or the CMake cache",
+                      m->signatures ? "no stored signature matches (SIGNATURES), and " : "");
             return -1;
         }
-        if (p->pfx != NULL)
-            p->cert = p->key = NULL;
+        if (p->pfx != NULL) {
+            p->cert = p->key = p->signer_command = NULL;
+            p->signer_argc = 0;
+        } else if (p->signer_command != NULL || p->signer_argc > 0)
+            p->key = NULL; /* the command holds the key */
         if (p->password_env != NULL && p->password_file != NULL)
             p->password_env = NULL;
     }
@@ -610,6 +643,83 @@ static int is_boot_start(const manifest *m, const char *name)
         if (drv_strcasecmp(drv_base_name(m->boot_start.v[i]), name) == 0)
             return 1;
     return 0;
+}
+
+/* The first error line of a diagnostics sink, kept rather than printed. */
+typedef struct first_error {
+    char line[512];
+} first_error;
+
+static void keep_first_error(void *ctx, int is_error, const char *line)
+{
+    first_error *f = ctx;
+    if (is_error && f->line[0] == 0)
+        snprintf(f->line, sizeof f->line, "%s", line);
+}
+
+/* SIGNATURES/<rel>.p7, where rel is the file's path in the package (or the cabinet's name). */
+static char *stored_signature(const manifest *m, const char *rel)
+{
+    size_t n = strlen(rel) + 4;
+    char *leaf = malloc(n), *path;
+    if (leaf == NULL)
+        return NULL;
+    snprintf(leaf, n, "%s.p7", rel);
+    path = drv_path_join(m->signatures, leaf);
+    free(leaf);
+    return path;
+}
+
+/*
+ * Sign source into dest. With SIGNATURES, a stored signature that signs this very content is
+ * attached instead, so a rebuild needs no key; otherwise the file is signed and its signature
+ * stored for the next build.
+ */
+static int sign_file(const manifest *m, int production_keys, const char *source, const char *dest,
+                     const char *rel, int page_hashes, drvsign_diag *diag)
+{
+    char *stored = m->signatures ? stored_signature(m, rel) : NULL;
+    drvsign_params p = {0};
+    holder keep = {0};
+    int rc = -1;
+
+    if (m->signatures != NULL && stored == NULL)
+        return -1;
+    if (stored != NULL && drv_file_exists(stored)) {
+        first_error why = {{0}};
+        drvsign_diag quiet = {keep_first_error, &why, 0, 0, 1};
+        drvsign_params a = {0};
+        a.signature = stored;
+        a.out = dest;
+        a.quiet = 1;
+        if (drvsign_attach(&a, source, &quiet) == DRVSIGN_OK) {
+            free(stored);
+            return 0;
+        }
+        drv_warn(diag, stored, "this stored signature does not sign %s as built now (%s); "
+                               "signing it again",
+                 rel, why.line);
+    }
+    if (signer_params(m, production_keys, &p, &keep, diag) == 0) {
+        p.out = dest;
+        p.page_hashes = page_hashes;
+        rc = drvsign_sign(&p, &source, 1, diag) == DRVSIGN_OK ? 0 : -1;
+    }
+    holder_free(&keep);
+    if (rc == 0 && stored != NULL) {
+        drvsign_params x = {0};
+        char *parent = drv_strdup(stored), *slash = parent ? strrchr(parent, '/') : NULL;
+        if (slash != NULL)
+            *slash = 0;
+        x.out = stored;
+        rc = parent != NULL && make_dirs(parent, diag) == 0 &&
+                     drvsign_extract(&x, dest, diag) == DRVSIGN_OK
+                 ? 0
+                 : -1;
+        free(parent);
+    }
+    free(stored);
+    return rc;
 }
 
 /* ---- build steps ---- */
@@ -650,17 +760,10 @@ static int step_stage(const manifest *m, const char *name, drvsign_diag *diag)
             goto done;
         *slash = '/';
     }
-    if (is_boot_start(m, name) && signing(m)) {
+    if (is_boot_start(m, name) && signing(m))
         /* the linker's output stays as it was: the staged copy gets the signature */
-        drvsign_params p = {0};
-        holder keep = {0};
-        if (signer_params(m, production(m), &p, &keep, diag) == 0) {
-            p.out = dest;
-            p.page_hashes = 1;
-            rc = drvsign_sign(&p, &source, 1, diag) == DRVSIGN_OK ? 0 : -1;
-        }
-        holder_free(&keep);
-    } else
+        rc = sign_file(m, production(m), source, dest, rel, 1, diag);
+    else
         rc = copy_file(source, dest, diag);
 done:
     free(dest);
@@ -712,11 +815,14 @@ static int step_sign_catalogs(const manifest *m, const char *dir, int force_prod
             rc = -1;
         else if (!signing(m) && !force_production)
             rc = copy_file(source, target, diag);
+        else if (!force_production)
+            rc = sign_file(m, production(m), source, target, name, 0, diag);
         else {
+            /* install time: release-sign with the credentials found now */
             drvsign_params p = {0};
             holder keep = {0};
             const char *in = source;
-            rc = signer_params(m, force_production || production(m), &p, &keep, diag);
+            rc = signer_params(m, 1, &p, &keep, diag);
             if (rc == 0) {
                 p.out = target;
                 rc = drvsign_sign(&p, &in, 1, diag) == DRVSIGN_OK ? 0 : -1;
@@ -740,6 +846,14 @@ static int step_cab(const manifest *m, const char *dir, const char *out, int for
     int rc = 0;
     /* the cabinet folder is named after the package */
     dirs[0] = dir;
+    if (m->signatures != NULL && signing(m) && !force_production) {
+        /* pack unsigned, then attach the stored signature or sign (and store) */
+        p.out = out;
+        p.quiet = 1;
+        if (drvsign_cab(&p, dirs, 1, report, diag) != DRVSIGN_OK)
+            return -1;
+        return sign_file(m, production(m), out, out, drv_base_name(out), 0, diag);
+    }
     if ((signing(m) || force_production) &&
         signer_params(m, force_production || production(m), &p, &keep, diag) != 0)
         rc = -1;
@@ -779,10 +893,88 @@ static int step_summary(const manifest *m, FILE *report, drvsign_diag *diag)
     return rc;
 }
 
+/* ---- problems name the user's INF ---- */
+
+/* The INF copies the pipeline works on (the plan's, the package's, a stamp output) are
+ * stamped from m->inf line for line, so a problem found in one is reported against m->inf,
+ * the file the user edits, at its own line. */
+typedef struct source_map {
+    drvsign_diag *user;
+    const char *source;
+    char *copies[4];
+    unsigned inserted; /* the copies' line that m->inf does not have (an added DriverVer) */
+} source_map;
+
+static void source_map_emit(void *ctx, int is_error, const char *line)
+{
+    source_map *sm = ctx;
+    char mapped[1024];
+    for (size_t i = 0; i < sizeof sm->copies / sizeof sm->copies[0]; i++) {
+        size_t n = sm->copies[i] ? strlen(sm->copies[i]) : 0;
+        const char *rest = line + n + 1;
+        char *end;
+        unsigned long lineno;
+        if (n == 0 || strncmp(line, sm->copies[i], n) != 0 || line[n] != ':')
+            continue;
+        lineno = strtoul(rest, &end, 10);
+        if (end != rest && *end == ':' && lineno > 0) {
+            if (sm->inserted != 0 && lineno >= sm->inserted)
+                lineno--; /* the added line is reported at the one before it */
+            snprintf(mapped, sizeof mapped, "%s:%lu:%s", sm->source, lineno, end + 1);
+        } else
+            snprintf(mapped, sizeof mapped, "%s:%s", sm->source, rest);
+        line = mapped;
+        break;
+    }
+    if (is_error)
+        drv_error(sm->user, NULL, "%s", line);
+    else
+        drv_warn(sm->user, NULL, "%s", line);
+}
+
+static void source_map_init(source_map *sm, const manifest *m, const char *step,
+                            const char *arg, drvsign_diag *user)
+{
+    char *name = inf_output_name(m), *plan_dir = drv_path_join(m->work, "plan");
+    drvsign_diag quiet = {0};
+    unsigned char *data = NULL;
+    size_t len;
+    text in = {0}, out = {0};
+    int utf16;
+
+    memset(sm, 0, sizeof *sm);
+    sm->user = user;
+    sm->source = m->inf;
+    if (name != NULL && plan_dir != NULL) {
+        sm->copies[0] = drv_path_join(plan_dir, name);
+        sm->copies[1] = drv_path_join(m->output, name);
+        if (arg != NULL && strcmp(step, "resign") == 0)
+            sm->copies[2] = drv_path_join(arg, name);
+    }
+    if (arg != NULL && strcmp(step, "stamp") == 0)
+        sm->copies[3] = drv_strdup(arg);
+    quiet.quiet = 1;
+    if (stamp_source(m, &data, &len, &in, &utf16, &quiet) == 0)
+        stamp_text(m, in.p, &out, &sm->inserted, &quiet);
+    free(in.p);
+    free(out.p);
+    free(data);
+    free(name);
+    free(plan_dir);
+}
+
+static void source_map_free(source_map *sm)
+{
+    for (size_t i = 0; i < sizeof sm->copies / sizeof sm->copies[0]; i++)
+        free(sm->copies[i]);
+}
+
 drvsign_status drvsign_package(const char *manifest_path, const char *step, const char *arg,
-                               FILE *report, drvsign_diag *diag)
+                               FILE *report, drvsign_diag *user_diag)
 {
     manifest m;
+    source_map sm;
+    drvsign_diag mapped = {source_map_emit, NULL, 0, 0, 0}, *diag = user_diag;
     int rc = -1;
 
     if (manifest_path == NULL || step == NULL) {
@@ -791,6 +983,10 @@ drvsign_status drvsign_package(const char *manifest_path, const char *step, cons
     }
     if (manifest_load(&m, manifest_path, diag) != 0)
         return DRVSIGN_FAILED;
+    source_map_init(&sm, &m, step, arg, user_diag);
+    mapped.ctx = &sm;
+    mapped.quiet = user_diag->quiet;
+    diag = &mapped;
     if (strcmp(step, "plan") != 0)
         log_step(&m, step, arg ? drv_base_name(arg) : NULL);
     if (strcmp(m.sign_mode, "off") && strcmp(m.sign_mode, "test") && strcmp(m.sign_mode, "production")) {
@@ -855,8 +1051,10 @@ drvsign_status drvsign_package(const char *manifest_path, const char *step, cons
         drv_error(diag, manifest_path, "unknown package step '%s'%s", step,
                   arg == NULL ? " (or it needs an argument)" : "");
         manifest_free(&m);
+        source_map_free(&sm);
         return DRVSIGN_USAGE;
     }
     manifest_free(&m);
+    source_map_free(&sm);
     return rc == 0 ? DRVSIGN_OK : DRVSIGN_FAILED;
 }

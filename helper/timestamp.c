@@ -1,5 +1,7 @@
 #include "timestamp.h"
 
+#include "authenticode.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -569,4 +571,27 @@ done:
     OPENSSL_free(der);
     MS_TS_REQUEST_free(req);
     return rc;
+}
+
+/* The timestamp settings; 0 when none were asked for, -1 after a usage error. */
+int drv_ts_opts_from(const drvsign_params *p, drv_ts_opts *o, drvsign_diag *diag)
+{
+    memset(o, 0, sizeof *o);
+    if (p->timestamp_url_count == 0 && p->timestamp_legacy_count == 0)
+        return 0;
+    if (p->timestamp_url_count > 0 && p->timestamp_legacy_count > 0) {
+        drv_error(diag, NULL, "--timestamp (RFC 3161) and --timestamp-legacy exclude each other, "
+                              "as signtool's /tr and /t do");
+        return -1;
+    }
+    o->urls = p->timestamp_urls;
+    o->url_count = p->timestamp_url_count;
+    o->legacy_urls = p->timestamp_legacy_urls;
+    o->legacy_count = p->timestamp_legacy_count;
+    o->md = drv_digest_by_name(p->timestamp_digest, diag);
+    o->retries = p->timestamp_retries > 0 ? p->timestamp_retries : 3;
+    o->wait = p->timestamp_wait >= 0 ? p->timestamp_wait : 10;
+    o->timeout = p->timestamp_timeout > 0 ? p->timestamp_timeout : 30;
+    o->ca_file = p->timestamp_ca_file;
+    return o->md != NULL ? 1 : -1;
 }

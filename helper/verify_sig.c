@@ -98,12 +98,6 @@ static void short_name(const X509_NAME *name, char *buf, size_t size)
     OPENSSL_free(utf8);
 }
 
-static const ASN1_OCTET_STRING *signed_message_digest(PKCS7_SIGNER_INFO *si)
-{
-    ASN1_TYPE *t = PKCS7_get_signed_attribute(si, NID_pkcs9_messageDigest);
-    return t != NULL && t->type == V_ASN1_OCTET_STRING ? t->value.octet_string : NULL;
-}
-
 static int64_t tm_to_epoch(const struct tm *tm)
 {
     /* days from civil (proleptic Gregorian), so no timegm is needed */
@@ -456,7 +450,7 @@ static int64_t check_counter_signature(const drv_sig *sig, PKCS7_SIGNER_INFO *si
         goto done;
     }
     name_line(X509_get_subject_name(tsa), check->tsa, sizeof check->tsa);
-    if (!imprint_matches(si, md, signed_message_digest(cs))) {
+    if (!imprint_matches(si, md, drv_ac_message_digest(cs))) {
         snprintf(check->ts_problem, sizeof check->ts_problem,
                  "timestamp: the counter-signature is for another signature");
         goto done;
@@ -534,7 +528,7 @@ void drv_ac_check(const drv_sig *sig, X509_STORE *store, int64_t time, drv_sig_c
                  "the signed contentType does not match the signed content");
         return;
     }
-    claimed = signed_message_digest(si);
+    claimed = drv_ac_message_digest(si);
     if (claimed == NULL ||
         drv_ac_content_octets(sig->content, sig->content_len, &body, &body_len) != 0 ||
         !EVP_Digest(body, body_len, digest, &digest_len, md, NULL) ||

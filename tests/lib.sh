@@ -68,6 +68,13 @@ oss_verify() { # FILE [extra osslsigncode args]
   osslsigncode verify -CAfile "$PKI/root.pem" "$@" -in "$f"
 }
 oss_rejects() { ! oss_verify "$@"; }
+# osslsigncode accepts FILE and its timestamp, both against the test PKI's root
+oss_verify_ts() {
+  osslsigncode verify -CAfile "$PKI/root.pem" -TSA-CAfile "$PKI/root.pem" -in "$1" >"$WORK/.oss-ts.log" 2>&1
+  local rc=$?
+  cat "$WORK/.oss-ts.log"
+  [ $rc -eq 0 ] && grep -q 'Timestamp Server Signature verification: ok' "$WORK/.oss-ts.log"
+}
 pefile_checksum_ok() {
   $PY - "$1" <<'PY'
 import sys, pefile
