@@ -383,6 +383,7 @@ int main(int argc, char **argv)
     const char **files;
     size_t file_count = 0, cmd = COUNT(commands);
     drvsign_diag diag = {0};
+    unsigned untrusted_roots = 0;
     drvsign_status status;
     int only_files = 0;
 
@@ -536,7 +537,12 @@ int main(int argc, char **argv)
         status = drvsign_attach(&c.params, files[0], &diag);
         break;
     case CMD_VERIFY:
+        c.params.untrusted_roots = &untrusted_roots;
         status = drvsign_verify(&c.params, files, file_count, stdout, &diag);
+        if (untrusted_roots > 0)
+            fprintf(stderr, "drvsign: hint: to trust a root, give its certificate with --ca FILE "
+                            "(PEM or DER)%s\n",
+                    c.params.ca_file == NULL ? "; the system store was used" : "");
         break;
     case CMD_CATALOG:
         if (file_count > 0 && !c.files_mode) {

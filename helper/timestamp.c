@@ -206,7 +206,24 @@ done:
     return rc;
 }
 
-/* The TSA's certificate must be for time stamping: extended key usage timeStamping, critical. */
+int drv_eku_lists(X509 *x, const char *dotted)
+{
+    EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+    char buf[80];
+    int found = 0;
+    for (int i = 0; eku != NULL && i < sk_ASN1_OBJECT_num(eku); i++)
+        if (OBJ_obj2txt(buf, sizeof buf, sk_ASN1_OBJECT_value(eku, i), 1) > 0 &&
+            strcmp(buf, dotted) == 0)
+            found = 1;
+    sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
+    return found;
+}
+
+/*
+ * The TSA's certificate must be for time stamping: its extended key usage lists timeStamping.
+ * Windows does not require the extension to be critical (Microsoft's own TSA certificates
+ * mark it non-critical), so neither does drvsign; OpenSSL's timestamp purpose would.
+ */
 static int tsa_signature_ok(PKCS7 *p7, BIO *content, char *problem, size_t psize)
 {
     STACK_OF(X509) *signers;
@@ -219,11 +236,10 @@ static int tsa_signature_ok(PKCS7 *p7, BIO *content, char *problem, size_t psize
     }
     signers = PKCS7_get0_signers(p7, NULL, 0);
     ok = signers != NULL && sk_X509_num(signers) == 1 &&
-         X509_check_purpose(sk_X509_value(signers, 0), X509_PURPOSE_TIMESTAMP_SIGN, 0) == 1;
+         drv_eku_lists(sk_X509_value(signers, 0), DRV_OID_KP_TIMESTAMPING);
     if (!ok)
         snprintf(problem, psize, "the reply is signed by a certificate that is not a "
-                                 "time-stamping certificate (extended key usage timeStamping, "
-                                 "critical)");
+                                 "time-stamping certificate (extended key usage timeStamping)");
     sk_X509_free(signers);
     ERR_clear_error();
     return ok;
@@ -249,7 +265,7 @@ static int rfc3161_once(const char *url, const unsigned char *body, size_t body_
     const unsigned char *p;
     TS_RESP *resp = NULL;
     TS_TST_INFO *tst;
-    int rc = -1, n;
+    int rc = -1;
 
     int posted = http_post(url, "application/timestamp-query", body, body_len, 1, o, &reply,
                            &reply_len, problem, psize);
@@ -298,11 +314,29 @@ static int rfc3161_once(const char *url, const unsigned char *body, size_t body_
     }
     if (!tsa_signature_ok(TS_RESP_get_token(resp), NULL, problem, psize))
         goto done;
-    *token = NULL;
-    n = i2d_PKCS7(TS_RESP_get_token(resp), token);
-    if (n <= 0)
-        goto done;
-    *token_len = (size_t)n;
+    {
+        /* The token as the TSA sent it (BER stays BER), not OpenSSL's re-encoding: TimeStampResp
+         * is SEQUENCE { status, token }, so the token is what follows the status. */
+        const unsigned char *q = reply, *start;
+        long len;
+        int tag, cls;
+        TS_STATUS_INFO *st;
+        PKCS7 *again;
+        if (ASN1_get_object(&q, &len, &tag, &cls, (long)reply_len) & 0x80 ||
+            (st = d2i_TS_STATUS_INFO(NULL, &q, (long)(reply_len - (size_t)(q - reply)))) == NULL)
+            goto done;
+        TS_STATUS_INFO_free(st);
+        start = q;
+        again = d2i_PKCS7(NULL, &q, (long)(reply_len - (size_t)(q - reply)));
+        if (again == NULL)
+            goto done;
+        PKCS7_free(again);
+        *token_len = (size_t)(q - start);
+        *token = OPENSSL_malloc(*token_len);
+        if (*token == NULL)
+            goto done;
+        memcpy(*token, start, *token_len);
+    }
     rc = 0;
 done:
     TS_RESP_free(resp);

@@ -24,6 +24,11 @@ typedef struct drv_ts_opts {
     const char *ca_file; /* HTTPS server trust; NULL: the system store */
 } drv_ts_opts;
 
+#define DRV_OID_KP_TIMESTAMPING "1.3.6.1.5.5.7.3.8"
+
+/* Does x's extended key usage list the usage (dotted OID), critical or not? */
+int drv_eku_lists(X509 *x, const char *dotted);
+
 /* The timestamp settings params ask for: 1, 0 when none were asked for, -1 after a usage
  * error (both protocols, an unknown digest). */
 int drv_ts_opts_from(const drvsign_params *params, drv_ts_opts *opts, drvsign_diag *diag);

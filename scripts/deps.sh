@@ -27,6 +27,9 @@ for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
+# the tests fetch Microsoft-signed files with npm; any npm will do (Debian's, or nodejs's own)
+[ "$set_name" = test ] && ! command -v npm >/dev/null 2>&1 && missing+=(npm)
+
 osslsigncode_ok() {
   command -v osslsigncode >/dev/null 2>&1 || return 1
   local v

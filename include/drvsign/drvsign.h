@@ -88,6 +88,7 @@ typedef struct drvsign_params {
     int json;              /* machine-readable report */
     const char *catalog;   /* verify: check that the files are members of this catalog */
     const char *package;   /* verify: check a whole staged package directory */
+    unsigned *untrusted_roots; /* verify: if set, counts chains that end at an untrusted root */
 
     /* catalog (Inf2Cat) */
     const char *driver_dir;     /* --driver: the package directory with its INF files */
