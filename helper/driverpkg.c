@@ -784,7 +784,7 @@ int drv_pkg_analyze(const char *dir, const drv_pkg_opts *opts, drv_pkg *pkg, drv
 
     memset(pkg, 0, sizeof *pkg);
     if (!drv_is_dir(dir)) {
-        drv_error(diag, dir, "not a directory");
+        drv_error(diag, dir, drv_file_exists(dir) ? "is not a directory" : "does not exist");
         return -1;
     }
     if (drv_list_dir(dir, &names, &count, diag) != 0)
@@ -803,6 +803,7 @@ int drv_pkg_analyze(const char *dir, const drv_pkg_opts *opts, drv_pkg *pkg, drv
             continue;
         }
         infs++;
+        pkg->inf_count = infs;
         c.opts = opts;
         c.diag = diag;
         if (drv_inf_load(&inf, path, diag) != 0) {
