@@ -204,7 +204,7 @@ function(add_signed_driver_package name)
     set(default_os_arm64 10_ARM64)
     set(arg_OS ${default_os_${arg_ARCH}})
   endif()
-  if(NOT arg_SIGN_MODE)
+  if(NOT DEFINED arg_SIGN_MODE) # not if(NOT ...): "off" is false to CMake
     set(arg_SIGN_MODE test)
   endif()
   if(NOT arg_SIGN_MODE MATCHES "^(off|test|production)$")
