@@ -75,6 +75,51 @@ bad /text "use --timestamp-legacy"
 bad /nowhere "HTTP 404"
 check_error "a slow server hits --timestamp-timeout" 1 "no reply within 1 s|timeout" \
   "$DRVSIGN" sign "${LEAF[@]}" --timestamp "$TSA/slow" --timestamp-timeout 1 --timestamp-retries 1 "$WORK/keep.sys"
+
+# connection failures, each told apart, none waiting out a timeout it need not (all on 127.0.0.1;
+# the DNS case asks the resolver for a .invalid name, which never exists)
+free_port=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+conn_fails() { # description regex url [extra options]: exit 1 with that reason, in under a minute
+  local d=$1 re=$2 url=$3
+  shift 3
+  check_error "$d" 1 "timestamp from ${url//./\\.} failed \\(round 1 of 1\\): $re" \
+    timeout 60 "$DRVSIGN" sign "${LEAF[@]}" --timestamp "$url" --timestamp-retries 1 "$@" \
+    --out "$WORK/conn.sys" "$DRIVERS/toaster.sys"
+}
+conn_fails "a refused connection is reported as refused, at once (not after --timestamp-timeout 3600)" \
+  "cannot connect to 127\\.0\\.0\\.1:$free_port: connection refused" "http://127.0.0.1:$free_port/" --timestamp-timeout 3600
+conn_fails "a name that does not resolve is a DNS failure" "cannot resolve nonexistent\\.invalid" \
+  "http://nonexistent.invalid/rfc3161" --timestamp-timeout 3600
+# a listening socket whose backlog is full: the kernel drops the handshake, nothing answers
+$PY - "$WORK/blackhole.port" <<'PY' &
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)
+port = s.getsockname()[1]
+fill = []
+for _ in range(4):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(("127.0.0.1", port))
+    except BlockingIOError: pass
+    fill.append(c)
+time.sleep(0.5)
+open(sys.argv[1] + ".tmp", "w").write(str(port))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(60)
+PY
+blackhole=$!
+for _ in $(seq 50); do [ -s "$WORK/blackhole.port" ] && break; sleep 0.1; done
+bport=$(cat "$WORK/blackhole.port" 2>/dev/null)
+conn_fails "a server that never answers the connection is a connect timeout" \
+  "cannot connect to 127\\.0\\.0\\.1:$bport within 1 s \\(no answer\\)" "http://127.0.0.1:$bport/" --timestamp-timeout 1
+kill "$blackhole" 2>/dev/null
+wait "$blackhole" 2>/dev/null
+conn_fails "... and one that connects but never replies is a reply timeout" "no reply within 1 s" \
+  "$TSA/slow" --timestamp-timeout 1
+check_error "a dead proxy: the proxy is named, refused at once" 1 \
+  "cannot connect to the proxy 127\\.0\\.0\\.1:$free_port: connection refused" \
+  env http_proxy="http://127.0.0.1:$free_port" timeout 60 "$DRVSIGN" sign "${LEAF[@]}" --timestamp "$TSA/rfc3161" \
+  --timestamp-retries 1 --timestamp-timeout 3600 --out "$WORK/conn.sys" "$DRIVERS/toaster.sys"
+check "... and no file was written" test ! -e "$WORK/conn.sys"
 check_exit "--timestamp with --timestamp-legacy is a usage error" 2 "$DRVSIGN" sign "${LEAF[@]}" \
   --timestamp "$TSA/rfc3161" --timestamp-legacy "$TSA/legacy" "$WORK/keep.sys"
 
