@@ -156,10 +156,14 @@ drvsign_status drvsign_sign(const drvsign_params *params, const char *const *fil
     opts.signing_time = params->signing_time;
     if (drv_signer_load(&signer, params, diag) != 0)
         return DRVSIGN_FAILED;
-    for (size_t i = 0; i < count; i++)
-        if (sign_one(params, &signer, &opts, stamp ? &ts : NULL, files[i],
-                     params->out ? params->out : files[i], diag) != 0)
+    for (size_t i = 0; i < count; i++) {
+        const char *target = params->out ? params->out : files[i];
+        if (sign_one(params, &signer, &opts, stamp ? &ts : NULL, files[i], target, diag) != 0)
             failed = 1;
+        else if (params->report != NULL && !params->quiet)
+            fprintf(params->report, "%s: signed (%s%s%s)\n", target, EVP_MD_get0_name(opts.md),
+                    params->append ? ", nested" : "", stamp ? ", timestamped" : "");
+    }
     drv_signer_free(&signer);
     return failed ? DRVSIGN_FAILED : DRVSIGN_OK;
 }
@@ -233,8 +237,13 @@ drvsign_status drvsign_timestamp(const drvsign_params *params, const char *const
         drv_error(diag, NULL, count == 0 ? "no file to timestamp" : "--out takes exactly one input file");
         return DRVSIGN_USAGE;
     }
-    for (size_t i = 0; i < count; i++)
-        if (timestamp_one(&ts, files[i], params->out ? params->out : files[i], diag) != 0)
+    for (size_t i = 0; i < count; i++) {
+        const char *target = params->out ? params->out : files[i];
+        if (timestamp_one(&ts, files[i], target, diag) != 0)
             failed = 1;
+        else if (params->report != NULL && !params->quiet)
+            fprintf(params->report, "%s: timestamped (%s)\n", target,
+                    ts.url_count > 0 ? "RFC 3161" : "legacy");
+    }
     return failed ? DRVSIGN_FAILED : DRVSIGN_OK;
 }

@@ -55,6 +55,7 @@ typedef struct drvsign_params {
     const char *description; /* SpcSpOpusInfo programName */
     const char *url;         /* SpcSpOpusInfo moreInfo */
     const char *out;         /* output file; NULL signs in place */
+    FILE *report;            /* sign, timestamp: one line per file done; NULL prints none */
 
     /* timestamps (sign, cab, timestamp) */
     const char *const *timestamp_urls;        /* RFC 3161, in failover order */

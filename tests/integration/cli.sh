@@ -11,6 +11,18 @@ for cmd in sign verify testcert; do
 done
 check_output "sign --help lists the signer options" "--pfx FILE.*" "$DRVSIGN" sign --help
 check_output "sign --help lists --page-hashes" "--page-hashes" "$DRVSIGN" sign --help
+# each command's help lists only options that command takes, each in that command's words
+for cmd in sign verify catalog cab archive inspect timestamp package testcert; do
+  "$DRVSIGN" "$cmd" --help >"$WORK/help-$cmd" 2>&1
+  check "$cmd --help: every option it lists, $cmd takes" bash -c "
+    for o in \$(grep -oE '^  --[a-z0-9-]+' '$WORK/help-$cmd'); do
+      '$DRVSIGN' $cmd \$o 2>&1 | grep -q 'does not apply to this command' && { echo \"\$o does not apply\"; exit 1; }
+    done; exit 0"
+  check "$cmd --help names no other command's use of an option" \
+    lacks "(^| )(sign|verify|catalog|cab|archive|inspect|timestamp|package|testcert): " cat "$WORK/help-$cmd"
+done
+check "timestamp --help explains --out for timestamp only" lacks "identity|catalog" grep -- "--out" "$WORK/help-timestamp"
+check "catalog --help says nothing of sha1/sha256 (catalog has no --digest)" lacks "sha1|sha256" cat "$WORK/help-catalog"
 
 # usage errors: exit 2
 check_exit "no arguments" 2 "$DRVSIGN"
@@ -20,6 +32,11 @@ check_exit "option of another command" 2 "$DRVSIGN" verify --pfx a.pfx x.sys
 check_exit "missing option value" 2 "$DRVSIGN" sign --cert
 check_exit "bad digest" 2 "$DRVSIGN" sign "${LEAF[@]}" --digest md5 "$DRIVERS/toaster.sys"
 check_exit "--out with two files" 2 "$DRVSIGN" sign "${LEAF[@]}" --out "$WORK/x" "$DRIVERS/toaster.sys" "$DRIVERS/helper.dll"
+check_error "--cert without --key" 2 "--cert needs --key" "$DRVSIGN" sign --cert "$PKI/leaf.pem" "$DRIVERS/toaster.sys"
+check_error "--key without --cert" 2 "--key needs --cert" "$DRVSIGN" sign --key "$PKI/leaf.key" "$DRIVERS/toaster.sys"
+check_error "sign without a signing identity" 2 "needs a signing identity" "$DRVSIGN" sign "$DRIVERS/toaster.sys"
+check_error "cab --cert without --key" 2 "--cert needs --key" "$DRVSIGN" cab --cert "$PKI/leaf.pem" --out "$WORK/x.cab" "$WORK"
+check_exit "--quiet with a value" 2 "$DRVSIGN" sign --quiet=yes "${LEAF[@]}" "$DRIVERS/toaster.sys"
 check_exit "--pfx with --cert" 2 "$DRVSIGN" sign --pfx "$PKI/leaf.pfx" --cert "$PKI/leaf.pem" "$DRIVERS/toaster.sys"
 check_exit "bad --time" 2 "$DRVSIGN" verify --time yesterday "$DRIVERS/toaster.sys"
 check_exit "bad --days" 2 "$DRVSIGN" testcert --out "$WORK/tc" --days forever
@@ -85,5 +102,14 @@ assert "changed after signing" in r["files"][0]["signatures"][0]["problem"]
 rc=$?
 check "verify of good and bad files exits 1" test $rc -eq 1
 check "... listing both" bash -c "grep -q 'enc.sys: verified' '$WORK/both.out' && grep -q 'bad.sys: FAILED' '$WORK/both.out'"
+for f in a b; do cp "$DRIVERS/toaster.sys" "$WORK/line-$f.sys"; done
+"$DRVSIGN" sign "${LEAF[@]}" "$WORK/line-a.sys" "$WORK/line-b.sys" >"$WORK/lines.out" 2>"$WORK/lines.err"
+rc=$?
+check "sign of two files exits 0" test $rc -eq 0
+check "... printing one line per file signed" test "$(grep -c ': signed (SHA256)$' "$WORK/lines.out")" -eq 2
+check "... naming each" bash -c "grep -qx '$WORK/line-a.sys: signed (SHA256)' '$WORK/lines.out' && grep -qx '$WORK/line-b.sys: signed (SHA256)' '$WORK/lines.out'"
+check "... and nothing else" test ! -s "$WORK/lines.err" -a "$(wc -l <"$WORK/lines.out")" -eq 2
+check_output "sign --out names the output" "^$WORK/out-line\.sys: signed \(SHA1, nested\)$" \
+  "$DRVSIGN" sign "${LEAF[@]}" --digest sha1 --append --out "$WORK/out-line.sys" "$WORK/line-a.sys"
 check "--quiet prints nothing on success" silent "$DRVSIGN" sign --quiet "${LEAF[@]}" --out "$WORK/q.sys" "$DRIVERS/toaster.sys"
 finish
