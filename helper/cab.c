@@ -670,7 +670,7 @@ static int cab_h_content(void *state, const drv_content_opts *opts, drv_content 
     digest = cab_digest(s, opts->md, &len, diag);
     if (digest == NULL)
         return -1;
-    if (drv_ac_obsolete_link(&link, &link_len) != 0 ||
+    if (drv_ac_file_link(0, &link, &link_len) != 0 ||
         drv_ac_indirect_data(DRV_OID_SPC_CAB_DATA, link, link_len, opts->md, digest, len, &out->der,
                              &out->len) != 0) {
         drv_ssl_error(diag, s->file.path, "cannot encode SpcIndirectDataContent");
