@@ -46,11 +46,9 @@ for gen in "Ninja" "Unix Makefiles" "Ninja Multi-Config"; do
   check "$gen: add_driver_package_test passes under ctest" ctest --test-dir "$b" "${cfg[@]/--config/-C}" --output-on-failure
   # incremental builds
   lines=$(wc -l <"$log")
-  check "$gen: a second build" cmake --build "$b" "${cfg[@]}"
-  check "$gen: ... runs no drvsign step" test "$(wc -l <"$log")" -eq "$lines"
-  if [ "$gen" != "Unix Makefiles" ]; then
-    check_output "$gen: ... ninja has no work" "no work to do" cmake --build "$b" "${cfg[@]}"
-  fi
+  check_output "$gen: a second build still says where the package is" \
+    "drvsign: package toastpkg: $pkg \\(submission cabinet $out/toastpkg.cab\\)" cmake --build "$b" "${cfg[@]}"
+  check "$gen: ... and runs no drvsign step" test "$(wc -l <"$log")" -eq "$lines"
   sleep 1
   touch "$src/toastpkg.inx"
   check "$gen: a build after touching the INF" cmake --build "$b" "${cfg[@]}"
