@@ -33,7 +33,7 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install o
 version_at_least() { # have want
   [ -n "$1" ] && [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]
 }
-osslsigncode_version() { osslsigncode --version 2>/dev/null | awk 'NR==1{print $2}'; }
+osslsigncode_version() { osslsigncode --version 2>/dev/null | awk 'NR==1{sub(/,$/, "", $2); print $2}'; }
 osslsigncode_ok() { command -v osslsigncode >/dev/null 2>&1 && version_at_least "$(osslsigncode_version)" "$min_osslsigncode"; }
 provider_installed() { installed pkcs11-provider; }
 # the upstream version apt would install from the configured sources ("" when there is none)
