@@ -23,6 +23,7 @@ cabinet. Every step is a real build rule with real outputs, so builds are increm
       [CATALOG_VERSION 1|2] [PAGE_HASHES]
       [SIGN_MODE off|test|production]  # default test
       [TIMESTAMP_URL <url>...]
+      [SIGNATURES <dir>]               # stored signatures: reproducible signed rebuilds
       [SUBMISSION_CAB [<file.cab>]]
       [ARCHIVE zip|tar.gz|tar.xz|7z]
       [OUTPUT_DIRECTORY <dir>])
@@ -47,12 +48,22 @@ Sign modes, as in the WDK's driver signing properties:
   Credentials come from the environment at build time, or from these cache variables:
   ``DRVSIGN_PFX`` with ``DRVSIGN_PASSWORD_FILE``, or ``DRVSIGN_CERT`` with ``DRVSIGN_KEY``
   (a file or a ``pkcs11:`` URI, with ``DRVSIGN_PKCS11_MODULE`` and the PIN in
-  ``DRVSIGN_PASSWORD_FILE``), plus ``DRVSIGN_ADD_CERTS`` and ``DRVSIGN_TIMESTAMP_URLS``.
+  ``DRVSIGN_PASSWORD_FILE``), or ``DRVSIGN_CERT`` (the chain) with ``DRVSIGN_SIGNER_COMMAND``
+  (an external signer: a CMake list of the program and its arguments in the cache, one
+  command string, split as a shell would, in the environment), plus ``DRVSIGN_ADD_CERTS`` and
+  ``DRVSIGN_TIMESTAMP_URLS``.
   The build verifies the result against ``DRVSIGN_CA`` (default: the system store).
   Passwords come only from ``DRVSIGN_PASSWORD_FILE`` (a file) or the ``DRVSIGN_PASSWORD``
   environment variable; they never reach the cache or the build logs.
 ``off``
   Stage and catalog, without signing.
+
+``SIGNATURES <dir>`` (production mode; relative to the source directory) keeps every
+signature the build makes as ``<dir>/<path in the package>.p7`` (and ``<dir>/<cabinet>.p7``).
+A build attaches a stored signature when it signs the file exactly as built now, and signs
+(then stores the signature) when there is none or it no longer matches. Commit the directory,
+and a rebuild from source with the same ``SOURCE_DATE_EPOCH`` gives byte-identical signed
+files with no key present.
 
 .. code-block:: cmake
 
@@ -88,6 +99,8 @@ set(DRVSIGN_PASSWORD_FILE "" CACHE FILEPATH "drvsign: file holding the key or PF
 set(DRVSIGN_CERT "" CACHE STRING "drvsign: certificate file or pkcs11: URI for production signing")
 set(DRVSIGN_KEY "" CACHE STRING "drvsign: key file or pkcs11: URI for production signing")
 set(DRVSIGN_PKCS11_MODULE "" CACHE FILEPATH "drvsign: PKCS#11 module for pkcs11: keys (default: p11-kit)")
+set(DRVSIGN_SIGNER_COMMAND "" CACHE STRING
+    "drvsign: external signer holding the key: program and arguments (list); needs DRVSIGN_CERT")
 set(DRVSIGN_ADD_CERTS "" CACHE STRING "drvsign: extra certificates for signatures (list)")
 set(DRVSIGN_TIMESTAMP_URLS "" CACHE STRING "drvsign: RFC 3161 timestamp servers (list)")
 set(DRVSIGN_CA "" CACHE FILEPATH
@@ -241,7 +254,7 @@ function(add_signed_driver_package name)
   # the arguments, one list per kind: a new one is a word here and a check below
   set(flags PAGE_HASHES)
   set(single INF ARCH DRIVER_VERSION DRIVER_DATE KMDF_VERSION UMDF_VERSION CATALOG_VERSION SIGN_MODE
-             ARCHIVE OUTPUT_DIRECTORY)
+             ARCHIVE OUTPUT_DIRECTORY SIGNATURES)
   set(multi TARGETS FILES BOOT_START OS TIMESTAMP_URL SUBMISSION_CAB)
   set(fn "add_signed_driver_package(${name})")
   cmake_parse_arguments(PARSE_ARGV 1 arg "${flags}" "${single}" "${multi}")
@@ -330,12 +343,25 @@ function(add_signed_driver_package name)
   endif()
   _drvsign_check_value("${fn}" SIGN_MODE "${arg_SIGN_MODE}" "^(off|test|production)$"
                        "off, test or production")
-  if(arg_SIGN_MODE STREQUAL "production" AND NOT DRVSIGN_PFX AND NOT (DRVSIGN_CERT AND DRVSIGN_KEY)
-     AND NOT DEFINED ENV{DRVSIGN_PFX} AND NOT (DEFINED ENV{DRVSIGN_CERT} AND DEFINED ENV{DRVSIGN_KEY}))
+  set(signatures "")
+  if(arg_SIGNATURES)
+    if(NOT arg_SIGN_MODE STREQUAL "production")
+      message(FATAL_ERROR
+        "${fn}: SIGNATURES needs SIGN_MODE production (test "
+        "signatures come from a test identity of each build tree, which no other tree trusts)")
+    endif()
+    get_filename_component(signatures "${arg_SIGNATURES}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+  endif()
+  # with stored signatures, credentials are needed only for what is not stored yet
+  if(arg_SIGN_MODE STREQUAL "production" AND NOT signatures AND NOT DRVSIGN_PFX
+     AND NOT (DRVSIGN_CERT AND (DRVSIGN_KEY OR DRVSIGN_SIGNER_COMMAND))
+     AND NOT DEFINED ENV{DRVSIGN_PFX}
+     AND NOT (DEFINED ENV{DRVSIGN_CERT} AND (DEFINED ENV{DRVSIGN_KEY} OR DEFINED ENV{DRVSIGN_SIGNER_COMMAND})))
     message(FATAL_ERROR
       "${fn}: SIGN_MODE production needs credentials: set "
-      "DRVSIGN_PFX (with DRVSIGN_PASSWORD_FILE) or DRVSIGN_CERT and DRVSIGN_KEY, as cache "
-      "variables or in the environment")
+      "DRVSIGN_PFX (with DRVSIGN_PASSWORD_FILE), DRVSIGN_CERT and DRVSIGN_KEY, or DRVSIGN_CERT "
+      "and DRVSIGN_SIGNER_COMMAND, as cache variables or in the environment (or give "
+      "SIGNATURES)")
   endif()
 
   # where things go; multi-config generators get one package per configuration
@@ -444,6 +470,12 @@ function(add_signed_driver_package name)
       string(APPEND common "${key}=${DRVSIGN_${k}}\n")
     endif()
   endforeach()
+  foreach(a IN LISTS DRVSIGN_SIGNER_COMMAND)
+    string(APPEND common "signer_arg=${a}\n")
+  endforeach()
+  if(signatures)
+    string(APPEND common "signatures=${signatures}\n")
+  endif()
   if(DRVSIGN_CA)
     string(APPEND common "ca=${DRVSIGN_CA}\n")
   endif()
@@ -590,6 +622,7 @@ function(add_signed_driver_package name)
     DRVSIGN_SIGN_MODE "${arg_SIGN_MODE}"
     DRVSIGN_IDENTITY "${identity}"
     DRVSIGN_CAB "${cab}"
+    DRVSIGN_SIGNATURES "${signatures}"
     DRVSIGN_OS "${arg_OS}")
 endfunction()
 
@@ -617,6 +650,13 @@ function(drvsign_install_driver_package name)
   get_target_property(helper ${name} DRVSIGN_HELPER)
   get_target_property(mode ${name} DRVSIGN_SIGN_MODE)
   get_target_property(cab ${name} DRVSIGN_CAB)
+  get_target_property(signatures ${name} DRVSIGN_SIGNATURES)
+  # a production build with stored signatures is release-signed already: re-sign only when
+  # credentials are given at install time
+  set(resign_as_built OFF)
+  if(mode STREQUAL "production" AND NOT signatures)
+    set(resign_as_built ON)
+  endif()
   set(component "")
   if(arg_COMPONENT)
     set(component COMPONENT "${arg_COMPONENT}")
@@ -631,7 +671,7 @@ function(drvsign_install_driver_package name)
     if(DEFINED ENV{DESTDIR})
       set(dest \"\$ENV{DESTDIR}\${dest}\")
     endif()
-    if(DEFINED ENV{DRVSIGN_PFX} OR DEFINED ENV{DRVSIGN_CERT} OR \"${mode}\" STREQUAL \"production\")
+    if(DEFINED ENV{DRVSIGN_PFX} OR DEFINED ENV{DRVSIGN_CERT} OR ${resign_as_built})
       message(STATUS \"drvsign: release-signing \${dest}/${name}\")
       execute_process(COMMAND \"${helper}\" package --manifest \"${manifest}\" resign \"\${dest}/${name}\"
                       RESULT_VARIABLE rc)

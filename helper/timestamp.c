@@ -1,5 +1,7 @@
 #include "timestamp.h"
 
+#include "authenticode.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,7 +335,24 @@ done:
     return rc;
 }
 
-/* The TSA's certificate must be for time stamping: extended key usage timeStamping, critical. */
+int drv_eku_lists(X509 *x, const char *dotted)
+{
+    EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+    char buf[80];
+    int found = 0;
+    for (int i = 0; eku != NULL && i < sk_ASN1_OBJECT_num(eku); i++)
+        if (OBJ_obj2txt(buf, sizeof buf, sk_ASN1_OBJECT_value(eku, i), 1) > 0 &&
+            strcmp(buf, dotted) == 0)
+            found = 1;
+    sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
+    return found;
+}
+
+/*
+ * The TSA's certificate must be for time stamping: its extended key usage lists timeStamping.
+ * Windows does not require the extension to be critical (Microsoft's own TSA certificates
+ * mark it non-critical), so neither does drvsign; OpenSSL's timestamp purpose would.
+ */
 static int tsa_signature_ok(PKCS7 *p7, BIO *content, char *problem, size_t psize)
 {
     STACK_OF(X509) *signers;
@@ -346,11 +365,10 @@ static int tsa_signature_ok(PKCS7 *p7, BIO *content, char *problem, size_t psize
     }
     signers = PKCS7_get0_signers(p7, NULL, 0);
     ok = signers != NULL && sk_X509_num(signers) == 1 &&
-         X509_check_purpose(sk_X509_value(signers, 0), X509_PURPOSE_TIMESTAMP_SIGN, 0) == 1;
+         drv_eku_lists(sk_X509_value(signers, 0), DRV_OID_KP_TIMESTAMPING);
     if (!ok)
         snprintf(problem, psize, "the reply is signed by a certificate that is not a "
-                                 "time-stamping certificate (extended key usage timeStamping, "
-                                 "critical)");
+                                 "time-stamping certificate (extended key usage timeStamping)");
     sk_X509_free(signers);
     ERR_clear_error();
     return ok;
@@ -376,7 +394,7 @@ static int rfc3161_once(const char *url, const unsigned char *body, size_t body_
     const unsigned char *p;
     TS_RESP *resp = NULL;
     TS_TST_INFO *tst;
-    int rc = -1, n;
+    int rc = -1;
 
     int posted = http_post(url, "application/timestamp-query", body, body_len, 1, o, &reply,
                            &reply_len, problem, psize);
@@ -425,11 +443,29 @@ static int rfc3161_once(const char *url, const unsigned char *body, size_t body_
     }
     if (!tsa_signature_ok(TS_RESP_get_token(resp), NULL, problem, psize))
         goto done;
-    *token = NULL;
-    n = i2d_PKCS7(TS_RESP_get_token(resp), token);
-    if (n <= 0)
-        goto done;
-    *token_len = (size_t)n;
+    {
+        /* The token as the TSA sent it (BER stays BER), not OpenSSL's re-encoding: TimeStampResp
+         * is SEQUENCE { status, token }, so the token is what follows the status. */
+        const unsigned char *q = reply, *start;
+        long len;
+        int tag, cls;
+        TS_STATUS_INFO *st;
+        PKCS7 *again;
+        if (ASN1_get_object(&q, &len, &tag, &cls, (long)reply_len) & 0x80 ||
+            (st = d2i_TS_STATUS_INFO(NULL, &q, (long)(reply_len - (size_t)(q - reply)))) == NULL)
+            goto done;
+        TS_STATUS_INFO_free(st);
+        start = q;
+        again = d2i_PKCS7(NULL, &q, (long)(reply_len - (size_t)(q - reply)));
+        if (again == NULL)
+            goto done;
+        PKCS7_free(again);
+        *token_len = (size_t)(q - start);
+        *token = OPENSSL_malloc(*token_len);
+        if (*token == NULL)
+            goto done;
+        memcpy(*token, start, *token_len);
+    }
     rc = 0;
 done:
     TS_RESP_free(resp);
@@ -664,4 +700,27 @@ done:
     OPENSSL_free(der);
     MS_TS_REQUEST_free(req);
     return rc;
+}
+
+/* The timestamp settings; 0 when none were asked for, -1 after a usage error. */
+int drv_ts_opts_from(const drvsign_params *p, drv_ts_opts *o, drvsign_diag *diag)
+{
+    memset(o, 0, sizeof *o);
+    if (p->timestamp_url_count == 0 && p->timestamp_legacy_count == 0)
+        return 0;
+    if (p->timestamp_url_count > 0 && p->timestamp_legacy_count > 0) {
+        drv_error(diag, NULL, "--timestamp (RFC 3161) and --timestamp-legacy exclude each other, "
+                              "as signtool's /tr and /t do");
+        return -1;
+    }
+    o->urls = p->timestamp_urls;
+    o->url_count = p->timestamp_url_count;
+    o->legacy_urls = p->timestamp_legacy_urls;
+    o->legacy_count = p->timestamp_legacy_count;
+    o->md = drv_digest_by_name(p->timestamp_digest, diag);
+    o->retries = p->timestamp_retries > 0 ? p->timestamp_retries : 3;
+    o->wait = p->timestamp_wait >= 0 ? p->timestamp_wait : 10;
+    o->timeout = p->timestamp_timeout > 0 ? p->timestamp_timeout : 30;
+    o->ca_file = p->timestamp_ca_file;
+    return o->md != NULL ? 1 : -1;
 }

@@ -15,6 +15,7 @@ case $set_name in
 esac
 build_pkgs=(build-essential cmake ninja-build pkg-config openssl libssl-dev libarchive-dev zlib1g-dev
             gcc-mingw-w64-x86-64 gcc-mingw-w64-i686)
+build_pkgs+=(libdeflate-dev) # MSZIP compression for cabinets
 test_pkgs=(clang libclang-rt-14-dev python3 python3-pefile libz-mingw-w64 faketime file git
            cabextract gcab libarchive-tools softhsm2 opensc p11-kit libengine-pkcs11-openssl
            gcc-mingw-w64-x86-64-win32-runtime mingw-w64-x86-64-dev)
@@ -55,6 +56,8 @@ missing_pieces() {
   compgen -G "/usr/lib/*/ossl-modules/pkcs11.so" >/dev/null || echo "the pkcs11-provider module (ossl-modules/pkcs11.so)"
   compgen -G "/usr/lib/*/engines-3/pkcs11.so" >/dev/null || echo "libp11's engine (engines-3/pkcs11.so)"
   /usr/bin/python3 -c 'import pefile' 2>/dev/null || echo "python3-pefile for /usr/bin/python3"
+  # the tests fetch Microsoft-signed files with npm; any npm will do (Debian's, or nodejs's own)
+  command -v npm >/dev/null 2>&1 || echo "tool npm"
   return 0
 }
 
@@ -102,6 +105,7 @@ apt_get update -qq
 want=()
 for p in "${pkgs[@]}"; do installed "$p" || want+=("$p"); done
 if [ "$set_name" = test ]; then
+  command -v npm >/dev/null 2>&1 || want+=(npm)
   need_backports=0
   if ! osslsigncode_ok; then
     if version_at_least "$(candidate osslsigncode)" "$min_osslsigncode"; then

@@ -143,6 +143,13 @@ oss_verify() { # FILE [extra osslsigncode args]
 }
 # oss_rejects FILE [args]: osslsigncode verify refuses FILE (it exits 1 for a bad signature)
 oss_rejects() { exits 1 oss_verify "$@"; }
+# osslsigncode accepts FILE and its timestamp, both against the test PKI's root
+oss_verify_ts() {
+  osslsigncode verify -CAfile "$PKI/root.pem" -TSA-CAfile "$PKI/root.pem" -in "$1" >"$WORK/.oss-ts.log" 2>&1
+  local rc=$?
+  cat "$WORK/.oss-ts.log"
+  [ $rc -eq 0 ] && grep -q 'Timestamp Server Signature verification: ok' "$WORK/.oss-ts.log"
+}
 # pefile_checksum_ok FILE: pefile's checksum equals the stored one (exit 1 if not, 2 if pefile
 # cannot read the file, so `exits 1 pefile_checksum_ok` means "readable, and the checksum is wrong")
 pefile_checksum_ok() {

@@ -84,6 +84,12 @@ check "p11-kit knows SoftHSM2 (softhsm2-common)" test -f /usr/share/p11-kit/modu
 check "without --pkcs11-module the p11-kit proxy finds the token" "$DRVSIGN" sign --pin-file "$HSM_STATE/pin" \
   --key "$RSA" --cert "$PKI/leaf-chain.pem" --out "$WORK/p11kit.sys" "$DRIVERS/toaster.sys"
 check "... osslsigncode verifies it" oss_verify "$WORK/p11kit.sys"
+# the README's signer command for a token: openssl pkeyutl through libp11's engine (the p11-kit
+# proxy), the PIN from a file; drvsign itself never opens the token
+check "a signer command: openssl pkeyutl on the token, PIN from a file" "$DRVSIGN" sign --cert "$PKI/leaf-chain.pem" \
+  --signer-command "openssl pkeyutl -sign -engine pkcs11 -keyform engine -inkey '$RSA' -passin 'file:$HSM_STATE/pin' -pkeyopt digest:sha256" \
+  --out "$WORK/p11cmd.cab" "$WORK/pkg.cab"
+check "... osslsigncode verifies it" oss_verify "$WORK/p11cmd.cab"
 
 # the CMake module: build test-signed, release-sign at install with the token
 src="$WORK/example"
