@@ -537,6 +537,11 @@ int main(int argc, char **argv)
             status = DRVSIGN_USAGE;
             break;
         }
+        if (c.params.signer_command && c.params.cert == NULL) {
+            usage_error("%s", "--signer-command needs --cert CHAIN: the certificates of the key it holds");
+            status = DRVSIGN_USAGE;
+            break;
+        }
         if (c.prepare && c.complete) {
             usage_error("%s", "--prepare and --complete are two separate steps");
             status = DRVSIGN_USAGE;
@@ -606,6 +611,11 @@ int main(int argc, char **argv)
         status = drvsign_catalog(&c.params, files, file_count, stdout, &diag);
         break;
     case CMD_CAB:
+        if (c.params.signer_command && c.params.cert == NULL) {
+            usage_error("%s", "--signer-command needs --cert CHAIN: the certificates of the key it holds");
+            status = DRVSIGN_USAGE;
+            break;
+        }
         if (check_signer(&c.params, "cab", 0, c.params.signer_command != NULL) != 0) {
             status = DRVSIGN_USAGE;
             break;
