@@ -66,6 +66,12 @@ static int ts_opts_from(const drvsign_params *p, drv_ts_opts *o, drvsign_diag *d
     return o->md != NULL ? 1 : -1;
 }
 
+/* OpenSSL opens the HTTPS trust file itself, and would block on a FIFO: check it first. */
+static int ts_ca_file_ok(const drv_ts_opts *o, drvsign_diag *diag)
+{
+    return o->ca_file == NULL || drv_check_regular(o->ca_file, diag) == 0;
+}
+
 static int sign_one(const drvsign_params *params, const drv_signer *signer,
                     const drv_sign_opts *opts, const drv_ts_opts *ts, const char *path,
                     const char *out_path, drvsign_diag *diag)
@@ -83,7 +89,8 @@ static int sign_one(const drvsign_params *params, const drv_signer *signer,
 
     memset(&content, 0, sizeof content);
     out.fd = -1;
-    if (drv_file_open(&file, path, diag) != 0)
+    /* locked until the new file is in place: a concurrent --append waits, then nests on ours */
+    if (drv_file_open_locked(&file, path, diag) != 0)
         return -1;
     fmt = drv_format_for(&file, diag);
     if (fmt == NULL || fmt->open(&file, &state, diag) != 0)
@@ -151,6 +158,8 @@ drvsign_status drvsign_sign(const drvsign_params *params, const char *const *fil
     stamp = ts_opts_from(params, &ts, diag);
     if (opts.md == NULL || stamp < 0)
         return DRVSIGN_USAGE;
+    if (stamp && !ts_ca_file_ok(&ts, diag))
+        return DRVSIGN_FAILED;
     opts.description = params->description;
     opts.url = params->url;
     opts.signing_time = params->signing_time;
@@ -179,7 +188,7 @@ static int timestamp_one(const drv_ts_opts *ts, const char *path, const char *ou
     int rc = -1;
 
     out.fd = -1;
-    if (drv_file_open(&file, path, diag) != 0)
+    if (drv_file_open_locked(&file, path, diag) != 0)
         return -1;
     fmt = drv_format_for(&file, diag);
     if (fmt == NULL || fmt->open(&file, &state, diag) != 0 ||
@@ -233,6 +242,8 @@ drvsign_status drvsign_timestamp(const drvsign_params *params, const char *const
         drv_error(diag, NULL, count == 0 ? "no file to timestamp" : "--out takes exactly one input file");
         return DRVSIGN_USAGE;
     }
+    if (!ts_ca_file_ok(&ts, diag))
+        return DRVSIGN_FAILED;
     for (size_t i = 0; i < count; i++)
         if (timestamp_one(&ts, files[i], params->out ? params->out : files[i], diag) != 0)
             failed = 1;
