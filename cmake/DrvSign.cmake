@@ -16,7 +16,7 @@ cabinet. Every step is a real build rule with real outputs, so builds are increm
       [TARGETS <target>...]            # built binaries, placed where the INF says
       [FILES <file|genex>...]          # other package files
       [BOOT_START <target|file>...]    # binaries that also get an embedded signature
-      [OS <id>...]                     # Inf2Cat /os ids; default 10_X64, 10_X86 or 10_ARM64
+      [OS <id>...]                     # Inf2Cat /os ids; default 10_X64, 10_X86 or Server10_ARM64
       [ARCH amd64|x86|arm64]           # default from CMAKE_SYSTEM_PROCESSOR
       [DRIVER_VERSION <w.x.y.z>] [DRIVER_DATE <mm/dd/yyyy>]
       [KMDF_VERSION <x.y>] [UMDF_VERSION <x.y.z>]
@@ -201,7 +201,7 @@ function(add_signed_driver_package name)
   if(NOT arg_OS)
     set(default_os_amd64 10_X64)
     set(default_os_x86 10_X86)
-    set(default_os_arm64 10_ARM64)
+    set(default_os_arm64 Server10_ARM64) # what cargo-wdk passes; Inf2Cat has no 10_ARM64
     set(arg_OS ${default_os_${arg_ARCH}})
   endif()
   if(NOT arg_SIGN_MODE)

@@ -155,7 +155,9 @@ static ASN1_BMPSTRING *bmp_from_utf8(const char *text)
     return s;
 }
 
-static SPC_LINK *obsolete_file_link(void)
+/* SpcLink file[2] { unicode text }: "<<<Obsolete>>>" in signatures, "" in catalog members
+ * (as makecat and Partner Center write them). */
+static SPC_LINK *file_link(const char *text)
 {
     SPC_LINK *link = SPC_LINK_new();
     if (link == NULL)
@@ -167,7 +169,7 @@ static SPC_LINK *obsolete_file_link(void)
         return NULL;
     }
     link->value.file->type = 0;
-    link->value.file->value.unicode = bmp_from_utf8("<<<Obsolete>>>");
+    link->value.file->value.unicode = bmp_from_utf8(text);
     if (link->value.file->value.unicode == NULL) {
         SPC_LINK_free(link);
         return NULL;
@@ -243,7 +245,7 @@ int drv_ac_pe_image_data(int page_hash_v2, const unsigned char *table, size_t ta
                           !ASN1_BIT_STRING_set_bit(pe->flags, 2, 1)))
         goto done;
     if (table == NULL) {
-        pe->file = obsolete_file_link();
+        pe->file = file_link(catalog_flags ? "" : "<<<Obsolete>>>");
         if (pe->file == NULL)
             goto done;
     } else {
@@ -362,9 +364,9 @@ fail:
     return NULL;
 }
 
-int drv_ac_obsolete_link(unsigned char **der, size_t *der_len)
+int drv_ac_file_link(int catalog_member, unsigned char **der, size_t *der_len)
 {
-    SPC_LINK *link = obsolete_file_link();
+    SPC_LINK *link = file_link(catalog_member ? "" : "<<<Obsolete>>>");
     int n;
     *der = NULL;
     if (link == NULL)

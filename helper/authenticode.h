@@ -43,12 +43,14 @@ typedef struct drv_indirect {
 /* sha256 (the default for NULL), sha1, sha384, sha512; reports unknown names. */
 const EVP_MD *drv_digest_by_name(const char *name, drvsign_diag *diag);
 
-/* SpcPeImageData: "<<<Obsolete>>>" link, or the page-hash moniker when table != NULL.
- * catalog_flags: the flags catalogs carry (includeResources|includeImportAddressTable). */
+/* SpcPeImageData: a file link, or the page-hash moniker when table != NULL. catalog_flags:
+ * a catalog member, with the flags catalogs carry (includeResources|includeImportAddressTable)
+ * and an empty link, as makecat writes; else a signature's "<<<Obsolete>>>" link. */
 int drv_ac_pe_image_data(int page_hash_v2, const unsigned char *table, size_t table_len,
                          int catalog_flags, unsigned char **der, size_t *der_len);
-/* SpcLink file[2] { unicode "<<<Obsolete>>>" }: the value of a flat catalog member. */
-int drv_ac_obsolete_link(unsigned char **der, size_t *der_len);
+/* SpcLink file[2] { unicode "" } for a flat catalog member (as makecat writes it), else
+ * file[2] { unicode "<<<Obsolete>>>" }. */
+int drv_ac_file_link(int catalog_member, unsigned char **der, size_t *der_len);
 /* A SignedData with content and no signers: an unsigned catalog. */
 int drv_ac_unsigned(const char *content_oid, const unsigned char *content_der, size_t content_len,
                     unsigned char **der, size_t *der_len);

@@ -267,7 +267,7 @@ static int add_indirect(STACK_OF(X509_ATTRIBUTE) **attrs, const drv_ctl_file *f,
         size_t table_len = sha256 ? f->page_hashes_sha256_len : f->page_hashes_sha1_len;
         if (drv_ac_pe_image_data(sha256, table, table_len, 1, &value, &value_len) != 0)
             goto done;
-    } else if (drv_ac_obsolete_link(&value, &value_len) != 0)
+    } else if (drv_ac_file_link(1, &value, &value_len) != 0)
         goto done;
     if (drv_ac_indirect_data(f->sip == DRV_SIP_PE ? DRV_OID_SPC_PE_IMAGE_DATA
                                                   : DRV_OID_SPC_CAB_DATA,
@@ -319,15 +319,16 @@ static CTL_SUBJECT *subject_for(const pending *p, const drv_ctl_build *b)
 
     if (s == NULL || !ASN1_OCTET_STRING_set(s->identifier, p->tag, (int)p->tag_len))
         goto fail;
+    if (add_namevalue(&s->attributes, "File", f->name) != 0 ||
+        (b->os_attr != NULL && add_namevalue(&s->attributes, "OSAttr", b->os_attr) != 0))
+        goto fail;
     if (p->compat) {
-        /* makecat's automatic SHA-1 entry: only MEMBERINFO2 */
+        /* makecat's automatic SHA-1 entry: the same File and OSAttr, MEMBERINFO2, no
+         * indirect data */
         if (add_memberinfo2(&s->attributes, f->sip) != 0)
             goto fail;
         return s;
     }
-    if (add_namevalue(&s->attributes, "File", f->name) != 0 ||
-        (b->os_attr != NULL && add_namevalue(&s->attributes, "OSAttr", b->os_attr) != 0))
-        goto fail;
     if (v2 ? add_memberinfo2(&s->attributes, f->sip) != 0
            : add_memberinfo(&s->attributes, sip_guid(f->sip)) != 0)
         goto fail;

@@ -6,47 +6,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "decoration.h"
 #include "inf.h"
 #include "port.h"
+#include "strmap.h"
 
 /* ---- small string helpers ---- */
-
-typedef struct strlist {
-    char **items;
-    size_t count;
-} strlist;
-
-static int strlist_has(const strlist *l, const char *s, int ci)
-{
-    for (size_t i = 0; i < l->count; i++)
-        if (ci ? drv_strcasecmp(l->items[i], s) == 0 : strcmp(l->items[i], s) == 0)
-            return 1;
-    return 0;
-}
-
-/* Append unless present; returns 1 if added, 0 if present, -1 when out of memory. */
-static int strlist_add(strlist *l, const char *s, int ci)
-{
-    char **bigger;
-    if (strlist_has(l, s, ci))
-        return 0;
-    bigger = realloc(l->items, (l->count + 1) * sizeof *bigger);
-    if (bigger == NULL)
-        return -1;
-    l->items = bigger;
-    l->items[l->count] = drv_strdup(s);
-    if (l->items[l->count] == NULL)
-        return -1;
-    l->count++;
-    return 1;
-}
-
-static void strlist_free(strlist *l)
-{
-    drv_free_list(l->items, l->count);
-    l->items = NULL;
-    l->count = 0;
-}
 
 static char *str_printf(const char *fmt, ...) DRV_PRINTF(1, 2);
 static char *str_printf(const char *fmt, ...)
@@ -79,7 +44,7 @@ typedef struct ctx {
     const char *inf_dir;
     const drv_pkg_opts *opts;
     drvsign_diag *diag;
-    strlist reported; /* each problem once, even when several targets run into it */
+    drv_strmap reported; /* each problem once, even when several targets run into it */
     int failed;
 } ctx;
 
@@ -94,7 +59,7 @@ static void problem(ctx *c, unsigned line, const char *fmt, ...)
     c->failed = 1;
     {
         char *key = str_printf("%u:%s", line, msg);
-        int added = key ? strlist_add(&c->reported, key, 0) : 1;
+        int added = key ? drv_strmap_put(&c->reported, key, 0) : 1;
         free(key);
         if (added == 0)
             return;
@@ -164,33 +129,6 @@ int drv_parse_os_list(const char *const *lists, size_t count, const drv_os ***os
 }
 
 /* ---- [Version] checks ---- */
-
-/* The architectures INF decorations name, with their NT decoration and their display
- * spelling; drv_os entries only use these. */
-typedef struct inf_arch {
-    const char *name, *nt, *upper;
-} inf_arch;
-
-static const inf_arch inf_arches[] = {
-    {"x86", "ntx86", "X86"}, {"amd64", "ntamd64", "AMD64"}, {"ia64", "ntia64", "IA64"},
-    {"arm", "ntarm", "ARM"}, {"arm64", "ntarm64", "ARM64"},
-};
-
-static const inf_arch *arch_named(const char *name)
-{
-    for (size_t i = 0; i < sizeof inf_arches / sizeof inf_arches[0]; i++)
-        if (strcmp(inf_arches[i].name, name) == 0)
-            return &inf_arches[i];
-    return NULL;
-}
-
-/* For a drv_os architecture: always in the table, so the fallback only keeps a mistake in
- * ostable.c from becoming a NULL dereference. */
-static const inf_arch *os_arch(const char *name)
-{
-    const inf_arch *a = arch_named(name);
-    return a != NULL ? a : &inf_arches[sizeof inf_arches / sizeof inf_arches[0] - 1];
-}
 
 static int parse_uint(const char *s, size_t len, unsigned max, unsigned *out)
 {
@@ -272,11 +210,11 @@ static void check_driver_ver(ctx *c, const drv_inf_section *version)
 }
 
 /* CatalogFile.nt<arch>, then CatalogFile.nt, then CatalogFile (reference 1.4). */
-static const drv_inf_entry *catalog_entry(const drv_inf_section *version, const char *arch)
+static const drv_inf_entry *catalog_entry(const drv_inf_section *version, const drv_os *t)
 {
     char key[32];
     const drv_inf_entry *e;
-    snprintf(key, sizeof key, "CatalogFile.%s", os_arch(arch)->nt);
+    snprintf(key, sizeof key, "CatalogFile.%s", drv_inf_arch_of(t)->nt);
     if ((e = drv_inf_key(version, key)) != NULL)
         return e;
     if ((e = drv_inf_key(version, "CatalogFile.nt")) != NULL)
@@ -284,108 +222,70 @@ static const drv_inf_entry *catalog_entry(const drv_inf_section *version, const 
     return drv_inf_key(version, "CatalogFile");
 }
 
-/* ---- TargetOSVersion decorations: NT[arch][.major[.minor[.ptype[.suite[.build]]]]] ---- */
-
-typedef struct decoration {
-    char arch[8];
-    unsigned major, minor, ptype, build;
-    int has_major, has_minor, has_ptype, has_build;
-} decoration;
-
-static int parse_decoration(const char *s, decoration *d)
-{
-    const char *p;
-    size_t n;
-    memset(d, 0, sizeof *d);
-    if ((s[0] != 'N' && s[0] != 'n') || (s[1] != 'T' && s[1] != 't'))
-        return -1;
-    s += 2;
-    p = strchr(s, '.');
-    n = p ? (size_t)(p - s) : strlen(s);
-    if (n >= sizeof d->arch)
-        return -1;
-    memcpy(d->arch, s, n);
-    d->arch[n] = 0;
-    lower(d->arch);
-    if (n > 0 && arch_named(d->arch) == NULL)
-        return -1;
-    for (int field = 0; p != NULL && field < 5; field++) {
-        const char *q = strchr(p + 1, '.');
-        size_t len = q ? (size_t)(q - p - 1) : strlen(p + 1);
-        unsigned v;
-        if (len > 0) {
-            if (parse_uint(p + 1, len, 0xffffffu, &v) != 0)
-                return -1;
-            switch (field) {
-            case 0: d->major = v, d->has_major = 1; break;
-            case 1: d->minor = v, d->has_minor = 1; break;
-            case 2: d->ptype = v, d->has_ptype = 1; break;
-            case 4: d->build = v, d->has_build = 1; break;
-            default: break; /* SuiteMask does not decide applicability for a catalog */
-            }
-        }
-        p = q;
-    }
-    return p == NULL ? 0 : -1; /* more than major.minor.type.suite.build */
-}
-
-/* Does a models section decorated with d apply to target t? Non-x86 platforms need the
- * architecture in the decoration (since Windows Server 2003 SP1). */
-static int decoration_applies(const decoration *d, const drv_os *t)
-{
-    if (d->arch[0] ? strcmp(d->arch, t->arch) != 0 : strcmp(t->arch, "x86") != 0)
-        return 0;
-    if (d->has_major && (t->major < d->major ||
-                         (t->major == d->major && d->has_minor && t->minor < d->minor)))
-        return 0;
-    if (d->has_build && t->build < d->build)
-        return 0;
-    if (d->has_ptype && ((d->ptype == 1) == (t->server != 0)))
-        return 0;
-    return 1;
-}
-
-static int decoration_better(const decoration *a, const decoration *b)
-{
-    if ((a->arch[0] != 0) != (b->arch[0] != 0))
-        return a->arch[0] != 0;
-    if (a->major != b->major)
-        return a->major > b->major;
-    if (a->minor != b->minor)
-        return a->minor > b->minor;
-    return a->build > b->build;
-}
-
 /* ---- following install sections to CopyFiles ---- */
 
 typedef struct collect {
     drv_pkg_catalog *cat;
     const drv_os *target;
-    strlist visited;
-    strlist hwids;
+    drv_strmap visited; /* install sections already followed for this target */
 } collect;
 
-static int add_file(ctx *c, collect *col, const char *path, const char *name, const char *rel)
+/* Room for one more element in a growing array (doubling, overflow-checked). */
+static int reserve(void **items, size_t *cap, size_t count, size_t size)
 {
-    drv_pkg_catalog *cat = col->cat;
-    drv_pkg_file *bigger, *f;
-    for (size_t i = 0; i < cat->file_count; i++)
-        if (strcmp(cat->files[i].path, path) == 0)
-            return 0;
-    bigger = realloc(cat->files, (cat->file_count + 1) * sizeof *bigger);
+    void *bigger;
+    size_t n;
+    if (count < *cap)
+        return 0;
+    n = *cap ? *cap * 2 : 8;
+    if (n < *cap || n > (size_t)-1 / size)
+        return -1;
+    bigger = realloc(*items, n * size);
     if (bigger == NULL)
         return -1;
-    cat->files = bigger;
-    f = &bigger[cat->file_count];
+    *items = bigger;
+    *cap = n;
+    return 0;
+}
+
+static int add_file(collect *col, const char *path, const char *name, const char *rel)
+{
+    drv_pkg_catalog *cat = col->cat;
+    drv_pkg_file *f;
+    int added = drv_strmap_put(&cat->file_index, path, cat->file_count);
+    if (added <= 0)
+        return added;
+    if (reserve((void **)&cat->files, &cat->file_cap, cat->file_count, sizeof *cat->files) != 0)
+        return -1;
+    f = &cat->files[cat->file_count];
     f->path = drv_strdup(path);
     f->name = drv_strdup(name);
     f->rel = drv_strdup(rel);
     f->source_name = drv_strdup(name);
+    cat->file_count++; /* counted now so drv_pkg_free frees what was made */
     if (f->path == NULL || f->name == NULL || f->rel == NULL || f->source_name == NULL)
         return -1;
     lower(f->name);
-    cat->file_count++;
-    (void)c;
+    return 0;
+}
+
+static int add_hwid(drv_pkg_catalog *cat, const char *hwid)
+{
+    char *id = drv_strdup(hwid);
+    int added;
+    if (id == NULL)
+        return -1;
+    lower(id);
+    added = drv_strmap_put(&cat->hwid_index, id, cat->hwid_count);
+    if (added <= 0) {
+        free(id);
+        return added;
+    }
+    if (reserve((void **)&cat->hwids, &cat->hwid_cap, cat->hwid_count, sizeof *cat->hwids) != 0) {
+        free(id);
+        return -1;
+    }
+    cat->hwids[cat->hwid_count++] = id;
     return 0;
 }
 
@@ -471,7 +371,7 @@ static void copy_file(ctx *c, collect *col, const char *file, const char *where,
     if (c->opts->plan_only) {
         /* the files are not built yet: say where they will go */
         path = drv_path_join(c->inf_dir, rel);
-        if (path == NULL || add_file(c, col, path, file, rel) != 0)
+        if (path == NULL || add_file(col, path, file, rel) < 0)
             problem(c, 0, "out of memory");
         free(path);
         return;
@@ -495,7 +395,7 @@ static void copy_file(ctx *c, collect *col, const char *file, const char *where,
         const char *r = path + strlen(c->inf_dir);
         while (*r == '/')
             r++;
-        if (add_file(c, col, path, file, r) != 0)
+        if (add_file(col, path, file, r) < 0)
             problem(c, 0, "out of memory");
     }
     free(path);
@@ -526,39 +426,96 @@ static void copy_files_directive(ctx *c, collect *col, const drv_inf_entry *e)
     }
 }
 
+/* CopyINF names companion INFs, which must sit beside this one; their files go into their
+ * own catalogs. */
+static void copy_inf_directive(ctx *c, const drv_inf_entry *e)
+{
+    for (size_t i = 0; i < e->value_count; i++) {
+        const char *name = e->values[i];
+        char *path;
+        if (*name == 0)
+            continue;
+        if (strchr(name, '/') != NULL || strchr(name, '\\') != NULL) {
+            problem(c, e->line, "CopyINF names '%s', but the INF it copies must sit beside this "
+                                "one (no path)",
+                    name);
+            continue;
+        }
+        if (c->opts->plan_only)
+            continue; /* companions are staged later */
+        path = drv_resolve_ci(c->inf_dir, name);
+        if (path == NULL)
+            problem(c, e->line, "CopyINF names %s, which is not in the package beside this INF",
+                    name);
+        free(path);
+    }
+}
+
+/*
+ * Follow an install section and every section its Needs= lines name, as a work list: the
+ * depth of a Needs chain is the input's to choose, so no recursion. Needs sections that are
+ * not in this INF belong to the INFs named by Include= (inbox INFs such as ks.inf or
+ * wudfrd.inf), which are not part of the package.
+ */
 static void install_section(ctx *c, collect *col, const char *name)
 {
-    const drv_inf_section *s = drv_inf_find_section(c->inf, name);
+    const drv_inf_section **todo = NULL;
+    size_t count = 0, cap = 0;
+    const drv_inf_section *first = drv_inf_find_section(c->inf, name);
     int added;
-    if (s == NULL)
+
+    if (first == NULL)
         return;
-    added = strlist_add(&col->visited, name, 1);
-    if (added <= 0)
-        return; /* seen (Needs loops) or out of memory */
-    for (size_t i = 0; i < s->count; i++) {
-        const drv_inf_entry *e = &s->entries[i];
-        if (e->key == NULL)
-            continue;
-        if (drv_strcasecmp(e->key, "CopyFiles") == 0)
-            copy_files_directive(c, col, e);
-        else if (drv_strcasecmp(e->key, "Needs") == 0)
-            /* Needs sections from other INFs (Include=) are theirs to catalog */
-            for (size_t k = 0; k < e->value_count; k++)
-                install_section(c, col, e->values[k]);
+    added = drv_strmap_put(&col->visited, first->name, 0);
+    if (added <= 0 || reserve((void **)&todo, &cap, count, sizeof *todo) != 0) {
+        if (added < 0)
+            problem(c, 0, "out of memory");
+        free(todo);
+        return;
     }
+    todo[count++] = first;
+    while (count > 0) {
+        const drv_inf_section *s = todo[--count];
+        for (size_t i = 0; i < s->count; i++) {
+            const drv_inf_entry *e = &s->entries[i];
+            if (e->key == NULL)
+                continue;
+            if (drv_strcasecmp(e->key, "CopyFiles") == 0)
+                copy_files_directive(c, col, e);
+            else if (drv_strcasecmp(e->key, "CopyINF") == 0)
+                copy_inf_directive(c, e);
+            else if (drv_strcasecmp(e->key, "Needs") == 0)
+                for (size_t k = e->value_count; k-- > 0;) { /* in order once popped */
+                    const drv_inf_section *next = drv_inf_find_section(c->inf, e->values[k]);
+                    if (next == NULL)
+                        continue;
+                    added = drv_strmap_put(&col->visited, next->name, 0);
+                    if (added < 0 ||
+                        (added && reserve((void **)&todo, &cap, count, sizeof *todo) != 0)) {
+                        problem(c, 0, "out of memory");
+                        free(todo);
+                        return;
+                    }
+                    if (added)
+                        todo[count++] = next;
+                }
+        }
+    }
+    free(todo);
 }
 
 /* An install section with its best platform decoration, and the sections that go with it. */
 static int install_with_decoration(ctx *c, collect *col, const char *base, int required,
                                    unsigned line)
 {
-    static const char *const companions[] = {"", ".CoInstallers", ".Services", ".HW", ".Wdf"};
-    char name[256], chosen[256] = "";
-    const char *arch = col->target->arch;
+    static const char *const companions[] = {"", ".CoInstallers", ".Services", ".HW", ".Wdf",
+                                             ".Components", ".Software"};
+    char name[512], chosen[512] = "";
+    const drv_os *t = col->target;
     const char *tries[3];
-    char dec[256], nt[256];
+    char dec[512], nt[512];
 
-    snprintf(dec, sizeof dec, "%s.%s", base, os_arch(arch)->nt);
+    snprintf(dec, sizeof dec, "%s.%s", base, drv_inf_arch_of(t)->nt);
     snprintf(nt, sizeof nt, "%s.NT", base);
     tries[0] = dec;
     tries[1] = nt;
@@ -569,7 +526,7 @@ static int install_with_decoration(ctx *c, collect *col, const char *base, int r
     if (!chosen[0]) {
         if (required)
             problem(c, line, "install section %s does not exist for %s (tried [%s], [%s], [%s])",
-                    base, arch, dec, nt, base);
+                    base, t->arch, dec, nt, base);
         return 0;
     }
     for (size_t i = 0; i < sizeof companions / sizeof companions[0]; i++) {
@@ -579,69 +536,140 @@ static int install_with_decoration(ctx *c, collect *col, const char *base, int r
     return 1;
 }
 
-static void models_for_target(ctx *c, collect *col)
-{
-    const drv_inf_section *mfg = drv_inf_find_section(c->inf, "Manufacturer");
-    const drv_os *t = col->target;
-    int any = 0;
+/* Per [Manufacturer] line: its decorations, which of them are picked, and the field each
+ * came from. Sized for the longest line. */
+typedef struct line_decorations {
+    drv_decoration *decs;
+    unsigned char *chosen;
+    size_t *field;
+} line_decorations;
 
-    if (mfg == NULL)
-        return;
-    for (size_t i = 0; i < mfg->count; i++) {
-        const drv_inf_entry *e = &mfg->entries[i];
-        const char *base = drv_inf_field(e, 0);
-        decoration best, d;
-        const char *best_text = NULL;
+/* The models sections Windows picks for one [Manufacturer] line on the builds t covers.
+ * Returns -1 when a decoration does not parse. */
+static int models_of_line(ctx *c, collect *col, const drv_inf_entry *e, line_decorations *ld,
+                          int *any)
+{
+    const drv_os *t = col->target;
+    const char *base = drv_inf_field(e, 0);
+    size_t n = 0;
+    int plain = 0, bad = 0;
+
+    for (size_t k = 1; k < e->value_count; k++) {
+        if (*e->values[k] == 0)
+            continue;
+        if (drv_decoration_parse(e->values[k], &ld->decs[n]) != 0) {
+            problem(c, e->line,
+                    "'%s' is not a TargetOSVersion decoration "
+                    "(NT[arch][.major[.minor[.type[.suite[.build]]]]])%s",
+                    e->values[k],
+                    strchr(e->values[k], '$') ? "; $ARCH$ is for StampInf to replace" : "");
+            bad = 1;
+            continue;
+        }
+        ld->field[n++] = k;
+    }
+    if (bad)
+        return -1;
+    if (drv_decoration_choose(ld->decs, n, t, ld->chosen, &plain) == 0)
+        return 0;
+    *any = 1;
+    for (size_t i = 0; i <= n; i++) {
         char name[512];
         const drv_inf_section *models;
-
-        memset(&best, 0, sizeof best);
-        for (size_t k = 1; k < e->value_count; k++) {
-            if (*e->values[k] == 0)
-                continue;
-            if (parse_decoration(e->values[k], &d) != 0) {
-                problem(c, e->line, "'%s' is not a TargetOSVersion decoration "
-                                    "(NT[arch][.major[.minor[.type[.suite[.build]]]]])",
-                        e->values[k]);
-                continue;
-            }
-            if (decoration_applies(&d, t) && (best_text == NULL || decoration_better(&d, &best))) {
-                best = d;
-                best_text = e->values[k];
-            }
-        }
-        if (best_text != NULL)
-            snprintf(name, sizeof name, "%s.%s", base, best_text);
-        else if (strcmp(t->arch, "x86") == 0)
-            snprintf(name, sizeof name, "%s", base);
-        else
+        if (i < n ? !ld->chosen[i] : !plain)
             continue;
+        if (i < n)
+            snprintf(name, sizeof name, "%s.%s", base, e->values[ld->field[i]]);
+        else
+            snprintf(name, sizeof name, "%s", base);
         models = drv_inf_find_section(c->inf, name);
         if (models == NULL) {
             problem(c, e->line, "[Manufacturer] names models section [%s], which does not exist",
                     name);
             continue;
         }
-        any = 1;
         for (size_t m = 0; m < models->count; m++) {
             const drv_inf_entry *model = &models->entries[m];
             for (size_t k = 1; k < model->value_count; k++)
-                if (*model->values[k]) {
-                    char *id = drv_strdup(model->values[k]);
-                    if (id != NULL) {
-                        lower(id);
-                        strlist_add(&col->hwids, id, 0);
-                        free(id);
-                    }
-                }
+                if (*model->values[k] && add_hwid(col->cat, model->values[k]) < 0)
+                    problem(c, 0, "out of memory");
             install_with_decoration(c, col, drv_inf_field(model, 0), 1, model->line);
         }
     }
-    if (!any && strcmp(t->arch, "x86") != 0)
-        problem(c, mfg->line,
-                "[Manufacturer] has no models section for %s (%s): add an NT%s decoration; "
-                "non-x86 platforms ignore undecorated models",
-                t->arch, t->id, t->arch);
+    return 0;
+}
+
+/* Nothing in [Manufacturer] applies to t: say, per line, what each decoration is for and
+ * which OS id would take it. */
+static void explain_no_models(ctx *c, const drv_inf_section *mfg, const drv_os *t,
+                              drv_decoration *decs)
+{
+    const drv_inf_arch *arch = drv_inf_arch_of(t);
+    for (size_t i = 0; i < mfg->count; i++) {
+        const drv_inf_entry *e = &mfg->entries[i];
+        char why[768] = "";
+        size_t used = 0;
+        int decorated = 0;
+        for (size_t k = 1; k < e->value_count; k++) {
+            char reason[128];
+            const drv_os *other;
+            if (*e->values[k] == 0 || drv_decoration_parse(e->values[k], &decs[0]) != 0 ||
+                drv_decoration_why_not(&decs[0], t, reason, sizeof reason) != 0)
+                continue;
+            other = drv_decoration_os_for(&decs[0], t);
+            decorated = 1;
+            if (used < sizeof why)
+                used += (size_t)snprintf(why + used, sizeof why - used, "%s%s %s%s%s%s",
+                                         used ? "; " : "", e->values[k], reason,
+                                         other ? " (OS id " : "", other ? other->id : "",
+                                         other ? " takes it)" : "");
+        }
+        if (decorated)
+            problem(c, e->line,
+                    "no models section of '%s' applies to %s (%s %s, Windows %u.%u build %u and "
+                    "later): %s",
+                    drv_inf_field(e, 0), t->id, arch->name, t->server ? "server" : "client",
+                    t->major, t->minor, t->build, why);
+        else {
+            const drv_os *x86;
+            memset(&decs[0], 0, sizeof decs[0]); /* "NT": what an undecorated line serves */
+            x86 = drv_decoration_os_for(&decs[0], t);
+            problem(c, e->line,
+                    "no models section for %s (%s): [%s] has no decoration, which only x86 takes "
+                    "(OS id %s takes it); for %s, decorate it: '%s, NT%s' with [%s.NT%s]",
+                    arch->name, t->id, drv_inf_field(e, 0), x86 ? x86->id : "10_X86", arch->name,
+                    drv_inf_field(e, 0), arch->name, drv_inf_field(e, 0), arch->name);
+        }
+    }
+}
+
+static void models_for_target(ctx *c, collect *col)
+{
+    const drv_inf_section *mfg = drv_inf_find_section(c->inf, "Manufacturer");
+    line_decorations ld = {0};
+    size_t most = 1;
+    int any = 0, bad = 0;
+
+    if (mfg == NULL)
+        return;
+    for (size_t i = 0; i < mfg->count; i++)
+        if (mfg->entries[i].value_count > most)
+            most = mfg->entries[i].value_count;
+    ld.decs = calloc(most, sizeof *ld.decs);
+    ld.chosen = calloc(most, 1);
+    ld.field = calloc(most, sizeof *ld.field);
+    if (ld.decs == NULL || ld.chosen == NULL || ld.field == NULL) {
+        problem(c, 0, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < mfg->count; i++)
+        bad |= models_of_line(c, col, &mfg->entries[i], &ld, &any) != 0;
+    if (!any && !bad && mfg->count > 0)
+        explain_no_models(c, mfg, col->target, ld.decs);
+done:
+    free(ld.decs);
+    free(ld.chosen);
+    free(ld.field);
 }
 
 /* ---- one INF ---- */
@@ -704,7 +732,7 @@ static void analyze_inf(const drv_inf *inf, const char *dir, const drv_pkg_opts 
         check_driver_ver(c, version);
     for (size_t i = 0; i < opts->os_count; i++) {
         const drv_os *t = opts->os[i];
-        const drv_inf_entry *ce = catalog_entry(version, t->arch);
+        const drv_inf_entry *ce = catalog_entry(version, t);
         const char *cat_name;
         drv_pkg_catalog *cat;
         collect col = {0};
@@ -714,7 +742,7 @@ static void analyze_inf(const drv_inf *inf, const char *dir, const drv_pkg_opts 
             problem(c, version->line,
                     "missing %s CatalogFile entry (CatalogFile.%s, CatalogFile.nt, CatalogFile) "
                     "in [Version] (22.9.4)",
-                    os_arch(t->arch)->upper, os_arch(t->arch)->nt);
+                    drv_inf_arch_of(t)->upper, drv_inf_arch_of(t)->nt);
             continue;
         }
         cat_name = drv_inf_field(ce, 0);
@@ -732,7 +760,7 @@ static void analyze_inf(const drv_inf *inf, const char *dir, const drv_pkg_opts 
         if (cat->file_count == 0) {
             cat->path = drv_path_join(dir, cat_name);
             col.cat = cat;
-            if (cat->path == NULL || add_file(c, &col, inf->path, inf_name, inf_name) != 0) {
+            if (cat->path == NULL || add_file(&col, inf->path, inf_name, inf_name) < 0) {
                 problem(c, 0, "out of memory");
                 return;
             }
@@ -751,27 +779,25 @@ static void analyze_inf(const drv_inf *inf, const char *dir, const drv_pkg_opts 
         models_for_target(c, &col);
         install_with_decoration(c, &col, "ClassInstall32", 0, 0);
         install_with_decoration(c, &col, "DefaultInstall", 0, 0);
-        for (size_t k = 0; k < col.hwids.count; k++) {
-            int seen = 0;
-            for (size_t j = 0; j < cat->hwid_count; j++)
-                seen |= strcmp(cat->hwids[j], col.hwids.items[k]) == 0;
-            if (!seen) {
-                char **bigger = realloc(cat->hwids, (cat->hwid_count + 1) * sizeof *bigger);
-                if (bigger == NULL)
-                    break;
-                cat->hwids = bigger;
-                cat->hwids[cat->hwid_count] = drv_strdup(col.hwids.items[k]);
-                if (cat->hwids[cat->hwid_count] != NULL)
-                    cat->hwid_count++;
-            }
-        }
         snprintf(osattr, sizeof osattr, "2:%s", t->osattr);
         if (drv_join_unique(&cat->os_tokens, t->token) != 0 ||
             drv_join_unique(&cat->os_attr, osattr) != 0)
             problem(c, 0, "out of memory");
-        strlist_free(&col.visited);
-        strlist_free(&col.hwids);
+        drv_strmap_free(&col.visited);
     }
+}
+
+/* Inf2Cat catalogs the INFs whose [Version] Signature names a Windows family; others (an
+ * autorun.inf beside the package) are not driver INFs. */
+static int is_driver_inf(const drv_inf *inf)
+{
+    static const char *const signatures[] = {"$Windows NT$", "$Chicago$", "$Windows 95$"};
+    const char *sig =
+        drv_inf_field(drv_inf_key(drv_inf_find_section(inf, "Version"), "Signature"), 0);
+    for (size_t i = 0; i < sizeof signatures / sizeof signatures[0]; i++)
+        if (drv_strcasecmp(sig, signatures[i]) == 0)
+            return 1;
+    return 0;
 }
 
 static int is_inf_name(const char *name)
@@ -783,7 +809,7 @@ static int is_inf_name(const char *name)
 int drv_pkg_analyze(const char *dir, const drv_pkg_opts *opts, drv_pkg *pkg, drvsign_diag *diag)
 {
     char **names = NULL;
-    size_t count = 0, infs = 0;
+    size_t count = 0, infs = 0, skipped = 0;
     int failed = 0;
 
     memset(pkg, 0, sizeof *pkg);
@@ -817,24 +843,35 @@ int drv_pkg_analyze(const char *dir, const drv_pkg_opts *opts, drv_pkg *pkg, drv
                 continue;
             }
         }
-        infs++;
         c.opts = opts;
         c.diag = diag;
+        drv_strmap_init(&c.reported, 0);
         if (drv_inf_load(&inf, path, diag) != 0) {
+            infs++;
             failed = 1;
+        } else if (!is_driver_inf(&inf)) {
+            drv_warn(diag, path, "not a driver INF (its [Version] Signature is not \"$Windows "
+                                 "NT$\"); skipped, as Inf2Cat skips it");
+            skipped++;
         } else {
+            infs++;
             if (diag->errors != before) /* syntax errors, already reported */
                 failed = 1;
             analyze_inf(&inf, dir, opts, pkg, &c);
             failed |= c.failed;
         }
-        strlist_free(&c.reported);
+        drv_strmap_free(&c.reported);
         drv_inf_free(&inf);
         free(path);
     }
     drv_free_list(names, count);
     if (infs == 0) {
-        drv_error(diag, dir, "no INF file in the root of the directory");
+        if (skipped)
+            drv_error(diag, dir, "no driver INF in the root of the directory (%zu INF file%s "
+                                 "skipped: no \"$Windows NT$\" Signature)",
+                      skipped, skipped == 1 ? "" : "s");
+        else
+            drv_error(diag, dir, "no INF file in the root of the directory");
         return -1;
     }
     /* two INFs naming the same catalog would overwrite each other's */
@@ -861,6 +898,8 @@ void drv_pkg_free(drv_pkg *pkg)
             free(c->files[k].source_name);
         }
         drv_free_list(c->hwids, c->hwid_count);
+        drv_strmap_free(&c->file_index);
+        drv_strmap_free(&c->hwid_index);
         free(c->files);
         free(c->targets);
         free(c->inf_path);

@@ -11,6 +11,7 @@
 
 #include "diag.h"
 #include "ostable.h"
+#include "strmap.h"
 
 typedef struct drv_pkg_file {
     char *path; /* on disk */
@@ -31,6 +32,9 @@ typedef struct drv_pkg_catalog {
     size_t hwid_count;
     char *os_tokens; /* the catalog OS attribute, e.g. "_v100_X64,_v100_X64_RS3" */
     char *os_attr;   /* the member OSAttr, e.g. "2:10.0" */
+    /* the analysis' own bookkeeping */
+    size_t file_cap, hwid_cap;
+    drv_strmap file_index, hwid_index;
 } drv_pkg_catalog;
 
 typedef struct drv_pkg {

@@ -22,92 +22,6 @@ int drv_strcasecmp(const char *a, const char *b)
     }
 }
 
-/* ---- a small case-insensitive string -> index map, so lookups stay linear in input ---- */
-
-struct drv_inf_map {
-    char **keys;
-    size_t *values;
-    size_t cap, count;
-};
-
-static uint32_t hash_ci(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c >= 'A' && c <= 'Z')
-            c += 32;
-        h = (h ^ c) * 16777619u;
-    }
-    return h;
-}
-
-static void map_free(drv_inf_map *m)
-{
-    if (m == NULL)
-        return;
-    for (size_t i = 0; i < m->cap; i++)
-        free(m->keys[i]);
-    free(m->keys);
-    free(m->values);
-    free(m);
-}
-
-static int map_get(const drv_inf_map *m, const char *key, size_t *value)
-{
-    if (m == NULL || m->cap == 0)
-        return 0;
-    for (size_t i = hash_ci(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-        if (m->keys[i] == NULL)
-            return 0;
-        if (drv_strcasecmp(m->keys[i], key) == 0) {
-            *value = m->values[i];
-            return 1;
-        }
-    }
-}
-
-static int map_put(drv_inf_map *m, const char *key, size_t value);
-
-static int map_grow(drv_inf_map *m)
-{
-    drv_inf_map bigger = {0};
-    bigger.cap = m->cap ? m->cap * 2 : 64;
-    bigger.keys = calloc(bigger.cap, sizeof *bigger.keys);
-    bigger.values = calloc(bigger.cap, sizeof *bigger.values);
-    if (bigger.keys == NULL || bigger.values == NULL) {
-        free(bigger.keys);
-        free(bigger.values);
-        return -1;
-    }
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->keys[i] != NULL) {
-            map_put(&bigger, m->keys[i], m->values[i]);
-            free(m->keys[i]);
-        }
-    free(m->keys);
-    free(m->values);
-    *m = bigger;
-    return 0;
-}
-
-/* Insert unless present (first definition wins). */
-static int map_put(drv_inf_map *m, const char *key, size_t value)
-{
-    size_t i;
-    if ((m->count + 1) * 2 > m->cap && map_grow(m) != 0)
-        return -1;
-    for (i = hash_ci(key) & (m->cap - 1); m->keys[i] != NULL; i = (i + 1) & (m->cap - 1))
-        if (drv_strcasecmp(m->keys[i], key) == 0)
-            return 0;
-    m->keys[i] = drv_strdup(key);
-    if (m->keys[i] == NULL)
-        return -1;
-    m->values[i] = value;
-    m->count++;
-    return 0;
-}
-
 /* ---- a growable byte buffer ---- */
 
 typedef struct buf {
@@ -218,7 +132,7 @@ static int decode(drv_inf *inf, const unsigned char *d, size_t n, buf *out, drvs
 static drv_inf_section *section_for(drv_inf *inf, const char *name, unsigned line)
 {
     size_t idx;
-    if (map_get(inf->index, name, &idx))
+    if (drv_strmap_get(&inf->index, name, &idx))
         return &inf->sections[idx];
     if (inf->count == inf->cap) {
         size_t cap = inf->cap ? inf->cap * 2 : 16;
@@ -231,7 +145,9 @@ static drv_inf_section *section_for(drv_inf *inf, const char *name, unsigned lin
     memset(&inf->sections[inf->count], 0, sizeof inf->sections[0]);
     inf->sections[inf->count].name = drv_strdup(name);
     inf->sections[inf->count].line = line;
-    if (inf->sections[inf->count].name == NULL || map_put(inf->index, name, inf->count) != 0)
+    drv_strmap_init(&inf->sections[inf->count].keys, 1);
+    if (inf->sections[inf->count].name == NULL ||
+        drv_strmap_put(&inf->index, name, inf->count) < 0)
         return NULL;
     return &inf->sections[inf->count++];
 }
@@ -257,13 +173,13 @@ static int is_space(char c)
 
 /*
  * One field: unquote ("" inside quotes is a quote) and trim the unquoted white space around
- * it. *p points at the field start; returns at ',' (or '=' when stop_at_eq) or the end.
+ * it, appended to out with its NUL. *p points at the field start; returns at ',' (or '='
+ * when stop_at_eq) or the end.
  */
-static char *read_field(const char **p, int stop_at_eq, int *bad_quote)
+static void read_field(buf *out, const char **p, int stop_at_eq, int *bad_quote)
 {
-    buf b = {0};
     const char *s = *p;
-    size_t keep = 0; /* length up to the last quoted or non-space character */
+    size_t start = out->len, keep = out->len; /* up to the last quoted or non-space byte */
     int quoted = 0;
 
     while (is_space(*s))
@@ -272,34 +188,32 @@ static char *read_field(const char **p, int stop_at_eq, int *bad_quote)
         if (quoted) {
             if (*s == '"') {
                 if (s[1] == '"') {
-                    buf_putc(&b, '"');
+                    buf_putc(out, '"');
                     s++;
                 } else
                     quoted = 0;
             } else
-                buf_putc(&b, *s);
-            keep = b.len;
+                buf_putc(out, *s);
+            keep = out->len;
             continue;
         }
         if (*s == '"') {
             quoted = 1;
-            keep = b.len;
+            keep = out->len;
             continue;
         }
         if (*s == ',' || (stop_at_eq && *s == '='))
             break;
-        buf_putc(&b, *s);
+        buf_putc(out, *s);
         if (!is_space(*s))
-            keep = b.len;
+            keep = out->len;
     }
     if (quoted)
         *bad_quote = 1;
     *p = s;
-    if (b.p == NULL)
-        buf_put(&b, "", 0);
-    if (b.p != NULL)
-        b.p[keep] = 0;
-    return b.failed ? NULL : b.p;
+    if (!out->failed)
+        out->len = keep < start ? start : keep;
+    buf_putc(out, 0);
 }
 
 /* Does the logical line (comment removed) have an '=' outside quotes? */
@@ -315,37 +229,64 @@ static int has_key(const char *s)
     return 0;
 }
 
+/* Scratch space reused for every line, so a line costs its own size and no more. */
+typedef struct line_scratch {
+    buf text;       /* the key and fields, NUL-separated */
+    size_t *starts; /* where each field starts in text */
+    size_t cap;
+} line_scratch;
+
 static int add_line(drv_inf *inf, drv_inf_section *section, const char *text, unsigned line,
-                    drvsign_diag *diag)
+                    line_scratch *sc, drvsign_diag *diag)
 {
     drv_inf_entry *e;
     const char *p = text;
-    int bad_quote = 0;
+    int bad_quote = 0, keyed = has_key(text);
+    size_t fields = 0;
 
-    e = new_entry(section);
-    if (e == NULL)
-        return -1;
-    e->line = line;
-    if (has_key(text)) {
-        e->key = read_field(&p, 1, &bad_quote);
-        if (e->key == NULL)
-            return -1;
+    sc->text.len = 0;
+    if (keyed) {
+        read_field(&sc->text, &p, 1, &bad_quote);
         if (*p == '=')
             p++;
     }
     for (;;) {
-        char **v = realloc(e->values, (e->value_count + 1) * sizeof *v);
-        if (v == NULL)
-            return -1;
-        e->values = v;
-        e->values[e->value_count] = read_field(&p, 0, &bad_quote);
-        if (e->values[e->value_count] == NULL)
-            return -1;
-        e->value_count++;
+        if (fields == DRV_INF_MAX_FIELDS) {
+            drv_error_at(diag, inf->path, line,
+                         "line has more than %u comma-separated fields, more than an INF line "
+                         "holds",
+                         (unsigned)DRV_INF_MAX_FIELDS);
+            return 0;
+        }
+        if (fields == sc->cap) {
+            size_t cap = sc->cap ? sc->cap * 2 : 64;
+            size_t *bigger = realloc(sc->starts, cap * sizeof *bigger);
+            if (bigger == NULL)
+                return -1;
+            sc->starts = bigger;
+            sc->cap = cap;
+        }
+        sc->starts[fields++] = sc->text.len;
+        read_field(&sc->text, &p, 0, &bad_quote);
         if (*p != ',')
             break;
         p++;
     }
+    if (sc->text.failed)
+        return -1;
+    e = new_entry(section);
+    if (e == NULL)
+        return -1;
+    e->line = line;
+    e->storage = malloc(sc->text.len);
+    e->values = malloc(fields * sizeof *e->values);
+    if (e->storage == NULL || e->values == NULL)
+        return -1;
+    memcpy(e->storage, sc->text.p, sc->text.len);
+    e->key = keyed ? e->storage : NULL;
+    for (size_t i = 0; i < fields; i++)
+        e->values[i] = e->storage + sc->starts[i];
+    e->value_count = fields;
     if (bad_quote)
         drv_error_at(diag, inf->path, line, "unterminated quoted string");
     return 0;
@@ -360,8 +301,9 @@ static int parse_text(drv_inf *inf, const char *text, drvsign_diag *diag)
     const char *p = text;
     unsigned line = 1, start_line = 1;
     buf logical = {0};
+    line_scratch scratch = {0};
     drv_inf_section *section = NULL;
-    int rc = 0, warned_outside = 0;
+    int rc = 0;
 
     while (*p || logical.len) {
         int quoted = 0, continued = 0;
@@ -383,8 +325,9 @@ static int parse_text(drv_inf *inf, const char *text, drvsign_diag *diag)
             eol++;
         while (content_end > 0 && is_space(p[content_end - 1]))
             content_end--;
-        if (content_end > 0 && p[content_end - 1] == '\\' && *eol) {
-            continued = 1;
+        if (content_end > 0 && p[content_end - 1] == '\\') {
+            /* on the last line the '\\' joins nothing and is dropped, as SetupAPI does */
+            continued = *eol != 0;
             content_end--;
         }
         buf_put(&logical, p, content_end);
@@ -420,12 +363,11 @@ static int parse_text(drv_inf *inf, const char *text, drvsign_diag *diag)
                         break;
                     }
                 }
-            } else if (*s != 0) {
-                if (section == NULL) {
-                    if (!warned_outside++)
-                        drv_error_at(diag, inf->path, start_line,
-                                     "line outside any section (or after a broken header)");
-                } else if (add_line(inf, section, s, start_line, diag) != 0) {
+            } else if (*s != 0 && section != NULL) {
+                /* Text before the first header is ignored, as SetupAPI ignores it (the
+                 * C-style banners of Microsoft's samples); after a broken header, which is
+                 * reported, the lines have no section to go to. */
+                if (add_line(inf, section, s, start_line, &scratch, diag) != 0) {
                     rc = -1;
                     break;
                 }
@@ -436,6 +378,8 @@ static int parse_text(drv_inf *inf, const char *text, drvsign_diag *diag)
             logical.p[0] = 0;
     }
     free(logical.p);
+    free(scratch.text.p);
+    free(scratch.starts);
     if (rc != 0)
         drv_error(diag, inf->path, "out of memory");
     return rc;
@@ -458,7 +402,7 @@ static int is_strings_section(const char *name)
 }
 
 typedef struct strings {
-    drv_inf_map *map;     /* key -> index into refs */
+    drv_strmap map; /* key -> index into values */
     const char **values;
     size_t count;
 } strings;
@@ -466,9 +410,7 @@ typedef struct strings {
 static int collect_strings(const drv_inf *inf, strings *st)
 {
     /* [Strings] first, then the language sections in file order: the first definition wins */
-    st->map = calloc(1, sizeof *st->map);
-    if (st->map == NULL)
-        return -1;
+    drv_strmap_init(&st->map, 1);
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < inf->count; i++) {
             const drv_inf_section *s = &inf->sections[i];
@@ -477,111 +419,150 @@ static int collect_strings(const drv_inf *inf, strings *st)
                 continue;
             for (size_t e = 0; e < s->count; e++) {
                 const drv_inf_entry *en = &s->entries[e];
-                size_t idx;
-                const char **v;
-                if (en->key == NULL || map_get(st->map, en->key, &idx))
+                int added;
+                if (en->key == NULL)
                     continue;
-                v = realloc(st->values, (st->count + 1) * sizeof *v);
-                if (v == NULL)
+                if ((st->count & (st->count - 1)) == 0) { /* grow at powers of two */
+                    const char **v = realloc(st->values, (st->count ? st->count * 2 : 1) *
+                                                             sizeof *v);
+                    if (v == NULL)
+                        return -1;
+                    st->values = v;
+                }
+                added = drv_strmap_put(&st->map, en->key, st->count);
+                if (added < 0)
                     return -1;
-                st->values = v;
-                st->values[st->count] = drv_inf_field(en, 0);
-                if (map_put(st->map, en->key, st->count++) != 0)
-                    return -1;
+                if (added)
+                    st->values[st->count++] = drv_inf_field(en, 0);
             }
         }
     return 0;
 }
 
-static char *substitute(const drv_inf *inf, const strings *st, const char *in, unsigned line,
-                        drvsign_diag *diag)
+/* Append in to out with %strkey% replaced, and its NUL. */
+static void substitute(const drv_inf *inf, const strings *st, const char *in, unsigned line,
+                       buf *out, drvsign_diag *diag)
 {
-    buf b = {0};
     const char *p = in;
-    buf_put(&b, "", 0);
     while (*p) {
         const char *close;
+        size_t idx, n;
         if (*p != '%') {
             const char *next = strchr(p, '%');
-            size_t n = next ? (size_t)(next - p) : strlen(p);
-            buf_put(&b, p, n);
+            n = next ? (size_t)(next - p) : strlen(p);
+            buf_put(out, p, n);
             p += n;
             continue;
         }
         if (p[1] == '%') {
-            buf_putc(&b, '%');
+            buf_putc(out, '%');
             p += 2;
             continue;
         }
         close = strchr(p + 1, '%');
         if (close == NULL) {
-            buf_put(&b, p, strlen(p));
+            buf_put(out, p, strlen(p));
             break;
         }
+        n = (size_t)(close - p - 1);
         {
-            size_t n = (size_t)(close - p - 1), idx;
-            char *key = malloc(n + 1);
-            if (key == NULL) {
-                free(b.p);
-                return NULL;
-            }
-            memcpy(key, p + 1, n);
-            key[n] = 0;
-            if (map_get(st->map, key, &idx))
-                buf_put(&b, st->values[idx], strlen(st->values[idx]));
-            else if (n > 0 && strspn(key, "0123456789") == n)
-                buf_put(&b, p, n + 2); /* a DIRID such as %12%: the installer resolves it */
+            /* the key, terminated in place of the closing '%' for the lookup */
+            size_t at = out->len;
+            int found;
+            buf_put(out, p + 1, n);
+            buf_putc(out, 0);
+            if (out->failed)
+                return;
+            found = drv_strmap_get(&st->map, out->p + at, &idx);
+            out->len = at;
+            if (found)
+                buf_put(out, st->values[idx], strlen(st->values[idx]));
             else {
-                drv_warn(diag, NULL, "%s:%u: %%%s%% is not defined in [Strings]", inf->path, line,
-                         key);
-                buf_put(&b, p, n + 2);
+                if (n == 0 || strspn(p + 1, "0123456789") != n) /* %12% is a DIRID */
+                    drv_warn(diag, NULL, "%s:%u: %%%.*s%% is not defined in [Strings]",
+                             inf->path, line, (int)n, p + 1);
+                buf_put(out, p, n + 2);
             }
-            free(key);
         }
         p = close + 1;
     }
-    if (b.failed) {
-        free(b.p);
-        return NULL;
+    buf_putc(out, 0);
+}
+
+/* Rebuild an entry whose key or fields hold a '%' into fresh storage. */
+static int substitute_entry(const drv_inf *inf, const strings *st, drv_inf_entry *en,
+                            buf *scratch, size_t *starts, drvsign_diag *diag)
+{
+    char *storage;
+    scratch->len = 0;
+    if (en->key != NULL)
+        substitute(inf, st, en->key, en->line, scratch, diag);
+    for (size_t v = 0; v < en->value_count; v++) {
+        starts[v] = scratch->len;
+        substitute(inf, st, en->values[v], en->line, scratch, diag);
     }
-    return b.p;
+    if (scratch->failed || (storage = malloc(scratch->len)) == NULL)
+        return -1;
+    memcpy(storage, scratch->p, scratch->len);
+    free(en->storage);
+    en->storage = storage;
+    en->key = en->key != NULL ? storage : NULL;
+    for (size_t v = 0; v < en->value_count; v++)
+        en->values[v] = storage + starts[v];
+    return 0;
+}
+
+static int needs_substitution(const drv_inf_entry *en)
+{
+    if (en->key != NULL && strchr(en->key, '%') != NULL)
+        return 1;
+    for (size_t v = 0; v < en->value_count; v++)
+        if (strchr(en->values[v], '%') != NULL)
+            return 1;
+    return 0;
 }
 
 static int substitute_all(drv_inf *inf, drvsign_diag *diag)
 {
     strings st = {0};
+    buf scratch = {0};
+    size_t *starts = malloc(DRV_INF_MAX_FIELDS * sizeof *starts);
     int rc = -1;
 
-    if (collect_strings(inf, &st) != 0)
+    if (starts == NULL || collect_strings(inf, &st) != 0)
         goto done;
     for (size_t i = 0; i < inf->count; i++) {
         drv_inf_section *s = &inf->sections[i];
         if (is_strings_section(s->name))
             continue;
-        for (size_t e = 0; e < s->count; e++) {
-            drv_inf_entry *en = &s->entries[e];
-            if (en->key != NULL && strchr(en->key, '%') != NULL) {
-                char *k = substitute(inf, &st, en->key, en->line, diag);
-                if (k == NULL)
-                    goto done;
-                free(en->key);
-                en->key = k;
-            }
-            for (size_t v = 0; v < en->value_count; v++)
-                if (strchr(en->values[v], '%') != NULL) {
-                    char *nv = substitute(inf, &st, en->values[v], en->line, diag);
-                    if (nv == NULL)
-                        goto done;
-                    free(en->values[v]);
-                    en->values[v] = nv;
-                }
-        }
+        for (size_t e = 0; e < s->count; e++)
+            if (needs_substitution(&s->entries[e]) &&
+                substitute_entry(inf, &st, &s->entries[e], &scratch, starts, diag) != 0)
+                goto done;
     }
     rc = 0;
 done:
-    map_free(st.map);
+    drv_strmap_free(&st.map);
     free(st.values);
+    free(scratch.p);
+    free(starts);
     return rc;
+}
+
+/* Sections with more entries than this get a key index; smaller ones are scanned. */
+#define KEY_INDEX_MIN 16
+
+static int index_keys(drv_inf *inf)
+{
+    for (size_t i = 0; i < inf->count; i++) {
+        drv_inf_section *s = &inf->sections[i];
+        if (s->count < KEY_INDEX_MIN)
+            continue;
+        for (size_t e = 0; e < s->count; e++)
+            if (s->entries[e].key != NULL && drv_strmap_put(&s->keys, s->entries[e].key, e) < 0)
+                return -1;
+    }
+    return 0;
 }
 
 /* ---- public ---- */
@@ -594,8 +575,8 @@ int drv_inf_parse(drv_inf *inf, const char *path, const unsigned char *data, siz
 
     memset(inf, 0, sizeof *inf);
     inf->path = drv_strdup(path);
-    inf->index = calloc(1, sizeof *inf->index);
-    if (inf->path == NULL || inf->index == NULL) {
+    drv_strmap_init(&inf->index, 1);
+    if (inf->path == NULL) {
         drv_error(diag, path, "out of memory");
         return -1;
     }
@@ -606,8 +587,12 @@ int drv_inf_parse(drv_inf *inf, const char *path, const unsigned char *data, siz
         drv_error(diag, path, "out of memory");
         goto done;
     }
-    if (parse_text(inf, text.p, diag) != 0 || substitute_all(inf, diag) != 0)
+    if (parse_text(inf, text.p, diag) != 0)
         goto done;
+    if (substitute_all(inf, diag) != 0 || index_keys(inf) != 0) {
+        drv_error(diag, path, "out of memory");
+        goto done;
+    }
     rc = 0;
 done:
     free(text.p);
@@ -633,16 +618,15 @@ void drv_inf_free(drv_inf *inf)
     for (size_t i = 0; i < inf->count; i++) {
         drv_inf_section *s = &inf->sections[i];
         for (size_t e = 0; e < s->count; e++) {
-            free(s->entries[e].key);
-            for (size_t v = 0; v < s->entries[e].value_count; v++)
-                free(s->entries[e].values[v]);
+            free(s->entries[e].storage);
             free(s->entries[e].values);
         }
         free(s->entries);
         free(s->name);
+        drv_strmap_free(&s->keys);
     }
     free(inf->sections);
-    map_free(inf->index);
+    drv_strmap_free(&inf->index);
     free(inf->path);
     memset(inf, 0, sizeof *inf);
 }
@@ -650,11 +634,14 @@ void drv_inf_free(drv_inf *inf)
 const drv_inf_section *drv_inf_find_section(const drv_inf *inf, const char *name)
 {
     size_t idx;
-    return map_get(inf->index, name, &idx) ? &inf->sections[idx] : NULL;
+    return drv_strmap_get(&inf->index, name, &idx) ? &inf->sections[idx] : NULL;
 }
 
 const drv_inf_entry *drv_inf_key(const drv_inf_section *section, const char *key)
 {
+    size_t idx;
+    if (section != NULL && section->keys.count > 0)
+        return drv_strmap_get(&section->keys, key, &idx) ? &section->entries[idx] : NULL;
     for (size_t i = 0; section != NULL && i < section->count; i++)
         if (section->entries[i].key != NULL && drv_strcasecmp(section->entries[i].key, key) == 0)
             return &section->entries[i];

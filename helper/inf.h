@@ -1,9 +1,14 @@
 /*
- * The INF reader. Decodes ANSI (Windows-1252), UTF-8 (with or without BOM) and UTF-16LE with
- * BOM into UTF-8; handles ';' comments, quoted strings, '\' continuation lines,
- * case-insensitive section and key names, repeated sections (merged), and %strkey%
- * substitution from [Strings] and [Strings.<lcid>] ('%%' is a literal '%'). Every entry keeps
- * the line it came from, so problems can be reported as file:line.
+ * The INF reader, following SetupAPI: decodes ANSI (Windows-1252), UTF-8 (with or without
+ * BOM) and UTF-16LE with BOM into UTF-8; ignores text before the first section header (the
+ * comment banners of Microsoft's samples); handles ';' comments, quoted strings ("" inside
+ * quotes is a quote), '\' continuation lines (also on the last line), case-insensitive section
+ * and key names, repeated sections (merged), repeated keys (the first one counts) and
+ * %strkey% substitution from [Strings] and [Strings.<lcid>] ('%%' is a literal '%'). Every
+ * entry keeps the line it came from, so problems can be reported as file:line.
+ *
+ * Limits, each reported as a clear error: 64 MiB per INF, DRV_INF_MAX_FIELDS fields per line.
+ * Memory is linear in the input: an entry's key and fields share one allocation.
  */
 #ifndef DRVSIGN_INF_H
 #define DRVSIGN_INF_H
@@ -11,6 +16,9 @@
 #include <stddef.h>
 
 #include "diag.h"
+#include "strmap.h"
+
+#define DRV_INF_MAX_FIELDS 65536
 
 typedef enum drv_inf_encoding {
     DRV_INF_ANSI,
@@ -24,6 +32,7 @@ typedef struct drv_inf_entry {
     char **values;  /* the comma-separated fields, unquoted and substituted */
     size_t value_count;
     unsigned line;  /* first physical line of the logical line */
+    char *storage;  /* key and values, NUL-separated: what key and values point into */
 } drv_inf_entry;
 
 typedef struct drv_inf_section {
@@ -31,16 +40,15 @@ typedef struct drv_inf_section {
     unsigned line;
     drv_inf_entry *entries;
     size_t count, cap;
+    drv_strmap keys; /* key -> first entry with it; built for large sections only */
 } drv_inf_section;
-
-typedef struct drv_inf_map drv_inf_map;
 
 typedef struct drv_inf {
     char *path;
     drv_inf_encoding encoding;
     drv_inf_section *sections;
     size_t count, cap;
-    drv_inf_map *index; /* lower-case section name -> index */
+    drv_strmap index; /* section name (case-insensitive) -> index */
 } drv_inf;
 
 /* Parse an INF held in memory; path is used in messages. Syntax problems are reported

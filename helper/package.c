@@ -271,8 +271,11 @@ static void driver_date(const manifest *m, char *out, size_t size, drvsign_diag 
     snprintf(out, size, "%02d/%02d/%04d", tm.tm_mon + 1, tm.tm_mday, tm.tm_year + 1900);
 }
 
-/* Replace the $TOKEN$s and set DriverVer in [Version], line by line. */
-static int stamp_text(const manifest *m, const char *in, text *out, drvsign_diag *diag)
+/* Replace the $TOKEN$s and set DriverVer in [Version], line by line. *inserted: the output
+ * line of a DriverVer line the source did not have, else 0 (every other line keeps its
+ * number, so errors map back to the source). */
+static int stamp_text(const manifest *m, const char *in, text *out, unsigned *inserted,
+                      drvsign_diag *diag)
 {
     static const char *const tokens[] = {"$ARCH$", "$KMDFVERSION$", "$UMDFVERSION$"};
     const char *values[] = {m->arch, m->kmdf, m->umdf};
@@ -282,6 +285,7 @@ static int stamp_text(const manifest *m, const char *in, text *out, drvsign_diag
     const char *p = in;
     unsigned lineno = 0;
 
+    *inserted = 0;
     if (want_ver)
         driver_date(m, date, sizeof date, diag);
     while (*p) {
@@ -327,6 +331,7 @@ static int stamp_text(const manifest *m, const char *in, text *out, drvsign_diag
                 if (text_put(out, driver_ver, strlen(driver_ver)) != 0)
                     return -1;
                 stamped = 1;
+                *inserted = lineno;
             }
             in_version = drv_strcasecmp(name, "Version") == 0;
             if (in_version && want_ver) {
@@ -366,20 +371,44 @@ static int stamp_text(const manifest *m, const char *in, text *out, drvsign_diag
         if (text_put(out, line, strlen(line)) != 0)
             return -1;
     }
-    if (in_version && want_ver && !stamped && text_put(out, driver_ver, strlen(driver_ver)) != 0)
-        return -1;
+    if (in_version && want_ver && !stamped) {
+        if (text_put(out, driver_ver, strlen(driver_ver)) != 0)
+            return -1;
+        *inserted = lineno + 1;
+    }
     return 0;
+}
+
+/* m->inf as text to stamp: UTF-16LE is narrowed, non-ASCII units marked 0x7f (the parts
+ * StampInf touches are ASCII). *data keeps the file as read. */
+static int stamp_source(const manifest *m, unsigned char **data, size_t *len, text *in,
+                        int *utf16, drvsign_diag *diag)
+{
+    if (drv_read_small_file(m->inf, 64u << 20, data, len, diag) != 0)
+        return -1;
+    *utf16 = *len >= 2 && (*data)[0] == 0xff && (*data)[1] == 0xfe;
+    if (*utf16) {
+        for (size_t i = 2; i + 1 < *len; i += 2) {
+            unsigned u = (*data)[i] | (*data)[i + 1] << 8;
+            char c = u < 0x80 ? (char)u : 0x7f;
+            if (text_put(in, &c, 1) != 0)
+                return -1;
+        }
+    } else if (text_put(in, (const char *)*data, *len) != 0)
+        return -1;
+    return in->p == NULL ? text_put(in, "", 0) : 0;
 }
 
 /* Stamp m->inf into out_path, keeping its encoding (UTF-16LE stays UTF-16LE). */
 static int stamp_inf(const manifest *m, const char *out_path, drvsign_diag *diag)
 {
     char *parent = drv_strdup(out_path), *slash = parent ? strrchr(parent, '/') : NULL;
-    unsigned char *data;
+    unsigned char *data = NULL;
     size_t len;
     text in = {0}, out = {0};
     drv_atomic a;
     int utf16, rc = -1;
+    unsigned inserted;
 
     if (slash != NULL) {
         *slash = 0;
@@ -389,26 +418,13 @@ static int stamp_inf(const manifest *m, const char *out_path, drvsign_diag *diag
         }
     }
     free(parent);
-    if (drv_read_small_file(m->inf, 64u << 20, &data, &len, diag) != 0)
-        return -1;
-    utf16 = len >= 2 && data[0] == 0xff && data[1] == 0xfe;
-    if (utf16) {
-        /* INF text is ASCII in the parts we touch; keep other characters as they are */
-        for (size_t i = 2; i + 1 < len; i += 2) {
-            unsigned u = data[i] | data[i + 1] << 8;
-            char c = u < 0x80 ? (char)u : 0x7f;
-            if (text_put(&in, &c, 1) != 0)
-                goto done;
-        }
-    } else if (text_put(&in, (const char *)data, len) != 0)
-        goto done;
-    if (in.p == NULL && text_put(&in, "", 0) != 0)
+    if (stamp_source(m, &data, &len, &in, &utf16, diag) != 0)
         goto done;
     if (utf16) {
         /* non-ASCII UTF-16 units were marked 0x7f: stamp, then put the originals back */
         size_t src = 2;
         text o16 = {0};
-        if (stamp_text(m, in.p, &out, diag) != 0)
+        if (stamp_text(m, in.p, &out, &inserted, diag) != 0)
             goto done;
         if (text_put(&o16, "\xff\xfe", 2) != 0)
             goto done;
@@ -431,7 +447,7 @@ static int stamp_inf(const manifest *m, const char *out_path, drvsign_diag *diag
         }
         free(out.p);
         out = o16;
-    } else if (stamp_text(m, in.p, &out, diag) != 0)
+    } else if (stamp_text(m, in.p, &out, &inserted, diag) != 0)
         goto done;
     if (drv_atomic_open(&a, out_path, NULL, diag) != 0)
         goto done;
@@ -779,10 +795,88 @@ static int step_summary(const manifest *m, FILE *report, drvsign_diag *diag)
     return rc;
 }
 
+/* ---- problems name the user's INF ---- */
+
+/* The INF copies the pipeline works on (the plan's, the package's, a stamp output) are
+ * stamped from m->inf line for line, so a problem found in one is reported against m->inf,
+ * the file the user edits, at its own line. */
+typedef struct source_map {
+    drvsign_diag *user;
+    const char *source;
+    char *copies[4];
+    unsigned inserted; /* the copies' line that m->inf does not have (an added DriverVer) */
+} source_map;
+
+static void source_map_emit(void *ctx, int is_error, const char *line)
+{
+    source_map *sm = ctx;
+    char mapped[1024];
+    for (size_t i = 0; i < sizeof sm->copies / sizeof sm->copies[0]; i++) {
+        size_t n = sm->copies[i] ? strlen(sm->copies[i]) : 0;
+        const char *rest = line + n + 1;
+        char *end;
+        unsigned long lineno;
+        if (n == 0 || strncmp(line, sm->copies[i], n) != 0 || line[n] != ':')
+            continue;
+        lineno = strtoul(rest, &end, 10);
+        if (end != rest && *end == ':' && lineno > 0) {
+            if (sm->inserted != 0 && lineno >= sm->inserted)
+                lineno--; /* the added line is reported at the one before it */
+            snprintf(mapped, sizeof mapped, "%s:%lu:%s", sm->source, lineno, end + 1);
+        } else
+            snprintf(mapped, sizeof mapped, "%s:%s", sm->source, rest);
+        line = mapped;
+        break;
+    }
+    if (is_error)
+        drv_error(sm->user, NULL, "%s", line);
+    else
+        drv_warn(sm->user, NULL, "%s", line);
+}
+
+static void source_map_init(source_map *sm, const manifest *m, const char *step,
+                            const char *arg, drvsign_diag *user)
+{
+    char *name = inf_output_name(m), *plan_dir = drv_path_join(m->work, "plan");
+    drvsign_diag quiet = {0};
+    unsigned char *data = NULL;
+    size_t len;
+    text in = {0}, out = {0};
+    int utf16;
+
+    memset(sm, 0, sizeof *sm);
+    sm->user = user;
+    sm->source = m->inf;
+    if (name != NULL && plan_dir != NULL) {
+        sm->copies[0] = drv_path_join(plan_dir, name);
+        sm->copies[1] = drv_path_join(m->output, name);
+        if (arg != NULL && strcmp(step, "resign") == 0)
+            sm->copies[2] = drv_path_join(arg, name);
+    }
+    if (arg != NULL && strcmp(step, "stamp") == 0)
+        sm->copies[3] = drv_strdup(arg);
+    quiet.quiet = 1;
+    if (stamp_source(m, &data, &len, &in, &utf16, &quiet) == 0)
+        stamp_text(m, in.p, &out, &sm->inserted, &quiet);
+    free(in.p);
+    free(out.p);
+    free(data);
+    free(name);
+    free(plan_dir);
+}
+
+static void source_map_free(source_map *sm)
+{
+    for (size_t i = 0; i < sizeof sm->copies / sizeof sm->copies[0]; i++)
+        free(sm->copies[i]);
+}
+
 drvsign_status drvsign_package(const char *manifest_path, const char *step, const char *arg,
-                               FILE *report, drvsign_diag *diag)
+                               FILE *report, drvsign_diag *user_diag)
 {
     manifest m;
+    source_map sm;
+    drvsign_diag mapped = {source_map_emit, NULL, 0, 0, 0}, *diag = user_diag;
     int rc = -1;
 
     if (manifest_path == NULL || step == NULL) {
@@ -791,6 +885,10 @@ drvsign_status drvsign_package(const char *manifest_path, const char *step, cons
     }
     if (manifest_load(&m, manifest_path, diag) != 0)
         return DRVSIGN_FAILED;
+    source_map_init(&sm, &m, step, arg, user_diag);
+    mapped.ctx = &sm;
+    mapped.quiet = user_diag->quiet;
+    diag = &mapped;
     if (strcmp(step, "plan") != 0)
         log_step(&m, step, arg ? drv_base_name(arg) : NULL);
     if (strcmp(m.sign_mode, "off") && strcmp(m.sign_mode, "test") && strcmp(m.sign_mode, "production")) {
@@ -855,8 +953,10 @@ drvsign_status drvsign_package(const char *manifest_path, const char *step, cons
         drv_error(diag, manifest_path, "unknown package step '%s'%s", step,
                   arg == NULL ? " (or it needs an argument)" : "");
         manifest_free(&m);
+        source_map_free(&sm);
         return DRVSIGN_USAGE;
     }
     manifest_free(&m);
+    source_map_free(&sm);
     return rc == 0 ? DRVSIGN_OK : DRVSIGN_FAILED;
 }

@@ -394,8 +394,11 @@ static drvsign_status verify_package(const drvsign_params *params, X509_STORE *s
     opts.now = (int64_t)1 << 40;
     if (drv_pkg_analyze(params->package, &opts, &pkg, diag) != 0)
         ok = 0;
-    if (params->json)
-        fprintf(report, "{\"package\": \"%s\", \"catalogs\": [", params->package);
+    if (params->json) {
+        fprintf(report, "{\"package\": ");
+        drv_json_string(report, params->package);
+        fprintf(report, ", \"catalogs\": [");
+    }
     for (size_t i = 0; i < pkg.count; i++) {
         drv_pkg_catalog *c = &pkg.catalogs[i];
         const char **paths = calloc(c->file_count ? c->file_count : 1, sizeof *paths);

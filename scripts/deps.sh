@@ -8,6 +8,7 @@ set -euo pipefail
 set_name=${1:-test}
 build_pkgs=(build-essential cmake ninja-build pkg-config openssl libssl-dev libarchive-dev zlib1g-dev
             gcc-mingw-w64-x86-64 gcc-mingw-w64-i686)
+build_pkgs+=(libdeflate-dev) # MSZIP compression for cabinets
 test_pkgs=(clang libclang-rt-14-dev python3 python3-pefile libz-mingw-w64 faketime strace
            cabextract gcab libarchive-tools softhsm2 opensc p11-kit libengine-pkcs11-openssl
            gcc-mingw-w64-x86-64-win32-runtime mingw-w64-x86-64-dev)

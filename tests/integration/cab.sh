@@ -93,6 +93,50 @@ check "an unsigned cabinet has no reserve (flags 0)" bash -c "[ \$(od -An -tx1 -
 check "the signed one has the 20-byte reserve" bash -c "[ \$(od -An -tx1 -j36 -N8 '$WORK/mszip-signed.cab' | tr -d ' ') = 1400000000001000 ]"
 check "MSZIP compresses the text" bash -c "[ \$(stat -c %s '$WORK/mszip.cab') -lt \$(stat -c %s '$WORK/none.cab') ]"
 
+# Many batches through the compression pipeline (64 blocks each), stored and deflated blocks
+# interleaved: each CFDATA block must inflate on its own (no history from the block before),
+# and the blocks must join into the files' bytes. Random blocks are stored; a block whose bytes
+# are evenly spread but that repeats itself is still deflated.
+mkdir -p "$WORK/in5/mixed"
+cp "$set_dir/pkg1.inf" "$WORK/in5/mixed/"
+for i in $(seq 200); do
+  head -c 32768 /dev/urandom
+  yes "text block $i" | head -c 32768
+  # every byte value equally often (as random as it gets byte by byte), but 4 KiB repeated
+  [ $((i % 4)) -eq 0 ] && $PY -c "import random, sys; r = random.Random($i); b = bytearray(range(256)) * 16
+r.shuffle(b); sys.stdout.buffer.write(bytes(b) * 8)"
+done >"$WORK/in5/mixed/mixed.bin"
+check "mixed: drvsign cab over 500 blocks" "$DRVSIGN" cab --quiet --time 1700000000 --out "$WORK/mixed.cab" "$WORK/in5/mixed"
+check "mixed: every block inflates alone, stored and deflated ones both, and they join to the input" \
+  $PY - "$WORK/mixed.cab" "$WORK/in5/mixed/mixed.bin" "$WORK/in5/mixed/pkg1.inf" <<'PY'
+import struct, sys, zlib
+b = open(sys.argv[1], "rb").read()
+want = b"".join(open(f, "rb").read() for f in sys.argv[2:])
+start, blocks, comp = struct.unpack_from("<IHH", b, 36)
+assert comp == 1, comp
+pos, got, stored, deflated, repeats = start, [], 0, 0, 0
+for _ in range(blocks):
+    cb, cu = struct.unpack_from("<HH", b, pos + 4)
+    payload = b[pos + 8:pos + 8 + cb]
+    assert payload[:2] == b"CK" and cb <= 32768 + 12 and cu <= 32768
+    data = zlib.decompressobj(-15).decompress(payload[2:])
+    assert len(data) == cu
+    if payload[2] & 6 == 0:
+        stored += 1
+    else:
+        deflated += 1
+        repeats += 4096 < cb < 5000
+    got.append(data)
+    pos += 8 + cb
+assert b"".join(got) == want, "the blocks do not join to the input"
+assert stored >= 200 and deflated >= 250 and repeats == 50, (stored, deflated, repeats)
+PY
+rm -rf "$WORK/x5" && mkdir -p "$WORK/x5/c" "$WORK/x5/b" "$WORK/x5/g"
+check "mixed: cabextract, bsdtar and gcab extract the exact bytes" bash -c "
+  cabextract -q -d '$WORK/x5/c' '$WORK/mixed.cab' && bsdtar -xf '$WORK/mixed.cab' -C '$WORK/x5/b' &&
+  gcab -x -C '$WORK/x5/g' '$WORK/mixed.cab' >/dev/null &&
+  for d in c b g; do cmp '$WORK/in5/mixed/mixed.bin' '$WORK/x5/'\$d/mixed/mixed.bin || exit 1; done"
+
 # reproducible
 check "same inputs and SOURCE_DATE_EPOCH: byte-identical" bash -c "
   SOURCE_DATE_EPOCH=1700000000 '$DRVSIGN' cab --quiet --out '$WORK/r1.cab' '$set_dir' &&

@@ -14,8 +14,8 @@ check "tostx86.cat exists (CatalogFile.NTx86)" test -s "$pkg/tostx86.cat"
 check "tstamd64.cat exists (CatalogFile.NTamd64)" test -s "$pkg/tstamd64.cat"
 check "x86 catalog: every member right (independent DER reader, pefile)" \
   $CATCHECK check "$pkg/tostx86.cat" "$pkg/toastpkg.inf" "$pkg"/i386/*
-check "amd64 catalog: every member right" \
-  $CATCHECK check "$pkg/tstamd64.cat" "$pkg/toastpkg.inf" "$pkg"/amd64/*
+check "amd64 catalog: every member right, OS attribute and OSAttr of both targets" \
+  $CATCHECK check "$pkg/tstamd64.cat" --os 7X64,_v100_X64 --osattr 2:6.1,2:10.0 "$pkg/toastpkg.inf" "$pkg"/amd64/*
 check "the flat INF member is sha1sum of the INF" bash -c "
   $CATCHECK dump '$pkg/tstamd64.cat' | grep -qi \"\\\"\$(sha1sum '$pkg/toastpkg.inf' | cut -c1-40)\\\"\""
 check_output "catalog attributes: OS tokens" '"OS": "7X64,_v100_X64"' $CATCHECK dump "$pkg/tstamd64.cat"
@@ -100,8 +100,8 @@ check "... and osslsigncode agrees" oss_rejects "$WORK/tampered-bin/tstamd64.cat
 v2="$WORK/v2"
 cp -r "$TOASTPKG" "$v2"
 check "catalog --catalog-version 2" "$DRVSIGN" catalog --quiet --driver "$v2" --os 10_X64 --catalog-version 2
-check "v2 catalog: every member right (SHA-256 tags, MEMBERINFO2, SHA-1 compat entries)" \
-  $CATCHECK check "$v2/tstamd64.cat" "$v2/toastpkg.inf" "$v2"/amd64/*
+check "v2 catalog: every member right (SHA-256 tags, MEMBERINFO2, SHA-1 compat entries with File and OSAttr, empty SpcLink)" \
+  $CATCHECK check "$v2/tstamd64.cat" --os _v100_X64 --osattr 2:10.0 "$v2/toastpkg.inf" "$v2"/amd64/*
 check "openssl: v2 member algorithm" bash -c "openssl asn1parse -inform DER -in '$v2/tstamd64.cat' | grep -q ':1.3.6.1.4.1.311.12.1.3\$'"
 check "sign the v2 catalog" "$DRVSIGN" sign "${LEAF[@]}" "$v2/tstamd64.cat"
 check "osslsigncode -catalog accepts a PE member of the v2 catalog" oss_verify "$v2/amd64/toaster.sys" -catalog "$v2/tstamd64.cat"

@@ -123,12 +123,15 @@ check "10_RS3_X64 (build 16299) catalogs" run 10_RS3_X64
 check "... and warns about nothing (DIRIDs, continuation lines, strings)" test ! -s "$WORK/err"
 check_output "build decoration 10.0...16299 applies to RS3: new.sys, not old.sys" \
   "^arch.sys coinst.sys ddi_amd64.sys decor.inf extra.sys hw.sys new.sys renamed_src.sys wdf.sys$" files
-check "10_X64 (build 10240) falls back to the 6.1 models" run 10_X64
-check_output "... old.sys only" "^decor.inf old.sys$" files
+check "10_X64 catalogs" run 10_X64
+check_output "... the union over its builds: the 6.1 models (10240) and the 16299 ones, not the server's" \
+  "^arch.sys coinst.sys ddi_amd64.sys decor.inf extra.sys hw.sys new.sys old.sys renamed_src.sys wdf.sys$" files
 check "7_X64 uses the 6.1 models" run 7_X64
 check_output "... old.sys only" "^decor.inf old.sys$" files
 check "ServerRS5_X64 picks the server (product type 3) models" run ServerRS5_X64
-check_output "... server.sys" "^decor.inf server.sys$" files
+# a domain controller (product type 2) at 17763 does not take NTamd64.10.0.3, so it takes the 16299 models
+check_output "... server.sys, and new.sys for domain controllers, not old.sys" \
+  "^arch.sys coinst.sys ddi_amd64.sys decor.inf extra.sys hw.sys new.sys renamed_src.sys server.sys wdf.sys$" files
 check "10_RS5_X64 (a client at build 17763) does not take the server models" run 10_RS5_X64
 check_output "... new.sys" " new.sys " files
 check "10_X86 uses the x86 models" run 10_X86

@@ -5,8 +5,13 @@ A minimal DER reader walks the catalog (reference section 2), and pefile's offse
 the Authenticode image hash (reference 2.7).
 
   catcheck.py authenticode FILE sha1|sha256      print the Authenticode digest of a PE file
-  catcheck.py check CAT FILE...                  each FILE is a member with the right tag,
-                                                 digest, File name, SIP and attributes
+  catcheck.py check CAT [--os TOKENS] [--osattr VALUE] FILE...
+                                                 the members are exactly the FILEs, each with
+                                                 the right tag, digest, File name, SIP and
+                                                 attributes (makecat's: an empty SpcLink, v2
+                                                 SHA-1 entries with the same File and
+                                                 OSAttr); --os: the catalog's OS attribute;
+                                                 --osattr: every member's OSAttr
   catcheck.py dump CAT                           members and catalog attributes as JSON
   catcheck.py ctl CAT                            print the CTL's DER bytes as hex
 """
@@ -115,14 +120,24 @@ def namevalue(der):
     return name, value
 
 
+EMPTY_LINK = b"\xa2\x02\x80\x00"  # SpcLink file [2] { unicode [0] "" }
+
+
 def indirect_digest(der):
+    """(data type, digest algorithm, digest, the SpcLink file value's DER)."""
     _, s, e = tlv(der, 0)
     data, digest_info = children(der, s, e)[:2]
     d = children(der, data[1], data[2])
     dtype = oid(der, d[0][1], d[0][2])
+    value = d[1]
+    if dtype == OID_PE_IMAGE:  # SpcPeImageData { flags, file [0] EXPLICIT SpcLink }
+        f = [c for c in children(der, value[1], value[2]) if c[0] == 0xA0][0]
+        link = der[f[1]:f[2]]
+    else:  # the SpcLink itself
+        link = der[value[3]:value[2]]
     di = children(der, digest_info[1], digest_info[2])
     alg = oid(der, *children(der, di[0][1], di[0][2])[0][1:3])
-    return dtype, alg, der[di[1][1]:di[1][2]]
+    return dtype, alg, der[di[1][1]:di[1][2]], link
 
 
 def authenticode(path, alg):
@@ -147,13 +162,15 @@ def is_pe(path):
     return b[off:off + 4] == b"PE\0\0"
 
 
-def check(cat, files):
+def check(cat, files, os_attr=None, member_osattr=None):
     info = parse_catalog(cat)
     v = info["version"]
     tags = [m["tag"] for m in info["members"]]
     assert tags == sorted(tags), "members are not sorted by tag"
     assert len(set(tags)) == len(tags), "duplicate tags"
     by_tag = {m["tag"]: m for m in info["members"]}
+    if os_attr is not None:
+        assert info["attributes"].get("OS") == os_attr, f"OS attribute {info['attributes'].get('OS')!r}, expected {os_attr!r}"
     for f in files:
         pe = is_pe(f)
         alg = "sha1" if v == 1 else "sha256"
@@ -164,9 +181,13 @@ def check(cat, files):
         names = dict(namevalue(x[2]) for x in m["attrs"][OID_NAMEVALUE])
         assert names.get("File", "").lower() == os.path.basename(f).lower(), (f, names)
         assert "OSAttr" in names, f"{f}: no OSAttr"
-        dtype, dalg, dig = indirect_digest(m["attrs"][OID_INDIRECT][0][2])
+        if member_osattr is not None:
+            assert names["OSAttr"] == member_osattr, f"{f}: OSAttr {names['OSAttr']!r}, expected {member_osattr!r}"
+        dtype, dalg, dig, link = indirect_digest(m["attrs"][OID_INDIRECT][0][2])
         assert dig == digest, f"{f}: indirect data digest differs from the tag"
         assert dtype == (OID_PE_IMAGE if pe else OID_CAB_DATA), f"{f}: wrong SIP data type {dtype}"
+        if not link.startswith(b"\xa1"):  # [1] moniker: page hashes
+            assert link == EMPTY_LINK, f"{f}: SpcLink {link.hex()}, makecat writes an empty one"
         if v == 1:
             mi = m["attrs"][OID_MEMBERINFO][0][2]
             _, s, e = tlv(mi, 0)
@@ -179,7 +200,11 @@ def check(cat, files):
             assert mi2[2] == bytes([0x80 if pe else 0x82, 0]), f"{f}: MEMBERINFO2 {mi2[2].hex()}"
             compat = authenticode(f, "sha1") if pe else hashlib.sha1(open(f, "rb").read()).digest()
             assert compat in by_tag, f"{f}: no SHA-1 compatibility entry"
-            assert set(by_tag[compat]["attrs"]) == {OID_MEMBERINFO2}, "compat entry attributes"
+            c = by_tag[compat]
+            assert set(c["attrs"]) == {OID_MEMBERINFO2, OID_NAMEVALUE}, "compat entry attributes"
+            assert c["attrs"][OID_MEMBERINFO2][0][2] == mi2[2], "compat entry MEMBERINFO2"
+            cnames = dict(namevalue(x[2]) for x in c["attrs"][OID_NAMEVALUE])
+            assert cnames == names, f"{f}: compat entry File/OSAttr {cnames} differ from {names}"
         print(f"member {os.path.basename(f)}: {digest.hex().upper()} ({'pe' if pe else 'flat'})")
     expected = len(files) * (2 if v == 2 else 1)
     assert len(info["members"]) == expected, f"{len(info['members'])} members, expected {expected}"
@@ -191,7 +216,11 @@ def main():
     if cmd == "authenticode":
         print(authenticode(sys.argv[2], sys.argv[3]).hex().upper())
     elif cmd == "check":
-        check(sys.argv[2], sys.argv[3:])
+        args, opts = sys.argv[3:], {}
+        while args and args[0] in ("--os", "--osattr"):
+            opts[args[0]] = args[1]
+            args = args[2:]
+        check(sys.argv[2], args, opts.get("--os"), opts.get("--osattr"))
     elif cmd == "dump":
         info = parse_catalog(sys.argv[2])
         print(json.dumps({"version": info["version"], "signers": info["signers"],
