@@ -250,6 +250,24 @@ done:
     X509_STORE_CTX_free(ctx);
 }
 
+/*
+ * Does si's signature verify with key over its signed attributes? They are re-encoded in their
+ * received order (PKCS7_ATTR_VERIFY) as the SET the signer signed.
+ */
+static int attrs_signature_ok(PKCS7_SIGNER_INFO *si, const EVP_MD *md, X509 *signer)
+{
+    unsigned char *attrs = NULL;
+    int n = ASN1_item_i2d((ASN1_VALUE *)si->auth_attr, &attrs, ASN1_ITEM_rptr(PKCS7_ATTR_VERIFY));
+    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+    int ok = n > 0 && mctx != NULL &&
+             EVP_DigestVerifyInit(mctx, NULL, md, NULL, X509_get0_pubkey(signer)) == 1 &&
+             EVP_DigestVerify(mctx, ASN1_STRING_get0_data(si->enc_digest),
+                              (size_t)ASN1_STRING_length(si->enc_digest), attrs, (size_t)n) == 1;
+    EVP_MD_CTX_free(mctx);
+    OPENSSL_free(attrs);
+    return ok;
+}
+
 /* Digest the signature value with md and compare it with what a timestamp claims. */
 static int imprint_matches(PKCS7_SIGNER_INFO *si, const EVP_MD *md, const ASN1_OCTET_STRING *claim)
 {
@@ -424,12 +442,9 @@ static int64_t check_counter_signature(const drv_sig *sig, PKCS7_SIGNER_INFO *si
     PKCS7_SIGNER_INFO *cs = NULL;
     X509 *tsa;
     const unsigned char *p;
-    unsigned char *attrs = NULL;
-    int n;
     const EVP_MD *md;
     const ASN1_OBJECT *alg;
     ASN1_TYPE *st;
-    EVP_MD_CTX *mctx = NULL;
     int64_t when = 0, stamped;
 
     check->ts_kind = "legacy";
@@ -455,12 +470,7 @@ static int64_t check_counter_signature(const drv_sig *sig, PKCS7_SIGNER_INFO *si
                  "timestamp: the counter-signature is for another signature");
         goto done;
     }
-    n = ASN1_item_i2d((ASN1_VALUE *)cs->auth_attr, &attrs, ASN1_ITEM_rptr(PKCS7_ATTR_VERIFY));
-    mctx = EVP_MD_CTX_new();
-    if (n <= 0 || mctx == NULL ||
-        EVP_DigestVerifyInit(mctx, NULL, md, NULL, X509_get0_pubkey(tsa)) != 1 ||
-        EVP_DigestVerify(mctx, ASN1_STRING_get0_data(cs->enc_digest),
-                         (size_t)ASN1_STRING_length(cs->enc_digest), attrs, (size_t)n) != 1) {
+    if (!attrs_signature_ok(cs, md, tsa)) {
         snprintf(check->ts_problem, sizeof check->ts_problem,
                  "timestamp: the counter-signature does not verify");
         goto done;
@@ -478,8 +488,6 @@ static int64_t check_counter_signature(const drv_sig *sig, PKCS7_SIGNER_INFO *si
 bad:
     snprintf(check->ts_problem, sizeof check->ts_problem, "timestamp: malformed counter-signature");
 done:
-    EVP_MD_CTX_free(mctx);
-    OPENSSL_free(attrs);
     PKCS7_SIGNER_INFO_free(cs);
     ERR_clear_error();
     return when;
@@ -498,9 +506,6 @@ void drv_ac_check(const drv_sig *sig, X509_STORE *store, int64_t time, drv_sig_c
     size_t body_len;
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int digest_len;
-    unsigned char *attrs = NULL;
-    int attrs_len;
-    EVP_MD_CTX *mctx = NULL;
     chain_verdict v;
 
     memset(check, 0, sizeof *check);
@@ -539,15 +544,7 @@ void drv_ac_check(const drv_sig *sig, X509_STORE *store, int64_t time, drv_sig_c
                  "content changed after signing");
         return;
     }
-    /* Re-encode the attributes in their received order (PKCS7_ATTR_VERIFY), as received. */
-    attrs_len = ASN1_item_i2d((ASN1_VALUE *)si->auth_attr, &attrs,
-                              ASN1_ITEM_rptr(PKCS7_ATTR_VERIFY));
-    mctx = EVP_MD_CTX_new();
-    if (attrs_len <= 0 || mctx == NULL ||
-        EVP_DigestVerifyInit(mctx, NULL, md, NULL, X509_get0_pubkey(signer)) != 1 ||
-        EVP_DigestVerify(mctx, ASN1_STRING_get0_data(si->enc_digest),
-                         (size_t)ASN1_STRING_length(si->enc_digest), attrs,
-                         (size_t)attrs_len) != 1) {
+    if (!attrs_signature_ok(si, md, signer)) {
         snprintf(check->problem, sizeof check->problem,
                  "the signature does not verify with the signing certificate's key");
         goto done;
@@ -597,6 +594,4 @@ done:
         epoch_text(check->chain_time != 0 ? check->chain_time : now(),
                    check->chain_time_text, sizeof check->chain_time_text);
     ERR_clear_error();
-    EVP_MD_CTX_free(mctx);
-    OPENSSL_free(attrs);
 }
