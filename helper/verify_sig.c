@@ -352,25 +352,20 @@ static int64_t check_rfc3161(const drv_sig *sig, PKCS7_SIGNER_INFO *si, ASN1_TYP
 {
     CMS_ContentInfo *cms = NULL;
     TS_TST_INFO *tst = NULL;
-    STACK_OF(X509) *certs = NULL, *signers = NULL, *chain_certs = NULL;
-    ASN1_OCTET_STRING **content;
-    const unsigned char *p;
+    STACK_OF(X509) *certs = NULL, *chain_certs = NULL;
     X509 *tsa;
+    char why[256];
     int64_t when = 0, stamped;
 
     check->ts_kind = "rfc3161";
-    if (t == NULL || t->type != V_ASN1_SEQUENCE)
-        goto not_token;
-    p = ASN1_STRING_get0_data(t->value.sequence);
-    cms = d2i_CMS_ContentInfo(NULL, &p, ASN1_STRING_length(t->value.sequence));
-    if (cms == NULL || OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed ||
-        OBJ_obj2nid(CMS_get0_eContentType(cms)) != NID_id_smime_ct_TSTInfo ||
-        (content = CMS_get0_content(cms)) == NULL || *content == NULL)
-        goto not_token;
-    p = ASN1_STRING_get0_data(*content);
-    tst = d2i_TS_TST_INFO(NULL, &p, ASN1_STRING_length(*content));
-    if (tst == NULL)
-        goto not_token;
+    if (t == NULL || t->type != V_ASN1_SEQUENCE ||
+        drv_ts_token_read(ASN1_STRING_get0_data(t->value.sequence),
+                          (size_t)ASN1_STRING_length(t->value.sequence), NULL, &cms, &tst, &tsa,
+                          why, sizeof why) != 0) {
+        snprintf(check->ts_problem, sizeof check->ts_problem, "timestamp: %s",
+                 t == NULL || t->type != V_ASN1_SEQUENCE ? "not an RFC 3161 token" : why);
+        goto done;
+    }
     {
         TS_MSG_IMPRINT *mi = TS_TST_INFO_get_msg_imprint(tst);
         const ASN1_OBJECT *alg;
@@ -387,19 +382,6 @@ static int64_t check_rfc3161(const drv_sig *sig, PKCS7_SIGNER_INFO *si, ASN1_TYP
         snprintf(check->ts_problem, sizeof check->ts_problem, "timestamp: the token's time is unreadable");
         goto done;
     }
-    if (sk_CMS_SignerInfo_num(CMS_get0_SignerInfos(cms)) != 1) {
-        snprintf(check->ts_problem, sizeof check->ts_problem,
-                 "timestamp: the token has %d signers, not one",
-                 sk_CMS_SignerInfo_num(CMS_get0_SignerInfos(cms)));
-        goto done;
-    }
-    /* the signature over TSTInfo and its signed attributes; the chain comes below */
-    if (CMS_verify(cms, NULL, NULL, NULL, NULL, CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) != 1 ||
-        (signers = CMS_get0_signers(cms)) == NULL || sk_X509_num(signers) != 1) {
-        snprintf(check->ts_problem, sizeof check->ts_problem, "timestamp: the token's signature is bad");
-        goto done;
-    }
-    tsa = sk_X509_value(signers, 0);
     name_line(X509_get_subject_name(tsa), check->tsa, sizeof check->tsa);
     /* RFC 3161/5816: ESSCertID(v2) names the TSA's certificate, so it cannot be swapped */
     if (ess_names_signer(sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0), tsa) == 0) {
@@ -418,12 +400,8 @@ static int64_t check_rfc3161(const drv_sig *sig, PKCS7_SIGNER_INFO *si, ASN1_TYP
             goto done;
     if (tsa_chain_ok(tsa, chain_certs, store, stamped, check))
         when = stamped;
-    goto done;
-not_token:
-    snprintf(check->ts_problem, sizeof check->ts_problem, "timestamp: not an RFC 3161 token");
 done:
     sk_X509_free(chain_certs);
-    sk_X509_free(signers);
     sk_X509_pop_free(certs, X509_free);
     TS_TST_INFO_free(tst);
     CMS_ContentInfo_free(cms);
