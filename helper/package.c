@@ -276,7 +276,10 @@ static void driver_date(const manifest *m, char *out, size_t size, drvsign_diag 
     snprintf(out, size, "%02d/%02d/%04d", tm.tm_mon + 1, tm.tm_mday, tm.tm_year + 1900);
 }
 
-/* Replace the $TOKEN$s and set DriverVer in [Version], line by line. *inserted: the output
+/* Replace the $TOKEN$s and set DriverVer in [Version], line by line, as StampInf does: with
+ * DRIVER_VERSION or DRIVER_DATE given, always; without, only where the INF leaves DriverVer to
+ * the stamping (no DriverVer, or one without a date, as Visual Studio's templates have), with
+ * the date of driver_date(). *inserted: the output
  * line of a DriverVer line the source did not have, else 0 (every other line keeps its
  * number, so errors map back to the source). */
 static int stamp_text(const manifest *m, const char *in, text *out, unsigned *inserted,
@@ -291,8 +294,7 @@ static int stamp_text(const manifest *m, const char *in, text *out, unsigned *in
     unsigned lineno = 0;
 
     *inserted = 0;
-    if (want_ver)
-        driver_date(m, date, sizeof date, diag);
+    driver_date(m, date, sizeof date, diag);
     while (*p) {
         const char *eol = strchr(p, '\n');
         size_t n = eol ? (size_t)(eol - p + 1) : strlen(p);
@@ -331,7 +333,7 @@ static int stamp_text(const manifest *m, const char *in, text *out, unsigned *in
                 if (*s != ' ' && *s != '\t')
                     name[k++] = *s;
             name[k] = 0;
-            if (in_version && want_ver && !stamped) {
+            if (in_version && !stamped) {
                 /* [Version] had no DriverVer: add one before the next section */
                 if (text_put(out, driver_ver, strlen(driver_ver)) != 0)
                     return -1;
@@ -339,13 +341,13 @@ static int stamp_text(const manifest *m, const char *in, text *out, unsigned *in
                 *inserted = lineno;
             }
             in_version = drv_strcasecmp(name, "Version") == 0;
-            if (in_version && want_ver) {
+            if (in_version) {
                 char version[64] = "";
                 snprintf(version, sizeof version, "%s", m->driver_version ? m->driver_version : "");
                 snprintf(driver_ver, sizeof driver_ver, "DriverVer = %s%s%s\r\n", date,
                          *version ? "," : "", version);
             }
-        } else if (in_version && want_ver && !stamped) {
+        } else if (in_version && !stamped) {
             const char *k = s;
             size_t kl = 0;
             while (k[kl] && k[kl] != '=' && k[kl] != ' ' && k[kl] != '\t')
@@ -355,10 +357,21 @@ static int stamp_text(const manifest *m, const char *in, text *out, unsigned *in
                 memcpy(key, k, 9);
                 key[9] = 0;
                 if (drv_strcasecmp(key, "DriverVer") == 0) {
+                    const char *value = k + kl;
+                    while (*value == ' ' || *value == '\t' || *value == '=')
+                        value++;
+                    stamped = 1;
+                    if (!want_ver && *value != ',' && *value != ';' && *value != '\r' &&
+                        *value != '\n' && *value != 0) {
+                        /* a dated DriverVer, and nothing asked to restamp it: as written */
+                        if (text_put(out, line, strlen(line)) != 0)
+                            return -1;
+                        continue;
+                    }
                     /* keep a version the caller did not replace */
                     if (m->driver_version == NULL) {
-                        const char *comma = strchr(k, ',');
-                        if (comma != NULL) {
+                        const char *comma = strchr(k, ','), *semi = strchr(k, ';');
+                        if (comma != NULL && (semi == NULL || comma < semi)) {
                             char kept[64];
                             size_t kl2 = strcspn(comma + 1, " \t\r\n;");
                             snprintf(kept, sizeof kept, "%.*s", (int)kl2, comma + 1);
@@ -368,7 +381,6 @@ static int stamp_text(const manifest *m, const char *in, text *out, unsigned *in
                     }
                     if (text_put(out, driver_ver, strlen(driver_ver)) != 0)
                         return -1;
-                    stamped = 1;
                     continue;
                 }
             }
@@ -376,7 +388,7 @@ static int stamp_text(const manifest *m, const char *in, text *out, unsigned *in
         if (text_put(out, line, strlen(line)) != 0)
             return -1;
     }
-    if (in_version && want_ver && !stamped) {
+    if (in_version && !stamped) {
         if (text_put(out, driver_ver, strlen(driver_ver)) != 0)
             return -1;
         *inserted = lineno + 1;

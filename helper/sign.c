@@ -306,9 +306,16 @@ drvsign_status drvsign_sign(const drvsign_params *params, const char *const *fil
             return DRVSIGN_FAILED;
     } else if (params->requests_dir == NULL && drv_signer_load(&signer, params, diag) != 0)
         return DRVSIGN_FAILED;
-    for (size_t i = 0; i < count; i++)
-        if (sign_one(&run, files[i], params->out ? params->out : files[i], diag) != 0)
+    for (size_t i = 0; i < count; i++) {
+        const char *target = params->out ? params->out : files[i];
+        if (sign_one(&run, files[i], target, diag) != 0)
             failed = 1;
+        else if (params->report != NULL && !params->quiet)
+            fprintf(params->report, "%s: %s (%s%s%s)\n", target,
+                    params->prepare_dir ? "signing request written" : "signed",
+                    EVP_MD_get0_name(opts.md), params->append ? ", nested" : "",
+                    stamp ? ", timestamped" : "");
+    }
     drv_signer_free(&signer);
     return failed ? DRVSIGN_FAILED : DRVSIGN_OK;
 }
@@ -382,8 +389,13 @@ drvsign_status drvsign_timestamp(const drvsign_params *params, const char *const
         drv_error(diag, NULL, count == 0 ? "no file to timestamp" : "--out takes exactly one input file");
         return DRVSIGN_USAGE;
     }
-    for (size_t i = 0; i < count; i++)
-        if (timestamp_one(&ts, files[i], params->out ? params->out : files[i], diag) != 0)
+    for (size_t i = 0; i < count; i++) {
+        const char *target = params->out ? params->out : files[i];
+        if (timestamp_one(&ts, files[i], target, diag) != 0)
             failed = 1;
+        else if (params->report != NULL && !params->quiet)
+            fprintf(params->report, "%s: timestamped (%s)\n", target,
+                    ts.url_count > 0 ? "RFC 3161" : "legacy");
+    }
     return failed ? DRVSIGN_FAILED : DRVSIGN_OK;
 }

@@ -422,11 +422,11 @@ static int package_os_from_catalogs(const char *dir, char **list, drvsign_diag *
         size_t n = strlen(names[i]);
         char *path;
         drv_ctl ctl;
-        drvsign_diag quiet = *diag;
+        drvsign_diag quiet;
         if (n < 5 || drv_strcasecmp(names[i] + n - 4, ".cat") != 0)
             continue;
         path = drv_path_join(dir, names[i]);
-        quiet.quiet = 1;
+        drv_diag_errors_only(&quiet, diag);
         if (path != NULL && drv_catalog_load(path, &ctl, &quiet) == 0) {
             for (size_t a = 0; a < ctl.attr_count; a++) {
                 size_t table_size;
@@ -468,9 +468,22 @@ static drvsign_status verify_package(const drvsign_params *params, X509_STORE *s
         }
     } else {
         const char *lists[1];
-        if (package_os_from_catalogs(params->package, &derived, diag) != 0 || derived == NULL) {
-            drv_error(diag, params->package, "no catalog here says which OS it is for; give --os");
+        unsigned before = diag->errors;
+        if (!drv_is_dir(params->package)) {
+            drv_error(diag, params->package,
+                      drv_file_exists(params->package) ? "is not a directory" : "does not exist");
+            free(r);
+            return DRVSIGN_FAILED;
+        }
+        if (package_os_from_catalogs(params->package, &derived, diag) != 0 ||
+            diag->errors != before) {
+            /* an unreadable catalog, already reported once */
             free(derived);
+            free(r);
+            return DRVSIGN_FAILED;
+        }
+        if (derived == NULL) {
+            drv_error(diag, params->package, "no catalog here says which OS it is for; give --os");
             free(r);
             return DRVSIGN_USAGE;
         }

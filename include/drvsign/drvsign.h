@@ -61,6 +61,7 @@ typedef struct drvsign_params {
     const char *description; /* SpcSpOpusInfo programName */
     const char *url;         /* SpcSpOpusInfo moreInfo */
     const char *out;         /* output file; NULL signs in place */
+    FILE *report;            /* sign, timestamp: one line per file done; NULL prints none */
     /* detached signing in two steps: prepare writes DIR/<name>.digest and DIR/<name>.request
      * (prepare_dir); complete reads them from requests_dir and SIGDIR/<name>.sig */
     const char *prepare_dir;

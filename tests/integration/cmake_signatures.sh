@@ -53,13 +53,13 @@ check "... saying no stored signature matches and credentials are needed" \
 check "changed driver, with the key: the build re-signs" "${KEYS[@]}" cmake --build "$WORK/b3"
 cp "$WORK/.log" "$WORK/b3.log"
 check "... after saying the stored signature no longer matches" grep -q "stored signature does not sign amd64/toaster.sys as built now" "$WORK/b3.log"
-check "... the new signature is stored" bash -c "! cmp -s '$WORK/src3/signatures/amd64/toaster.sys.p7' '$src/signatures/amd64/toaster.sys.p7'"
+check_exit "... the new signature is stored" 1 cmp -s "$WORK/src3/signatures/amd64/toaster.sys.p7" "$src/signatures/amd64/toaster.sys.p7"
 check "... and osslsigncode verifies the driver" oss_verify "$WORK/b3/toastpkg-package/toastpkg/amd64/toaster.sys"
 
 v="$WORK/test-mode"
 cp -r "$REPO/example-project" "$v"
 sed -i 's/SUBMISSION_CAB)/SUBMISSION_CAB SIGNATURES signatures)/' "$v/CMakeLists.txt"
-check_output "SIGNATURES in test mode: a configure error" "SIGNATURES needs SIGN_MODE production" cmake -S "$v" -B "$v/b" "${CFG[@]}"
+check_error "SIGNATURES in test mode: a configure error" 1 "SIGNATURES needs SIGN_MODE production" cmake -S "$v" -B "$v/b" "${CFG[@]}"
 
 # DRVSIGN_SIGNER_COMMAND: a list in the cache at build time, a string in the environment at install
 c="$WORK/cmd"

@@ -36,14 +36,14 @@ for s, kind in zip(sigs, kinds):
   check "$n: osslsigncode -ignore-crl agrees (signatures, timestamp times)" $VERDICTS ossl "$WORK/v.json" "$WORK/o.txt"
   # the signing certificates have expired since: only the timestamp keeps them valid
   check_exit "$n: judged now (--time), the expired signer fails" 1 ds_verify_ms --time "$(date +%s)" "$f"
-  check_output "... saying it expired" "certificate chain: certificate has expired" ds_verify_ms --time "$(date +%s)" "$f"
+  check_error "... saying it expired" 1 "certificate chain: certificate has expired" ds_verify_ms --time "$(date +%s)" "$f"
 
   # without Microsoft's roots: the system store, then our test root
   check_exit "$n: without --ca (system store) it fails" 1 "$DRVSIGN" verify "$f"
-  check_output "... naming the untrusted root and suggesting --ca" \
+  check_error "... naming the untrusted root and suggesting --ca" 1 \
     "ends at \"Microsoft (Code Signing|Time-Stamp) PCA.*\", whose issuer \"Microsoft Root (Certificate )?Authority.*\" is not a trusted root" \
     "$DRVSIGN" verify "$f"
-  check_output "... and the hint names --ca" "hint: to trust a root, give its certificate with --ca FILE" "$DRVSIGN" verify "$f"
+  check_error "... and the hint names --ca" 1 "hint: to trust a root, give its certificate with --ca FILE" "$DRVSIGN" verify "$f"
   check_exit "$n: with the test root it fails" 1 ds_verify "$f"
   check_exit "... and osslsigncode with the test root refuses it too" 1 \
     osslsigncode verify -CAfile "$PKI/root.pem" -TSA-CAfile "$PKI/root.pem" -ignore-crl -in "$f"

@@ -108,7 +108,7 @@ check_exit "... judged now (--time), it fails" 1 ds_pc --time "$(date +%s)" "$WO
 cp "$cat" "$WORK/expired-nots.cat"
 "$DRVSIGN" sign --cert "$PKI/partner-expired-chain.pem" --key "$PKI/partner-expired.key" "$WORK/expired-nots.cat" 2>/dev/null
 check_exit "without a timestamp the expired partner fails" 1 ds_pc "$WORK/expired-nots.cat"
-check_output "... saying it expired" "certificate chain: certificate has expired: \"drvsign Test Expired Partner\"" ds_pc "$WORK/expired-nots.cat"
+check_error "... saying it expired" 1 "certificate chain: certificate has expired: \"drvsign Test Expired Partner\"" ds_pc "$WORK/expired-nots.cat"
 check "... osslsigncode agrees" same_verdict "$WORK/expired-nots.cat"
 
 # lifetime signing (EKU 1.3.6.1.4.1.311.10.3.13): the signature dies with the certificate
@@ -116,8 +116,8 @@ cp "$cat" "$WORK/lifetime.cat"
 check "a lifetime-signing partner signs with a 2020 timestamp" "$DRVSIGN" sign --cert "$PKI/partner-lifetime-chain.pem" \
   --key "$PKI/partner-lifetime.key" --timestamp "$TSA/partner/2020/rfc3161" "$WORK/lifetime.cat"
 check_exit "... fails: judged now, not at the timestamp" 1 ds_pc "$WORK/lifetime.cat"
-check_output "... saying it expired, with lifetime signing" "certificate chain: certificate has expired: \"drvsign Test Lifetime Partner\"" ds_pc "$WORK/lifetime.cat"
-check_output "... the report names lifetime signing" "EKU code signing, lifetime signing" ds_pc "$WORK/lifetime.cat"
+check_error "... saying it expired, with lifetime signing" 1 "certificate chain: certificate has expired: \"drvsign Test Lifetime Partner\"" ds_pc "$WORK/lifetime.cat"
+check_error "... the report names lifetime signing" 1 "EKU code signing, lifetime signing" ds_pc "$WORK/lifetime.cat"
 
 # Windows' EKU rule holds for intermediates: a CA whose EKU list lacks timeStamping cannot
 # issue TSA certificates. (osslsigncode follows OpenSSL's purpose check, which ignores CA EKU
@@ -125,12 +125,12 @@ check_output "... the report names lifetime signing" "EKU code signing, lifetime
 cp "$cat" "$WORK/nots.cat"
 check "a TSA under a CA without timeStamping stamps" "$DRVSIGN" sign "${PUB[@]}" --timestamp "$TSA/partner-nots/rfc3161" "$WORK/nots.cat"
 check_exit "... drvsign refuses the timestamp" 1 ds_pc "$WORK/nots.cat"
-check_output "... naming the CA that lacks the usage" \
+check_error "... naming the CA that lacks the usage" 1 \
   "timestamp: the TSA's certificate chain: \"drvsign Test Partner CA without timeStamping\" is not valid for time stamping" ds_pc "$WORK/nots.cat"
 check "... where osslsigncode accepts it (OpenSSL ignores CA EKU lists)" oss_pc -in "$WORK/nots.cat"
 
 # other roots: the main test root, and none
 check_exit "with the main test root the catalog fails" 1 ds_verify "$cat"
-check_output "... naming its root" "it ends at the root \"drvsign Test Partner Root\", which is not trusted|whose issuer \"drvsign Test Partner Root\" is not a trusted root" ds_verify "$cat"
+check_error "... naming its root" 1 "it ends at the root \"drvsign Test Partner Root\", which is not trusted|whose issuer \"drvsign Test Partner Root\" is not a trusted root" ds_verify "$cat"
 check_exit "... osslsigncode refuses it too" 1 osslsigncode verify -CAfile "$PKI/root.pem" -TSA-CAfile "$PKI/root.pem" -ignore-crl -in "$cat"
 finish
