@@ -14,7 +14,7 @@ mkdir -p "$WORK/fifo/pkg"
 mkfifo "$WORK/fifo/in.sys"
 check_exit "sign: a FIFO is refused, not waited on" 1 \
   timeout 20 "$DRVSIGN" sign --quiet "${LEAF[@]}" "$WORK/fifo/in.sys"
-check_output "sign: the FIFO is named as such" "in.sys: not a regular file \(a FIFO\)" \
+check_error "sign: the FIFO is named as such" 1 "in.sys: not a regular file \(a FIFO\)" \
   timeout 20 "$DRVSIGN" sign --quiet "${LEAF[@]}" "$WORK/fifo/in.sys"
 check_exit "verify: a FIFO is refused" 1 timeout 20 "$DRVSIGN" verify --ca "$PKI/root.pem" "$WORK/fifo/in.sys"
 mkfifo "$WORK/fifo/key.pem"
@@ -28,7 +28,7 @@ cp -r "$TOASTPKG" "$WORK/fifo/pkg/toastpkg"
 mkfifo "$WORK/fifo/pkg/toastpkg/notes.txt"
 check_exit "cab: a FIFO in the package is refused" 1 \
   timeout 20 "$DRVSIGN" cab --quiet --out "$WORK/fifo/out.cab" "$WORK/fifo/pkg/toastpkg"
-check_output "cab: the FIFO is named" "notes.txt: is a FIFO" \
+check_error "cab: the FIFO is named" 1 "notes.txt: is a FIFO" \
   timeout 20 "$DRVSIGN" cab --quiet --out "$WORK/fifo/out.cab" "$WORK/fifo/pkg/toastpkg"
 check "cab: no cabinet and no temp file after the refusal" \
   bash -c "[ ! -e '$WORK/fifo/out.cab' ] && ! ls -A '$WORK/fifo' | grep -q '\.ds'"

@@ -31,7 +31,7 @@ for kind in file dir inner; do
     inner) ln -s toastpkg.inf "$p/toastpkg/copy.inf"; bad=copy.inf ;;
   esac
   check_exit "cab: a $kind symlink is refused" 1 "$DRVSIGN" cab --quiet --out "$p/out.cab" "$p/toastpkg"
-  check_output "cab: the $kind symlink is named" "toastpkg/$bad: is a symbolic link \(to " \
+  check_error "cab: the $kind symlink is named" 1 "toastpkg/$bad: is a symbolic link \(to " \
     "$DRVSIGN" cab --quiet --out "$p/out.cab" "$p/toastpkg"
   check "cab: nothing written for the $kind symlink" nothing_written "$p" "$p/out.cab"
   check_exit "cab --cert: a $kind symlink is refused before signing" 1 \
@@ -71,7 +71,7 @@ rm "$p/toastpkg/amd64/toaster.sys"
 ln -s "$WORK/outside/toaster.sys" "$p/toastpkg/amd64/toaster.sys"
 check_exit "catalog --driver: a symlinked member is refused" 1 \
   "$DRVSIGN" catalog --quiet --driver "$p/toastpkg" --os 10_X64
-check_output "catalog --driver: the member and its link are named" \
+check_error "catalog --driver: the member and its link are named" 1 \
   "toaster.sys in \[.*\] is not a file of the package: amd64/toaster.sys is a symbolic link \(to " \
   "$DRVSIGN" catalog --quiet --driver "$p/toastpkg" --os 10_X64
 check "catalog --driver: no catalog written" nothing_written "$p/toastpkg" "$p/toastpkg/tstamd64.cat"
@@ -81,7 +81,7 @@ mv "$p/toastpkg/amd64" "$WORK/outside/amd64"
 ln -s "$WORK/outside/amd64" "$p/toastpkg/amd64"
 check_exit "catalog --driver: a symlinked directory is refused" 1 \
   "$DRVSIGN" catalog --quiet --driver "$p/toastpkg" --os 10_X64
-check_output "catalog --driver: the directory link is named" "amd64 is a symbolic link" \
+check_error "catalog --driver: the directory link is named" 1 "amd64 is a symbolic link" \
   "$DRVSIGN" catalog --quiet --driver "$p/toastpkg" --os 10_X64
 check "catalog --driver: no catalog written for the directory link" \
   nothing_written "$p/toastpkg" "$p/toastpkg/tstamd64.cat"
