@@ -155,8 +155,12 @@ int drv_run(const char *const *argv, const char *const *env_add, const unsigned 
     on_stop.sa_handler = on_stop_signal; /* no SA_RESTART: poll returns at once */
     sigemptyset(&on_stop.sa_mask);
     stop_signal = 0;
-    for (size_t i = 0; i < STOP_SIGNALS; i++)
-        sigaction(stop_signals[i], &on_stop, &old_stop[i]);
+    for (size_t i = 0; i < STOP_SIGNALS; i++) {
+        /* an ignored signal (nohup) stays ignored */
+        if (sigaction(stop_signals[i], NULL, &old_stop[i]) == 0 &&
+            old_stop[i].sa_handler != SIG_IGN)
+            sigaction(stop_signals[i], &on_stop, NULL);
+    }
     if (input_len == 0) {
         close(in_pipe[1]);
         in_pipe[1] = -1;
@@ -237,7 +241,8 @@ int drv_run(const char *const *argv, const char *const *env_add, const unsigned 
     }
     sigaction(SIGPIPE, &old_pipe, NULL);
     for (size_t i = 0; i < STOP_SIGNALS; i++)
-        sigaction(stop_signals[i], &old_stop[i], NULL);
+        if (old_stop[i].sa_handler != SIG_IGN)
+            sigaction(stop_signals[i], &old_stop[i], NULL);
     if (stop_signal) {
         /* the child is gone; now the signal does what it would have done */
         res->interrupted = (int)stop_signal;

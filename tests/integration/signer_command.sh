@@ -113,6 +113,7 @@ check "SIGTERM during the signer: drvsign ends by that signal (exit 143)" test $
 sleep 0.3
 check "... and nothing the signer started is still running" lacks '^sleep 618' ps -eo args
 check "... and the input is unchanged" cmp "$WORK/term/toaster.sys" "$DRIVERS/toaster.sys"
+check "... and no temp file is left" test "$(ls -A "$WORK/term")" = toaster.sys
 bad garbage "neither|public key does not verify|returned [0-9]+ bytes" "head -c 256 /dev/urandom"
 bad missing "cannot run 'drvsign-no-such-signer': No such file or directory" "drvsign-no-such-signer --key x"
 bad unquoted-pipe "no shell runs the command" "openssl pkeyutl -sign | base64 -d"
