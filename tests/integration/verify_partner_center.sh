@@ -88,6 +88,16 @@ check "... is kept as BER in the signature" bash -c "
 check "... and verifies" ds_pc "$WORK/ber.cat"
 check "... osslsigncode agrees" same_verdict "$WORK/ber.cat"
 
+# a token that carries an attribute certificate, as Microsoft's TSA sends (PKCS#7 cannot hold one)
+cp "$DRIVERS/toaster.sys" "$WORK/attr.sys"
+check "a reply whose token holds an attribute certificate is accepted when signing" \
+  "$DRVSIGN" sign "${LEAF[@]}" --timestamp "$TSA/attr-cert/rfc3161" --timestamp-retries 1 "$WORK/attr.sys"
+check "... the token is kept as sent, attribute certificate included" bash -c "
+  osslsigncode extract-signature -in '$WORK/attr.sys' -out '$WORK/attr.p7' >/dev/null &&
+  openssl asn1parse -inform DER -in '$WORK/attr.p7' | grep -Eq 'l= +3 cons: +cont \[ 1 \]'"
+check "... and drvsign verifies it" ds_verify "$WORK/attr.sys"
+check "... osslsigncode agrees" osslsigncode verify -CAfile "$PKI/root.pem" -TSA-CAfile "$PKI/root.pem" -ignore-crl -in "$WORK/attr.sys"
+
 # an expired publisher: valid with a timestamp inside its lifetime, not without
 cp "$cat" "$WORK/expired.cat"
 check "the expired partner signs with a 2020 timestamp" "$DRVSIGN" sign --cert "$PKI/partner-expired-chain.pem" \
