@@ -1,5 +1,11 @@
-# Shared by the benchmarks: tools, a built drvsign, and the GPU-driver-sized test package.
-# Source it with root, build set; it sets work, pkg and bytes.
+# Shared by the benchmarks: tools, a built drvsign, the GPU-driver-sized test package, and the
+# timing of pairs. Source it with root and build set; bench_setup sets work, runs and ncpu.
+#
+# Every comparison is a pair measured in the same run, alternately (A B A B ...), so that both
+# sides see the same machine: the other work on it, the page cache, the CPU's clock. Each side
+# runs BENCH_RUNS times (default 5, at least 5); we quote the median and the range (min-max)
+# of its wall time, its peak RSS, and the ratio of the medians with the range of the per-round
+# ratios. The load average before and after says how busy the machine was.
 
 bench_setup() {
   bash "$root/scripts/deps.sh" test
@@ -8,7 +14,14 @@ bench_setup() {
     cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDRVSIGN_BUILD_TESTS=OFF >/dev/null
     cmake --build "$build" >/dev/null
   fi
+  runs=${BENCH_RUNS:-5}
+  if [ "$runs" -lt 5 ]; then
+    echo "bench: BENCH_RUNS is $runs; medians need at least 5 runs" >&2
+    exit 2
+  fi
+  ncpu=$(nproc)
   work=${BENCH_WORK:-$(mktemp -d)}
+  mkdir -p "$work"
   trap 'rm -rf "$work"' EXIT
 }
 
@@ -44,4 +57,44 @@ make_package() {
   cat "$pkg"/amd64/* >/dev/null # warm the page cache for every tool alike
 }
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+min_max() { sort -g | awk 'NR==1{lo=$1} {hi=$1} END {printf "%s-%s", lo, hi}'; }
+
+# Wall time of one command in seconds (microseconds from bash), its peak RSS in KB and its CPU
+# seconds (user + system, children included) from GNU time, into the globals t, rss, cpu.
+time_one() {
+  local t0 t1
+  t0=$EPOCHREALTIME
+  /usr/bin/time -f "%M %U %S" -o "$work/.time" "$@" >"$work/.out" 2>&1 ||
+    { echo "bench: failed: $*" >&2; cat "$work/.out" >&2; exit 1; }
+  t1=$EPOCHREALTIME
+  t=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')
+  read -r rss u s <"$work/.time"
+  cpu=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
+}
+
+# bench_pair TITLE LABEL_A SETUP_A LABEL_B SETUP_B
+# SETUP_x is a shell function that prepares one run (untimed: fresh inputs, no stale outputs)
+# and sets the array cmd to the command to time. Runs A B A B ..., with a sync before each
+# timed run so that no writeback from the run before is pending. Prints the summary and sets
+# ratio (median A / median B).
+bench_pair() {
+  local title=$1 la=$2 sa=$3 lb=$4 sb=$5 ta=() tb=() ra=0 rb=0 ca=() cb=() rounds=() load0 i
+  load0=$(cut -d' ' -f1 /proc/loadavg)
+  for i in $(seq "$runs"); do
+    "$sa"; sync; time_one "${cmd[@]}"; ta+=("$t"); ca+=("$cpu"); [ "$rss" -gt "$ra" ] && ra=$rss
+    "$sb"; sync; time_one "${cmd[@]}"; tb+=("$t"); cb+=("$cpu"); [ "$rss" -gt "$rb" ] && rb=$rss
+    rounds+=("$(awk -v a="${ta[-1]}" -v b="${tb[-1]}" 'BEGIN { printf "%.3f", a / b }')")
+  done
+  local ma mb
+  ma=$(printf '%s\n' "${ta[@]}" | median)
+  mb=$(printf '%s\n' "${tb[@]}" | median)
+  ratio=$(awk -v a="$ma" -v b="$mb" 'BEGIN { printf "%.2f", a / b }')
+  echo "$title: $runs runs each, alternating (load average $load0 before, $(cut -d' ' -f1 /proc/loadavg) after; $ncpu cores)"
+  printf '  %-28s median %7.3f s  (%s)  CPU %5s s  peak RSS %6d KB\n' "$la" "$ma" \
+    "$(printf '%s\n' "${ta[@]}" | min_max)" "$(printf '%s\n' "${ca[@]}" | median)" "$ra"
+  printf '  %-28s median %7.3f s  (%s)  CPU %5s s  peak RSS %6d KB\n' "$lb" "$mb" \
+    "$(printf '%s\n' "${tb[@]}" | min_max)" "$(printf '%s\n' "${cb[@]}" | median)" "$rb"
+  echo "  ratio $la / $lb: $ratio (per round $(printf '%s\n' "${rounds[@]}" | min_max))"
+  rss_a=$ra
+}

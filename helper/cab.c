@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "bytes.h"
 #include "handler.h"
@@ -249,69 +249,165 @@ static void dos_time(int64_t t, uint16_t *date, uint16_t *tm_out)
     *tm_out = (uint16_t)((tm.tm_hour << 11) | (tm.tm_min << 5) | (tm.tm_sec / 2));
 }
 
-/* A batch of CFDATA blocks, compressed in parallel, written in order. */
-#define BATCH 32
+/*
+ * MSZIP: every CFDATA block is compressed on its own ("CK" and a complete raw deflate stream),
+ * which MS-MCI allows and gcab does too. So blocks compress in parallel, and libdeflate (which
+ * compresses whole buffers only, 2-3 times faster than zlib at the same size) fits. Batches
+ * of blocks go through a three-stage pipeline: while the cores compress one batch, the main
+ * thread writes the one before and reads the one after.
+ */
+#define BATCH 64
+#define DEFLATE_LEVEL 6
+/* a stored deflate block: BFINAL=1, BTYPE=00, then LEN and its complement */
+#define STORED_HEADER 5
 
 typedef struct block {
     unsigned char in[DRV_CAB_BLOCK];
     size_t in_len;
-    unsigned char out[8 + 2 + DRV_CAB_BLOCK + 64]; /* CFDATA header, "CK", deflate */
+    unsigned char out[8 + 2 + STORED_HEADER + DRV_CAB_BLOCK]; /* CFDATA header, "CK", deflate */
     size_t out_len;
-    z_stream z;
-    int z_ready;
-    int failed;
 } block;
 
 typedef struct batch {
     block *blocks;
     size_t count;
-    int mszip;
 } batch;
 
-/* Each block on its own: "CK" and a finished raw deflate stream; a stored block whenever
- * compression would expand it (MS-MCI). */
+/* One compressor per worker thread: the workers take one from here for each block. */
+typedef struct compressor_pool {
+    struct libdeflate_compressor **free_list;
+    size_t free_count, size;
+    drv_mutex *lock;
+} compressor_pool;
+
+typedef struct compress_job {
+    batch *bt;
+    int mszip;
+    unsigned threads;
+    compressor_pool *pool;
+    int rc;
+} compress_job;
+
+static void pool_free(compressor_pool *p)
+{
+    for (size_t i = 0; p->free_list != NULL && i < p->free_count; i++)
+        libdeflate_free_compressor(p->free_list[i]);
+    free(p->free_list);
+    drv_mutex_free(p->lock);
+    memset(p, 0, sizeof *p);
+}
+
+static int pool_init(compressor_pool *p, unsigned threads)
+{
+    memset(p, 0, sizeof *p);
+    p->free_list = calloc(threads, sizeof *p->free_list);
+    p->lock = drv_mutex_new();
+    if (p->free_list == NULL || p->lock == NULL) {
+        pool_free(p);
+        return -1;
+    }
+    for (p->size = 0; p->size < threads; p->size++) {
+        p->free_list[p->size] = libdeflate_alloc_compressor(DEFLATE_LEVEL);
+        if (p->free_list[p->size] == NULL) {
+            p->free_count = p->size;
+            pool_free(p);
+            return -1;
+        }
+    }
+    p->free_count = p->size;
+    return 0;
+}
+
+/*
+ * Random-looking data (compressed or encrypted payloads, a large part of a GPU driver) costs
+ * libdeflate a full match search only to end as a stored block. Two cheap bounds skip it:
+ * - literals: entropy coding saves at most chi2 / ln 2 bits over 8 bits a byte (the
+ *   Kullback-Leibler divergence from uniform is at most chi2 / n), so a chi-square below
+ *   LITERAL_BITS * ln 2 leaves Huffman less than LITERAL_BITS to win;
+ * - matches: a hash of every 4-byte sequence finds repeats; under MATCH_BYTES repeated bytes
+ *   leave matches less than that to win.
+ * So a skipped block is at most (LITERAL_BITS / 8 + MATCH_BYTES) = 128 bytes (0.4%) larger
+ * than libdeflate could have made it, and in practice the same: its code tables cost more.
+ */
+#define LITERAL_BITS 512
+#define MATCH_BYTES 64
+#define MATCH_HASH_BITS 14
+
+static int looks_incompressible(const unsigned char *p, size_t n)
+{
+    uint32_t count[256] = {0};
+    uint64_t spread = 0; /* sum of (256 c - n)^2 = chi2 * 256 n */
+    uint16_t last[1u << MATCH_HASH_BITS]; /* position + 1 of a 4-byte sequence with this hash */
+    size_t repeated = 0;
+
+    if (n < 1024)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        count[p[i]]++;
+    for (int c = 0; c < 256; c++) {
+        int64_t d = (int64_t)count[c] * 256 - (int64_t)n;
+        spread += (uint64_t)(d * d);
+    }
+    /* chi2 < LITERAL_BITS * ln 2, i.e. spread < 355 * 256 n */
+    if (spread >= (uint64_t)(LITERAL_BITS * 693 / 1000) * 256u * n)
+        return 0;
+    memset(last, 0, sizeof last);
+    for (size_t i = 0; i + 4 <= n;) {
+        uint32_t v = drv_le32(p + i), h = (v * 2654435761u) >> (32 - MATCH_HASH_BITS);
+        size_t j = last[h];
+        last[h] = (uint16_t)(i + 1);
+        if (j != 0 && drv_le32(p + j - 1) == v) {
+            size_t len = 4;
+            while (i + len < n && p[j - 1 + len] == p[i + len])
+                len++;
+            if ((repeated += len) >= MATCH_BYTES)
+                return 0;
+            i += len;
+        } else
+            i++;
+    }
+    return 1;
+}
+
+/* The block's CFDATA: a stored deflate block whenever compression would not make it smaller
+ * (MS-MCI), so a payload never exceeds 32768 + 12 bytes. */
 static int compress_block(void *arg, size_t i)
 {
-    batch *bt = arg;
-    block *b = &bt->blocks[i];
+    compress_job *job = arg;
+    block *b = &job->bt->blocks[i];
     unsigned char *payload = b->out + 8;
-    size_t payload_len;
+    size_t payload_len = 0;
 
-    if (!bt->mszip) {
+    if (!job->mszip) {
         memcpy(payload, b->in, b->in_len);
         payload_len = b->in_len;
     } else {
-        int level = Z_DEFAULT_COMPRESSION;
-        for (int attempt = 0; attempt < 2; attempt++, level = Z_NO_COMPRESSION) {
-            int rc;
-            if (!b->z_ready) {
-                memset(&b->z, 0, sizeof b->z);
-                if (deflateInit2(&b->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8,
-                                 Z_DEFAULT_STRATEGY) != Z_OK) {
-                    b->failed = 1;
-                    return -1;
-                }
-                b->z_ready = 1;
-            }
-            if (deflateReset(&b->z) != Z_OK || deflateParams(&b->z, level, Z_DEFAULT_STRATEGY) != Z_OK) {
-                b->failed = 1;
-                return -1;
-            }
-            payload[0] = 'C';
-            payload[1] = 'K';
-            b->z.next_in = b->in;
-            b->z.avail_in = (uInt)b->in_len;
-            b->z.next_out = payload + 2;
-            b->z.avail_out = (uInt)(sizeof b->out - 8 - 2);
-            rc = deflate(&b->z, Z_FINISH);
-            payload_len = 2 + (sizeof b->out - 8 - 2) - b->z.avail_out;
-            if (rc == Z_STREAM_END && (payload_len <= b->in_len + 2 || level == Z_NO_COMPRESSION))
-                break;
-            if (level == Z_NO_COMPRESSION) {
-                b->failed = 1;
-                return -1;
-            }
+        struct libdeflate_compressor *c;
+        size_t n = 0;
+        if (looks_incompressible(b->in, b->in_len))
+            goto stored;
+        drv_mutex_lock(job->pool->lock);
+        c = job->pool->free_count > 0 ? job->pool->free_list[--job->pool->free_count] : NULL;
+        drv_mutex_unlock(job->pool->lock);
+        if (c == NULL)
+            return -1;
+        /* room for no more than the stored form: libdeflate returns 0 when it needs more */
+        n = libdeflate_deflate_compress(c, b->in, b->in_len, payload + 2,
+                                        b->in_len + STORED_HEADER);
+        drv_mutex_lock(job->pool->lock);
+        job->pool->free_list[job->pool->free_count++] = c;
+        drv_mutex_unlock(job->pool->lock);
+    stored:
+        payload[0] = 'C';
+        payload[1] = 'K';
+        if (n == 0) {
+            payload[2] = 0x01;
+            drv_put_le16(payload + 3, (uint32_t)b->in_len);
+            drv_put_le16(payload + 5, (uint32_t)(~b->in_len & 0xffff));
+            memcpy(payload + 2 + STORED_HEADER, b->in, b->in_len);
+            n = STORED_HEADER + b->in_len;
         }
+        payload_len = 2 + n;
     }
     drv_put_le16(b->out + 4, (uint32_t)payload_len);
     drv_put_le16(b->out + 6, (uint32_t)b->in_len);
@@ -319,6 +415,12 @@ static int compress_block(void *arg, size_t i)
                  drv_cab_checksum(b->out + 4, 4, drv_cab_checksum(payload, payload_len, 0)));
     b->out_len = 8 + payload_len;
     return 0;
+}
+
+static void compress_batch(void *arg)
+{
+    compress_job *job = arg;
+    job->rc = drv_parallel_for(job->bt->count, job->threads, compress_block, job);
 }
 
 typedef struct reader {
@@ -361,13 +463,83 @@ static long long read_stream(reader *r, unsigned char *buf, size_t want, drvsign
     return (long long)got;
 }
 
+/* The next batch of blocks from the file stream; an empty batch after the last block. */
+static int read_batch(reader *rd, batch *bt, uint64_t blocks_needed, uint64_t *read_blocks,
+                      drvsign_diag *diag)
+{
+    for (bt->count = 0; bt->count < BATCH && *read_blocks < blocks_needed; bt->count++) {
+        block *b = &bt->blocks[bt->count];
+        long long n = read_stream(rd, b->in, DRV_CAB_BLOCK, diag);
+        if (n < 0)
+            return -1;
+        b->in_len = (size_t)n;
+        ++*read_blocks;
+    }
+    return 0;
+}
+
+/* Read batch k + 1 and write batch k - 1 while the cores compress batch k. */
+static int write_blocks(reader *rd, uint64_t blocks_needed, const drv_cab_write_opts *opts,
+                        drv_atomic *out, drvsign_diag *diag)
+{
+    batch ring[3] = {{0}};
+    compressor_pool pool = {0};
+    compress_job job = {0};
+    unsigned threads = opts->threads ? opts->threads : 1;
+    uint64_t read_blocks = 0;
+    int rc = -1;
+
+    for (int r = 0; r < 3; r++)
+        if ((ring[r].blocks = malloc(BATCH * sizeof *ring[r].blocks)) == NULL)
+            goto oom;
+    if (opts->mszip && pool_init(&pool, threads) != 0)
+        goto oom;
+    job.mszip = opts->mszip;
+    job.threads = threads;
+    job.pool = &pool;
+    for (size_t k = 0;; k++) {
+        batch *cur = &ring[k % 3], *prev = k > 0 ? &ring[(k - 1) % 3] : NULL;
+        batch *next = &ring[(k + 1) % 3];
+        drv_thread *compressing = NULL;
+        int io_failed = 0;
+
+        if (k == 0 && read_batch(rd, cur, blocks_needed, &read_blocks, diag) != 0)
+            goto done;
+        job.bt = cur;
+        job.rc = 0;
+        if (cur->count > 0 && (compressing = drv_thread_start(compress_batch, &job)) == NULL)
+            compress_batch(&job); /* no thread: compress first, then read and write */
+        for (size_t i = 0; prev != NULL && i < prev->count && !io_failed; i++)
+            io_failed = drv_atomic_write(out, prev->blocks[i].out, prev->blocks[i].out_len, diag);
+        if (!io_failed)
+            io_failed = read_batch(rd, next, blocks_needed, &read_blocks, diag);
+        drv_thread_join(compressing);
+        if (io_failed)
+            goto done;
+        if (job.rc != 0) {
+            drv_error(diag, out->target, "compression failed");
+            goto done;
+        }
+        if (cur->count == 0)
+            break;
+    }
+    rc = 0;
+    goto done;
+oom:
+    drv_error(diag, out->target, "out of memory");
+done:
+    pool_free(&pool);
+    for (int r = 0; r < 3; r++)
+        free(ring[r].blocks);
+    return rc;
+}
+
 int drv_cab_write(const drv_cab_input *inputs, size_t count, const drv_cab_write_opts *opts,
                   drv_atomic *out, drvsign_diag *diag)
 {
     uint64_t *sizes = calloc(count ? count : 1, sizeof *sizes), total = 0, blocks_needed;
     size_t header_len = CAB_HEADER + 8, files_len = 0;
     unsigned char *head = NULL, *p;
-    batch bt = {0};
     reader rd = {0};
     uint64_t written;
     int rc = -1;
@@ -441,32 +613,11 @@ int drv_cab_write(const drv_cab_input *inputs, size_t count, const drv_cab_write
     if (drv_atomic_write(out, head, header_len + files_len, diag) != 0)
         goto done;
 
-    bt.blocks = calloc(BATCH, sizeof *bt.blocks);
-    if (bt.blocks == NULL)
-        goto oom;
-    bt.mszip = opts->mszip;
     rd.inputs = inputs;
     rd.count = count;
     rd.sizes = sizes;
-    for (uint64_t done_blocks = 0; done_blocks < blocks_needed;) {
-        bt.count = 0;
-        while (bt.count < BATCH && done_blocks + bt.count < blocks_needed) {
-            block *b = &bt.blocks[bt.count];
-            long long n = read_stream(&rd, b->in, DRV_CAB_BLOCK, diag);
-            if (n < 0)
-                goto done;
-            b->in_len = (size_t)n;
-            bt.count++;
-        }
-        if (drv_parallel_for(bt.count, opts->threads ? opts->threads : 1, compress_block, &bt) != 0) {
-            drv_error(diag, out->target, "compression failed");
-            goto done;
-        }
-        for (size_t i = 0; i < bt.count; i++)
-            if (drv_atomic_write(out, bt.blocks[i].out, bt.blocks[i].out_len, diag) != 0)
-                goto done;
-        done_blocks += bt.count;
-    }
+    if (write_blocks(&rd, blocks_needed, opts, out, diag) != 0)
+        goto done;
     written = out->pos;
     if (written > UINT32_MAX) {
         drv_error(diag, out->target, "the cabinet would exceed 4 GiB");
@@ -485,10 +636,6 @@ oom:
 done:
     if (rd.open)
         drv_file_close(&rd.file);
-    for (size_t i = 0; bt.blocks != NULL && i < BATCH; i++)
-        if (bt.blocks[i].z_ready)
-            deflateEnd(&bt.blocks[i].z);
-    free(bt.blocks);
     free(head);
     free(sizes);
     return rc;
@@ -726,6 +873,19 @@ static int cab_h_attach(void *state, const unsigned char *der, size_t len, drv_a
     return 0;
 }
 
+/* The cabinet with its 20-byte signature reserve kept and pointing at nothing: attach() then
+ * gives back the signed bytes exactly. */
+static int cab_h_detach(void *state, drv_atomic *out, drvsign_diag *diag)
+{
+    cab_state *s = state;
+    if (s->head == NULL && build_head(s, diag) != 0)
+        return -1;
+    return drv_atomic_write(out, s->head, s->head_len, diag) == 0 &&
+                   drv_atomic_copy(out, &s->file, s->rest_offset, s->rest_len, diag) == 0
+               ? 0
+               : -1;
+}
+
 static int cab_h_check_content(void *state, const drv_sig *sig, drv_content_check *check,
                                drvsign_diag *diag)
 {
@@ -796,6 +956,7 @@ const drv_format drv_format_cab = {
     .content = cab_h_content,
     .signature = cab_h_signature,
     .attach = cab_h_attach,
+    .detach = cab_h_detach,
     .check_content = cab_h_check_content,
     .member_digest = cab_h_member_digest,
     .close = cab_h_close,

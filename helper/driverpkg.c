@@ -810,7 +810,7 @@ int drv_pkg_analyze(const char *dir, const drv_pkg_opts *opts, drv_pkg *pkg, drv
 
     memset(pkg, 0, sizeof *pkg);
     if (!drv_is_dir(dir)) {
-        drv_error(diag, dir, "not a directory");
+        drv_error(diag, dir, drv_file_exists(dir) ? "is not a directory" : "does not exist");
         return -1;
     }
     if (drv_list_dir(dir, &names, &count, diag) != 0)
@@ -849,6 +849,7 @@ int drv_pkg_analyze(const char *dir, const drv_pkg_opts *opts, drv_pkg *pkg, drv
         drv_inf_free(&inf);
         free(path);
     }
+    pkg->inf_count = infs;
     drv_free_list(names, count);
     if (infs == 0) {
         if (skipped)

@@ -462,6 +462,20 @@ int drv_pe_write_signature(const drv_pe *pe, const drv_pe_scan *scan, const unsi
     return 0;
 }
 
+int drv_pe_write_unsigned(const drv_pe *pe, const drv_pe_scan *scan, drv_atomic *out,
+                          drvsign_diag *diag)
+{
+    static const unsigned char dir[8] = {0};
+    unsigned char ck[4];
+    /* sum_content counts the directory entry as zero, which it now is */
+    drv_put_le32(ck, drv_pe_fold_checksum(scan->sum_content, pe->content_end));
+    if (drv_pe_write_content(pe, out, diag) != 0 ||
+        drv_atomic_pwrite(out, pe->certdir_off, dir, 8, diag) != 0 ||
+        drv_atomic_pwrite(out, pe->checksum_off, ck, 4, diag) != 0)
+        return -1;
+    return 0;
+}
+
 /* ---- the PE handler (handler.h) ---- */
 
 #include "handler.h"
@@ -628,6 +642,14 @@ static int pe_h_attach(void *state, const unsigned char *der, size_t len, drv_at
     return drv_pe_write_signature(&s->pe, &s->scan, der, len, out, diag);
 }
 
+static int pe_h_detach(void *state, drv_atomic *out, drvsign_diag *diag)
+{
+    pe_state *s = state;
+    if (!s->have_sums && pe_h_prepare(s, NULL, 0, 0, diag) != 0)
+        return -1;
+    return drv_pe_write_unsigned(&s->pe, &s->scan, out, diag);
+}
+
 static int pe_h_check_content(void *state, const drv_sig *sig, drv_content_check *check,
                               drvsign_diag *diag)
 {
@@ -725,6 +747,7 @@ const drv_format drv_format_pe = {
     .content = pe_h_content,
     .signature = pe_h_signature,
     .attach = pe_h_attach,
+    .detach = pe_h_detach,
     .check_content = pe_h_check_content,
     .check_file = pe_h_check_file,
     .member_digest = pe_h_member_digest,

@@ -110,4 +110,24 @@ unsigned long drv_utf16le_next(const unsigned char *p, size_t n, size_t *i);
 /* Encode a code point as UTF-8 into out; returns the byte count (1 to 4). */
 size_t drv_utf8_put(unsigned long cp, char out[4]);
 
+
+/* How a child process ended (drv_run). */
+typedef struct drv_run_result {
+    int exited;    /* it exited (exit_code is valid) */
+    int exit_code;
+    int signal;    /* it was killed by this signal */
+    int timed_out; /* it took too long, and drv_run killed it and its process group */
+    int too_much;  /* it wrote more than max_out bytes to stdout */
+} drv_run_result;
+
+/*
+ * Run argv[0] (searched on PATH) with argv directly, never through a shell, with env_add
+ * ("NAME=value", NULL-terminated) added to the environment, input on its stdin, its stdout
+ * collected (up to max_out bytes, *out malloc'd) and its stderr passed through to ours.
+ * Returns 0 once it has ended (see *res), -1 when it could not be started (reported).
+ */
+int drv_run(const char *const *argv, const char *const *env_add, const unsigned char *input,
+            size_t input_len, unsigned timeout_seconds, size_t max_out, unsigned char **out,
+            size_t *out_len, drv_run_result *res, const char *where, drvsign_diag *diag);
+
 #endif

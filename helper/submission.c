@@ -152,10 +152,10 @@ static unsigned inf_arches(const char *path, drvsign_diag *diag)
     static const char catalog_prefix[] = "CatalogFile.", install_prefix[] = "DefaultInstall.";
     unsigned mask = 0;
     drv_inf inf;
-    drvsign_diag quiet = *diag;
+    drvsign_diag quiet;
     const drv_inf_section *mfg, *ver;
 
-    quiet.quiet = 1;
+    drv_diag_errors_only(&quiet, diag);
     if (drv_inf_load(&inf, path, &quiet) != 0) {
         drv_inf_free(&inf);
         return 0;
@@ -306,7 +306,7 @@ drvsign_status drvsign_cab(const drvsign_params *p, const char *const *dirs, siz
     /* Partner Center's rules, each with its own error */
     for (size_t i = 0; i < count && !failed; i++) {
         int infs = 0;
-        unsigned arches = 0;
+        unsigned arches = 0, before;
         if (!valid_folder_name(names[i])) {
             drv_error(diag, dirs[i],
                       "the folder name '%s' is not accepted by Partner Center: under 40 "
@@ -321,7 +321,10 @@ drvsign_status drvsign_cab(const drvsign_params *p, const char *const *dirs, siz
                 strchr(rel, '/') != NULL || !is_inf(rel))
                 continue;
             infs++;
+            before = diag->errors;
             arches |= inf_arches(files.v[k].path, diag);
+            if (diag->errors != before)
+                failed = 1; /* an INF Partner Center cannot read */
         }
         if (infs == 0) {
             drv_error(diag, dirs[i], "no .inf file at the root of the package folder %s; Partner "

@@ -24,6 +24,15 @@ typedef struct drv_ts_opts {
     const char *ca_file; /* HTTPS server trust; NULL: the system store */
 } drv_ts_opts;
 
+#define DRV_OID_KP_TIMESTAMPING "1.3.6.1.5.5.7.3.8"
+
+/* Does x's extended key usage list the usage (dotted OID), critical or not? */
+int drv_eku_lists(X509 *x, const char *dotted);
+
+/* The timestamp settings params ask for: 1, 0 when none were asked for, -1 after a usage
+ * error (both protocols, an unknown digest). */
+int drv_ts_opts_from(const drvsign_params *params, drv_ts_opts *opts, drvsign_diag *diag);
+
 /* An RFC 3161 TimeStampToken (DER ContentInfo) for this signature value, checked: status
  * granted, our nonce, our message imprint, a valid signature by a time-stamping certificate. */
 int drv_ts_rfc3161(const unsigned char *signature, size_t len, const drv_ts_opts *opts,

@@ -44,6 +44,14 @@ case $(basename "$fuzzer") in
       --out "$corpus/signed.cab" "$TOASTPKG"
     (cd "$TOASTPKG" && gcab -c -z "$corpus/gcab.cab" toastpkg.inf amd64/toaster.sys)
     ;;
+  fuzz_request*)
+    # a real request (RSA chain), and signer command strings
+    cp "$drivers/toaster.sys" "$work/toaster.sys"
+    "$DRVSIGN" sign --prepare --quiet --cert "$PKI/leaf-chain.pem" --out "$work/req" "$work/toaster.sys"
+    cp "$work/req/toaster.sys.request" "$corpus/toaster.sys.request"
+    printf '%s' "openssl pkeyutl -sign -inkey 'my key.pem' -pkeyopt digest:sha256" >"$corpus/cmd1"
+    printf '%s' 'a "b \" c" d\ e '"'"'f'"'"'' >"$corpus/cmd2"
+    ;;
   *)
     for f in "$drivers"/*; do
       base=$(basename "$f")
