@@ -127,7 +127,11 @@ static void *store_load(OSSL_LIB_CTX *libctx, const char *uri, int type, const c
 /* Keys through OSSL_STORE: PEM or DER, PKCS#1, PKCS#8 or encrypted PKCS#8, RSA or EC. */
 static EVP_PKEY *load_key_file(const char *path, const char *password, drvsign_diag *diag)
 {
-    EVP_PKEY *key = store_load(NULL, path, OSSL_STORE_INFO_PKEY, password);
+    EVP_PKEY *key;
+    /* OSSL_STORE opens the file itself and would block on a FIFO */
+    if (drv_file_exists(path) && drv_check_regular(path, diag) != 0)
+        return NULL;
+    key = store_load(NULL, path, OSSL_STORE_INFO_PKEY, password);
     if (key == NULL) {
         if (password == NULL)
             drv_ssl_error(diag, path, "cannot load the private key; if it is encrypted, give its "

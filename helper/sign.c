@@ -179,7 +179,8 @@ static int sign_one(const sign_run *run, const char *path, const char *out_path,
     memset(&content, 0, sizeof content);
     memset(&request, 0, sizeof request);
     out.fd = -1;
-    if (drv_file_open(&file, path, diag) != 0)
+    /* locked until the new file is in place: a concurrent --append waits, then nests on ours */
+    if (drv_file_open_locked(&file, path, diag) != 0)
         return -1;
     if (complete) {
         if (load_request(run, &file, path, &request, diag) != 0)
@@ -287,6 +288,9 @@ drvsign_status drvsign_sign(const drvsign_params *params, const char *const *fil
     stamp = drv_ts_opts_from(params, &ts, diag);
     if (opts.md == NULL || stamp < 0)
         return DRVSIGN_USAGE;
+    /* OpenSSL opens the HTTPS trust file itself, and would block on a FIFO */
+    if (stamp && ts.ca_file != NULL && drv_check_regular(ts.ca_file, diag) != 0)
+        return DRVSIGN_FAILED;
     if (stamp && params->prepare_dir != NULL) {
         drv_error(diag, NULL, "timestamps come after the signature: give --timestamp to "
                               "--complete, not to --prepare");
@@ -335,7 +339,7 @@ static int timestamp_one(const drv_ts_opts *ts, const char *path, const char *ou
     int rc = -1;
 
     out.fd = -1;
-    if (drv_file_open(&file, path, diag) != 0)
+    if (drv_file_open_locked(&file, path, diag) != 0)
         return -1;
     fmt = drv_format_for(&file, diag);
     if (fmt == NULL || fmt->open(&file, &state, diag) != 0 ||
@@ -389,6 +393,8 @@ drvsign_status drvsign_timestamp(const drvsign_params *params, const char *const
         drv_error(diag, NULL, count == 0 ? "no file to timestamp" : "--out takes exactly one input file");
         return DRVSIGN_USAGE;
     }
+    if (ts.ca_file != NULL && drv_check_regular(ts.ca_file, diag) != 0)
+        return DRVSIGN_FAILED;
     for (size_t i = 0; i < count; i++) {
         const char *target = params->out ? params->out : files[i];
         if (timestamp_one(&ts, files[i], target, diag) != 0)

@@ -9,6 +9,7 @@
 
 #include <openssl/asn1t.h>
 #include <openssl/bn.h>
+#include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/http.h>
 #include <openssl/httperr.h>
@@ -384,17 +385,72 @@ static int looks_textual(const unsigned char *p, size_t n)
     return n > 0 && printable == (n < 256 ? n : 256);
 }
 
+int drv_ts_token_read(const unsigned char *der, size_t len, size_t *used,
+                      CMS_ContentInfo **cms_out, TS_TST_INFO **tst_out, X509 **tsa_out,
+                      char *problem, size_t psize)
+{
+    const unsigned char *p = der;
+    CMS_ContentInfo *cms = NULL;
+    TS_TST_INFO *tst = NULL;
+    STACK_OF(X509) *signers = NULL;
+    ASN1_OCTET_STRING **content;
+    int signer_count;
+
+    *cms_out = NULL;
+    *tst_out = NULL;
+    *tsa_out = NULL;
+    if (len > LONG_MAX || (cms = d2i_CMS_ContentInfo(NULL, &p, (long)len)) == NULL ||
+        OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed ||
+        OBJ_obj2nid(CMS_get0_eContentType(cms)) != NID_id_smime_ct_TSTInfo ||
+        (content = CMS_get0_content(cms)) == NULL || *content == NULL)
+        goto not_token;
+    if (used != NULL)
+        *used = (size_t)(p - der);
+    p = ASN1_STRING_get0_data(*content);
+    tst = d2i_TS_TST_INFO(NULL, &p, ASN1_STRING_length(*content));
+    if (tst == NULL)
+        goto not_token;
+    signer_count = sk_CMS_SignerInfo_num(CMS_get0_SignerInfos(cms));
+    if (signer_count != 1) {
+        snprintf(problem, psize, "the token has %d signers, not one", signer_count);
+        goto fail;
+    }
+    /* the signature over TSTInfo and the signed attributes; chains are the caller's */
+    if (CMS_verify(cms, NULL, NULL, NULL, NULL, CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) != 1 ||
+        (signers = CMS_get0_signers(cms)) == NULL || sk_X509_num(signers) != 1) {
+        snprintf(problem, psize, "the token's signature does not verify");
+        goto fail;
+    }
+    *tsa_out = sk_X509_value(signers, 0);
+    sk_X509_free(signers);
+    *cms_out = cms;
+    *tst_out = tst;
+    ERR_clear_error();
+    return 0;
+not_token:
+    snprintf(problem, psize, "not an RFC 3161 token");
+fail:
+    sk_X509_free(signers);
+    TS_TST_INFO_free(tst);
+    CMS_ContentInfo_free(cms);
+    ERR_clear_error();
+    return -1;
+}
+
 static int rfc3161_once(const char *url, const unsigned char *body, size_t body_len,
                         const unsigned char *imprint, unsigned imprint_len,
                         const ASN1_INTEGER *nonce, const drv_ts_opts *o, unsigned char **token,
                         size_t *token_len, char *problem, size_t psize)
 {
     unsigned char *reply = NULL;
-    size_t reply_len;
+    size_t reply_len, used;
     const unsigned char *p;
-    TS_RESP *resp = NULL;
-    TS_TST_INFO *tst;
-    int rc = -1;
+    TS_STATUS_INFO *status = NULL;
+    CMS_ContentInfo *cms = NULL;
+    TS_TST_INFO *tst = NULL;
+    X509 *tsa;
+    long len;
+    int tag, cls, rc = -1;
 
     int posted = http_post(url, "application/timestamp-query", body, body_len, 1, o, &reply,
                            &reply_len, problem, psize);
@@ -403,9 +459,13 @@ static int rfc3161_once(const char *url, const unsigned char *body, size_t body_
                                  "legacy Authenticode server, use --timestamp-legacy");
     if (posted != 0)
         return -1;
+    /* TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken OPTIONAL }, read by
+     * hand: OpenSSL's TS_RESP takes the token as PKCS#7, which cannot hold the attribute
+     * certificates Microsoft's TSA puts in it, and the token is kept as the TSA sent it. */
     p = reply;
-    resp = d2i_TS_RESP(NULL, &p, (long)reply_len);
-    if (resp == NULL) {
+    if (reply_len > LONG_MAX || (ASN1_get_object(&p, &len, &tag, &cls, (long)reply_len) & 0x80) ||
+        tag != V_ASN1_SEQUENCE || cls != V_ASN1_UNIVERSAL ||
+        (status = d2i_TS_STATUS_INFO(NULL, &p, (long)(reply_len - (size_t)(p - reply)))) == NULL) {
         snprintf(problem, psize, "%s",
                  looks_textual(reply, reply_len)
                      ? "reply is not a TimeStampResp: this looks like a legacy Authenticode "
@@ -414,17 +474,19 @@ static int rfc3161_once(const char *url, const unsigned char *body, size_t body_
         goto done;
     }
     {
-        long status = ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(resp)));
-        if (status != 0 && status != 1) {
-            snprintf(problem, psize, "the server refused (PKIStatus %ld)", status);
+        long st = ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(status));
+        if (st != 0 && st != 1) {
+            snprintf(problem, psize, "the server refused (PKIStatus %ld)", st);
             goto done;
         }
     }
-    tst = TS_RESP_get_tst_info(resp);
-    if (tst == NULL || TS_RESP_get_token(resp) == NULL) {
+    if ((size_t)(p - reply) >= reply_len) {
         snprintf(problem, psize, "the reply carries no token");
         goto done;
     }
+    if (drv_ts_token_read(p, reply_len - (size_t)(p - reply), &used, &cms, &tst, &tsa, problem,
+                          psize) != 0)
+        goto done;
     if (TS_TST_INFO_get_nonce(tst) == NULL || ASN1_INTEGER_cmp(TS_TST_INFO_get_nonce(tst), nonce) != 0) {
         snprintf(problem, psize, "nonce mismatch");
         goto done;
@@ -441,35 +503,23 @@ static int rfc3161_once(const char *url, const unsigned char *body, size_t body_
             goto done;
         }
     }
-    if (!tsa_signature_ok(TS_RESP_get_token(resp), NULL, problem, psize))
+    if (!drv_eku_lists(tsa, DRV_OID_KP_TIMESTAMPING)) {
+        snprintf(problem, psize, "the reply is signed by a certificate that is not a "
+                                 "time-stamping certificate (extended key usage timeStamping)");
         goto done;
-    {
-        /* The token as the TSA sent it (BER stays BER), not OpenSSL's re-encoding: TimeStampResp
-         * is SEQUENCE { status, token }, so the token is what follows the status. */
-        const unsigned char *q = reply, *start;
-        long len;
-        int tag, cls;
-        TS_STATUS_INFO *st;
-        PKCS7 *again;
-        if (ASN1_get_object(&q, &len, &tag, &cls, (long)reply_len) & 0x80 ||
-            (st = d2i_TS_STATUS_INFO(NULL, &q, (long)(reply_len - (size_t)(q - reply)))) == NULL)
-            goto done;
-        TS_STATUS_INFO_free(st);
-        start = q;
-        again = d2i_PKCS7(NULL, &q, (long)(reply_len - (size_t)(q - reply)));
-        if (again == NULL)
-            goto done;
-        PKCS7_free(again);
-        *token_len = (size_t)(q - start);
-        *token = OPENSSL_malloc(*token_len);
-        if (*token == NULL)
-            goto done;
-        memcpy(*token, start, *token_len);
     }
+    *token = OPENSSL_malloc(used);
+    if (*token == NULL)
+        goto done;
+    memcpy(*token, p, used);
+    *token_len = used;
     rc = 0;
 done:
-    TS_RESP_free(resp);
+    TS_STATUS_INFO_free(status);
+    TS_TST_INFO_free(tst);
+    CMS_ContentInfo_free(cms);
     free(reply);
+    ERR_clear_error();
     return rc;
 }
 

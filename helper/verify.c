@@ -522,6 +522,23 @@ static drvsign_status verify_package(const drvsign_params *params, X509_STORE *s
             free(paths);
             continue;
         }
+        {
+            /* a package is a closed world: its catalog too must be a file in it */
+            char what[1100];
+            if (drv_entry_at(c->path, what, sizeof what) != DRV_ENTRY_FILE) {
+                drv_error(diag, c->path, "is %s; a package's catalog must be a regular file in it",
+                          what);
+                if (params->json) {
+                    fprintf(report, "\n  {\"catalog\": ");
+                    drv_json_string(report, c->path);
+                    fprintf(report, ", \"verified\": false, \"problem\": \"not a regular file\"}");
+                } else
+                    fprintf(report, "%s: NOT A REGULAR FILE (%s)\n", c->path, what);
+                ok = 0;
+                free(paths);
+                continue;
+            }
+        }
         for (size_t k = 0; paths != NULL && k < c->file_count; k++)
             paths[k] = c->files[k].path;
         if (params->json)

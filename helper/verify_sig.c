@@ -250,6 +250,24 @@ done:
     X509_STORE_CTX_free(ctx);
 }
 
+/*
+ * Does si's signature verify with key over its signed attributes? They are re-encoded in their
+ * received order (PKCS7_ATTR_VERIFY) as the SET the signer signed.
+ */
+static int attrs_signature_ok(PKCS7_SIGNER_INFO *si, const EVP_MD *md, X509 *signer)
+{
+    unsigned char *attrs = NULL;
+    int n = ASN1_item_i2d((ASN1_VALUE *)si->auth_attr, &attrs, ASN1_ITEM_rptr(PKCS7_ATTR_VERIFY));
+    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+    int ok = n > 0 && mctx != NULL &&
+             EVP_DigestVerifyInit(mctx, NULL, md, NULL, X509_get0_pubkey(signer)) == 1 &&
+             EVP_DigestVerify(mctx, ASN1_STRING_get0_data(si->enc_digest),
+                              (size_t)ASN1_STRING_length(si->enc_digest), attrs, (size_t)n) == 1;
+    EVP_MD_CTX_free(mctx);
+    OPENSSL_free(attrs);
+    return ok;
+}
+
 /* Digest the signature value with md and compare it with what a timestamp claims. */
 static int imprint_matches(PKCS7_SIGNER_INFO *si, const EVP_MD *md, const ASN1_OCTET_STRING *claim)
 {
@@ -334,25 +352,20 @@ static int64_t check_rfc3161(const drv_sig *sig, PKCS7_SIGNER_INFO *si, ASN1_TYP
 {
     CMS_ContentInfo *cms = NULL;
     TS_TST_INFO *tst = NULL;
-    STACK_OF(X509) *certs = NULL, *signers = NULL, *chain_certs = NULL;
-    ASN1_OCTET_STRING **content;
-    const unsigned char *p;
+    STACK_OF(X509) *certs = NULL, *chain_certs = NULL;
     X509 *tsa;
+    char why[256];
     int64_t when = 0, stamped;
 
     check->ts_kind = "rfc3161";
-    if (t == NULL || t->type != V_ASN1_SEQUENCE)
-        goto not_token;
-    p = ASN1_STRING_get0_data(t->value.sequence);
-    cms = d2i_CMS_ContentInfo(NULL, &p, ASN1_STRING_length(t->value.sequence));
-    if (cms == NULL || OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed ||
-        OBJ_obj2nid(CMS_get0_eContentType(cms)) != NID_id_smime_ct_TSTInfo ||
-        (content = CMS_get0_content(cms)) == NULL || *content == NULL)
-        goto not_token;
-    p = ASN1_STRING_get0_data(*content);
-    tst = d2i_TS_TST_INFO(NULL, &p, ASN1_STRING_length(*content));
-    if (tst == NULL)
-        goto not_token;
+    if (t == NULL || t->type != V_ASN1_SEQUENCE ||
+        drv_ts_token_read(ASN1_STRING_get0_data(t->value.sequence),
+                          (size_t)ASN1_STRING_length(t->value.sequence), NULL, &cms, &tst, &tsa,
+                          why, sizeof why) != 0) {
+        snprintf(check->ts_problem, sizeof check->ts_problem, "timestamp: %s",
+                 t == NULL || t->type != V_ASN1_SEQUENCE ? "not an RFC 3161 token" : why);
+        goto done;
+    }
     {
         TS_MSG_IMPRINT *mi = TS_TST_INFO_get_msg_imprint(tst);
         const ASN1_OBJECT *alg;
@@ -369,19 +382,6 @@ static int64_t check_rfc3161(const drv_sig *sig, PKCS7_SIGNER_INFO *si, ASN1_TYP
         snprintf(check->ts_problem, sizeof check->ts_problem, "timestamp: the token's time is unreadable");
         goto done;
     }
-    if (sk_CMS_SignerInfo_num(CMS_get0_SignerInfos(cms)) != 1) {
-        snprintf(check->ts_problem, sizeof check->ts_problem,
-                 "timestamp: the token has %d signers, not one",
-                 sk_CMS_SignerInfo_num(CMS_get0_SignerInfos(cms)));
-        goto done;
-    }
-    /* the signature over TSTInfo and its signed attributes; the chain comes below */
-    if (CMS_verify(cms, NULL, NULL, NULL, NULL, CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) != 1 ||
-        (signers = CMS_get0_signers(cms)) == NULL || sk_X509_num(signers) != 1) {
-        snprintf(check->ts_problem, sizeof check->ts_problem, "timestamp: the token's signature is bad");
-        goto done;
-    }
-    tsa = sk_X509_value(signers, 0);
     name_line(X509_get_subject_name(tsa), check->tsa, sizeof check->tsa);
     /* RFC 3161/5816: ESSCertID(v2) names the TSA's certificate, so it cannot be swapped */
     if (ess_names_signer(sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0), tsa) == 0) {
@@ -400,12 +400,8 @@ static int64_t check_rfc3161(const drv_sig *sig, PKCS7_SIGNER_INFO *si, ASN1_TYP
             goto done;
     if (tsa_chain_ok(tsa, chain_certs, store, stamped, check))
         when = stamped;
-    goto done;
-not_token:
-    snprintf(check->ts_problem, sizeof check->ts_problem, "timestamp: not an RFC 3161 token");
 done:
     sk_X509_free(chain_certs);
-    sk_X509_free(signers);
     sk_X509_pop_free(certs, X509_free);
     TS_TST_INFO_free(tst);
     CMS_ContentInfo_free(cms);
@@ -424,12 +420,9 @@ static int64_t check_counter_signature(const drv_sig *sig, PKCS7_SIGNER_INFO *si
     PKCS7_SIGNER_INFO *cs = NULL;
     X509 *tsa;
     const unsigned char *p;
-    unsigned char *attrs = NULL;
-    int n;
     const EVP_MD *md;
     const ASN1_OBJECT *alg;
     ASN1_TYPE *st;
-    EVP_MD_CTX *mctx = NULL;
     int64_t when = 0, stamped;
 
     check->ts_kind = "legacy";
@@ -455,12 +448,7 @@ static int64_t check_counter_signature(const drv_sig *sig, PKCS7_SIGNER_INFO *si
                  "timestamp: the counter-signature is for another signature");
         goto done;
     }
-    n = ASN1_item_i2d((ASN1_VALUE *)cs->auth_attr, &attrs, ASN1_ITEM_rptr(PKCS7_ATTR_VERIFY));
-    mctx = EVP_MD_CTX_new();
-    if (n <= 0 || mctx == NULL ||
-        EVP_DigestVerifyInit(mctx, NULL, md, NULL, X509_get0_pubkey(tsa)) != 1 ||
-        EVP_DigestVerify(mctx, ASN1_STRING_get0_data(cs->enc_digest),
-                         (size_t)ASN1_STRING_length(cs->enc_digest), attrs, (size_t)n) != 1) {
+    if (!attrs_signature_ok(cs, md, tsa)) {
         snprintf(check->ts_problem, sizeof check->ts_problem,
                  "timestamp: the counter-signature does not verify");
         goto done;
@@ -478,8 +466,6 @@ static int64_t check_counter_signature(const drv_sig *sig, PKCS7_SIGNER_INFO *si
 bad:
     snprintf(check->ts_problem, sizeof check->ts_problem, "timestamp: malformed counter-signature");
 done:
-    EVP_MD_CTX_free(mctx);
-    OPENSSL_free(attrs);
     PKCS7_SIGNER_INFO_free(cs);
     ERR_clear_error();
     return when;
@@ -498,9 +484,6 @@ void drv_ac_check(const drv_sig *sig, X509_STORE *store, int64_t time, drv_sig_c
     size_t body_len;
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int digest_len;
-    unsigned char *attrs = NULL;
-    int attrs_len;
-    EVP_MD_CTX *mctx = NULL;
     chain_verdict v;
 
     memset(check, 0, sizeof *check);
@@ -539,15 +522,7 @@ void drv_ac_check(const drv_sig *sig, X509_STORE *store, int64_t time, drv_sig_c
                  "content changed after signing");
         return;
     }
-    /* Re-encode the attributes in their received order (PKCS7_ATTR_VERIFY), as received. */
-    attrs_len = ASN1_item_i2d((ASN1_VALUE *)si->auth_attr, &attrs,
-                              ASN1_ITEM_rptr(PKCS7_ATTR_VERIFY));
-    mctx = EVP_MD_CTX_new();
-    if (attrs_len <= 0 || mctx == NULL ||
-        EVP_DigestVerifyInit(mctx, NULL, md, NULL, X509_get0_pubkey(signer)) != 1 ||
-        EVP_DigestVerify(mctx, ASN1_STRING_get0_data(si->enc_digest),
-                         (size_t)ASN1_STRING_length(si->enc_digest), attrs,
-                         (size_t)attrs_len) != 1) {
+    if (!attrs_signature_ok(si, md, signer)) {
         snprintf(check->problem, sizeof check->problem,
                  "the signature does not verify with the signing certificate's key");
         goto done;
@@ -597,6 +572,4 @@ done:
         epoch_text(check->chain_time != 0 ? check->chain_time : now(),
                    check->chain_time_text, sizeof check->chain_time_text);
     ERR_clear_error();
-    EVP_MD_CTX_free(mctx);
-    OPENSSL_free(attrs);
 }

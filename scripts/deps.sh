@@ -16,7 +16,7 @@ esac
 build_pkgs=(build-essential cmake ninja-build pkg-config openssl libssl-dev libarchive-dev zlib1g-dev
             gcc-mingw-w64-x86-64 gcc-mingw-w64-i686)
 build_pkgs+=(libdeflate-dev) # MSZIP compression for cabinets
-test_pkgs=(clang libclang-rt-14-dev python3 python3-pefile libz-mingw-w64 faketime file git
+test_pkgs=(clang libclang-rt-14-dev python3 python3-pefile libz-mingw-w64 faketime file git strace
            cabextract gcab libarchive-tools softhsm2 opensc p11-kit libengine-pkcs11-openssl
            gcc-mingw-w64-x86-64-win32-runtime mingw-w64-x86-64-dev)
 # Two test packages need more than bookworm's own archive has: osslsigncode 2.8+ checks catalogs

@@ -16,6 +16,7 @@ RFC 3161 replies come from `openssl ts -reply`, legacy Authenticode counter-sign
   /partner/legacy     the same for the legacy protocol
   /partner/2020/rfc3161, /partner/2020/legacy: the same, dated 2020-06-01
   /partner-ber/rfc3161  as /partner/rfc3161, the token in BER with indefinite lengths
+  /attr-cert/rfc3161  a good reply whose token also carries an attribute certificate
   /partner-nots/rfc3161, /partner-nots/legacy: a TSA under a CA whose EKU list lacks timeStamping
 
 The same paths are served over HTTPS on a second port, with a certificate for 127.0.0.1 from
@@ -121,6 +122,34 @@ def resigned_reply(query, signer, chain=None, ber=False, fake_2020=False):
     return header + body
 
 
+def der(tag, content):
+    n = len(content)
+    length = bytes([n]) if n < 0x80 else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag]) + length + content
+
+
+def attr_cert_reply(query):
+    """A good reply whose token carries an attribute certificate ([1] v1AttrCert) first in its
+    certificate set, as Microsoft's TSA sends: the set is not signed, so the token stays valid
+    for a CMS reader, while a PKCS#7 reader cannot parse it."""
+    reply = rfc3161_reply(query)
+    s, e = der_tlv(reply, 0)
+    status_end = der_tlv(reply, s)[1]
+    token = reply[status_end:e]
+    ts, te = der_tlv(token, 0)
+    oid_end = der_tlv(token, ts)[1]
+    sd_s, sd_e = der_tlv(token, der_tlv(token, oid_end)[0])
+    parts, i = [], sd_s
+    while i < sd_e:
+        j = der_tlv(token, i)[1]
+        parts.append(token[i:j])
+        i = j
+    parts = [der(0xA0, b"\xa1\x03\x02\x01\x00" + p[der_tlv(p, 0)[0]:]) if p[0] == 0xA0 else p for p in parts]
+    signed_data = der(0x30, b"".join(parts))
+    new_token = der(0x30, token[ts:oid_end] + der(0xA0, signed_data))
+    return der(0x30, reply[s:status_end] + new_token)
+
+
 def not_tsa_reply(query):
     """A genuine TSTInfo, re-signed by the code-signing leaf: must be refused."""
     return resigned_reply(query, "leaf")
@@ -194,6 +223,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if path == "/wrong-nonce":
                 other = run(["openssl", "ts", "-query", "-digest", "00" * 32, "-sha256", "-cert"])
                 return self.reply(200, rfc3161_reply(other), "application/timestamp-reply")
+            if path == "/attr-cert/rfc3161":
+                return self.reply(200, attr_cert_reply(body), "application/timestamp-reply")
             if path == "/not-tsa":
                 return self.reply(200, not_tsa_reply(body), "application/timestamp-reply")
             if path in PARTNER:  # the partner PKI: non-critical timeStamping EKU
