@@ -15,6 +15,19 @@ case $(basename "$fuzzer") in
     { printf '\xff\xfe'; iconv -f UTF-8 -t UTF-16LE "$TOASTPKG/toastpkg.inf"; } >"$corpus/utf16.inf"
     printf '[Strings]\nA="x%%%%y"\n[s]\nk = %%A%%, "q""q", \\\n  more ; c\n[s]\nj=1\n' >"$corpus/syntax.inf"
     ;;
+  fuzz_pkg*)
+    # the template-shaped test INFs (stamped for amd64) with the files they ship, and the
+    # test package with its layout: "path" lines, "--", the INF
+    infs=$(cd "$(dirname "$0")/../infs" && pwd)
+    for inx in "$infs"/*.inx; do
+      {
+        sed -n 's/^\([A-Za-z0-9_.]*\.\(sys\|dll\|exe\)\) *= *1.*/\1/p' "$inx"
+        echo "--"
+        sed -e 's/\$ARCH\$/amd64/g' -e 's|^DriverVer *=.*|DriverVer = 01/15/2023,1.0.0.1|' "$inx"
+      } >"$corpus/$(basename "$inx" .inx).seed"
+    done
+    { (cd "$TOASTPKG" && find . -type f ! -name '*.inf' | sed 's|^\./||'); echo "--"; cat "$TOASTPKG/toastpkg.inf"; } >"$corpus/toastpkg.seed"
+    ;;
   fuzz_cat*)
     # unsigned v1 and v2 catalogs of the test package, and a signed one
     for v in 1 2; do
