@@ -12,14 +12,14 @@ done
 check_output "sign --help lists the signer options" "--pfx FILE.*" "$DRVSIGN" sign --help
 check_output "sign --help lists --page-hashes" "--page-hashes" "$DRVSIGN" sign --help
 # each command's help lists only options that command takes, each in that command's words
-for cmd in sign verify catalog cab archive inspect timestamp package testcert; do
+for cmd in sign verify catalog cab archive inspect timestamp package testcert extract remove attach; do
   "$DRVSIGN" "$cmd" --help >"$WORK/help-$cmd" 2>&1
   check "$cmd --help: every option it lists, $cmd takes" bash -c "
     for o in \$(grep -oE '^  --[a-z0-9-]+' '$WORK/help-$cmd'); do
       '$DRVSIGN' $cmd \$o 2>&1 | grep -q 'does not apply to this command' && { echo \"\$o does not apply\"; exit 1; }
     done; exit 0"
   check "$cmd --help names no other command's use of an option" \
-    lacks "(^| )(sign|verify|catalog|cab|archive|inspect|timestamp|package|testcert): " cat "$WORK/help-$cmd"
+    lacks "(^| )(sign|verify|catalog|cab|archive|inspect|timestamp|package|testcert|extract|remove|attach): " cat "$WORK/help-$cmd"
 done
 check "timestamp --help explains --out for timestamp only" lacks "identity|catalog" grep -- "--out" "$WORK/help-timestamp"
 check "catalog --help says nothing of sha1/sha256 (catalog has no --digest)" lacks "sha1|sha256" cat "$WORK/help-catalog"

@@ -102,6 +102,14 @@ misuse "a test with a missing CA" "add_driver_package_test\\(pkg\\): CA .*/missi
 misuse "two tests of one name" "add_driver_package_test\\(pkg\\): there is a test named pkg.verify already; give NAME" \
   'enable_testing()' "$P)" 'add_driver_package_test(pkg)' 'add_driver_package_test(pkg)'
 
+# drvsign's own tests: a tool they need that cannot be found is a configure error naming it (here
+# every program is hidden behind a find root that does not exist), never a smaller suite
+check "drvsign's tests without their tools: configure fails, naming them" exits_flat 1 \
+  "drvsign: the tests need x86_64-w64-mingw32-gcc, .*osslsigncode, .*gcab, .*softhsm2-util, .*which this machine lacks\\. scripts/deps.sh test installs them" \
+  cmake -S "$REPO" -B "$WORK/notools" -G Ninja -DCMAKE_C_COMPILER="$(command -v cc)" \
+  -DCMAKE_MAKE_PROGRAM="$(command -v ninja)" -DDRVSIGN_BASH="$(command -v bash)" \
+  -DCMAKE_FIND_ROOT_PATH=/nonexistent -DCMAKE_FIND_ROOT_PATH_MODE_PROGRAM=ONLY
+
 # the control: the same project, used rightly, configures and builds a package
 good="$WORK/good"
 cp -r "$base" "$good"

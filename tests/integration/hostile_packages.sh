@@ -18,7 +18,7 @@ fresh_pkg() { # DIR: a copy of the test package at DIR/toastpkg
   cp -r "$TOASTPKG" "$1/toastpkg"
 }
 nothing_written() { # DIR FILE: FILE does not exist and DIR holds no temp file
-  [ ! -e "$2" ] && ! ls -A "$1" | grep -q '\.ds'
+  [ ! -e "$2" ] && lacks '\.ds' ls -A "$1"
 }
 
 # ---- cab and archive: links out of the package, and links inside it ----

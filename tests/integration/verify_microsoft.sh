@@ -54,9 +54,8 @@ for s, kind in zip(sigs, kinds):
   flip_byte "$WORK/t.bin" "$off"
   check_exit "$n: a flipped byte in the signed range fails" 1 ds_verify_ms "$WORK/t.bin"
   ds_verify_ms "$WORK/t.bin" >"$WORK/t.txt" 2>&1
-  check "... every signature with \"digest\", none with a timestamp or chain problem" bash -c "
-    [ \$(grep -c '^drvsign: .*: signature [0-9]: .*digest' '$WORK/t.txt') -eq $(wc -w <<<"$kinds") ] &&
-    ! grep -E '^drvsign: .*signature [0-9]: (timestamp|certificate chain)' '$WORK/t.txt'"
+  check "... every signature with \"digest\"" test "$(grep -c '^drvsign: .*: signature [0-9]: .*digest' "$WORK/t.txt")" -eq "$(wc -w <<<"$kinds")"
+  check_exit "... none with a timestamp or chain problem" 1 grep -Eq '^drvsign: .*signature [0-9]: (timestamp|certificate chain)' "$WORK/t.txt"
   check_exit "... and osslsigncode refuses it too" 1 \
     osslsigncode verify -CAfile "$MS_ROOTS" -TSA-CAfile "$MS_ROOTS" -ignore-crl -in "$WORK/t.bin"
 done
