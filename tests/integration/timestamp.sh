@@ -77,7 +77,7 @@ check_error "a slow server hits --timestamp-timeout" 1 "no reply within 1 s|time
   "$DRVSIGN" sign "${LEAF[@]}" --timestamp "$TSA/slow" --timestamp-timeout 1 --timestamp-retries 1 "$WORK/keep.sys"
 
 # connection failures, each told apart, none waiting out a timeout it need not (all on 127.0.0.1;
-# the DNS case asks the resolver for a .invalid name, which never exists)
+# the DNS case asks a resolver on 127.0.0.1 for a .invalid name, which never exists)
 free_port=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 conn_fails() { # description regex url [extra options]: exit 1 with that reason, in under a minute
   local d=$1 re=$2 url=$3
@@ -88,8 +88,14 @@ conn_fails() { # description regex url [extra options]: exit 1 with that reason,
 }
 conn_fails "a refused connection is reported as refused, at once (not after --timestamp-timeout 3600)" \
   "cannot connect to 127\\.0\\.0\\.1:$free_port: connection refused" "http://127.0.0.1:$free_port/" --timestamp-timeout 3600
-conn_fails "a name that does not resolve is a DNS failure" "cannot resolve nonexistent\\.invalid" \
-  "http://nonexistent.invalid/rfc3161" --timestamp-timeout 3600
+# The lookup must not leave the machine: in a mount namespace of its own, resolv.conf names 127.0.0.1,
+# where no DNS server listens, so the resolver fails at once and no query goes anywhere else.
+printf 'nameserver 127.0.0.1\n' > "$WORK/resolv.conf"
+check_error "a name that does not resolve is a DNS failure (resolver on 127.0.0.1 only)" 1 \
+  "timestamp from http://nonexistent\\.invalid/rfc3161 failed \\(round 1 of 1\\): cannot resolve nonexistent\\.invalid" \
+  timeout 60 unshare -m sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$WORK/resolv.conf" \
+  "$DRVSIGN" sign "${LEAF[@]}" --timestamp "http://nonexistent.invalid/rfc3161" --timestamp-retries 1 \
+  --timestamp-timeout 3600 --out "$WORK/conn.sys" "$DRIVERS/toaster.sys"
 # a listening socket whose backlog is full: the kernel drops the handshake, nothing answers
 $PY - "$WORK/blackhole.port" <<'PY' &
 import socket, sys, time
