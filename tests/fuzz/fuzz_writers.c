@@ -161,12 +161,15 @@ static void cat_round_trip(const field *names, const field *data, size_t count, 
         MUST(mem != NULL);
         /* names that are plain ASCII come back as they went in (others are UTF-16 on disk) */
         {
-            int ascii = 1;
+            /* files with identical contents are listed once, under the first name (as
+             * makecat does): only a name whose contents are unique must come back */
+            int ascii = 1, unique = 1;
             for (const char *c = file_names[i]; *c; c++)
                 ascii &= *c >= 0x20 && *c < 0x7f;
-            if (ascii && file_names[i][0] != 0) {
+            for (size_t k = 0; k < count; k++)
+                unique &= k == i || memcmp(files[k].sha256, files[i].sha256, 32) != 0;
+            if (ascii && unique && file_names[i][0] != 0) {
                 int named = 0;
-                /* two files may share contents: one of the members with that digest has it */
                 for (size_t k = 0; k < ctl.count; k++)
                     named |= ctl.members[k].file != NULL &&
                              strcmp(ctl.members[k].file, file_names[i]) == 0;
