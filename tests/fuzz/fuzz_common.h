@@ -4,7 +4,11 @@
 #define DRVSIGN_FUZZ_COMMON_H
 
 #define _DEFAULT_SOURCE /* mkstemp; this header comes first in every target */
+#ifndef _XOPEN_SOURCE
+#define _XOPEN_SOURCE 700 /* nftw */
+#endif
 
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +55,32 @@ static inline const char *fuzz_file(const uint8_t *data, size_t size, const char
         done += (size_t)n;
     }
     return path;
+}
+
+/* A directory of the target's own for what it writes, removed with everything in it at exit. */
+static char fuzz_sandbox_dir[64];
+
+static inline int fuzz_remove_entry(const char *path, const struct stat *st, int flag,
+                                    struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static inline void fuzz_remove_sandbox(void)
+{
+    nftw(fuzz_sandbox_dir, fuzz_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static inline const char *fuzz_sandbox(const char *name)
+{
+    if (fuzz_sandbox_dir[0] == 0) {
+        snprintf(fuzz_sandbox_dir, sizeof fuzz_sandbox_dir, "/tmp/drvsign-fuzz-%s-XXXXXX", name);
+        if (mkdtemp(fuzz_sandbox_dir) == NULL)
+            abort();
+        atexit(fuzz_remove_sandbox);
+    }
+    return fuzz_sandbox_dir;
 }
 
 #endif

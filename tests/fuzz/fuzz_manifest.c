@@ -4,28 +4,15 @@
  * out. A work= line appended after the input keeps every file the plan writes in this
  * target's own directory, removed at exit.
  */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include "fuzz_common.h"
 
-#include <ftw.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "drvsign/drvsign.h"
 
-static char sandbox[64];
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void remove_sandbox(void)
-{
-    nftw(sandbox, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
+static const char *sandbox;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -35,11 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *text;
     size_t tail_len;
 
-    if (sandbox[0] == 0) {
-        snprintf(sandbox, sizeof sandbox, "/tmp/drvsign-fuzz-manifest-XXXXXX");
-        if (mkdtemp(sandbox) == NULL)
-            abort();
-        atexit(remove_sandbox);
+    if (sandbox == NULL) {
+        sandbox = fuzz_sandbox("manifest");
         devnull = fopen("/dev/null", "w");
     }
     tail_len = (size_t)snprintf(tail, sizeof tail, "\nwork=%s/work\n", sandbox);

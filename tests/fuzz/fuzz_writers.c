@@ -15,10 +15,8 @@
  *     opened again: the same bytes come back as the signature and the CheckSum is right.
  * Everything is written in this target's own directory, removed at exit.
  */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include "fuzz_common.h"
 
-#include <ftw.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,18 +32,7 @@
 
 #define MAX_FILES 16
 
-static char sandbox[64];
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void remove_sandbox(void)
-{
-    nftw(sandbox, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
+static const char *sandbox;
 
 typedef struct field {
     const uint8_t *p;
@@ -234,11 +221,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size < 1)
         return 0;
-    if (sandbox[0] == 0) {
-        snprintf(sandbox, sizeof sandbox, "/tmp/drvsign-fuzz-writers-XXXXXX");
-        if (mkdtemp(sandbox) == NULL)
-            abort();
-        atexit(remove_sandbox);
+    if (sandbox == NULL) {
+        sandbox = fuzz_sandbox("writers");
     }
     flags = data[0];
     for (size_t off = 1; off + 4 <= size && nf < 2 * MAX_FILES; nf++) {
