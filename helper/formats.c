@@ -46,7 +46,9 @@ const drv_format *drv_format_for(const drv_file *file, drvsign_diag *diag)
 static int flat_hash(const drv_file *f, int want_sha256, drv_member_hash *out, drvsign_diag *diag)
 {
     EVP_MD_CTX *c1 = EVP_MD_CTX_new(), *c256 = want_sha256 ? EVP_MD_CTX_new() : NULL;
-    unsigned char *buf = malloc(DRV_IO_CHUNK);
+    /* no more than the file: a package may hold thousands of small files */
+    size_t buf_size = f->size < DRV_IO_CHUNK ? (size_t)f->size + 1 : DRV_IO_CHUNK;
+    unsigned char *buf = malloc(buf_size);
     int rc = -1;
 
     if (c1 == NULL || (want_sha256 && c256 == NULL) || buf == NULL ||
@@ -54,7 +56,7 @@ static int flat_hash(const drv_file *f, int want_sha256, drv_member_hash *out, d
         (c256 && !EVP_DigestInit_ex(c256, EVP_sha256(), NULL)))
         goto done;
     for (uint64_t off = 0; off < f->size;) {
-        size_t n = f->size - off > DRV_IO_CHUNK ? DRV_IO_CHUNK : (size_t)(f->size - off);
+        size_t n = f->size - off > buf_size ? buf_size : (size_t)(f->size - off);
         if (drv_file_pread(f, off, buf, n, diag) != 0)
             goto done;
         if (!EVP_DigestUpdate(c1, buf, n) || (c256 && !EVP_DigestUpdate(c256, buf, n)))

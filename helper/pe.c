@@ -302,7 +302,8 @@ int drv_pe_scan_file(const drv_pe *pe, drv_pe_scan *scan, drvsign_diag *diag)
         slot[i].pe = pe;
         slot[i].out = scan->copy_to;
         slot[i].sums = !scan->no_sums;
-        if ((slot[i].buf = malloc(SCAN_CHUNK)) == NULL)
+        /* no more than the file: catalogs hash thousands of small images */
+        if ((slot[i].buf = malloc(f->size < SCAN_CHUNK ? (size_t)f->size + 1 : SCAN_CHUNK)) == NULL)
             goto oom;
     }
     for (size_t m = 0; m < scan->md_count; m++) {
