@@ -210,8 +210,10 @@ static int clip(uint64_t a, uint64_t b, uint64_t off, size_t n, size_t *from, si
  * the next: SHA-256 and the copy into the page cache cost about the same, so two cores halve
  * the time. SCAN_SLOTS chunks are in flight at most.
  */
-#define SCAN_CHUNK ((size_t)2 << 20)
 #define SCAN_SLOTS 4
+/* A chunk handed to a thread is worth the thread; one only hashed stays in the L2 cache. */
+#define COPY_CHUNK ((size_t)2 << 20)
+#define HASH_CHUNK ((size_t)256 << 10)
 
 typedef struct scan_chunk {
     const drv_pe *pe;
@@ -291,6 +293,7 @@ int drv_pe_scan_file(const drv_pe *pe, drv_pe_scan *scan, drvsign_diag *diag)
                                    {pe->certdir_off + 8, pe->content_end}};
     size_t pad = (size_t)((8 - pe->content_end % 8) % 8);
     unsigned used = scan->copy_to != NULL ? SCAN_SLOTS : 1;
+    size_t chunk = scan->copy_to != NULL ? COPY_CHUNK : HASH_CHUNK;
     unsigned k = 0;
     int rc = -1;
 
@@ -303,7 +306,7 @@ int drv_pe_scan_file(const drv_pe *pe, drv_pe_scan *scan, drvsign_diag *diag)
         slot[i].out = scan->copy_to;
         slot[i].sums = !scan->no_sums;
         /* no more than the file: catalogs hash thousands of small images */
-        if ((slot[i].buf = malloc(f->size < SCAN_CHUNK ? (size_t)f->size + 1 : SCAN_CHUNK)) == NULL)
+        if ((slot[i].buf = malloc(f->size < chunk ? (size_t)f->size + 1 : chunk)) == NULL)
             goto oom;
     }
     for (size_t m = 0; m < scan->md_count; m++) {
@@ -313,7 +316,7 @@ int drv_pe_scan_file(const drv_pe *pe, drv_pe_scan *scan, drvsign_diag *diag)
     }
     for (uint64_t off = 0; off < f->size; k = (k + 1) % used) {
         scan_chunk *c = &slot[k];
-        size_t n = f->size - off > SCAN_CHUNK ? SCAN_CHUNK : (size_t)(f->size - off);
+        size_t n = f->size - off > chunk ? chunk : (size_t)(f->size - off);
         size_t a, b;
         if (chunk_join(c, scan, diag) != 0 || drv_file_pread(f, off, c->buf, n, diag) != 0)
             goto done;
