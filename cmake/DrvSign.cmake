@@ -150,11 +150,6 @@ function(_drvsign_helper out_var)
     string(SHA256 key "${key_text}")
     string(SUBSTRING "${key}" 0 24 key)
     set(cached "${cache_root}/${key}/drvsign${CMAKE_HOST_EXECUTABLE_SUFFIX}")
-    if(EXISTS "${cached}")
-      message(STATUS "drvsign: using the cached host helper ${cached}")
-      set(${out_var} "${cached}" PARENT_SCOPE)
-      return()
-    endif()
     # Concurrent configures take turns: the first builds and fills the cache, the others wait
     # and take its helper. The lock goes with the process, so a killed configure leaves none.
     file(MAKE_DIRECTORY "${cache_root}")
