@@ -23,6 +23,7 @@ cabinet. Every step is a real build rule with real outputs, so builds are increm
       [CATALOG_VERSION 1|2] [PAGE_HASHES]
       [SIGN_MODE off|test|production]  # default test
       [TIMESTAMP_URL <url>...]
+      [SIGNATURES <dir>]               # stored signatures: reproducible signed rebuilds
       [SUBMISSION_CAB [<file.cab>]]
       [ARCHIVE zip|tar.gz|tar.xz|7z]
       [OUTPUT_DIRECTORY <dir>])
@@ -32,7 +33,11 @@ The package lands in ``<OUTPUT_DIRECTORY>/<name>/`` (default
 multi-config generators). The cabinet and archive go beside that folder. ``INF`` may be an
 ``.inx`` template: like StampInf, the build replaces ``$ARCH$``, ``$KMDFVERSION$`` and
 ``$UMDFVERSION$`` and sets ``DriverVer`` from ``DRIVER_DATE`` (default: SOURCE_DATE_EPOCH's
-date, else today) and ``DRIVER_VERSION``.
+date, else today) and ``DRIVER_VERSION`` (default: ``PROJECT_VERSION``, if the project has one).
+With neither, an INF's own dated ``DriverVer`` stays as written, and one left empty for StampInf
+(as Visual Studio's templates do) gets the date. ``<name>`` becomes a target and the package
+folder: it must not be a target already (name a package ``<driver>_package``, not after its
+driver). Every argument is checked at configure time, each misuse one error naming it.
 
 Sign modes, as in the WDK's driver signing properties:
 
@@ -43,12 +48,22 @@ Sign modes, as in the WDK's driver signing properties:
   Credentials come from the environment at build time, or from these cache variables:
   ``DRVSIGN_PFX`` with ``DRVSIGN_PASSWORD_FILE``, or ``DRVSIGN_CERT`` with ``DRVSIGN_KEY``
   (a file or a ``pkcs11:`` URI, with ``DRVSIGN_PKCS11_MODULE`` and the PIN in
-  ``DRVSIGN_PASSWORD_FILE``), plus ``DRVSIGN_ADD_CERTS`` and ``DRVSIGN_TIMESTAMP_URLS``.
+  ``DRVSIGN_PASSWORD_FILE``), or ``DRVSIGN_CERT`` (the chain) with ``DRVSIGN_SIGNER_COMMAND``
+  (an external signer: a CMake list of the program and its arguments in the cache, one
+  command string, split as a shell would, in the environment), plus ``DRVSIGN_ADD_CERTS`` and
+  ``DRVSIGN_TIMESTAMP_URLS``.
   The build verifies the result against ``DRVSIGN_CA`` (default: the system store).
   Passwords come only from ``DRVSIGN_PASSWORD_FILE`` (a file) or the ``DRVSIGN_PASSWORD``
   environment variable; they never reach the cache or the build logs.
 ``off``
   Stage and catalog, without signing.
+
+``SIGNATURES <dir>`` (production mode; relative to the source directory) keeps every
+signature the build makes as ``<dir>/<path in the package>.p7`` (and ``<dir>/<cabinet>.p7``).
+A build attaches a stored signature when it signs the file exactly as built now, and signs
+(then stores the signature) when there is none or it no longer matches. Commit the directory,
+and a rebuild from source with the same ``SOURCE_DATE_EPOCH`` gives byte-identical signed
+files with no key present.
 
 .. code-block:: cmake
 
@@ -67,8 +82,10 @@ the test root (test mode), ``CA``, or the system store.
 
 The helper, ``drvsign``, always runs on the build host, also when the drivers are
 cross-compiled with a mingw-w64 or MSVC toolchain. Set ``DRVSIGN_EXECUTABLE`` to use a given
-one; otherwise the installed one is used, or, from a source tree, one is built for the host at
-configure time.
+one; otherwise an installed copy's (the imported target ``DrvSign::drvsign``, which the installed
+``DrvSignConfig.cmake`` defines) is used, or, from a source tree (a clone, ``add_subdirectory()``,
+``FetchContent``), one is built for the host at configure time. The package's location is
+printed at the end of every build, also when nothing had to be redone.
 #]=======================================================================]
 
 include_guard(GLOBAL)
@@ -82,30 +99,55 @@ set(DRVSIGN_PASSWORD_FILE "" CACHE FILEPATH "drvsign: file holding the key or PF
 set(DRVSIGN_CERT "" CACHE STRING "drvsign: certificate file or pkcs11: URI for production signing")
 set(DRVSIGN_KEY "" CACHE STRING "drvsign: key file or pkcs11: URI for production signing")
 set(DRVSIGN_PKCS11_MODULE "" CACHE FILEPATH "drvsign: PKCS#11 module for pkcs11: keys (default: p11-kit)")
+set(DRVSIGN_SIGNER_COMMAND "" CACHE STRING
+    "drvsign: external signer holding the key: program and arguments (list); needs DRVSIGN_CERT")
 set(DRVSIGN_ADD_CERTS "" CACHE STRING "drvsign: extra certificates for signatures (list)")
 set(DRVSIGN_TIMESTAMP_URLS "" CACHE STRING "drvsign: RFC 3161 timestamp servers (list)")
 set(DRVSIGN_CA "" CACHE FILEPATH
     "drvsign: trusted root for verifying production-signed packages (default: the system store)")
 
-# The host drvsign: given, installed beside this module, or built from the source tree.
+# An installed copy: DrvSignConfig.cmake has imported the helper as DrvSign::drvsign. Imported
+# targets are seen only below the directory that called find_package(), so its path goes into a
+# global property, for add_signed_driver_package() called anywhere.
+if(TARGET DrvSign::drvsign)
+  get_target_property(_drvsign_imported DrvSign::drvsign IMPORTED)
+  if(_drvsign_imported)
+    get_target_property(_drvsign_configs DrvSign::drvsign IMPORTED_CONFIGURATIONS)
+    foreach(_drvsign_config IN LISTS _drvsign_configs ITEMS NOCONFIG)
+      get_target_property(_drvsign_location DrvSign::drvsign IMPORTED_LOCATION_${_drvsign_config})
+      if(_drvsign_location)
+        set_property(GLOBAL PROPERTY DRVSIGN_INSTALLED_HELPER "${_drvsign_location}")
+        break()
+      endif()
+    endforeach()
+  endif()
+  unset(_drvsign_imported)
+  unset(_drvsign_configs)
+  unset(_drvsign_config)
+  unset(_drvsign_location)
+endif()
+
+# The host drvsign: DRVSIGN_EXECUTABLE, else the installed one (DrvSign::drvsign), else one built
+# from this source tree for the host.
 function(_drvsign_helper out_var)
   get_property(_DRVSIGN_MODULE_DIR GLOBAL PROPERTY DRVSIGN_MODULE_DIR)
+  get_property(installed GLOBAL PROPERTY DRVSIGN_INSTALLED_HELPER)
   if(DRVSIGN_EXECUTABLE)
     set(${out_var} "${DRVSIGN_EXECUTABLE}" PARENT_SCOPE)
     return()
   endif()
-  # installed: <prefix>/lib*/cmake/DrvSign/ beside <prefix>/bin/drvsign
-  if(_DRVSIGN_MODULE_DIR MATCHES "/lib[^/]*/cmake/DrvSign$")
-    find_program(_drvsign_installed drvsign
-      HINTS "${_DRVSIGN_MODULE_DIR}/../../../bin" NO_DEFAULT_PATH NO_CACHE)
-  endif()
-  if(_drvsign_installed)
-    set(${out_var} "${_drvsign_installed}" PARENT_SCOPE)
+  if(installed)
+    if(NOT EXISTS "${installed}")
+      message(FATAL_ERROR "drvsign: the installed helper ${installed} (DrvSign::drvsign) is missing; "
+                          "reinstall drvsign or set DRVSIGN_EXECUTABLE")
+    endif()
+    set(${out_var} "${installed}" PARENT_SCOPE)
     return()
   endif()
   get_filename_component(src "${_DRVSIGN_MODULE_DIR}/.." ABSOLUTE)
   if(NOT EXISTS "${src}/helper/cli.c")
-    message(FATAL_ERROR "drvsign: no drvsign helper found; set DRVSIGN_EXECUTABLE")
+    message(FATAL_ERROR "drvsign: no drvsign helper: this DrvSign module is neither installed with "
+                        "one nor in a drvsign source tree; set DRVSIGN_EXECUTABLE")
   endif()
   # A separate build with the host compiler: the project's own toolchain builds for Windows.
   # The project's configure has exported CC (the cross compiler); the host build must not see
@@ -205,8 +247,9 @@ function(_drvsign_helper out_var)
   set(${out_var} "${_drvsign_built}" PARENT_SCOPE)
 endfunction()
 
-# The file name a target's build produces, known at configure time for the plan.
-function(_drvsign_target_file_name target out_var)
+# The file name a target's build produces, known at configure time for the plan. where: the
+# function and argument, for the message.
+function(_drvsign_target_file_name target out_var where)
   get_target_property(type ${target} TYPE)
   get_target_property(output_name ${target} OUTPUT_NAME)
   get_target_property(prefix ${target} PREFIX)
@@ -224,7 +267,8 @@ function(_drvsign_target_file_name target out_var)
     set(default_prefix "${CMAKE_SHARED_MODULE_PREFIX}")
     set(default_suffix "${CMAKE_SHARED_MODULE_SUFFIX}")
   else()
-    message(FATAL_ERROR "drvsign: ${target} is a ${type}; TARGETS takes executables and libraries")
+    message(FATAL_ERROR "${where} names ${target}, a ${type}; it takes executables and shared or "
+                        "module libraries (what becomes a .sys, .dll or .exe)")
   endif()
   if(prefix STREQUAL "prefix-NOTFOUND")
     set(prefix "${default_prefix}")
@@ -235,19 +279,111 @@ function(_drvsign_target_file_name target out_var)
   set(${out_var} "${prefix}${output_name}${suffix}" PARENT_SCOPE)
 endfunction()
 
-function(add_signed_driver_package name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "PAGE_HASHES"
-    "INF;ARCH;DRIVER_VERSION;DRIVER_DATE;KMDF_VERSION;UMDF_VERSION;CATALOG_VERSION;SIGN_MODE;ARCHIVE;OUTPUT_DIRECTORY"
-    "TARGETS;FILES;BOOT_START;OS;TIMESTAMP_URL;SUBMISSION_CAB")
+# What cmake_parse_arguments(... arg ...) left for the caller fn (e.g. "add_x(name)"): unknown
+# arguments, and keywords given without a value (except those in may_be_empty), each an error in
+# the module's words.
+function(_drvsign_check_arguments fn keywords may_be_empty)
   if(arg_UNPARSED_ARGUMENTS)
-    message(FATAL_ERROR "add_signed_driver_package(${name}): unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
+    list(JOIN keywords ", " known)
+    list(JOIN arg_UNPARSED_ARGUMENTS " " unknown)
+    message(FATAL_ERROR "${fn}: unknown argument(s) '${unknown}'; the arguments are ${known}")
   endif()
-  if(NOT arg_INF)
-    message(FATAL_ERROR "add_signed_driver_package(${name}): INF is required")
+  foreach(k IN LISTS arg_KEYWORDS_MISSING_VALUES)
+    if(NOT k IN_LIST may_be_empty)
+      message(FATAL_ERROR "${fn}: ${k} is given without a value")
+    endif()
+  endforeach()
+endfunction()
+
+# value must match regex, else: "<fn>: <keyword> is <what>, not '<value>'"
+function(_drvsign_check_value fn keyword value regex what)
+  if(NOT "${value}" MATCHES "${regex}")
+    message(FATAL_ERROR "${fn}: ${keyword} is ${what}, not '${value}'")
+  endif()
+endfunction()
+
+# A name the module makes targets, folders and test names from: checked before anything is made.
+function(_drvsign_check_package_name fn name cab)
+  if(TARGET ${name})
+    message(FATAL_ERROR "${fn}: the package name '${name}' is already a target (a driver, a "
+                        "library or another package); name the package differently, for example "
+                        "${name}_package")
+  endif()
+  if(NOT name MATCHES "^[A-Za-z0-9_.-]+$" OR name MATCHES "^drvsign_")
+    message(FATAL_ERROR "${fn}: the package name '${name}' becomes a target and the package "
+                        "folder: use letters, digits, '.', '_' and '-' (and no drvsign_ prefix)")
+  endif()
+  string(LENGTH "${name}" length)
+  if(cab AND length GREATER_EQUAL 40)
+    message(FATAL_ERROR "${fn}: the package name '${name}' is the folder in the SUBMISSION_CAB, "
+                        "and Partner Center takes folder names under 40 characters")
+  endif()
+endfunction()
+
+function(add_signed_driver_package name)
+  # the arguments, one list per kind: a new one is a word here and a check below
+  set(flags PAGE_HASHES)
+  set(single INF ARCH DRIVER_VERSION DRIVER_DATE KMDF_VERSION UMDF_VERSION CATALOG_VERSION SIGN_MODE
+             ARCHIVE OUTPUT_DIRECTORY SIGNATURES)
+  set(multi TARGETS FILES BOOT_START OS TIMESTAMP_URL SUBMISSION_CAB)
+  set(fn "add_signed_driver_package(${name})")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "${flags}" "${single}" "${multi}")
+  _drvsign_check_arguments("${fn}" "${flags};${single};${multi}" "SUBMISSION_CAB")
+  set(want_cab OFF)
+  if("SUBMISSION_CAB" IN_LIST arg_KEYWORDS_MISSING_VALUES OR DEFINED arg_SUBMISSION_CAB)
+    set(want_cab ON)
+  endif()
+  _drvsign_check_package_name("${fn}" "${name}" ${want_cab})
+  if(NOT DEFINED arg_INF)
+    message(FATAL_ERROR "${fn}: INF is required (the package's .inf, or an .inx to stamp)")
   endif()
   get_filename_component(inf "${arg_INF}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
-  if(NOT EXISTS "${inf}")
-    message(FATAL_ERROR "add_signed_driver_package(${name}): ${inf} does not exist")
+  if(NOT EXISTS "${inf}" OR IS_DIRECTORY "${inf}")
+    message(FATAL_ERROR "${fn}: INF ${inf} does not exist")
+  endif()
+  _drvsign_check_value("${fn}" INF "${arg_INF}" "\\.([iI][nN][fFxX])$" "an .inf or .inx file")
+  if(NOT DEFINED arg_DRIVER_VERSION AND PROJECT_VERSION)
+    set(arg_DRIVER_VERSION "${PROJECT_VERSION}") # project(... VERSION w.x.y.z) versions the driver
+  endif()
+  if(DEFINED arg_DRIVER_VERSION)
+    _drvsign_check_value("${fn}" DRIVER_VERSION "${arg_DRIVER_VERSION}"
+      "^[0-9]+(\\.[0-9]+)?(\\.[0-9]+)?(\\.[0-9]+)?$" "a version w.x.y.z (each 0 to 65535)")
+    string(REPLACE "." ";" parts "${arg_DRIVER_VERSION}")
+    foreach(part IN LISTS parts)
+      if(part GREATER 65535)
+        message(FATAL_ERROR "${fn}: DRIVER_VERSION is a version w.x.y.z (each 0 to 65535), not "
+                            "'${arg_DRIVER_VERSION}'")
+      endif()
+    endforeach()
+  endif()
+  if(DEFINED arg_DRIVER_DATE)
+    _drvsign_check_value("${fn}" DRIVER_DATE "${arg_DRIVER_DATE}"
+      "^(0?[1-9]|1[0-2])/(0?[1-9]|[12][0-9]|3[01])/[0-9][0-9][0-9][0-9]$" "a date mm/dd/yyyy")
+  endif()
+  if(DEFINED arg_KMDF_VERSION)
+    _drvsign_check_value("${fn}" KMDF_VERSION "${arg_KMDF_VERSION}" "^[0-9]+\\.[0-9]+$"
+                         "a KMDF version x.y (for example 1.15)")
+  endif()
+  if(DEFINED arg_UMDF_VERSION)
+    _drvsign_check_value("${fn}" UMDF_VERSION "${arg_UMDF_VERSION}" "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$"
+                         "a UMDF version x.y.z (for example 2.15.0)")
+  endif()
+  if(DEFINED arg_CATALOG_VERSION)
+    _drvsign_check_value("${fn}" CATALOG_VERSION "${arg_CATALOG_VERSION}" "^[12]$" "1 or 2")
+  endif()
+  if(DEFINED arg_ARCHIVE)
+    _drvsign_check_value("${fn}" ARCHIVE "${arg_ARCHIVE}" "^(zip|tar\\.gz|tar\\.xz|7z)$"
+                         "zip, tar.gz, tar.xz or 7z")
+  endif()
+  foreach(u IN LISTS arg_TIMESTAMP_URL)
+    _drvsign_check_value("${fn}" TIMESTAMP_URL "${u}" "^[hH][tT][tT][pP][sS]?://." "an http:// or https:// URL")
+  endforeach()
+  list(LENGTH arg_SUBMISSION_CAB cab_values)
+  if(cab_values GREATER 1)
+    message(FATAL_ERROR "${fn}: SUBMISSION_CAB takes at most one file name, not '${arg_SUBMISSION_CAB}'")
+  elseif(cab_values EQUAL 1)
+    _drvsign_check_value("${fn}" SUBMISSION_CAB "${arg_SUBMISSION_CAB}" "^[^/\\\\]+\\.[cC][aA][bB]$"
+                         "a file name ending in .cab (it goes beside the package)")
   endif()
   _drvsign_helper(helper)
 
@@ -261,31 +397,41 @@ function(add_signed_driver_package name)
     elseif(cpu MATCHES "^(aarch64|arm64)$")
       set(arg_ARCH arm64)
     else()
-      message(FATAL_ERROR "add_signed_driver_package(${name}): cannot tell the architecture from "
-                          "CMAKE_SYSTEM_PROCESSOR '${CMAKE_SYSTEM_PROCESSOR}'; give ARCH")
+      message(FATAL_ERROR "${fn}: cannot tell the architecture from CMAKE_SYSTEM_PROCESSOR "
+                          "'${CMAKE_SYSTEM_PROCESSOR}'; give ARCH")
     endif()
   endif()
-  if(NOT arg_ARCH MATCHES "^(amd64|x86|arm64)$")
-    message(FATAL_ERROR "add_signed_driver_package(${name}): ARCH is amd64, x86 or arm64")
-  endif()
+  _drvsign_check_value("${fn}" ARCH "${arg_ARCH}" "^(amd64|x86|arm64)$" "amd64, x86 or arm64")
   if(NOT arg_OS)
     set(default_os_amd64 10_X64)
     set(default_os_x86 10_X86)
     set(default_os_arm64 Server10_ARM64) # what cargo-wdk passes; Inf2Cat has no 10_ARM64
     set(arg_OS ${default_os_${arg_ARCH}})
   endif()
-  if(NOT arg_SIGN_MODE)
+  if(NOT DEFINED arg_SIGN_MODE) # not if(NOT ...): "off" is false to CMake
     set(arg_SIGN_MODE test)
   endif()
-  if(NOT arg_SIGN_MODE MATCHES "^(off|test|production)$")
-    message(FATAL_ERROR "add_signed_driver_package(${name}): SIGN_MODE is off, test or production")
+  _drvsign_check_value("${fn}" SIGN_MODE "${arg_SIGN_MODE}" "^(off|test|production)$"
+                       "off, test or production")
+  set(signatures "")
+  if(arg_SIGNATURES)
+    if(NOT arg_SIGN_MODE STREQUAL "production")
+      message(FATAL_ERROR
+        "${fn}: SIGNATURES needs SIGN_MODE production (test "
+        "signatures come from a test identity of each build tree, which no other tree trusts)")
+    endif()
+    get_filename_component(signatures "${arg_SIGNATURES}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
   endif()
-  if(arg_SIGN_MODE STREQUAL "production" AND NOT DRVSIGN_PFX AND NOT (DRVSIGN_CERT AND DRVSIGN_KEY)
-     AND NOT DEFINED ENV{DRVSIGN_PFX} AND NOT (DEFINED ENV{DRVSIGN_CERT} AND DEFINED ENV{DRVSIGN_KEY}))
+  # with stored signatures, credentials are needed only for what is not stored yet
+  if(arg_SIGN_MODE STREQUAL "production" AND NOT signatures AND NOT DRVSIGN_PFX
+     AND NOT (DRVSIGN_CERT AND (DRVSIGN_KEY OR DRVSIGN_SIGNER_COMMAND))
+     AND NOT DEFINED ENV{DRVSIGN_PFX}
+     AND NOT (DEFINED ENV{DRVSIGN_CERT} AND (DEFINED ENV{DRVSIGN_KEY} OR DEFINED ENV{DRVSIGN_SIGNER_COMMAND})))
     message(FATAL_ERROR
-      "add_signed_driver_package(${name}): SIGN_MODE production needs credentials: set "
-      "DRVSIGN_PFX (with DRVSIGN_PASSWORD_FILE) or DRVSIGN_CERT and DRVSIGN_KEY, as cache "
-      "variables or in the environment")
+      "${fn}: SIGN_MODE production needs credentials: set "
+      "DRVSIGN_PFX (with DRVSIGN_PASSWORD_FILE), DRVSIGN_CERT and DRVSIGN_KEY, or DRVSIGN_CERT "
+      "and DRVSIGN_SIGNER_COMMAND, as cache variables or in the environment (or give "
+      "SIGNATURES)")
   endif()
 
   # where things go; multi-config generators get one package per configuration
@@ -305,9 +451,9 @@ function(add_signed_driver_package name)
   set(work "${work_base}${config_dir}")
   set(identity "${CMAKE_BINARY_DIR}/drvsign-test-identity")
   set(cab "")
-  if("SUBMISSION_CAB" IN_LIST arg_KEYWORDS_MISSING_VALUES OR arg_SUBMISSION_CAB)
+  if(want_cab)
     if(arg_SUBMISSION_CAB)
-      get_filename_component(cab "${arg_SUBMISSION_CAB}" NAME)
+      set(cab "${arg_SUBMISSION_CAB}")
     else()
       set(cab "${name}.cab")
     endif()
@@ -321,13 +467,15 @@ function(add_signed_driver_package name)
 
   # what provides each file, by name (known now) and by path (known at generate time)
   set(provides "")
+  set(genex_files OFF)
   set(file_lines "")
   set(file_deps "")
   foreach(t IN LISTS arg_TARGETS)
     if(NOT TARGET ${t})
-      message(FATAL_ERROR "add_signed_driver_package(${name}): TARGETS names ${t}, which is not a target")
+      message(FATAL_ERROR "${fn}: TARGETS names ${t}, which is not a target (define it before "
+                          "add_signed_driver_package, or give a file in FILES)")
     endif()
-    _drvsign_target_file_name(${t} fname)
+    _drvsign_target_file_name(${t} fname "${fn}: TARGETS")
     list(APPEND provides "${fname}")
     string(APPEND file_lines "file=$<TARGET_FILE:${t}>\n")
     set(source_of_${fname} "$<TARGET_FILE:${t}>")
@@ -336,9 +484,15 @@ function(add_signed_driver_package name)
   foreach(f IN LISTS arg_FILES)
     if(f MATCHES "^\\$<")
       string(APPEND file_lines "file=${f}\n")
+      set(genex_files ON)
       continue() # a generator expression: its name is known only at build time
     endif()
     get_filename_component(f "${f}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+    get_source_file_property(generated "${f}" GENERATED)
+    if(NOT EXISTS "${f}" AND NOT generated)
+      message(FATAL_ERROR "${fn}: FILES names ${f}, which does not exist (a file made by the "
+                          "build: give a custom command's OUTPUT, or a generator expression)")
+    endif()
     get_filename_component(fname "${f}" NAME)
     list(APPEND provides "${fname}")
     string(APPEND file_lines "file=${f}\n")
@@ -348,9 +502,13 @@ function(add_signed_driver_package name)
   set(boot_lines "")
   foreach(b IN LISTS arg_BOOT_START)
     if(TARGET ${b})
-      _drvsign_target_file_name(${b} bname)
+      _drvsign_target_file_name(${b} bname "${fn}: BOOT_START")
     else()
       get_filename_component(bname "${b}" NAME)
+    endif()
+    if(NOT bname IN_LIST provides AND NOT genex_files)
+      message(FATAL_ERROR "${fn}: BOOT_START names ${b}, which is not in TARGETS or FILES (only a "
+                          "binary of the package can be embed-signed)")
     endif()
     string(APPEND boot_lines "boot_start=${bname}\n")
     list(APPEND boot_names "${bname}")
@@ -382,6 +540,12 @@ function(add_signed_driver_package name)
       string(APPEND common "${key}=${DRVSIGN_${k}}\n")
     endif()
   endforeach()
+  foreach(a IN LISTS DRVSIGN_SIGNER_COMMAND)
+    string(APPEND common "signer_arg=${a}\n")
+  endforeach()
+  if(signatures)
+    string(APPEND common "signatures=${signatures}\n")
+  endif()
   if(DRVSIGN_CA)
     string(APPEND common "ca=${DRVSIGN_CA}\n")
   endif()
@@ -397,7 +561,7 @@ function(add_signed_driver_package name)
   execute_process(COMMAND "${helper}" package --manifest "${plan_manifest}" plan
                   RESULT_VARIABLE rc OUTPUT_VARIABLE plan ERROR_VARIABLE err)
   if(rc)
-    message(FATAL_ERROR "add_signed_driver_package(${name}):\n${err}")
+    message(FATAL_ERROR "${fn}:\n${err}")
   endif()
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${inf}")
   string(REPLACE "\n" ";" plan_lines "${plan}")
@@ -511,7 +675,13 @@ function(add_signed_driver_package name)
     COMMAND "${CMAKE_COMMAND}" -E touch "${work}/summary.stamp"
     DEPENDS ${final}
     VERBATIM)
-  add_custom_target(${name} ALL DEPENDS "${work}/summary.stamp" ${final})
+  # every build ends by saying where the package is, also when there was nothing to redo
+  set(where "drvsign: package ${name}: ${pkgdir}")
+  if(cab)
+    string(APPEND where " (submission cabinet ${cab})")
+  endif()
+  add_custom_target(${name} ALL COMMAND "${CMAKE_COMMAND}" -E echo "${where}"
+                    DEPENDS "${work}/summary.stamp" ${final} VERBATIM)
   if(TARGET drvsign_test_identity AND arg_SIGN_MODE STREQUAL "test")
     add_dependencies(${name} drvsign_test_identity)
   endif()
@@ -522,20 +692,41 @@ function(add_signed_driver_package name)
     DRVSIGN_SIGN_MODE "${arg_SIGN_MODE}"
     DRVSIGN_IDENTITY "${identity}"
     DRVSIGN_CAB "${cab}"
+    DRVSIGN_SIGNATURES "${signatures}"
     DRVSIGN_OS "${arg_OS}")
 endfunction()
 
+# name must be a package that add_signed_driver_package() made
+function(_drvsign_check_package fn name)
+  if(NOT TARGET ${name})
+    message(FATAL_ERROR "${fn}: ${name} is not a package; call add_signed_driver_package(${name} ...) first")
+  endif()
+  get_target_property(pkgdir ${name} DRVSIGN_PACKAGE_DIR)
+  if(NOT pkgdir)
+    message(FATAL_ERROR "${fn}: ${name} is a target, but not a package from add_signed_driver_package()")
+  endif()
+endfunction()
+
 function(drvsign_install_driver_package name)
+  set(fn "drvsign_install_driver_package(${name})")
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "DESTINATION;COMPONENT" "")
-  if(NOT TARGET ${name} OR NOT arg_DESTINATION)
-    message(FATAL_ERROR "drvsign_install_driver_package(${name} DESTINATION <dir>): ${name} must "
-                        "come from add_signed_driver_package()")
+  _drvsign_check_arguments("${fn}" "DESTINATION;COMPONENT" "")
+  _drvsign_check_package("${fn}" "${name}")
+  if(NOT DEFINED arg_DESTINATION)
+    message(FATAL_ERROR "${fn}: DESTINATION is required (the directory the package folder goes in)")
   endif()
   get_target_property(pkgdir ${name} DRVSIGN_PACKAGE_DIR)
   get_target_property(manifest ${name} DRVSIGN_MANIFEST)
   get_target_property(helper ${name} DRVSIGN_HELPER)
   get_target_property(mode ${name} DRVSIGN_SIGN_MODE)
   get_target_property(cab ${name} DRVSIGN_CAB)
+  get_target_property(signatures ${name} DRVSIGN_SIGNATURES)
+  # a production build with stored signatures is release-signed already: re-sign only when
+  # credentials are given at install time
+  set(resign_as_built OFF)
+  if(mode STREQUAL "production" AND NOT signatures)
+    set(resign_as_built ON)
+  endif()
   set(component "")
   if(arg_COMPONENT)
     set(component COMPONENT "${arg_COMPONENT}")
@@ -550,7 +741,7 @@ function(drvsign_install_driver_package name)
     if(DEFINED ENV{DESTDIR})
       set(dest \"\$ENV{DESTDIR}\${dest}\")
     endif()
-    if(DEFINED ENV{DRVSIGN_PFX} OR DEFINED ENV{DRVSIGN_CERT} OR \"${mode}\" STREQUAL \"production\")
+    if(DEFINED ENV{DRVSIGN_PFX} OR DEFINED ENV{DRVSIGN_CERT} OR ${resign_as_built})
       message(STATUS \"drvsign: release-signing \${dest}/${name}\")
       execute_process(COMMAND \"${helper}\" package --manifest \"${manifest}\" resign \"\${dest}/${name}\"
                       RESULT_VARIABLE rc)
@@ -568,12 +759,21 @@ function(drvsign_install_driver_package name)
 endfunction()
 
 function(add_driver_package_test name)
+  set(fn "add_driver_package_test(${name})")
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "NAME;CA" "")
-  if(NOT TARGET ${name})
-    message(FATAL_ERROR "add_driver_package_test(${name}): no such package")
-  endif()
+  _drvsign_check_arguments("${fn}" "NAME;CA" "")
+  _drvsign_check_package("${fn}" "${name}")
   if(NOT arg_NAME)
     set(arg_NAME "${name}.verify")
+  endif()
+  if(TEST "${arg_NAME}")
+    message(FATAL_ERROR "${fn}: there is a test named ${arg_NAME} already; give NAME")
+  endif()
+  if(DEFINED arg_CA)
+    get_filename_component(arg_CA "${arg_CA}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+    if(NOT EXISTS "${arg_CA}")
+      message(FATAL_ERROR "${fn}: CA ${arg_CA} does not exist")
+    endif()
   endif()
   get_target_property(pkgdir ${name} DRVSIGN_PACKAGE_DIR)
   get_target_property(helper ${name} DRVSIGN_HELPER)

@@ -195,6 +195,12 @@ static int content_octets(const unsigned char *der, size_t len, const unsigned c
     return 0;
 }
 
+int drv_ac_content_octets(const unsigned char *der, size_t len, const unsigned char **body,
+                          size_t *body_len)
+{
+    return content_octets(der, len, body, body_len);
+}
+
 static int add_attr_der(STACK_OF(X509_ATTRIBUTE) **attrs, const char *oid, int asn1_type,
                         const void *data, int len)
 {
@@ -225,6 +231,12 @@ const EVP_MD *drv_digest_by_name(const char *name, drvsign_diag *diag)
 }
 
 /* ---- building ---- */
+
+const ASN1_OCTET_STRING *drv_ac_message_digest(PKCS7_SIGNER_INFO *si)
+{
+    ASN1_TYPE *t = PKCS7_get_signed_attribute(si, NID_pkcs9_messageDigest);
+    return t != NULL && t->type == V_ASN1_OCTET_STRING ? t->value.octet_string : NULL;
+}
 
 int drv_ac_pe_image_data(int page_hash_v2, const unsigned char *table, size_t table_len,
                          int catalog_flags, unsigned char **der, size_t *der_len)
@@ -549,33 +561,29 @@ done:
     return rc;
 }
 
-int drv_ac_sign(const drv_signer *signer, const drv_sign_opts *opts, const char *content_oid,
-                const unsigned char *content_der, size_t content_len, PKCS7 **out,
-                drvsign_diag *diag)
+int drv_ac_signed_attrs(X509 *cert, const drv_sign_opts *opts, const char *content_oid,
+                        const unsigned char *content_der, size_t content_len,
+                        unsigned char **attrs_der, size_t *attrs_len, unsigned char *to_sign,
+                        unsigned *to_sign_len, drvsign_diag *diag)
 {
-    PKCS7 *p7 = PKCS7_new();
     PKCS7_SIGNER_INFO *si = PKCS7_SIGNER_INFO_new();
     ASN1_OBJECT *ctype = OBJ_txt2obj(content_oid, 1);
     const unsigned char *body;
-    size_t body_len, cert_count = 0;
-    unsigned char md_buf[EVP_MAX_MD_SIZE], attr_md[EVP_MAX_MD_SIZE];
-    unsigned int md_len, attr_md_len;
-    unsigned char *attrs_der = NULL, *sig = NULL;
-    size_t sig_len;
-    int attrs_len;
-    X509 **certs = NULL;
-    int rc = -1;
+    size_t body_len;
+    unsigned char md_buf[EVP_MAX_MD_SIZE];
+    unsigned int md_len;
+    int n, rc = -1;
 
-    *out = NULL;
-    if (p7 == NULL || si == NULL || ctype == NULL || !PKCS7_set_type(p7, NID_pkcs7_signed))
+    *attrs_der = NULL;
+    if (si == NULL || ctype == NULL)
         goto ssl_fail;
     if (content_octets(content_der, content_len, &body, &body_len) != 0) {
-        drv_error(diag, NULL, "internal error: content to sign is not one DER value");
+        drv_error(diag, opts->where, "internal error: content to sign is not one DER value");
         goto done;
     }
-    /* The certificate's public key decides digestEncryptionAlgorithm; the private key may
-     * be on a token and is used only through drv_signer_sign_digest. */
-    if (!PKCS7_SIGNER_INFO_set(si, signer->cert, X509_get0_pubkey(signer->cert), opts->md))
+    /* The certificate's public key decides the algorithms; the private key may live anywhere
+     * and is used only through drv_signer_sign_digest. */
+    if (!PKCS7_SIGNER_INFO_set(si, cert, X509_get0_pubkey(cert), opts->md))
         goto ssl_fail;
     if (!PKCS7_add_signed_attribute(si, NID_pkcs9_contentType, V_ASN1_OBJECT, ctype))
         goto ssl_fail;
@@ -588,35 +596,90 @@ int drv_ac_sign(const drv_signer *signer, const drv_sign_opts *opts, const char 
         goto ssl_fail;
     if (opts->signing_time && !PKCS7_add0_attrib_signing_time(si, NULL))
         goto ssl_fail;
-
-    /* Sign the DER of the attribute SET, exactly as PKCS#7 defines. */
-    attrs_len = ASN1_item_i2d((ASN1_VALUE *)si->auth_attr, &attrs_der,
-                              ASN1_ITEM_rptr(PKCS7_ATTR_SIGN));
-    if (attrs_len <= 0 || !EVP_Digest(attrs_der, (size_t)attrs_len, attr_md, &attr_md_len,
-                                      opts->md, NULL))
+    /* The DER of the attribute SET is what gets signed, exactly as PKCS#7 defines. */
+    n = ASN1_item_i2d((ASN1_VALUE *)si->auth_attr, attrs_der, ASN1_ITEM_rptr(PKCS7_ATTR_SIGN));
+    if (n <= 0 || !EVP_Digest(*attrs_der, (size_t)n, to_sign, to_sign_len, opts->md, NULL))
         goto ssl_fail;
-    if (drv_signer_sign_digest(signer, opts->md, attr_md, attr_md_len, &sig, &sig_len, diag) != 0)
+    *attrs_len = (size_t)n;
+    rc = 0;
+    goto done;
+ssl_fail:
+    drv_ssl_error(diag, opts->where, "cannot build the signed attributes");
+done:
+    if (rc != 0) {
+        OPENSSL_free(*attrs_der);
+        *attrs_der = NULL;
+    }
+    ASN1_OBJECT_free(ctype);
+    PKCS7_SIGNER_INFO_free(si);
+    return rc;
+}
+
+/* Do the signed attributes name this content (contentType) and its digest (messageDigest)? */
+static int attrs_cover(PKCS7_SIGNER_INFO *si, const EVP_MD *md, const char *content_oid,
+                       const unsigned char *content_der, size_t content_len)
+{
+    ASN1_TYPE *ctype = PKCS7_get_signed_attribute(si, NID_pkcs9_contentType);
+    const ASN1_OCTET_STRING *claimed = drv_ac_message_digest(si);
+    const unsigned char *body;
+    size_t body_len;
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned dl;
+    return ctype != NULL && ctype->type == V_ASN1_OBJECT &&
+           drv_oid_is(ctype->value.object, content_oid) && claimed != NULL &&
+           content_octets(content_der, content_len, &body, &body_len) == 0 &&
+           EVP_Digest(body, body_len, d, &dl, md, NULL) &&
+           (unsigned)ASN1_STRING_length(claimed) == dl &&
+           memcmp(ASN1_STRING_get0_data(claimed), d, dl) == 0;
+}
+
+int drv_ac_assemble(X509 *cert, STACK_OF(X509) *extra, const EVP_MD *md, const char *content_oid,
+                    const unsigned char *content_der, size_t content_len,
+                    const unsigned char *attrs_der, size_t attrs_len, const unsigned char *sig,
+                    size_t sig_len, const char *where, PKCS7 **out, drvsign_diag *diag)
+{
+    PKCS7 *p7 = PKCS7_new();
+    PKCS7_SIGNER_INFO *si = PKCS7_SIGNER_INFO_new();
+    const unsigned char *p = attrs_der;
+    size_t cert_count = 0;
+    X509 **certs = NULL;
+    int rc = -1;
+
+    *out = NULL;
+    if (p7 == NULL || si == NULL || !PKCS7_set_type(p7, NID_pkcs7_signed) ||
+        attrs_len > LONG_MAX || sig_len > INT_MAX ||
+        !PKCS7_SIGNER_INFO_set(si, cert, X509_get0_pubkey(cert), md))
+        goto ssl_fail;
+    sk_X509_ATTRIBUTE_pop_free(si->auth_attr, X509_ATTRIBUTE_free);
+    si->auth_attr = (STACK_OF(X509_ATTRIBUTE) *)ASN1_item_d2i(NULL, &p, (long)attrs_len,
+                                                              ASN1_ITEM_rptr(PKCS7_ATTR_SIGN));
+    if (si->auth_attr == NULL || p != attrs_der + attrs_len) {
+        drv_ssl_error(diag, where, "the signed attributes are not a DER attribute set");
         goto done;
-    ASN1_STRING_set0(si->enc_digest, sig, (int)sig_len);
-    sig = NULL;
+    }
+    if (!attrs_cover(si, md, content_oid, content_der, content_len)) {
+        drv_error(diag, where, "the signed attributes are for other content (their "
+                               "messageDigest or contentType does not match this file)");
+        goto done;
+    }
+    if (!ASN1_STRING_set(si->enc_digest, sig, (int)sig_len))
+        goto ssl_fail;
     /* The signer info holds the public key only to choose algorithms; it must not linger. */
     EVP_PKEY_free(si->pkey);
     si->pkey = NULL;
     if (!PKCS7_add_signer(p7, si))
         goto ssl_fail;
     si = NULL;
-
     PKCS7_free(p7->d.sign->contents);
     p7->d.sign->contents = content_info(content_oid, content_der, content_len);
     if (p7->d.sign->contents == NULL)
         goto ssl_fail;
-
-    certs = OPENSSL_zalloc(sizeof *certs * (size_t)(sk_X509_num(signer->extra) + 1));
+    certs = OPENSSL_zalloc(sizeof *certs * (size_t)(sk_X509_num(extra) + 1));
     if (certs == NULL)
         goto ssl_fail;
-    certs[cert_count++] = signer->cert;
-    for (int i = 0; i < sk_X509_num(signer->extra); i++)
-        certs[cert_count++] = sk_X509_value(signer->extra, i);
+    certs[cert_count++] = cert;
+    for (int i = 0; i < sk_X509_num(extra); i++)
+        certs[cert_count++] = sk_X509_value(extra, i);
     if (set_sorted_certs(p7, certs, cert_count) != 0)
         goto ssl_fail;
     *out = p7;
@@ -624,14 +687,35 @@ int drv_ac_sign(const drv_signer *signer, const drv_sign_opts *opts, const char 
     rc = 0;
     goto done;
 ssl_fail:
-    drv_ssl_error(diag, NULL, "cannot build the signature");
+    drv_ssl_error(diag, where, "cannot build the signature");
 done:
     OPENSSL_free(certs);
-    OPENSSL_free(sig);
-    OPENSSL_free(attrs_der);
-    ASN1_OBJECT_free(ctype);
     PKCS7_SIGNER_INFO_free(si);
     PKCS7_free(p7);
+    return rc;
+}
+
+int drv_ac_sign(const drv_signer *signer, const drv_sign_opts *opts, const char *content_oid,
+                const unsigned char *content_der, size_t content_len, PKCS7 **out,
+                drvsign_diag *diag)
+{
+    unsigned char *attrs = NULL, *sig = NULL, to_sign[EVP_MAX_MD_SIZE];
+    size_t attrs_len, sig_len;
+    unsigned to_sign_len;
+    int rc = -1;
+
+    *out = NULL;
+    if (drv_ac_signed_attrs(signer->cert, opts, content_oid, content_der, content_len, &attrs,
+                            &attrs_len, to_sign, &to_sign_len, diag) != 0)
+        return -1;
+    if (drv_signer_sign_digest(signer, opts->md, to_sign, to_sign_len, attrs, attrs_len, &sig,
+                               &sig_len, opts->where, diag) == 0 &&
+        drv_ac_assemble(signer->cert, signer->extra, opts->md, content_oid, content_der,
+                        content_len, attrs, attrs_len, sig, sig_len, opts->where, out,
+                        diag) == 0)
+        rc = 0;
+    OPENSSL_free(sig);
+    OPENSSL_free(attrs);
     return rc;
 }
 
@@ -908,354 +992,4 @@ int drv_ac_timestamp(PKCS7 *p7, const drv_ts_opts *o, int nested, const char *wh
         PKCS7_free(inner);
     }
     return 0;
-}
-
-/* ---- verification ---- */
-
-X509_STORE *drv_ac_trust_store(const char *ca_file, drvsign_diag *diag)
-{
-    X509_STORE *store = X509_STORE_new();
-    if (store == NULL)
-        return NULL;
-    if (ca_file != NULL) {
-        STACK_OF(X509) *roots;
-        if (drv_load_certs(ca_file, &roots, diag) != 0) {
-            X509_STORE_free(store);
-            return NULL;
-        }
-        for (int i = 0; i < sk_X509_num(roots); i++)
-            X509_STORE_add_cert(store, sk_X509_value(roots, i));
-        sk_X509_pop_free(roots, X509_free);
-    } else if (!X509_STORE_set_default_paths(store)) {
-        drv_ssl_error(diag, NULL, "cannot load the system certificate store");
-        X509_STORE_free(store);
-        return NULL;
-    }
-    return store;
-}
-
-static void name_line(const X509_NAME *name, char *buf, size_t size)
-{
-    BIO *b = BIO_new(BIO_s_mem());
-    int n;
-    buf[0] = 0;
-    if (b == NULL)
-        return;
-    X509_NAME_print_ex(b, name, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
-    n = BIO_read(b, buf, (int)size - 1);
-    buf[n > 0 ? n : 0] = 0;
-    BIO_free(b);
-}
-
-static const ASN1_OCTET_STRING *signed_message_digest(PKCS7_SIGNER_INFO *si)
-{
-    ASN1_TYPE *t = PKCS7_get_signed_attribute(si, NID_pkcs9_messageDigest);
-    return t != NULL && t->type == V_ASN1_OCTET_STRING ? t->value.octet_string : NULL;
-}
-
-/* Windows' rule: a certificate with an EKU extension must allow code signing (or any use). */
-static int allows_code_signing(X509 *x)
-{
-    EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
-    int ok = 0;
-    if (eku == NULL)
-        return X509_get_ext_by_NID(x, NID_ext_key_usage, -1) < 0; /* absent: no restriction */
-    for (int i = 0; i < sk_ASN1_OBJECT_num(eku); i++) {
-        int nid = OBJ_obj2nid(sk_ASN1_OBJECT_value(eku, i));
-        if (nid == NID_code_sign || nid == NID_anyExtendedKeyUsage)
-            ok = 1;
-    }
-    sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
-    return ok;
-}
-
-static int64_t tm_to_epoch(const struct tm *tm)
-{
-    /* days from civil (proleptic Gregorian), so no timegm is needed */
-    int64_t y = tm->tm_year + 1900L - (tm->tm_mon < 2);
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (tm->tm_mon + (tm->tm_mon > 1 ? -2 : 10)) + 2) / 5 + tm->tm_mday - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    int64_t days = era * 146097 + doe - 719468;
-    return days * 86400 + tm->tm_hour * 3600 + tm->tm_min * 60 + tm->tm_sec;
-}
-
-static int64_t asn1_time_epoch(const ASN1_TIME *t, char *text, size_t size)
-{
-    struct tm tm;
-    if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
-        return 0;
-    snprintf(text, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    return tm_to_epoch(&tm);
-}
-
-/* The TSA's chain to a trusted root, for time stamping, at the time it stamped. */
-static int tsa_chain_ok(X509 *tsa, STACK_OF(X509) *untrusted, X509_STORE *store, int64_t when,
-                        char *problem, size_t psize)
-{
-    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-    int ok = ctx != NULL && X509_STORE_CTX_init(ctx, store, tsa, untrusted) &&
-             X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_TIMESTAMP_SIGN);
-    if (ok) {
-        X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), (time_t)when);
-        ok = X509_verify_cert(ctx) == 1;
-        if (!ok)
-            snprintf(problem, psize, "timestamp: the TSA's certificate chain: %s",
-                     X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
-    }
-    X509_STORE_CTX_free(ctx);
-    return ok;
-}
-
-static int64_t check_rfc3161(PKCS7_SIGNER_INFO *si, ASN1_TYPE *t, X509_STORE *store,
-                             drv_sig_check *check)
-{
-    PKCS7 *token = NULL;
-    TS_TST_INFO *tst = NULL;
-    STACK_OF(X509) *signers = NULL;
-    int64_t when = 0;
-
-    check->ts_kind = "rfc3161";
-    if (t == NULL || t->type != V_ASN1_SEQUENCE ||
-        (token = drv_ac_from_der(ASN1_STRING_get0_data(t->value.sequence),
-                                 (size_t)ASN1_STRING_length(t->value.sequence))) == NULL ||
-        !PKCS7_type_is_signed(token) || (tst = PKCS7_to_TS_TST_INFO(token)) == NULL) {
-        snprintf(check->problem, sizeof check->problem, "timestamp: not an RFC 3161 token");
-        goto done;
-    }
-    {
-        TS_MSG_IMPRINT *mi = TS_TST_INFO_get_msg_imprint(tst);
-        const ASN1_OBJECT *alg;
-        const EVP_MD *md;
-        unsigned char d[EVP_MAX_MD_SIZE];
-        unsigned dl;
-        const ASN1_OCTET_STRING *msg = TS_MSG_IMPRINT_get_msg(mi);
-        X509_ALGOR_get0(&alg, NULL, NULL, TS_MSG_IMPRINT_get_algo(mi));
-        md = EVP_get_digestbyobj(alg);
-        if (md == NULL ||
-            !EVP_Digest(ASN1_STRING_get0_data(si->enc_digest),
-                        (size_t)ASN1_STRING_length(si->enc_digest), d, &dl, md, NULL) ||
-            (unsigned)ASN1_STRING_length(msg) != dl ||
-            memcmp(ASN1_STRING_get0_data(msg), d, dl) != 0) {
-            snprintf(check->problem, sizeof check->problem,
-                     "timestamp: the token is for another signature");
-            goto done;
-        }
-    }
-    when = asn1_time_epoch(TS_TST_INFO_get_time(tst), check->ts_time, sizeof check->ts_time);
-    if (PKCS7_verify(token, NULL, NULL, NULL, NULL, PKCS7_NOVERIFY) != 1 ||
-        (signers = PKCS7_get0_signers(token, NULL, 0)) == NULL || sk_X509_num(signers) != 1) {
-        snprintf(check->problem, sizeof check->problem, "timestamp: the token's signature is bad");
-        when = 0;
-        goto done;
-    }
-    name_line(X509_get_subject_name(sk_X509_value(signers, 0)), check->tsa, sizeof check->tsa);
-    if (!tsa_chain_ok(sk_X509_value(signers, 0), token->d.sign->cert, store, when, check->problem,
-                      sizeof check->problem))
-        when = 0;
-done:
-    sk_X509_free(signers);
-    TS_TST_INFO_free(tst);
-    PKCS7_free(token);
-    ERR_clear_error();
-    return when;
-}
-
-static int64_t check_counter_signature(const drv_sig *sig, PKCS7_SIGNER_INFO *si, ASN1_TYPE *t,
-                                       X509_STORE *store, drv_sig_check *check)
-{
-    PKCS7_SIGNER_INFO *cs = NULL;
-    X509 *tsa;
-    const unsigned char *p;
-    unsigned char *attrs = NULL, d[EVP_MAX_MD_SIZE];
-    unsigned dl;
-    int n;
-    const EVP_MD *md;
-    const ASN1_OBJECT *alg;
-    const ASN1_OCTET_STRING *claimed;
-    ASN1_TYPE *st;
-    EVP_MD_CTX *mctx = NULL;
-    int64_t when = 0;
-
-    check->ts_kind = "legacy";
-    if (t == NULL || t->type != V_ASN1_SEQUENCE)
-        goto bad;
-    p = ASN1_STRING_get0_data(t->value.sequence);
-    cs = d2i_PKCS7_SIGNER_INFO(NULL, &p, ASN1_STRING_length(t->value.sequence));
-    if (cs == NULL || cs->issuer_and_serial == NULL)
-        goto bad;
-    tsa = X509_find_by_issuer_and_serial(sig->p7->d.sign->cert, cs->issuer_and_serial->issuer,
-                                         cs->issuer_and_serial->serial);
-    X509_ALGOR_get0(&alg, NULL, NULL, cs->digest_alg);
-    md = EVP_get_digestbyobj(alg);
-    claimed = signed_message_digest(cs);
-    if (tsa == NULL || md == NULL || claimed == NULL ||
-        !EVP_Digest(ASN1_STRING_get0_data(si->enc_digest), (size_t)ASN1_STRING_length(si->enc_digest),
-                    d, &dl, md, NULL) ||
-        (unsigned)ASN1_STRING_length(claimed) != dl || memcmp(ASN1_STRING_get0_data(claimed), d, dl) != 0) {
-        snprintf(check->problem, sizeof check->problem,
-                 "timestamp: the counter-signature is for another signature");
-        goto done;
-    }
-    n = ASN1_item_i2d((ASN1_VALUE *)cs->auth_attr, &attrs, ASN1_ITEM_rptr(PKCS7_ATTR_VERIFY));
-    mctx = EVP_MD_CTX_new();
-    if (n <= 0 || mctx == NULL ||
-        EVP_DigestVerifyInit(mctx, NULL, md, NULL, X509_get0_pubkey(tsa)) != 1 ||
-        EVP_DigestVerify(mctx, ASN1_STRING_get0_data(cs->enc_digest),
-                         (size_t)ASN1_STRING_length(cs->enc_digest), attrs, (size_t)n) != 1) {
-        snprintf(check->problem, sizeof check->problem,
-                 "timestamp: the counter-signature does not verify");
-        goto done;
-    }
-    st = PKCS7_get_signed_attribute(cs, NID_pkcs9_signingTime);
-    if (st == NULL || (st->type != V_ASN1_UTCTIME && st->type != V_ASN1_GENERALIZEDTIME)) {
-        snprintf(check->problem, sizeof check->problem, "timestamp: no signing time");
-        goto done;
-    }
-    when = asn1_time_epoch(st->value.utctime, check->ts_time, sizeof check->ts_time);
-    name_line(X509_get_subject_name(tsa), check->tsa, sizeof check->tsa);
-    if (!tsa_chain_ok(tsa, sig->p7->d.sign->cert, store, when, check->problem, sizeof check->problem))
-        when = 0;
-    goto done;
-bad:
-    snprintf(check->problem, sizeof check->problem, "timestamp: malformed counter-signature");
-done:
-    EVP_MD_CTX_free(mctx);
-    OPENSSL_free(attrs);
-    PKCS7_SIGNER_INFO_free(cs);
-    ERR_clear_error();
-    return when;
-}
-
-static void check_chain(X509 *signer, STACK_OF(X509) *untrusted, X509_STORE *store, int64_t time,
-                        drv_sig_check *check)
-{
-    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-    STACK_OF(X509) *chain;
-
-    if (ctx == NULL || !X509_STORE_CTX_init(ctx, store, signer, untrusted)) {
-        snprintf(check->problem, sizeof check->problem, "cannot set up chain verification");
-        goto done;
-    }
-    if (time != 0)
-        X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), (time_t)time);
-    if (X509_verify_cert(ctx) != 1) {
-        int err = X509_STORE_CTX_get_error(ctx);
-        snprintf(check->problem, sizeof check->problem, "certificate chain: %s",
-                 X509_verify_cert_error_string(err));
-        goto done;
-    }
-    chain = X509_STORE_CTX_get0_chain(ctx);
-    for (int i = 0; i < sk_X509_num(chain) - 1; i++) {
-        /* the root is trusted as configured; the leaf and intermediates must allow signing code */
-        if (!allows_code_signing(sk_X509_value(chain, i))) {
-            snprintf(check->problem, sizeof check->problem,
-                     "certificate chain: %s is not valid for code signing (extended key usage)",
-                     i == 0 ? "the signing certificate" : "an intermediate certificate");
-            goto done;
-        }
-    }
-    if ((X509_get_extension_flags(signer) & EXFLAG_KUSAGE) &&
-        !(X509_get_key_usage(signer) & KU_DIGITAL_SIGNATURE)) {
-        snprintf(check->problem, sizeof check->problem,
-                 "certificate chain: the signing certificate's key usage excludes digital "
-                 "signatures");
-        goto done;
-    }
-    check->chain_ok = 1;
-done:
-    X509_STORE_CTX_free(ctx);
-}
-
-void drv_ac_check(const drv_sig *sig, X509_STORE *store, int64_t time, drv_sig_check *check)
-{
-    PKCS7_SIGNER_INFO *si = sk_PKCS7_SIGNER_INFO_value(sig->p7->d.sign->signer_info, 0);
-    STACK_OF(X509) *certs = sig->p7->d.sign->cert;
-    X509 *signer = NULL;
-    const EVP_MD *md;
-    const ASN1_OBJECT *md_obj;
-    const ASN1_OCTET_STRING *claimed;
-    ASN1_TYPE *ctype;
-    const unsigned char *body;
-    size_t body_len;
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int digest_len;
-    unsigned char *attrs = NULL;
-    int attrs_len;
-    EVP_MD_CTX *mctx = NULL;
-
-    memset(check, 0, sizeof *check);
-    X509_ALGOR_get0(&md_obj, NULL, NULL, si->digest_alg);
-    md = EVP_get_digestbyobj(md_obj);
-    check->digest_name = md ? EVP_MD_get0_name(md) : "unknown";
-    if (si->issuer_and_serial != NULL)
-        signer = X509_find_by_issuer_and_serial(certs, si->issuer_and_serial->issuer,
-                                                si->issuer_and_serial->serial);
-    if (signer == NULL) {
-        snprintf(check->problem, sizeof check->problem,
-                 "the signing certificate is not in the signature");
-        return;
-    }
-    name_line(X509_get_subject_name(signer), check->signer, sizeof check->signer);
-    name_line(X509_get_issuer_name(signer), check->issuer, sizeof check->issuer);
-    if (md == NULL) {
-        snprintf(check->problem, sizeof check->problem, "unsupported digest algorithm");
-        return;
-    }
-    ctype = PKCS7_get_signed_attribute(si, NID_pkcs9_contentType);
-    if (ctype == NULL || ctype->type != V_ASN1_OBJECT ||
-        !drv_oid_is(ctype->value.object, sig->content_type)) {
-        snprintf(check->problem, sizeof check->problem,
-                 "the signed contentType does not match the signed content");
-        return;
-    }
-    claimed = signed_message_digest(si);
-    if (claimed == NULL || content_octets(sig->content, sig->content_len, &body, &body_len) != 0 ||
-        !EVP_Digest(body, body_len, digest, &digest_len, md, NULL) ||
-        (unsigned)ASN1_STRING_length(claimed) != digest_len ||
-        memcmp(ASN1_STRING_get0_data(claimed), digest, digest_len) != 0) {
-        snprintf(check->problem, sizeof check->problem,
-                 "the signed messageDigest does not match the signed content");
-        return;
-    }
-    /* Re-encode the attributes in their received order (PKCS7_ATTR_VERIFY), as received. */
-    attrs_len = ASN1_item_i2d((ASN1_VALUE *)si->auth_attr, &attrs,
-                              ASN1_ITEM_rptr(PKCS7_ATTR_VERIFY));
-    mctx = EVP_MD_CTX_new();
-    if (attrs_len <= 0 || mctx == NULL ||
-        EVP_DigestVerifyInit(mctx, NULL, md, NULL, X509_get0_pubkey(signer)) != 1 ||
-        EVP_DigestVerify(mctx, ASN1_STRING_get0_data(si->enc_digest),
-                         (size_t)ASN1_STRING_length(si->enc_digest), attrs,
-                         (size_t)attrs_len) != 1) {
-        snprintf(check->problem, sizeof check->problem,
-                 "the signature does not verify with the signing certificate's key");
-        goto done;
-    }
-    check->signature_ok = 1;
-    /* A valid timestamp says when the signature existed: the chain is judged then, so a
-     * certificate that has expired since still verifies (unless the caller fixed a time). */
-    for (int i = 0; i < X509at_get_attr_count(si->unauth_attr); i++) {
-        X509_ATTRIBUTE *a = X509at_get_attr(si->unauth_attr, i);
-        const ASN1_OBJECT *obj = X509_ATTRIBUTE_get0_object(a);
-        int64_t when;
-        if (drv_oid_is(obj, DRV_OID_RFC3161_TOKEN))
-            when = check_rfc3161(si, X509_ATTRIBUTE_get0_type(a, 0), store, check);
-        else if (drv_oid_is(obj, "1.2.840.113549.1.9.6"))
-            when = check_counter_signature(sig, si, X509_ATTRIBUTE_get0_type(a, 0), store, check);
-        else
-            continue;
-        if (when == 0)
-            goto done; /* a broken timestamp is a failed signature, not a missing one */
-        check->ts_ok = 1;
-        if (time == 0)
-            time = when;
-        break;
-    }
-    check_chain(signer, certs, store, time, check);
-done:
-    ERR_clear_error();
-    EVP_MD_CTX_free(mctx);
-    OPENSSL_free(attrs);
 }

@@ -70,6 +70,7 @@ typedef struct drv_sign_opts {
     const char *description;
     const char *url;
     int signing_time;
+    const char *where; /* the file being signed, for messages */
 } drv_sign_opts;
 
 /*
@@ -80,6 +81,22 @@ typedef struct drv_sign_opts {
 int drv_ac_sign(const drv_signer *signer, const drv_sign_opts *opts, const char *content_oid,
                 const unsigned char *content_der, size_t content_len, PKCS7 **out,
                 drvsign_diag *diag);
+
+/*
+ * The three steps of drv_ac_sign, for keys that sign elsewhere or later:
+ * drv_ac_signed_attrs builds the signed attributes for the content (DER of the SET) and the
+ * digest the key must sign; the key signs it; drv_ac_assemble builds the SignedData from the
+ * content, those attributes and the raw signature, after checking that the attributes name
+ * this content.
+ */
+int drv_ac_signed_attrs(X509 *cert, const drv_sign_opts *opts, const char *content_oid,
+                        const unsigned char *content_der, size_t content_len,
+                        unsigned char **attrs_der, size_t *attrs_len, unsigned char *to_sign,
+                        unsigned *to_sign_len, drvsign_diag *diag);
+int drv_ac_assemble(X509 *cert, STACK_OF(X509) *extra, const EVP_MD *md, const char *content_oid,
+                    const unsigned char *content_der, size_t content_len,
+                    const unsigned char *attrs_der, size_t attrs_len, const unsigned char *sig,
+                    size_t sig_len, const char *where, PKCS7 **out, drvsign_diag *diag);
 
 /* Append nested as a nested signature (1.3.6.1.4.1.311.2.4.1) of primary's signer. */
 int drv_ac_add_nested(PKCS7 *primary, const PKCS7 *nested, drvsign_diag *diag);
@@ -106,15 +123,27 @@ void drv_ac_free_all(drv_sig *sigs, size_t count);
 typedef struct drv_sig_check {
     int signature_ok; /* messageDigest and the signer's signature */
     int chain_ok;     /* chain to a trusted root, code-signing usage, at the check time */
-    char problem[256];
+    char problem[512];       /* what is wrong with the signature itself */
+    char chain_problem[512]; /* what is wrong with the signer's chain */
+    char ts_problem[512];    /* what is wrong with the timestamp */
     char signer[256];
     char issuer[256];
     const char *digest_name;
+    char root[256];          /* the root the signer's chain ends at, trusted or not */
+    int root_untrusted;      /* the signer's chain ends at a root the store lacks */
+    int lifetime_signing;    /* the signer has the lifetime-signing EKU */
+    int64_t chain_time;      /* when the chain was judged; 0: now */
+    const char *chain_time_source; /* "timestamp", "given" or "now" */
+    char chain_time_text[80];
     /* the timestamp, when the signature has one */
     const char *ts_kind;  /* "rfc3161", "legacy" or NULL */
     int ts_ok;            /* token valid, over this signature, TSA chain trusted */
     char ts_time[80];     /* "2026-11-26T22:01:35Z" (room for any int, as gcc counts) */
     char tsa[256];
+    char tsa_root[256];   /* the root the TSA's chain ends at */
+    int tsa_root_untrusted; /* ... and it is not in the store */
+    const char *ts_digest; /* the imprint (RFC 3161) or counter-signature digest */
+    int tsa_eku_critical; /* the TSA certificate's extended key usage is marked critical */
 } drv_sig_check;
 
 /*
@@ -125,9 +154,18 @@ typedef struct drv_sig_check {
 int drv_ac_timestamp(PKCS7 *p7, const drv_ts_opts *opts, int nested, const char *where,
                      drvsign_diag *diag);
 
-/* Trusted roots from a PEM/DER file, or the system store when ca_file is NULL. */
+/* The signed messageDigest attribute of si, NULL when absent or not an OCTET STRING. */
+const ASN1_OCTET_STRING *drv_ac_message_digest(PKCS7_SIGNER_INFO *si);
+/* The content octets of a DER TLV: what messageDigest covers (reference 2.9 / 4.3). */
+int drv_ac_content_octets(const unsigned char *der, size_t len, const unsigned char **body,
+                          size_t *body_len);
+
+/* verify_sig.c: trusted roots from a PEM/DER file, or the system store when ca_file is NULL. */
 X509_STORE *drv_ac_trust_store(const char *ca_file, drvsign_diag *diag);
-/* Check the PKCS#7 signature and the chain of one signature. time 0 means now. */
+/*
+ * Check one signature as WinVerifyTrust does: the PKCS#7 signature, its timestamp, the
+ * chains of the signer and the TSA. time 0 means now, or the timestamp's time when valid.
+ */
 void drv_ac_check(const drv_sig *sig, X509_STORE *store, int64_t time, drv_sig_check *check);
 
 #endif

@@ -189,7 +189,7 @@ int drv_cab_members(const drv_cab *cab, drv_cab_member **out, size_t *count, drv
 {
     const drv_file *f = cab->file;
     drv_cab_member *m = calloc(cab->file_count ? cab->file_count : 1, sizeof *m);
-    uint32_t off = cab->coff_files;
+    uint64_t off = cab->coff_files; /* 64-bit: the last name may end past a 4 GiB cb_cabinet */
     size_t n = 0;
 
     *out = NULL;
@@ -218,11 +218,54 @@ int drv_cab_members(const drv_cab *cab, drv_cab_member **out, size_t *count, drv
             return -1;
         }
         memcpy(m[n].name, e + 16, (size_t)(nul - (e + 16)) + 1);
-        off += (uint32_t)(nul - e) + 1;
+        off += (uint64_t)(nul - e) + 1;
     }
     *out = m;
     *count = n;
     return 0;
+}
+
+int drv_cab_check_files(const drv_cab *cab, drvsign_diag *diag)
+{
+    drv_cab_member *m;
+    size_t count;
+    uint64_t table_end = cab->coff_files, data_start = cab->cb_cabinet;
+    int multi = (cab->flags & (FLAG_PREV | FLAG_NEXT)) != 0, rc = 0;
+
+    if (drv_cab_members(cab, &m, &count, diag) != 0)
+        return -1;
+    for (unsigned i = 0; i < cab->folder_count; i++)
+        if (cab->folders[i].data_offset < data_start)
+            data_start = cab->folders[i].data_offset;
+    for (size_t i = 0; i < count; i++) {
+        table_end += 16 + strlen(m[i].name) + 1;
+        if (m[i].folder >= cab->folder_count && !(multi && m[i].folder >= 0xfffd)) {
+            drv_error(diag, cab->file->path,
+                      "file entry %zu (%s) names folder %u, but the cabinet has %u", i + 1,
+                      m[i].name, m[i].folder, cab->folder_count);
+            rc = -1;
+        } else if (m[i].folder < cab->folder_count &&
+                   (uint64_t)m[i].folder_offset + m[i].size >
+                       (uint64_t)cab->folders[m[i].folder].data_blocks * DRV_CAB_BLOCK) {
+            drv_error(diag, cab->file->path,
+                      "file entry %zu (%s) ends at byte %llu of folder %u, which holds at most "
+                      "%llu",
+                      i + 1, m[i].name, (unsigned long long)m[i].folder_offset + m[i].size,
+                      m[i].folder + 1,
+                      (unsigned long long)cab->folders[m[i].folder].data_blocks * DRV_CAB_BLOCK);
+            rc = -1;
+        }
+        if (rc != 0)
+            break; /* one line: a damaged table would repeat the same problem many times */
+    }
+    if (rc == 0 && table_end > data_start) {
+        drv_error(diag, cab->file->path,
+                  "the file table (%u entries) runs into the file data at offset %llu",
+                  cab->file_count, (unsigned long long)data_start);
+        rc = -1;
+    }
+    drv_cab_free_members(m, count);
+    return rc;
 }
 
 /* ---- writing ---- */
@@ -744,6 +787,12 @@ static int cab_h_open(const drv_file *file, void **state, drvsign_diag *diag)
         free(s);
         return -1;
     }
+    /* signing a cabinet whose file table is damaged would bless it: check it as verify does */
+    if (drv_cab_check_files(&s->cab, diag) != 0) {
+        drv_cab_close(&s->cab);
+        free(s);
+        return -1;
+    }
     *state = s;
     return 0;
 }
@@ -883,6 +932,19 @@ static int cab_h_attach(void *state, const unsigned char *der, size_t len, drv_a
     return 0;
 }
 
+/* The cabinet with its 20-byte signature reserve kept and pointing at nothing: attach() then
+ * gives back the signed bytes exactly. */
+static int cab_h_detach(void *state, drv_atomic *out, drvsign_diag *diag)
+{
+    cab_state *s = state;
+    if (s->head == NULL && build_head(s, diag) != 0)
+        return -1;
+    return drv_atomic_write(out, s->head, s->head_len, diag) == 0 &&
+                   drv_atomic_copy(out, &s->file, s->rest_offset, s->rest_len, diag) == 0
+               ? 0
+               : -1;
+}
+
 static int cab_h_check_content(void *state, const drv_sig *sig, drv_content_check *check,
                                drvsign_diag *diag)
 {
@@ -953,6 +1015,7 @@ const drv_format drv_format_cab = {
     .content = cab_h_content,
     .signature = cab_h_signature,
     .attach = cab_h_attach,
+    .detach = cab_h_detach,
     .check_content = cab_h_check_content,
     .member_digest = cab_h_member_digest,
     .close = cab_h_close,

@@ -49,6 +49,9 @@ void drv_cab_close(drv_cab *cab);
 int drv_cab_members(const drv_cab *cab, drv_cab_member **members, size_t *count,
                     drvsign_diag *diag);
 void drv_cab_free_members(drv_cab_member *members, size_t count);
+/* The file table is sound: every entry inside the cabinet, before the data, in a folder that
+ * exists and within what that folder can hold. One error naming the first problem. */
+int drv_cab_check_files(const drv_cab *cab, drvsign_diag *diag);
 
 /* What goes into a cabinet. */
 typedef struct drv_cab_input {

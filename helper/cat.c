@@ -133,6 +133,22 @@ static int cat_attach(void *state, const unsigned char *der, size_t len, drv_ato
     return drv_atomic_write(out, der, len, diag);
 }
 
+/* An unsigned catalog is a SignedData with the trust list and no signers, as makecat writes. */
+static int cat_detach(void *state, drv_atomic *out, drvsign_diag *diag)
+{
+    cat_state *s = state;
+    unsigned char *der = NULL;
+    size_t len;
+    int rc;
+    if (drv_ac_unsigned(DRV_OID_CTL, s->ctl, s->ctl_len, &der, &len) != 0) {
+        drv_ssl_error(diag, s->path, "cannot encode the unsigned catalog");
+        return -1;
+    }
+    rc = drv_atomic_write(out, der, len, diag);
+    OPENSSL_free(der);
+    return rc;
+}
+
 static int cat_check_content(void *state, const drv_sig *sig, drv_content_check *check,
                              drvsign_diag *diag)
 {
@@ -158,6 +174,7 @@ const drv_format drv_format_cat = {
     .content = cat_content,
     .signature = cat_signature,
     .attach = cat_attach,
+    .detach = cat_detach,
     .check_content = cat_check_content,
     .close = cat_close,
 };

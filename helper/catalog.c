@@ -147,9 +147,10 @@ static drvsign_status catalog_driver(const drvsign_params *p, const drv_os **os,
     drvsign_status status = DRVSIGN_OK;
 
     if (drv_pkg_analyze(p->driver_dir, &opts, &pkg, diag) != 0) {
-        drv_pkg_free(&pkg);
-        if (!p->quiet)
+        /* Inf2Cat's verdict is about INF checks: none ran for a missing directory or no INF */
+        if (!p->quiet && pkg.inf_count > 0)
             fprintf(report, "Signability test failed.\n");
+        drv_pkg_free(&pkg);
         return DRVSIGN_FAILED;
     }
     if (p->out != NULL && pkg.count != 1) {

@@ -21,12 +21,15 @@ enum command {
     CMD_CAB = 32,
     CMD_ARCHIVE = 64,
     CMD_TIMESTAMP = 128,
-    CMD_PACKAGE = 256
+    CMD_PACKAGE = 256,
+    CMD_EXTRACT = 512,
+    CMD_REMOVE = 1024,
+    CMD_ATTACH = 2048
 };
 #define CMD_ALL                                                                                    \
     (CMD_SIGN | CMD_VERIFY | CMD_TESTCERT | CMD_CATALOG | CMD_INSPECT | CMD_CAB | CMD_ARCHIVE |    \
-     CMD_TIMESTAMP | CMD_PACKAGE)
-#define CMD_STAMPERS (CMD_SIGN | CMD_CAB | CMD_TIMESTAMP)
+     CMD_TIMESTAMP | CMD_PACKAGE | CMD_EXTRACT | CMD_REMOVE | CMD_ATTACH)
+#define CMD_STAMPERS (CMD_SIGN | CMD_CAB | CMD_TIMESTAMP | CMD_ATTACH)
 #define CMD_SIGNERS (CMD_SIGN | CMD_CAB)
 
 typedef struct cli {
@@ -39,6 +42,7 @@ typedef struct cli {
     const char *manifest;
     const char *testcert_dir;
     int quiet;
+    int prepare, complete;
 } cli;
 
 typedef struct option {
@@ -48,6 +52,8 @@ typedef struct option {
     const char *help;
 } option;
 
+/* One row per option and meaning: an option that means something else to another command has
+ * a row of its own, so each command's --help explains only its own options, in its own words. */
 static const option options[] = {
     {"--pfx", "FILE", CMD_SIGNERS, "PKCS#12 file with the key and certificate chain"},
     {"--cert", "FILE|URI", CMD_SIGNERS,
@@ -58,54 +64,89 @@ static const option options[] = {
      "the token's PKCS#11 module (default: the p11-kit proxy)"},
     {"--pin-env", "VAR", CMD_SIGNERS, "read the token PIN from environment variable VAR"},
     {"--pin-file", "FILE", CMD_SIGNERS, "read the token PIN from the first line of FILE"},
-    {"--password-env", "VAR", CMD_SIGNERS | CMD_TESTCERT,
+    {"--password-env", "VAR", CMD_SIGNERS,
      "read the key or PFX password from environment variable VAR"},
-    {"--password-file", "FILE", CMD_SIGNERS | CMD_TESTCERT,
+    {"--password-file", "FILE", CMD_SIGNERS,
      "read the key or PFX password from the first line of FILE"},
+    {"--password-env", "VAR", CMD_TESTCERT,
+     "protect signing.pfx with the password in environment variable VAR"},
+    {"--password-file", "FILE", CMD_TESTCERT,
+     "protect signing.pfx with the password on the first line of FILE"},
+    {"--signer-command", "CMD", CMD_SIGNERS,
+     "an external signer holds the key: CMD reads the digest on stdin and writes the raw "
+     "signature (split like a shell command line, run without a shell; needs --cert CHAIN)"},
+    {"--signer-timeout", "S", CMD_SIGNERS, "seconds the signer command may take (default 60)"},
+    {"--prepare", NULL, CMD_SIGN,
+     "detached signing, step 1: write DIR/<name>.digest and DIR/<name>.request (--out DIR)"},
+    {"--complete", NULL, CMD_SIGN,
+     "detached signing, step 2: attach SIGDIR/<name>.sig (--requests DIR --signatures SIGDIR)"},
+    {"--requests", "DIR", CMD_SIGN, "with --complete: the directory --prepare wrote"},
+    {"--signatures", "DIR", CMD_SIGN, "with --complete: the raw signatures, <name>.sig"},
+    {"--signature", "FILE", CMD_ATTACH, "the PKCS#7 signature (DER) to attach"},
     {"--add-cert", "FILE", CMD_SIGNERS, "add these certificates to the signature (repeatable)"},
-    {"--digest", "ALG", CMD_SIGNERS, "sha256 (default) or sha1"},
-    {"--page-hashes", NULL, CMD_SIGN | CMD_CATALOG,
-     "add page hashes for PE files (V1 for sha1, V2 for sha256)"},
+    {"--digest", "ALG", CMD_SIGN, "file digest of the signature: sha256 (default) or sha1"},
+    {"--digest", "ALG", CMD_CAB, "the cabinet signature's digest: sha256 (default) or sha1"},
+    {"--page-hashes", NULL, CMD_SIGN,
+     "add page hashes to PE signatures (SHA-1 pages with --digest sha1, else SHA-256)"},
+    {"--page-hashes", NULL, CMD_CATALOG,
+     "add page hashes to the catalog's PE members (Inf2Cat /pageHashes)"},
     {"--append", NULL, CMD_SIGN, "add a nested signature instead of replacing the signature"},
     {"--signing-time", NULL, CMD_SIGNERS, "add a signingTime attribute (signtool adds none)"},
     {"--description", "TEXT", CMD_SIGNERS, "program name shown by Windows (SpcSpOpusInfo)"},
     {"--url", "URL", CMD_SIGNERS, "more-information URL (SpcSpOpusInfo)"},
     {"--timestamp", "URL", CMD_STAMPERS,
      "RFC 3161 timestamp server (repeatable: failover in the order given)"},
-    {"--timestamp-digest", "ALG", CMD_STAMPERS, "sha256 (default), sha384, sha512 or sha1"},
+    {"--timestamp-digest", "ALG", CMD_STAMPERS,
+     "digest of the RFC 3161 request: sha256 (default), sha384, sha512 or sha1"},
     {"--timestamp-legacy", "URL", CMD_STAMPERS,
      "legacy Authenticode timestamp server, signtool /t (repeatable)"},
     {"--timestamp-retries", "N", CMD_STAMPERS, "rounds over the servers (default 3)"},
     {"--timestamp-wait", "S", CMD_STAMPERS, "seconds between rounds (default 10)"},
-    {"--timestamp-timeout", "S", CMD_STAMPERS, "seconds per request (default 30)"},
+    {"--timestamp-timeout", "S", CMD_STAMPERS,
+     "seconds to connect and get a reply, per request (default 30)"},
     {"--timestamp-ca-file", "FILE", CMD_STAMPERS,
      "trust for HTTPS timestamp servers (default: the system store)"},
-    {"--out", "PATH", CMD_SIGN | CMD_TESTCERT | CMD_CATALOG | CMD_CAB | CMD_ARCHIVE | CMD_TIMESTAMP,
-     "sign: write here instead of in place; testcert: the identity's directory; catalog: the "
-     "catalog file"},
+    {"--out", "FILE", CMD_SIGN,
+     "write the signed file here instead of signing in place (one FILE; with --prepare: the "
+     "directory for the requests)"},
+    {"--out", "FILE", CMD_TIMESTAMP, "write the timestamped file here instead of in place (one FILE)"},
+    {"--out", "DIR", CMD_TESTCERT, "the directory for the new identity (must not hold one)"},
+    {"--out", "FILE", CMD_CATALOG,
+     "the catalog to write (needed with --files; with --driver, when the INFs name one catalog)"},
+    {"--out", "FILE", CMD_CAB, "the cabinet to write"},
+    {"--out", "FILE", CMD_ARCHIVE, "the archive to write"},
+    {"--out", "FILE", CMD_EXTRACT, "the signature file to write (PKCS#7, DER)"},
+    {"--out", "FILE", CMD_REMOVE | CMD_ATTACH, "write the result here instead of in place (one FILE)"},
     {"--driver", "DIR", CMD_CATALOG, "the package directory; its INF files say what to catalog"},
     {"--files", NULL, CMD_CATALOG, "catalog the FILE arguments (makecat mode; needs --out)"},
-    {"--os", "LIST", CMD_CATALOG | CMD_VERIFY,
+    {"--os", "LIST", CMD_CATALOG,
      "Inf2Cat /os ids, comma-separated or repeated (e.g. 10_X64,10_RS3_ARM64)"},
+    {"--os", "LIST", CMD_VERIFY,
+     "the Inf2Cat /os ids to check --package for (default: those its catalogs name)"},
     {"--catalog-version", "1|2", CMD_CATALOG,
      "1: SHA-1 members, as Inf2Cat writes (default); 2: SHA-256 members plus SHA-1 entries"},
     {"--use-local-time", NULL, CMD_CATALOG, "judge DriverVer's date in local time, not UTC"},
     {"--no-catalog", NULL, CMD_CATALOG, "run the signability checks only (Inf2Cat /nocat)"},
     {"--manifest", "FILE", CMD_PACKAGE, "the package manifest the CMake module writes"},
     {"--ca", "FILE", CMD_VERIFY, "trusted roots (PEM or DER); default: the system store"},
-    {"--time", "EPOCH", CMD_VERIFY | CMD_CATALOG | CMD_CAB | CMD_ARCHIVE,
-     "verify: check the chain at this time; catalog: ctlThisUpdate; cab, archive: every "
-     "file's date (default SOURCE_DATE_EPOCH)"},
-    {"--compression", "mszip|none", CMD_CAB, "cab: MSZIP (default) or stored"},
-    {"--include-pdb", "DIR", CMD_CAB, "cab: add each binary's .pdb from DIR beside it"},
-    {"--format", "FMT", CMD_ARCHIVE, "archive: zip, tar.gz, tar.xz or 7z"},
+    {"--time", "EPOCH", CMD_VERIFY,
+     "check the certificates as at this time (seconds since 1970) instead of now"},
+    {"--time", "EPOCH", CMD_CATALOG,
+     "the catalog's date, ctlThisUpdate (default: SOURCE_DATE_EPOCH, else now)"},
+    {"--time", "EPOCH", CMD_CAB | CMD_ARCHIVE,
+     "every file's date (default: SOURCE_DATE_EPOCH, else each file's own)"},
+    {"--compression", "mszip|none", CMD_CAB, "MSZIP (default) or stored"},
+    {"--include-pdb", "DIR", CMD_CAB, "add each binary's .pdb from DIR beside it"},
+    {"--format", "FMT", CMD_ARCHIVE, "zip, tar.gz, tar.xz or 7z"},
     {"--catalog", "FILE", CMD_VERIFY, "check that each FILE is a member of this catalog"},
     {"--package", "DIR", CMD_VERIFY,
-     "check a staged package: its catalogs, their signatures, every file its INFs copy"},
-    {"--json", NULL, CMD_VERIFY | CMD_INSPECT, "machine-readable report"},
+     "check a staged package (its catalogs, their signatures, every file its INFs copy)"},
+    {"--json", NULL, CMD_VERIFY, "print the report as JSON"},
+    {"--json", NULL, CMD_INSPECT, "print what the files hold as JSON"},
     {"--subject", "TEXT", CMD_TESTCERT, "common name of the test certificate"},
     {"--days", "N", CMD_TESTCERT, "validity in days (default 3650)"},
-    {"--quiet", NULL, CMD_ALL, "print errors only"},
+    {"--quiet", NULL, CMD_SIGN | CMD_TIMESTAMP, "print errors only, not a line per file"},
+    {"--quiet", NULL, CMD_ALL & ~(CMD_SIGN | CMD_TIMESTAMP), "print errors only"},
     {"--help", NULL, CMD_ALL, "this help"},
 };
 
@@ -115,8 +156,16 @@ static const struct {
     const char *synopsis;
     const char *summary;
 } commands[] = {
-    {"sign", CMD_SIGN, "sign [signer options] [--out FILE] FILE...",
+    {"sign", CMD_SIGN,
+     "sign [signer options] [--out FILE] FILE...\n       drvsign sign --prepare --cert CHAIN "
+     "--out DIR [options] FILE...\n       drvsign sign --complete --requests DIR --signatures "
+     "SIGDIR [--timestamp URL] FILE...",
      "Authenticode-sign PE files (.sys, .dll, .exe), catalogs (.cat) and cabinets (.cab)"},
+    {"extract", CMD_EXTRACT, "extract FILE --out SIG.p7",
+     "write a file's signature (PKCS#7 DER, nested signatures included) to a file"},
+    {"remove", CMD_REMOVE, "remove [--out FILE] FILE...", "remove the signature from files"},
+    {"attach", CMD_ATTACH, "attach FILE --signature SIG.p7 [--out FILE] [--timestamp URL]",
+     "attach a stored signature to an unsigned file, after checking that it signs this file"},
     {"verify", CMD_VERIFY,
      "verify [--ca FILE] [--time EPOCH] [--json] [--catalog CAT] FILE...\n       drvsign verify "
      "--package DIR [--os LIST] [--ca FILE] [--json]",
@@ -215,6 +264,25 @@ static int apply(cli *c, const option *o, const char *value)
         p->password_file = value;
     else if (!strcmp(n, "--pkcs11-module"))
         p->pkcs11_module = value;
+    else if (!strcmp(n, "--signer-command"))
+        p->signer_command = value;
+    else if (!strcmp(n, "--signer-timeout")) {
+        if (parse_number(value, 1, 86400, &num) != 0) {
+            usage_error("--signer-timeout takes a number of seconds from 1 to 86400, not '%s'",
+                        value);
+            return 2;
+        }
+        p->signer_timeout = (int)num;
+    } else if (!strcmp(n, "--prepare"))
+        c->prepare = 1;
+    else if (!strcmp(n, "--complete"))
+        c->complete = 1;
+    else if (!strcmp(n, "--requests"))
+        p->requests_dir = value;
+    else if (!strcmp(n, "--signatures"))
+        p->signatures_dir = value;
+    else if (!strcmp(n, "--signature"))
+        p->signature = value;
     else if (!strcmp(n, "--add-cert")) {
         if (p->add_cert_count == COUNT(c->add_certs)) {
             usage_error("too many %s options", n);
@@ -325,12 +393,39 @@ static int apply(cli *c, const option *o, const char *value)
     return 0;
 }
 
-static const option *find_option(const char *name)
+/* The row of option name for command cmd; else any row of that name (the option belongs to
+ * another command); else NULL. */
+static const option *find_option(const char *name, unsigned cmd)
 {
+    const option *other = NULL;
     for (size_t i = 0; i < COUNT(options); i++)
-        if (strcmp(options[i].name, name) == 0)
-            return &options[i];
-    return NULL;
+        if (strcmp(options[i].name, name) == 0) {
+            if (options[i].commands & cmd)
+                return &options[i];
+            other = &options[i];
+        }
+    return other;
+}
+
+/* The signer options name one identity: a PFX, or a certificate with its key. required: the
+ * command cannot work without one (sign); otherwise signing is optional (cab). cert_alone: the
+ * key is elsewhere (an external signer, detached signing), so --cert comes without --key. */
+static int check_signer(const drvsign_params *p, const char *command, int required,
+                        int cert_alone)
+{
+    if (p->pfx != NULL && (p->cert != NULL || p->key != NULL)) {
+        usage_error("%s", "--pfx and --cert/--key exclude each other");
+        return 2;
+    }
+    if (cert_alone ? p->key != NULL && p->cert == NULL : (p->cert != NULL) != (p->key != NULL)) {
+        usage_error("%s needs %s as well", p->cert ? "--cert" : "--key", p->cert ? "--key" : "--cert");
+        return 2;
+    }
+    if (required && p->pfx == NULL && p->cert == NULL) {
+        usage_error("%s needs a signing identity: --pfx FILE, or --cert and --key", command);
+        return 2;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -339,6 +434,7 @@ int main(int argc, char **argv)
     const char **files;
     size_t file_count = 0, cmd = COUNT(commands);
     drvsign_diag diag = {0};
+    unsigned untrusted_roots = 0;
     drvsign_status status;
     int only_files = 0;
 
@@ -387,7 +483,7 @@ int main(int argc, char **argv)
         /* --name=value and --name value */
         eq = strchr(arg, '=');
         snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
-        o = find_option(name);
+        o = find_option(name, commands[cmd].cmd);
         if (o == NULL || !(o->commands & commands[cmd].cmd)) {
             if (!strcmp(name, "--password") || !strcmp(name, "--pin") || !strcmp(name, "-p") ||
                 !strcmp(name, "--pass"))
@@ -435,15 +531,76 @@ int main(int argc, char **argv)
 
     switch (commands[cmd].cmd) {
     case CMD_SIGN:
-        if (c.params.pfx && (c.params.cert || c.params.key)) {
-            usage_error("%s", "--pfx and --cert/--key exclude each other");
+        if (c.params.signer_command && (c.params.pfx || c.params.key)) {
+            usage_error("%s", "--signer-command holds the key: give it --cert CHAIN, not --pfx "
+                              "or --key");
             status = DRVSIGN_USAGE;
             break;
         }
+        if (c.params.signer_command && c.params.cert == NULL) {
+            usage_error("%s", "--signer-command needs --cert CHAIN: the certificates of the key it holds");
+            status = DRVSIGN_USAGE;
+            break;
+        }
+        if (c.prepare && c.complete) {
+            usage_error("%s", "--prepare and --complete are two separate steps");
+            status = DRVSIGN_USAGE;
+            break;
+        }
+        if (c.prepare) {
+            if (c.params.out == NULL || c.params.cert == NULL) {
+                usage_error("%s", "--prepare needs --cert CHAIN and --out DIR");
+                status = DRVSIGN_USAGE;
+                break;
+            }
+            c.params.prepare_dir = c.params.out;
+            c.params.out = NULL;
+        } else if (c.complete) {
+            if (c.params.requests_dir == NULL || c.params.signatures_dir == NULL) {
+                usage_error("%s", "--complete needs --requests DIR and --signatures SIGDIR");
+                status = DRVSIGN_USAGE;
+                break;
+            }
+        } else if (c.params.requests_dir || c.params.signatures_dir) {
+            usage_error("%s", "--requests and --signatures belong to --complete");
+            status = DRVSIGN_USAGE;
+            break;
+        }
+        /* with --signer-command or --prepare the key is elsewhere: --cert alone; --complete
+         * takes everything from the requests */
+        if (check_signer(&c.params, "sign", !c.complete, c.prepare || c.params.signer_command) != 0) {
+            status = DRVSIGN_USAGE;
+            break;
+        }
+        c.params.report = stdout;
         status = drvsign_sign(&c.params, files, file_count, &diag);
         break;
+    case CMD_EXTRACT:
+        if (file_count != 1 || c.params.out == NULL) {
+            usage_error("%s", "extract takes one FILE and --out SIG.p7");
+            status = DRVSIGN_USAGE;
+            break;
+        }
+        status = drvsign_extract(&c.params, files[0], &diag);
+        break;
+    case CMD_REMOVE:
+        status = drvsign_remove(&c.params, files, file_count, &diag);
+        break;
+    case CMD_ATTACH:
+        if (file_count != 1 || c.params.signature == NULL) {
+            usage_error("%s", "attach takes one FILE and --signature SIG.p7");
+            status = DRVSIGN_USAGE;
+            break;
+        }
+        status = drvsign_attach(&c.params, files[0], &diag);
+        break;
     case CMD_VERIFY:
+        c.params.untrusted_roots = &untrusted_roots;
         status = drvsign_verify(&c.params, files, file_count, stdout, &diag);
+        if (untrusted_roots > 0)
+            fprintf(stderr, "drvsign: hint: to trust a root, give its certificate with --ca FILE "
+                            "(PEM or DER)%s\n",
+                    c.params.ca_file == NULL ? "; the system store was used" : "");
         break;
     case CMD_CATALOG:
         if (file_count > 0 && !c.files_mode) {
@@ -454,8 +611,12 @@ int main(int argc, char **argv)
         status = drvsign_catalog(&c.params, files, file_count, stdout, &diag);
         break;
     case CMD_CAB:
-        if (c.params.pfx && (c.params.cert || c.params.key)) {
-            usage_error("%s", "--pfx and --cert/--key exclude each other");
+        if (c.params.signer_command && c.params.cert == NULL) {
+            usage_error("%s", "--signer-command needs --cert CHAIN: the certificates of the key it holds");
+            status = DRVSIGN_USAGE;
+            break;
+        }
+        if (check_signer(&c.params, "cab", 0, c.params.signer_command != NULL) != 0) {
             status = DRVSIGN_USAGE;
             break;
         }
@@ -471,6 +632,7 @@ int main(int argc, char **argv)
                                  &diag);
         break;
     case CMD_TIMESTAMP:
+        c.params.report = stdout;
         status = drvsign_timestamp(&c.params, files, file_count, &diag);
         break;
     case CMD_ARCHIVE:

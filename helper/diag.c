@@ -23,6 +23,20 @@ static void emit(drvsign_diag *diag, int is_error, const char *line)
     fprintf(stderr, "drvsign: %s%s\n", is_error ? "" : "warning: ", line);
 }
 
+static void forward_error(void *parent, int is_error, const char *line)
+{
+    if (is_error)
+        emit(parent, 1, line);
+}
+
+void drv_diag_errors_only(drvsign_diag *sub, drvsign_diag *parent)
+{
+    memset(sub, 0, sizeof *sub);
+    sub->emit = forward_error;
+    sub->ctx = parent;
+    sub->quiet = 1;
+}
+
 DRV_PRINTF(6, 0)
 static void vreport(drvsign_diag *diag, int is_error, const char *where, unsigned lineno,
                     const char *suffix, const char *fmt, va_list ap)

@@ -16,6 +16,9 @@ void drv_warn(drvsign_diag *diag, const char *where, const char *fmt, ...) DRV_P
 /* "where:line: message", for INF files and other line-oriented input. */
 void drv_error_at(drvsign_diag *diag, const char *where, unsigned line, const char *fmt, ...)
     DRV_PRINTF(4, 5);
+/* A sink for reading a file on the side (an INF's architectures, a catalog's OS ids): warnings
+ * are dropped, errors go on to parent and count there, so they still fail the command. */
+void drv_diag_errors_only(drvsign_diag *sub, drvsign_diag *parent);
 /* As drv_error, with OpenSSL's most specific queued reason appended; clears OpenSSL's queue. */
 void drv_ssl_error(drvsign_diag *diag, const char *where, const char *fmt, ...) DRV_PRINTF(3, 4);
 

@@ -384,8 +384,12 @@ static void copy_file(ctx *c, collect *col, const char *file, const char *where,
                 file, where, rel);
         return;
     }
+    char what[1200];
     if (drv_is_dir(path))
         problem(c, line, "%s in [%s] resolves to a directory (%s) (22.9.1)", file, where, rel);
+    else if (!drv_inside_package(c->inf_dir, path, what, sizeof what))
+        /* a package is a closed world: a link could put any file into the catalog */
+        problem(c, line, "%s in [%s] is not a file of the package: %s", file, where, what);
     else {
         /* the relative path as it exists on disk, case and all */
         const char *r = path + strlen(c->inf_dir);
@@ -810,7 +814,7 @@ int drv_pkg_analyze(const char *dir, const drv_pkg_opts *opts, drv_pkg *pkg, drv
 
     memset(pkg, 0, sizeof *pkg);
     if (!drv_is_dir(dir)) {
-        drv_error(diag, dir, "not a directory");
+        drv_error(diag, dir, drv_file_exists(dir) ? "is not a directory" : "does not exist");
         return -1;
     }
     if (drv_list_dir(dir, &names, &count, diag) != 0)
@@ -827,6 +831,17 @@ int drv_pkg_analyze(const char *dir, const drv_pkg_opts *opts, drv_pkg *pkg, drv
         if (path == NULL || drv_is_dir(path)) {
             free(path);
             continue;
+        }
+        {
+            char what[1100];
+            if (drv_entry_at(path, what, sizeof what) != DRV_ENTRY_FILE) {
+                drv_error(diag, path, "is %s; a package's INF must be a regular file in it",
+                          what);
+                failed = 1;
+                infs++;
+                free(path);
+                continue;
+            }
         }
         c.opts = opts;
         c.diag = diag;
@@ -849,6 +864,7 @@ int drv_pkg_analyze(const char *dir, const drv_pkg_opts *opts, drv_pkg *pkg, drv
         drv_inf_free(&inf);
         free(path);
     }
+    pkg->inf_count = infs;
     drv_free_list(names, count);
     if (infs == 0) {
         if (skipped)

@@ -40,6 +40,7 @@ typedef struct drv_pkg_catalog {
 typedef struct drv_pkg {
     drv_pkg_catalog *catalogs;
     size_t count;
+    size_t inf_count; /* INF files examined: 0 when there was nothing to check */
 } drv_pkg;
 
 typedef struct drv_pkg_opts {

@@ -60,6 +60,8 @@ typedef struct drv_format {
     int (*signature)(void *state, unsigned char **der, size_t *len, drvsign_diag *diag);
     int (*attach)(void *state, const unsigned char *der, size_t len, drv_atomic *out,
                   drvsign_diag *diag);
+    /* Write the file without any signature, in the form attach() signs (drvsign remove). */
+    int (*detach)(void *state, drv_atomic *out, drvsign_diag *diag);
     int (*check_content)(void *state, const drv_sig *sig, drv_content_check *check,
                          drvsign_diag *diag);
     int (*check_file)(void *state, drv_file_check *check, drvsign_diag *diag);

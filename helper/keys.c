@@ -4,9 +4,12 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "keys.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/engine.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -15,6 +18,7 @@
 #include <openssl/rsa.h>
 #include <openssl/store.h>
 #include <openssl/ui.h>
+#include <openssl/x509v3.h>
 
 #include "port.h"
 
@@ -123,7 +127,11 @@ static void *store_load(OSSL_LIB_CTX *libctx, const char *uri, int type, const c
 /* Keys through OSSL_STORE: PEM or DER, PKCS#1, PKCS#8 or encrypted PKCS#8, RSA or EC. */
 static EVP_PKEY *load_key_file(const char *path, const char *password, drvsign_diag *diag)
 {
-    EVP_PKEY *key = store_load(NULL, path, OSSL_STORE_INFO_PKEY, password);
+    EVP_PKEY *key;
+    /* OSSL_STORE opens the file itself and would block on a FIFO */
+    if (drv_file_exists(path) && drv_check_regular(path, diag) != 0)
+        return NULL;
+    key = store_load(NULL, path, OSSL_STORE_INFO_PKEY, password);
     if (key == NULL) {
         if (password == NULL)
             drv_ssl_error(diag, path, "cannot load the private key; if it is encrypted, give its "
@@ -201,6 +209,22 @@ static int load_pfx(drv_signer *s, const char *path, const char *password, drvsi
     return 0;
 }
 
+/* certs[leaf] becomes the signing certificate, the others its chain; certs is consumed. */
+static int take_chain(drv_signer *s, STACK_OF(X509) *certs, int leaf)
+{
+    s->cert = sk_X509_delete(certs, leaf);
+    while (sk_X509_num(certs) > 0) {
+        X509 *x = sk_X509_shift(certs);
+        if (!sk_X509_push(s->extra, x)) {
+            X509_free(x);
+            sk_X509_pop_free(certs, X509_free);
+            return -1;
+        }
+    }
+    sk_X509_free(certs);
+    return 0;
+}
+
 /* From a file that may hold a whole chain, pick the certificate that belongs to the key. */
 static int load_cert_chain(drv_signer *s, const char *path, drvsign_diag *diag)
 {
@@ -218,15 +242,12 @@ static int load_cert_chain(drv_signer *s, const char *path, drvsign_diag *diag)
         sk_X509_pop_free(certs, X509_free);
         return -1;
     }
-    s->cert = sk_X509_delete(certs, leaf);
-    while (sk_X509_num(certs) > 0)
-        if (!sk_X509_push(s->extra, sk_X509_shift(certs)))
-            return -1;
-    sk_X509_free(certs);
-    return 0;
+    return take_chain(s, certs, leaf);
 }
 
 /* ---- PKCS#11 ---- */
+
+typedef struct drv_token drv_token;
 
 struct drv_token {
     OSSL_LIB_CTX *libctx; /* the provider path's own library context */
@@ -471,6 +492,98 @@ static void *token_load(drv_token *t, const char *uri, int want_key, const char 
     return found;
 }
 
+/* ---- the key-backend table ---- */
+
+static int pfx_claims(const drvsign_params *p)
+{
+    return p->pfx != NULL;
+}
+
+static int pfx_load(drv_signer *s, const drvsign_params *p, const char *secret,
+                    drvsign_diag *diag)
+{
+    return load_pfx(s, p->pfx, secret, diag);
+}
+
+static int token_claims(const drvsign_params *p)
+{
+    return is_pkcs11(p->key) || is_pkcs11(p->cert);
+}
+
+/* The key stays on the token: only a digest ever goes to it. */
+static int token_backend_load(drv_signer *s, const drvsign_params *p, const char *secret,
+                              drvsign_diag *diag)
+{
+    drv_token *t = token_open(p, secret, diag);
+    if (t == NULL)
+        return -1;
+    s->state = t;
+    s->key = is_pkcs11(p->key) ? token_load(t, p->key, 1, secret, diag)
+                               : load_key_file(p->key, secret, diag);
+    if (s->key == NULL)
+        return -1;
+    if (is_pkcs11(p->cert)) {
+        s->cert = token_load(t, p->cert, 0, secret, diag);
+        return s->cert != NULL ? 0 : -1;
+    }
+    return load_cert_chain(s, p->cert, diag);
+}
+
+static void token_state_free(void *state)
+{
+    token_free(state);
+}
+
+static int file_claims(const drvsign_params *p)
+{
+    return p->cert != NULL && p->key != NULL;
+}
+
+static int file_load(drv_signer *s, const drvsign_params *p, const char *secret,
+                     drvsign_diag *diag)
+{
+    s->key = load_key_file(p->key, secret, diag);
+    return s->key != NULL && load_cert_chain(s, p->cert, diag) == 0 ? 0 : -1;
+}
+
+static const drv_key_backend backend_pfx = {"pkcs12", pfx_claims, pfx_load, drv_evp_sign_digest,
+                                            NULL};
+static const drv_key_backend backend_token = {"pkcs11", token_claims, token_backend_load,
+                                              drv_evp_sign_digest, token_state_free};
+static const drv_key_backend backend_file = {"file", file_claims, file_load, drv_evp_sign_digest,
+                                             NULL};
+
+/* In order: the first backend that claims the parameters holds the key. */
+static const drv_key_backend *const key_backends[] = {&drv_key_backend_command, &backend_pfx,
+                                                      &backend_token, &backend_file};
+
+/* --add-cert: more certificates for the signature's set. */
+static int add_extra_certs(drv_signer *s, const drvsign_params *p, drvsign_diag *diag)
+{
+    for (size_t i = 0; i < p->add_cert_count; i++) {
+        STACK_OF(X509) *more;
+        if (drv_load_certs(p->add_certs[i], &more, diag) != 0)
+            return -1;
+        while (sk_X509_num(more) > 0)
+            if (!sk_X509_push(s->extra, sk_X509_shift(more)))
+                return -1;
+        sk_X509_free(more);
+    }
+    return 0;
+}
+
+int drv_signer_load_certs(drv_signer *s, const drvsign_params *p, drvsign_diag *diag)
+{
+    memset(s, 0, sizeof *s);
+    s->extra = sk_X509_new_null();
+    if (s->extra == NULL || p->cert == NULL || drv_load_chain_no_key(s, p->cert, diag) != 0 ||
+        add_extra_certs(s, p, diag) != 0) {
+        drv_signer_free(s);
+        return -1;
+    }
+    return 0;
+}
+
 int drv_signer_load(drv_signer *s, const drvsign_params *p, drvsign_diag *diag)
 {
     char *password = NULL;
@@ -480,44 +593,21 @@ int drv_signer_load(drv_signer *s, const drvsign_params *p, drvsign_diag *diag)
     s->extra = sk_X509_new_null();
     if (s->extra == NULL)
         return -1;
-    if (p->pfx == NULL && (p->cert == NULL || p->key == NULL)) {
-        drv_error(diag, NULL, "no signing identity: give --pfx FILE, or --cert FILE and --key FILE");
+    for (size_t i = 0; i < sizeof key_backends / sizeof key_backends[0] && !s->backend; i++)
+        if (key_backends[i]->claims(p))
+            s->backend = key_backends[i];
+    if (s->backend == NULL) {
+        drv_error(diag, NULL, "no signing identity: give --pfx FILE, or --cert FILE and --key "
+                              "FILE, or --cert FILE and --signer-command CMD");
         goto done;
     }
     if (drv_read_secret(p->password_env, p->password_file, &password, diag) != 0)
         goto done;
-    if (p->pfx != NULL) {
-        if (load_pfx(s, p->pfx, password, diag) != 0)
-            goto done;
-    } else if (is_pkcs11(p->key) || is_pkcs11(p->cert)) {
-        /* the key stays on the token: only a digest ever goes to it */
-        s->token = token_open(p, password, diag);
-        if (s->token == NULL)
-            goto done;
-        s->key = is_pkcs11(p->key) ? token_load(s->token, p->key, 1, password, diag)
-                                   : load_key_file(p->key, password, diag);
-        if (s->key == NULL)
-            goto done;
-        if (is_pkcs11(p->cert)) {
-            s->cert = token_load(s->token, p->cert, 0, password, diag);
-            if (s->cert == NULL)
-                goto done;
-        } else if (load_cert_chain(s, p->cert, diag) != 0)
-            goto done;
-    } else {
-        s->key = load_key_file(p->key, password, diag);
-        if (s->key == NULL || load_cert_chain(s, p->cert, diag) != 0)
-            goto done;
-    }
-    for (size_t i = 0; i < p->add_cert_count; i++) {
-        STACK_OF(X509) *more;
-        if (drv_load_certs(p->add_certs[i], &more, diag) != 0)
-            goto done;
-        while (sk_X509_num(more) > 0)
-            sk_X509_push(s->extra, sk_X509_shift(more));
-        sk_X509_free(more);
-    }
-    if (!X509_check_private_key(s->cert, s->key)) {
+    if (s->backend->load(s, p, password, diag) != 0)
+        goto done;
+    if (add_extra_certs(s, p, diag) != 0)
+        goto done;
+    if (s->key != NULL && !X509_check_private_key(s->cert, s->key)) {
         ERR_clear_error();
         drv_error(diag, p->pfx ? p->pfx : p->cert, "the certificate does not match the private key");
         goto done;
@@ -535,17 +625,21 @@ void drv_signer_free(drv_signer *s)
     EVP_PKEY_free(s->key);
     X509_free(s->cert);
     sk_X509_pop_free(s->extra, X509_free);
-    token_free(s->token); /* after the key: it may belong to the token's provider or engine */
+    /* after the key: it may belong to the token's provider or engine */
+    if (s->backend != NULL && s->backend->free_state != NULL && s->state != NULL)
+        s->backend->free_state(s->state);
     memset(s, 0, sizeof *s);
 }
 
-int drv_signer_sign_digest(const drv_signer *s, const EVP_MD *md, const unsigned char *digest,
-                           size_t digest_len, unsigned char **sig, size_t *sig_len,
-                           drvsign_diag *diag)
+int drv_evp_sign_digest(const drv_signer *s, const EVP_MD *md, const unsigned char *digest,
+                        size_t digest_len, const unsigned char *data, size_t data_len,
+                        unsigned char **sig, size_t *sig_len, const char *where,
+                        drvsign_diag *diag)
 {
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(s->key, NULL);
     int rc = -1;
 
+    (void)data, (void)data_len; /* OpenSSL signs the digest itself */
     *sig = NULL;
     if (ctx == NULL || EVP_PKEY_sign_init(ctx) <= 0)
         goto done;
@@ -563,8 +657,146 @@ done:
     if (rc != 0) {
         OPENSSL_free(*sig);
         *sig = NULL;
-        drv_ssl_error(diag, NULL, "the signing key refused to sign");
+        drv_ssl_error(diag, where, "the signing key refused to sign");
     }
     EVP_PKEY_CTX_free(ctx);
     return rc;
+}
+
+int drv_signer_sign_digest(const drv_signer *s, const EVP_MD *md, const unsigned char *digest,
+                           size_t digest_len, const unsigned char *data, size_t data_len,
+                           unsigned char **sig, size_t *sig_len, const char *where,
+                           drvsign_diag *diag)
+{
+    if (s->backend->sign_digest(s, md, digest, digest_len, data, data_len, sig, sig_len, where,
+                                diag) != 0)
+        return -1;
+    /* a token or a remote service can answer with another key's signature: never attach it */
+    if (drv_signature_accept(s->cert, md, digest, digest_len, sig, sig_len,
+                             s->backend == &drv_key_backend_command ? "the signer command"
+                                                                     : "the key",
+                             where, diag) != 0) {
+        OPENSSL_free(*sig);
+        *sig = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* Raw r||s (each half the size of the group order) as a DER ECDSA-Sig-Value. */
+static int ecdsa_raw_to_der(const unsigned char *raw, size_t len, unsigned char **der,
+                            size_t *der_len)
+{
+    ECDSA_SIG *es = ECDSA_SIG_new();
+    BIGNUM *r = BN_bin2bn(raw, (int)(len / 2), NULL), *sv = BN_bin2bn(raw + len / 2, (int)(len / 2), NULL);
+    int n = -1;
+    *der = NULL;
+    if (es != NULL && r != NULL && sv != NULL && ECDSA_SIG_set0(es, r, sv)) {
+        r = sv = NULL;
+        n = i2d_ECDSA_SIG(es, der);
+    }
+    BN_free(r);
+    BN_free(sv);
+    ECDSA_SIG_free(es);
+    if (n <= 0)
+        return -1;
+    *der_len = (size_t)n;
+    return 0;
+}
+
+/* Is sig exactly one DER ECDSA-Sig-Value? */
+static int is_ecdsa_der(const unsigned char *sig, size_t len)
+{
+    const unsigned char *p = sig;
+    ECDSA_SIG *es;
+    unsigned char *again = NULL;
+    int n, same;
+    if (len > LONG_MAX || (es = d2i_ECDSA_SIG(NULL, &p, (long)len)) == NULL) {
+        ERR_clear_error();
+        return 0;
+    }
+    n = i2d_ECDSA_SIG(es, &again);
+    same = n > 0 && (size_t)n == len && (size_t)(p - sig) == len && memcmp(again, sig, len) == 0;
+    OPENSSL_free(again);
+    ECDSA_SIG_free(es);
+    return same;
+}
+
+int drv_signature_accept(X509 *cert, const EVP_MD *md, const unsigned char *digest,
+                         size_t digest_len, unsigned char **sig, size_t *sig_len,
+                         const char *from, const char *where, drvsign_diag *diag)
+{
+    EVP_PKEY *pub = X509_get0_pubkey(cert);
+    EVP_PKEY_CTX *ctx = NULL;
+    int rc = -1, bits = pub ? EVP_PKEY_get_bits(pub) : 0;
+
+    if (pub == NULL) {
+        drv_ssl_error(diag, where, "cannot read the certificate's public key");
+        return -1;
+    }
+    if (*sig_len == 0) {
+        drv_error(diag, where, "%s returned no signature", from);
+        return -1;
+    }
+    if (EVP_PKEY_is_a(pub, "RSA")) {
+        size_t want = (size_t)EVP_PKEY_get_size(pub);
+        if (*sig_len != want) {
+            drv_error(diag, where, "%s returned %zu bytes, but an RSA-%d signature is %zu bytes "
+                                   "(truncated, base64 or another key's?)",
+                      from, *sig_len, bits, want);
+            return -1;
+        }
+    } else if (EVP_PKEY_is_a(pub, "EC")) {
+        /* the group order's size: P-256 gives 32-byte r and s */
+        size_t half = (size_t)(bits + 7) / 8;
+        if (!is_ecdsa_der(*sig, *sig_len)) {
+            unsigned char *der;
+            size_t der_len;
+            if (*sig_len != 2 * half) {
+                drv_error(diag, where, "%s returned %zu bytes, which is neither a DER ECDSA "
+                                       "signature nor a raw r||s of %zu bytes for this %d-bit key",
+                          from, *sig_len, 2 * half, bits);
+                return -1;
+            }
+            if (ecdsa_raw_to_der(*sig, *sig_len, &der, &der_len) != 0) {
+                drv_ssl_error(diag, where, "cannot encode the ECDSA signature");
+                return -1;
+            }
+            OPENSSL_free(*sig);
+            *sig = der;
+            *sig_len = der_len;
+        }
+    }
+    ctx = EVP_PKEY_CTX_new(pub, NULL);
+    if (ctx == NULL || EVP_PKEY_verify_init(ctx) <= 0 ||
+        (EVP_PKEY_is_a(pub, "RSA") && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0) ||
+        EVP_PKEY_CTX_set_signature_md(ctx, md) <= 0) {
+        drv_ssl_error(diag, where, "cannot check the signature");
+        goto done;
+    }
+    if (EVP_PKEY_verify(ctx, *sig, *sig_len, digest, digest_len) != 1) {
+        ERR_clear_error();
+        drv_error(diag, where, "%s returned a signature that the certificate's public key does "
+                               "not verify (another key, another digest, or not PKCS#1 v1.5/ECDSA "
+                               "over the %s digest); nothing was signed",
+                  from, OBJ_nid2sn(EVP_MD_get_type(md)));
+        goto done;
+    }
+    rc = 0;
+done:
+    EVP_PKEY_CTX_free(ctx);
+    return rc;
+}
+
+int drv_load_chain_no_key(drv_signer *s, const char *path, drvsign_diag *diag)
+{
+    STACK_OF(X509) *certs;
+    int leaf = 0;
+
+    if (drv_load_certs(path, &certs, diag) != 0)
+        return -1;
+    for (int i = sk_X509_num(certs) - 1; i >= 0; i--)
+        if (X509_check_ca(sk_X509_value(certs, i)) == 0)
+            leaf = i;
+    return take_chain(s, certs, leaf);
 }

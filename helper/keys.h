@@ -1,7 +1,9 @@
 /*
- * Signing identities: a private key and its certificate chain, from a PKCS#12 file or from
- * certificate and key files. The key only ever sees a finished digest (drv_signer_sign_digest),
- * so keys that live on a token or a remote HSM fit behind the same interface.
+ * Signing identities: a certificate chain and a key that can "sign this digest". Where the key
+ * lives is a key backend, one row in a table (keys.c): a key file, a PKCS#12 file, a PKCS#11
+ * token, or an external command (key_command.c). The key only ever sees a finished digest
+ * (drv_signer_sign_digest), and every signature is checked against the certificate's public
+ * key before anything uses it.
  */
 #ifndef DRVSIGN_KEYS_H
 #define DRVSIGN_KEYS_H
@@ -11,14 +13,50 @@
 
 #include "diag.h"
 
-typedef struct drv_token drv_token;
+typedef struct drv_key_backend drv_key_backend;
 
 typedef struct drv_signer {
-    EVP_PKEY *key;
+    EVP_PKEY *key;         /* the private key, when OpenSSL holds it (NULL for a command) */
     X509 *cert;            /* the signing certificate */
     STACK_OF(X509) *extra; /* chain and --add-cert certificates, without the signing one */
-    drv_token *token;      /* the PKCS#11 session behind key, when it lives on a token */
+    const drv_key_backend *backend;
+    void *state; /* the backend's own: the PKCS#11 session, the signer command */
 } drv_signer;
+
+/* One place a key can live. */
+struct drv_key_backend {
+    const char *name;
+    /* Do these parameters name a key of this backend? */
+    int (*claims)(const drvsign_params *params);
+    /* Fill key (if any), cert and extra; secret is the password or PIN (may be NULL). */
+    int (*load)(drv_signer *signer, const drvsign_params *params, const char *secret,
+                drvsign_diag *diag);
+    /* The raw signature of digest (made with md over data, the signed attributes, for signers
+     * that insist on hashing themselves), OPENSSL_malloc'd; where names the file, for messages. */
+    int (*sign_digest)(const drv_signer *signer, const EVP_MD *md, const unsigned char *digest,
+                       size_t digest_len, const unsigned char *data, size_t data_len,
+                       unsigned char **sig, size_t *sig_len, const char *where,
+                       drvsign_diag *diag);
+    void (*free_state)(void *state);
+};
+
+/* The external-command backend (key_command.c). */
+extern const drv_key_backend drv_key_backend_command;
+/* Sign with signer->key through OpenSSL: what the file, PKCS#12 and PKCS#11 backends share. */
+int drv_evp_sign_digest(const drv_signer *signer, const EVP_MD *md, const unsigned char *digest,
+                        size_t digest_len, const unsigned char *data, size_t data_len,
+                        unsigned char **sig, size_t *sig_len, const char *where,
+                        drvsign_diag *diag);
+/*
+ * Accept a raw signature of digest only if the certificate's public key verifies it. ECDSA
+ * signatures may be DER or raw r||s; *sig becomes DER (reallocated). RSA is PKCS#1 v1.5 of
+ * exactly the modulus size. from names the source in messages ("the signer command").
+ */
+int drv_signature_accept(X509 *cert, const EVP_MD *md, const unsigned char *digest,
+                         size_t digest_len, unsigned char **sig, size_t *sig_len,
+                         const char *from, const char *where, drvsign_diag *diag);
+/* Every certificate of a chain file, the signing one first: the first that is not a CA. */
+int drv_load_chain_no_key(drv_signer *signer, const char *path, drvsign_diag *diag);
 
 /*
  * Load from params (pfx, or cert + key, plus add_certs). The key and the certificate may be
@@ -27,11 +65,15 @@ typedef struct drv_signer {
  * one. The PIN is the password (--pin-env/--pin-file). Returns 0, or -1 after reporting.
  */
 int drv_signer_load(drv_signer *signer, const drvsign_params *params, drvsign_diag *diag);
+/* Only the certificates (--cert chain and add_certs), for preparing a detached signature. */
+int drv_signer_load_certs(drv_signer *signer, const drvsign_params *params, drvsign_diag *diag);
 void drv_signer_free(drv_signer *signer);
 
-/* Sign a digest made with md: PKCS#1 v1.5 for RSA, ECDSA for EC keys. *sig is OPENSSL_malloc'd. */
+/* Sign a digest made with md: PKCS#1 v1.5 for RSA, ECDSA (DER) for EC keys, through the
+ * signer's backend, and checked against the certificate. *sig is OPENSSL_malloc'd. */
 int drv_signer_sign_digest(const drv_signer *signer, const EVP_MD *md, const unsigned char *digest,
-                           size_t digest_len, unsigned char **sig, size_t *sig_len,
+                           size_t digest_len, const unsigned char *data, size_t data_len,
+                           unsigned char **sig, size_t *sig_len, const char *where,
                            drvsign_diag *diag);
 
 /*

@@ -36,8 +36,8 @@ typedef struct manifest {
     const char *path;
     char *name, *inf, *arch, *output, *work, *identity, *cab, *archive, *archive_format, *ca;
     char *sign_mode, *driver_version, *driver_date, *kmdf, *umdf;
-    char *pfx, *cert, *key, *password_file, *pkcs11_module;
-    list os, files, provides, boot_start, timestamps, add_certs;
+    char *pfx, *cert, *key, *password_file, *pkcs11_module, *signer_command, *signatures;
+    list os, files, provides, boot_start, timestamps, add_certs, signer_args;
     int catalog_version, page_hashes;
 } manifest;
 
@@ -63,7 +63,8 @@ static void manifest_free(manifest *m)
     char **scalars[] = {&m->name, &m->inf, &m->arch, &m->output, &m->work, &m->identity, &m->ca,
                         &m->cab, &m->archive, &m->archive_format, &m->sign_mode,
                         &m->driver_version, &m->driver_date, &m->kmdf, &m->umdf, &m->pfx,
-                        &m->cert, &m->key, &m->password_file, &m->pkcs11_module};
+                        &m->cert, &m->key, &m->password_file, &m->pkcs11_module,
+                        &m->signer_command, &m->signatures};
     for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++) {
         free(*scalars[i]);
         *scalars[i] = NULL;
@@ -74,6 +75,7 @@ static void manifest_free(manifest *m)
     list_free(&m->boot_start);
     list_free(&m->timestamps);
     list_free(&m->add_certs);
+    list_free(&m->signer_args);
 }
 
 static int manifest_load(manifest *m, const char *path, drvsign_diag *diag)
@@ -95,6 +97,8 @@ static int manifest_load(manifest *m, const char *path, drvsign_diag *diag)
         {"key", offsetof(manifest, key)},           {"password_file", offsetof(manifest, password_file)},
         {"ca", offsetof(manifest, ca)},
         {"pkcs11_module", offsetof(manifest, pkcs11_module)},
+        {"signer_command", offsetof(manifest, signer_command)},
+        {"signatures", offsetof(manifest, signatures)},
     };
     static const struct {
         const char *key;
@@ -104,6 +108,7 @@ static int manifest_load(manifest *m, const char *path, drvsign_diag *diag)
         {"provides", offsetof(manifest, provides)}, {"boot_start", offsetof(manifest, boot_start)},
         {"timestamp_url", offsetof(manifest, timestamps)},
         {"add_cert", offsetof(manifest, add_certs)},
+        {"signer_arg", offsetof(manifest, signer_args)},
     };
     unsigned char *data;
     size_t len;
@@ -271,7 +276,10 @@ static void driver_date(const manifest *m, char *out, size_t size, drvsign_diag 
     snprintf(out, size, "%02d/%02d/%04d", tm.tm_mon + 1, tm.tm_mday, tm.tm_year + 1900);
 }
 
-/* Replace the $TOKEN$s and set DriverVer in [Version], line by line. *inserted: the output
+/* Replace the $TOKEN$s and set DriverVer in [Version], line by line, as StampInf does: with
+ * DRIVER_VERSION or DRIVER_DATE given, always; without, only where the INF leaves DriverVer to
+ * the stamping (no DriverVer, or one without a date, as Visual Studio's templates have), with
+ * the date of driver_date(). *inserted: the output
  * line of a DriverVer line the source did not have, else 0 (every other line keeps its
  * number, so errors map back to the source). */
 static int stamp_text(const manifest *m, const char *in, text *out, unsigned *inserted,
@@ -286,8 +294,7 @@ static int stamp_text(const manifest *m, const char *in, text *out, unsigned *in
     unsigned lineno = 0;
 
     *inserted = 0;
-    if (want_ver)
-        driver_date(m, date, sizeof date, diag);
+    driver_date(m, date, sizeof date, diag);
     while (*p) {
         const char *eol = strchr(p, '\n');
         size_t n = eol ? (size_t)(eol - p + 1) : strlen(p);
@@ -326,7 +333,7 @@ static int stamp_text(const manifest *m, const char *in, text *out, unsigned *in
                 if (*s != ' ' && *s != '\t')
                     name[k++] = *s;
             name[k] = 0;
-            if (in_version && want_ver && !stamped) {
+            if (in_version && !stamped) {
                 /* [Version] had no DriverVer: add one before the next section */
                 if (text_put(out, driver_ver, strlen(driver_ver)) != 0)
                     return -1;
@@ -334,13 +341,13 @@ static int stamp_text(const manifest *m, const char *in, text *out, unsigned *in
                 *inserted = lineno;
             }
             in_version = drv_strcasecmp(name, "Version") == 0;
-            if (in_version && want_ver) {
+            if (in_version) {
                 char version[64] = "";
                 snprintf(version, sizeof version, "%s", m->driver_version ? m->driver_version : "");
                 snprintf(driver_ver, sizeof driver_ver, "DriverVer = %s%s%s\r\n", date,
                          *version ? "," : "", version);
             }
-        } else if (in_version && want_ver && !stamped) {
+        } else if (in_version && !stamped) {
             const char *k = s;
             size_t kl = 0;
             while (k[kl] && k[kl] != '=' && k[kl] != ' ' && k[kl] != '\t')
@@ -350,10 +357,21 @@ static int stamp_text(const manifest *m, const char *in, text *out, unsigned *in
                 memcpy(key, k, 9);
                 key[9] = 0;
                 if (drv_strcasecmp(key, "DriverVer") == 0) {
+                    const char *value = k + kl;
+                    while (*value == ' ' || *value == '\t' || *value == '=')
+                        value++;
+                    stamped = 1;
+                    if (!want_ver && *value != ',' && *value != ';' && *value != '\r' &&
+                        *value != '\n' && *value != 0) {
+                        /* a dated DriverVer, and nothing asked to restamp it: as written */
+                        if (text_put(out, line, strlen(line)) != 0)
+                            return -1;
+                        continue;
+                    }
                     /* keep a version the caller did not replace */
                     if (m->driver_version == NULL) {
-                        const char *comma = strchr(k, ',');
-                        if (comma != NULL) {
+                        const char *comma = strchr(k, ','), *semi = strchr(k, ';');
+                        if (comma != NULL && (semi == NULL || comma < semi)) {
                             char kept[64];
                             size_t kl2 = strcspn(comma + 1, " \t\r\n;");
                             snprintf(kept, sizeof kept, "%.*s", (int)kl2, comma + 1);
@@ -363,7 +381,6 @@ static int stamp_text(const manifest *m, const char *in, text *out, unsigned *in
                     }
                     if (text_put(out, driver_ver, strlen(driver_ver)) != 0)
                         return -1;
-                    stamped = 1;
                     continue;
                 }
             }
@@ -371,7 +388,7 @@ static int stamp_text(const manifest *m, const char *in, text *out, unsigned *in
         if (text_put(out, line, strlen(line)) != 0)
             return -1;
     }
-    if (in_version && want_ver && !stamped) {
+    if (in_version && !stamped) {
         if (text_put(out, driver_ver, strlen(driver_ver)) != 0)
             return -1;
         *inserted = lineno + 1;
@@ -582,16 +599,28 @@ static int signer_params(const manifest *m, int production, drvsign_params *p, h
         p->key = (env = getenv("DRVSIGN_KEY")) && *env ? env : m->key;
         p->password_file = (env = getenv("DRVSIGN_PASSWORD_FILE")) && *env ? env : m->password_file;
         p->pkcs11_module = (env = getenv("DRVSIGN_PKCS11_MODULE")) && *env ? env : m->pkcs11_module;
+        /* the environment's command is one string; the cache's is a CMake list, word by word */
+        p->signer_command = (env = getenv("DRVSIGN_SIGNER_COMMAND")) && *env ? env : m->signer_command;
+        if (p->signer_command == NULL && m->signer_args.n > 0) {
+            p->signer_argv = (const char *const *)m->signer_args.v;
+            p->signer_argc = m->signer_args.n;
+        }
         if (getenv("DRVSIGN_PASSWORD") != NULL)
             p->password_env = "DRVSIGN_PASSWORD";
-        if (p->pfx == NULL && (p->cert == NULL || p->key == NULL)) {
-            drv_error(diag, m->path, "production signing needs DRVSIGN_PFX (with "
-                                     "DRVSIGN_PASSWORD_FILE) or DRVSIGN_CERT and DRVSIGN_KEY, "
-                                     "in the environment or the CMake cache");
+        if (p->pfx == NULL && (p->cert == NULL || (p->key == NULL && p->signer_command == NULL &&
+                                                   p->signer_argc == 0))) {
+            drv_error(diag, m->path, "%sproduction signing needs DRVSIGN_PFX (with "
+                                     "DRVSIGN_PASSWORD_FILE), DRVSIGN_CERT and DRVSIGN_KEY, or "
+                                     "DRVSIGN_CERT and DRVSIGN_SIGNER_COMMAND, in the environment "
+                                     "or the CMake cache",
+                      m->signatures ? "no stored signature matches (SIGNATURES), and " : "");
             return -1;
         }
-        if (p->pfx != NULL)
-            p->cert = p->key = NULL;
+        if (p->pfx != NULL) {
+            p->cert = p->key = p->signer_command = NULL;
+            p->signer_argc = 0;
+        } else if (p->signer_command != NULL || p->signer_argc > 0)
+            p->key = NULL; /* the command holds the key */
         if (p->password_env != NULL && p->password_file != NULL)
             p->password_env = NULL;
     }
@@ -626,6 +655,83 @@ static int is_boot_start(const manifest *m, const char *name)
         if (drv_strcasecmp(drv_base_name(m->boot_start.v[i]), name) == 0)
             return 1;
     return 0;
+}
+
+/* The first error line of a diagnostics sink, kept rather than printed. */
+typedef struct first_error {
+    char line[512];
+} first_error;
+
+static void keep_first_error(void *ctx, int is_error, const char *line)
+{
+    first_error *f = ctx;
+    if (is_error && f->line[0] == 0)
+        snprintf(f->line, sizeof f->line, "%s", line);
+}
+
+/* SIGNATURES/<rel>.p7, where rel is the file's path in the package (or the cabinet's name). */
+static char *stored_signature(const manifest *m, const char *rel)
+{
+    size_t n = strlen(rel) + 4;
+    char *leaf = malloc(n), *path;
+    if (leaf == NULL)
+        return NULL;
+    snprintf(leaf, n, "%s.p7", rel);
+    path = drv_path_join(m->signatures, leaf);
+    free(leaf);
+    return path;
+}
+
+/*
+ * Sign source into dest. With SIGNATURES, a stored signature that signs this very content is
+ * attached instead, so a rebuild needs no key; otherwise the file is signed and its signature
+ * stored for the next build.
+ */
+static int sign_file(const manifest *m, int production_keys, const char *source, const char *dest,
+                     const char *rel, int page_hashes, drvsign_diag *diag)
+{
+    char *stored = m->signatures ? stored_signature(m, rel) : NULL;
+    drvsign_params p = {0};
+    holder keep = {0};
+    int rc = -1;
+
+    if (m->signatures != NULL && stored == NULL)
+        return -1;
+    if (stored != NULL && drv_file_exists(stored)) {
+        first_error why = {{0}};
+        drvsign_diag quiet = {keep_first_error, &why, 0, 0, 1};
+        drvsign_params a = {0};
+        a.signature = stored;
+        a.out = dest;
+        a.quiet = 1;
+        if (drvsign_attach(&a, source, &quiet) == DRVSIGN_OK) {
+            free(stored);
+            return 0;
+        }
+        drv_warn(diag, stored, "this stored signature does not sign %s as built now (%s); "
+                               "signing it again",
+                 rel, why.line);
+    }
+    if (signer_params(m, production_keys, &p, &keep, diag) == 0) {
+        p.out = dest;
+        p.page_hashes = page_hashes;
+        rc = drvsign_sign(&p, &source, 1, diag) == DRVSIGN_OK ? 0 : -1;
+    }
+    holder_free(&keep);
+    if (rc == 0 && stored != NULL) {
+        drvsign_params x = {0};
+        char *parent = drv_strdup(stored), *slash = parent ? strrchr(parent, '/') : NULL;
+        if (slash != NULL)
+            *slash = 0;
+        x.out = stored;
+        rc = parent != NULL && make_dirs(parent, diag) == 0 &&
+                     drvsign_extract(&x, dest, diag) == DRVSIGN_OK
+                 ? 0
+                 : -1;
+        free(parent);
+    }
+    free(stored);
+    return rc;
 }
 
 /* ---- build steps ---- */
@@ -666,17 +772,10 @@ static int step_stage(const manifest *m, const char *name, drvsign_diag *diag)
             goto done;
         *slash = '/';
     }
-    if (is_boot_start(m, name) && signing(m)) {
+    if (is_boot_start(m, name) && signing(m))
         /* the linker's output stays as it was: the staged copy gets the signature */
-        drvsign_params p = {0};
-        holder keep = {0};
-        if (signer_params(m, production(m), &p, &keep, diag) == 0) {
-            p.out = dest;
-            p.page_hashes = 1;
-            rc = drvsign_sign(&p, &source, 1, diag) == DRVSIGN_OK ? 0 : -1;
-        }
-        holder_free(&keep);
-    } else
+        rc = sign_file(m, production(m), source, dest, rel, 1, diag);
+    else
         rc = copy_file(source, dest, diag);
 done:
     free(dest);
@@ -728,11 +827,14 @@ static int step_sign_catalogs(const manifest *m, const char *dir, int force_prod
             rc = -1;
         else if (!signing(m) && !force_production)
             rc = copy_file(source, target, diag);
+        else if (!force_production)
+            rc = sign_file(m, production(m), source, target, name, 0, diag);
         else {
+            /* install time: release-sign with the credentials found now */
             drvsign_params p = {0};
             holder keep = {0};
             const char *in = source;
-            rc = signer_params(m, force_production || production(m), &p, &keep, diag);
+            rc = signer_params(m, 1, &p, &keep, diag);
             if (rc == 0) {
                 p.out = target;
                 rc = drvsign_sign(&p, &in, 1, diag) == DRVSIGN_OK ? 0 : -1;
@@ -756,6 +858,14 @@ static int step_cab(const manifest *m, const char *dir, const char *out, int for
     int rc = 0;
     /* the cabinet folder is named after the package */
     dirs[0] = dir;
+    if (m->signatures != NULL && signing(m) && !force_production) {
+        /* pack unsigned, then attach the stored signature or sign (and store) */
+        p.out = out;
+        p.quiet = 1;
+        if (drvsign_cab(&p, dirs, 1, report, diag) != DRVSIGN_OK)
+            return -1;
+        return sign_file(m, production(m), out, out, drv_base_name(out), 0, diag);
+    }
     if ((signing(m) || force_production) &&
         signer_params(m, force_production || production(m), &p, &keep, diag) != 0)
         rc = -1;

@@ -11,6 +11,8 @@
 #define WIN_CERT_TYPE_PKCS_SIGNED_DATA 0x0002
 /* A certificate table larger than this is not a signature but an attack on our memory. */
 #define MAX_CERT_TABLE (64u << 20)
+/* The page-hash table goes into the signature, which must fit the certificate table. */
+#define MAX_PAGE_HASH_TABLE (48u << 20)
 
 int drv_pe_detect(const unsigned char *head, size_t n)
 {
@@ -395,7 +397,7 @@ int drv_pe_page_hashes(const drv_pe *pe, const EVP_MD *md, unsigned char **table
                        size_t *table_len, drvsign_diag *diag)
 {
     size_t page = pe->section_alignment, dlen = (size_t)EVP_MD_get_size(md), entry = 4 + dlen;
-    size_t pages = 2, used = 0;
+    uint64_t pages = 2, used = 0;
     unsigned char *buf = NULL, *t = NULL;
     uint64_t last_end = 0;
     int rc = -1;
@@ -415,10 +417,22 @@ int drv_pe_page_hashes(const drv_pe *pe, const EVP_MD *md, unsigned char **table
                   pe->size_of_headers, page);
         return -1;
     }
+    /* 64-bit counts: a section within a page of 4 GiB would wrap 32-bit arithmetic. */
     for (unsigned i = 0; i < pe->section_count; i++)
-        pages += (pe->sections[i].raw_size + page - 1) / page;
+        pages += ((uint64_t)pe->sections[i].raw_size + page - 1) / page;
+    /* Sections may overlap, so bound the table by the file, not by their sum: one entry per
+     * page of the image, plus each section's partial last page. */
+    if (pages > pe->content_end / page + pe->section_count + 2 ||
+        pages * entry > MAX_PAGE_HASH_TABLE) {
+        drv_error(diag, pe->file->path,
+                  "page hashes would need %llu entries for a %llu-byte image (overlapping "
+                  "sections, or more than %u MiB of table); sign without page hashes",
+                  (unsigned long long)pages, (unsigned long long)pe->content_end,
+                  MAX_PAGE_HASH_TABLE >> 20);
+        return -1;
+    }
     buf = malloc(page);
-    t = malloc(pages * entry);
+    t = malloc((size_t)(pages * entry));
     if (buf == NULL || t == NULL) {
         drv_error(diag, pe->file->path, "out of memory");
         goto done;
@@ -439,9 +453,9 @@ int drv_pe_page_hashes(const drv_pe *pe, const EVP_MD *md, unsigned char **table
     }
     for (unsigned i = 0; i < pe->section_count; i++) {
         const drv_pe_section *s = &pe->sections[i];
-        for (uint32_t l = 0; l < s->raw_size; l += (uint32_t)page) {
-            size_t n = s->raw_size - l < page ? s->raw_size - l : page;
-            drv_put_le32(t + used * entry, s->raw_ptr + l);
+        for (uint64_t l = 0; l < s->raw_size; l += page) {
+            size_t n = s->raw_size - l < page ? (size_t)(s->raw_size - l) : page;
+            drv_put_le32(t + used * entry, (uint32_t)(s->raw_ptr + l));
             if (hash_page(pe, md, (uint64_t)s->raw_ptr + l, n, page, buf, t + used * entry + 4,
                           diag) != 0)
                 goto done;
@@ -454,7 +468,7 @@ int drv_pe_page_hashes(const drv_pe *pe, const EVP_MD *md, unsigned char **table
     memset(t + used * entry + 4, 0, dlen);
     used++;
     *table = t;
-    *table_len = used * entry;
+    *table_len = (size_t)(used * entry);
     t = NULL;
     rc = 0;
 done:
@@ -541,6 +555,20 @@ int drv_pe_write_signature(const drv_pe *pe, const drv_pe_scan *scan, const unsi
         drv_atomic_write(out, win_cert, 8, diag) != 0 ||
         drv_atomic_write(out, der, der_len, diag) != 0 ||
         drv_atomic_write(out, zeros, sig_pad, diag) != 0 ||
+        drv_atomic_pwrite(out, pe->certdir_off, dir, 8, diag) != 0 ||
+        drv_atomic_pwrite(out, pe->checksum_off, ck, 4, diag) != 0)
+        return -1;
+    return 0;
+}
+
+int drv_pe_write_unsigned(const drv_pe *pe, const drv_pe_scan *scan, drv_atomic *out,
+                          drvsign_diag *diag)
+{
+    static const unsigned char dir[8] = {0};
+    unsigned char ck[4];
+    /* sum_content counts the directory entry as zero, which it now is */
+    drv_put_le32(ck, drv_pe_fold_checksum(scan->sum_content, pe->content_end));
+    if (drv_pe_write_content(pe, out, diag) != 0 ||
         drv_atomic_pwrite(out, pe->certdir_off, dir, 8, diag) != 0 ||
         drv_atomic_pwrite(out, pe->checksum_off, ck, 4, diag) != 0)
         return -1;
@@ -679,6 +707,14 @@ static int pe_h_attach(void *state, const unsigned char *der, size_t len, drv_at
     return drv_pe_write_signature(&s->pe, &s->scan, der, len, out, diag);
 }
 
+static int pe_h_detach(void *state, drv_atomic *out, drvsign_diag *diag)
+{
+    pe_state *s = state;
+    if (!s->have_sums && pe_h_prepare(s, NULL, 0, 0, diag) != 0)
+        return -1;
+    return drv_pe_write_unsigned(&s->pe, &s->scan, out, diag);
+}
+
 static int pe_h_check_content(void *state, const drv_sig *sig, drv_content_check *check,
                               drvsign_diag *diag)
 {
@@ -774,6 +810,7 @@ const drv_format drv_format_pe = {
     .content = pe_h_content,
     .signature = pe_h_signature,
     .attach = pe_h_attach,
+    .detach = pe_h_detach,
     .check_content = pe_h_check_content,
     .check_file = pe_h_check_file,
     .member_digest = pe_h_member_digest,

@@ -78,6 +78,11 @@ int drv_pe_signature(const drv_pe *pe, unsigned char **der, size_t *der_len, drv
 int drv_pe_write_signature(const drv_pe *pe, const drv_pe_scan *scan, const unsigned char *der,
                            size_t der_len, drv_atomic *out, drvsign_diag *diag);
 
+/* The image as if it had never been signed: no certificate table, directory entry zero, the
+ * CheckSum recomputed (scan must hold the sums). */
+int drv_pe_write_unsigned(const drv_pe *pe, const drv_pe_scan *scan, drv_atomic *out,
+                          drvsign_diag *diag);
+
 /* Ones' complement word sum of buf as if it sat at file offset pos (exposed for tests). */
 uint64_t drv_pe_word_sum(const unsigned char *buf, size_t n, uint64_t pos);
 uint32_t drv_pe_fold_checksum(uint64_t sum, uint64_t file_size);

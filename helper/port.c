@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #ifdef _WIN32
 #include <io.h>
@@ -23,11 +24,17 @@
 #else
 #include <dirent.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/file.h>
 #include <unistd.h>
 #define drv_close close
 #ifndef O_BINARY
 #define O_BINARY 0
 #endif
+#endif
+#ifndef O_NONBLOCK
+#define O_NONBLOCK 0
 #endif
 
 #ifdef _WIN32
@@ -78,24 +85,65 @@ static long long pwrite_some(int fd, const void *buf, size_t n, uint64_t off)
 }
 #endif
 
+/* What a directory entry is, for messages about entries that are not regular files. */
+static const char *kind_of_mode(unsigned mode)
+{
+#ifndef _WIN32
+    if (S_ISLNK(mode))
+        return "a symbolic link";
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    if (S_ISCHR(mode) || S_ISBLK(mode))
+        return "a device";
+#endif
+    if (S_ISDIR(mode))
+        return "a directory";
+    return "not a regular file";
+}
+
 int drv_file_open(drv_file *f, const char *path, drvsign_diag *diag)
 {
     struct stat st;
 
     memset(f, 0, sizeof *f);
     f->path = path;
-    f->fd = open(path, O_RDONLY | O_BINARY | O_CLOEXEC);
+    f->fd = -1;
+    /* A FIFO or a device would block open() or read() forever: refuse them before opening,
+     * and open without blocking in case the name changed meanwhile; fstat then decides. */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        drv_error(diag, path, "not a regular file (%s)", kind_of_mode((unsigned)st.st_mode));
+        return -1;
+    }
+    f->fd = open(path, O_RDONLY | O_BINARY | O_CLOEXEC | O_NONBLOCK);
     if (f->fd < 0) {
         drv_error(diag, path, "cannot open: %s", strerror(errno));
         return -1;
     }
     if (fstat(f->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        drv_error(diag, path, "not a regular file");
+        drv_error(diag, path, "not a regular file (%s)", kind_of_mode((unsigned)st.st_mode));
         drv_close(f->fd);
         f->fd = -1;
         return -1;
     }
+#ifndef _WIN32
+    {
+        int flags = fcntl(f->fd, F_GETFL);
+        if (flags >= 0)
+            fcntl(f->fd, F_SETFL, flags & ~O_NONBLOCK);
+    }
+#endif
     f->size = (uint64_t)st.st_size;
+    return 0;
+}
+
+int drv_check_regular(const char *path, drvsign_diag *diag)
+{
+    drv_file f;
+    if (drv_file_open(&f, path, diag) != 0)
+        return -1;
+    drv_file_close(&f);
     return 0;
 }
 
@@ -224,35 +272,222 @@ size_t drv_utf8_put(unsigned long cp, char out[4])
     return 4;
 }
 
+/*
+ * Temp files that a signal must not leave behind. The handler may run on any thread at any
+ * moment, so it reads only this table: fixed buffers and a state word per slot, no malloc.
+ * A slot is written (BUSY) before it goes LIVE, and the handler unlinks LIVE slots only.
+ */
+#ifndef _WIN32
+#define PENDING_SLOTS 16
+#define PENDING_PATH 4096
+enum { SLOT_FREE, SLOT_BUSY, SLOT_LIVE };
+static _Atomic int pending_state[PENDING_SLOTS];
+static char pending_path[PENDING_SLOTS][PENDING_PATH];
+static const int cleanup_signals[] = {SIGTERM, SIGINT, SIGHUP};
+static struct sigaction previous_action[3];
+static pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
+
+static void remove_pending_and_reraise(int sig)
+{
+    for (int i = 0; i < PENDING_SLOTS; i++)
+        if (atomic_load(&pending_state[i]) == SLOT_LIVE)
+            unlink(pending_path[i]);
+    /* then what would have happened without us: the earlier handler, or death by sig */
+    for (int i = 0; i < 3; i++)
+        if (cleanup_signals[i] == sig)
+            sigaction(sig, &previous_action[i], NULL);
+    raise(sig);
+}
+
+static void install_handlers(void)
+{
+    for (int i = 0; i < 3; i++) {
+        struct sigaction sa;
+        if (sigaction(cleanup_signals[i], NULL, &previous_action[i]) != 0 ||
+            previous_action[i].sa_handler == SIG_IGN)
+            continue; /* nohup and the like: an ignored signal stays ignored */
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = remove_pending_and_reraise;
+        sigemptyset(&sa.sa_mask);
+        sigaction(cleanup_signals[i], &sa, NULL);
+    }
+}
+
+/* Slot index, or -1 when the table is full or the name too long (then only an orderly
+ * failure removes the file, as before). */
+static int pending_add(const char *path)
+{
+    size_t n = strlen(path);
+    pthread_once(&handlers_once, install_handlers);
+    if (n >= PENDING_PATH)
+        return -1;
+    for (int i = 0; i < PENDING_SLOTS; i++) {
+        int expect = SLOT_FREE;
+        if (atomic_compare_exchange_strong(&pending_state[i], &expect, SLOT_BUSY)) {
+            memcpy(pending_path[i], path, n + 1);
+            atomic_store(&pending_state[i], SLOT_LIVE);
+            return i;
+        }
+    }
+    return -1;
+}
+
+static void pending_remove(int slot)
+{
+    if (slot >= 0)
+        atomic_store(&pending_state[slot], SLOT_FREE);
+}
+#else
+static int pending_add(const char *path)
+{
+    (void)path;
+    return -1;
+}
+static void pending_remove(int slot)
+{
+    (void)slot;
+}
+#endif
+
+/* A name beside dest for the temp file, within NAME_MAX: "<name>.dsXXXXXX", the name cut at
+ * a UTF-8 character boundary when it is too long to take the suffix. */
+#define TEMP_SUFFIX ".dsXXXXXX"
+#define NAME_LIMIT 255
+static char *temp_template(const char *dest)
+{
+    const char *base = drv_base_name(dest);
+    size_t dir_len = (size_t)(base - dest), base_len = strlen(base);
+    size_t keep = base_len, suffix = sizeof TEMP_SUFFIX - 1;
+    char *t;
+    if (keep + suffix > NAME_LIMIT) {
+        keep = NAME_LIMIT - suffix;
+        while (keep > 0 && ((unsigned char)base[keep] & 0xc0) == 0x80)
+            keep--;
+    }
+    t = malloc(dir_len + keep + suffix + 1);
+    if (t == NULL)
+        return NULL;
+    memcpy(t, dest, dir_len + keep);
+    memcpy(t + dir_len + keep, TEMP_SUFFIX, suffix + 1);
+    return t;
+}
+
+/* The directory part of path ("." when there is none), for O_TMPFILE and fsync. */
+static char *dir_of(const char *path)
+{
+    const char *base = drv_base_name(path);
+    size_t n = (size_t)(base - path);
+    char *d;
+    while (n > 1 && (path[n - 1] == '/' || path[n - 1] == '\\'))
+        n--;
+    if (n == 0)
+        return drv_strdup(".");
+    d = malloc(n + 1);
+    if (d != NULL) {
+        memcpy(d, path, n);
+        d[n] = 0;
+    }
+    return d;
+}
+
+#ifndef _WIN32
+/* Fill the XXXXXX of a template with fresh random letters. */
+static void randomize_template(char *t)
+{
+    static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    unsigned char r[6];
+    size_t n = strlen(t);
+    if (RAND_bytes(r, sizeof r) != 1) {
+        uint64_t x = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20) ^ (uint64_t)(uintptr_t)t;
+        for (int i = 0; i < 6; i++, x >>= 8)
+            r[i] = (unsigned char)x;
+    }
+    for (int i = 0; i < 6; i++)
+        t[n - 6 + i] = letters[r[i] % (sizeof letters - 1)];
+}
+
+static int sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_CLOEXEC | O_DIRECTORY), rc = 0;
+    if (fd < 0)
+        return -1;
+    if (fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP)
+        rc = -1; /* a file system that cannot sync a directory has nothing to sync */
+    close(fd);
+    return rc;
+}
+
+/* Give an anonymous (O_TMPFILE) temp file its temp name, so that it can be renamed. */
+static int name_anonymous(drv_atomic *a)
+{
+#if defined(__linux__) && defined(O_TMPFILE)
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", a->fd);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        randomize_template(a->tmp);
+        if (linkat(AT_FDCWD, proc, AT_FDCWD, a->tmp, AT_SYMLINK_FOLLOW) == 0) {
+            a->anonymous = 0;
+            a->pending = pending_add(a->tmp);
+            return 0;
+        }
+        if (errno != EEXIST)
+            return -1;
+    }
+    errno = EEXIST;
+#endif
+    return -1;
+}
+#endif
+
+/* Replacing this very file in place (the file the new one is made from)? Symbolic links are
+ * followed: signing a link signs the file it points to, and the link stays a link. */
+static int same_file(const char *a, const char *b)
+{
+#ifdef _WIN32
+    (void)a;
+    (void)b;
+    return 0;
+#else
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+#endif
+}
+
 int drv_atomic_open(drv_atomic *a, const char *target, const char *mode_like,
                     drvsign_diag *diag)
 {
-    size_t n = strlen(target);
-
     memset(a, 0, sizeof *a);
     a->fd = -1;
-    a->target = malloc(n + 1);
-    a->tmp = malloc(n + 16);
-    if (a->target == NULL || a->tmp == NULL) {
+    a->pending = -1;
+    a->target = drv_strdup(target);
+    a->in_place = mode_like != NULL && same_file(target, mode_like);
+#ifndef _WIN32
+    if (a->in_place) {
+        struct stat st;
+        if (lstat(target, &st) == 0 && S_ISLNK(st.st_mode))
+            a->dest = realpath(target, NULL);
+        else
+            a->dest = drv_strdup(target);
+    } else
+#endif
+        a->dest = drv_strdup(target);
+    a->tmp = a->dest ? temp_template(a->dest) : NULL;
+    if (a->target == NULL || a->dest == NULL || a->tmp == NULL) {
         drv_error(diag, target, "out of memory");
         goto fail;
     }
-    memcpy(a->target, target, n + 1);
-    /* Beside the target, so the final rename never crosses a file system. */
-    snprintf(a->tmp, n + 16, "%s.dsXXXXXX", target);
 #ifdef _WIN32
-    if (_mktemp_s(a->tmp, n + 16) != 0 ||
+    if (_mktemp_s(a->tmp, strlen(a->tmp) + 1) != 0 ||
         (a->fd = _open(a->tmp, _O_CREAT | _O_EXCL | _O_RDWR | _O_BINARY, 0600)) < 0) {
-#else
-    if ((a->fd = mkstemp(a->tmp)) < 0) {
-#endif
         drv_error(diag, target, "cannot create a temporary file beside it: %s", strerror(errno));
         goto fail;
     }
-#ifndef _WIN32
+    (void)mode_like;
+#else
     {
         struct stat st;
-        mode_t mode = 0644;
+        mode_t mode;
         if (mode_like != NULL && stat(mode_like, &st) == 0)
             mode = st.st_mode & 07777;
         else {
@@ -260,13 +495,41 @@ int drv_atomic_open(drv_atomic *a, const char *target, const char *mode_like,
             umask(mask);
             mode = 0666 & ~mask;
         }
+#if defined(__linux__) && defined(O_TMPFILE)
+        /* A file without a name until commit: even SIGKILL or a crash leaves nothing. It needs
+         * /proc to be linked later, and a file system that supports it. */
+        const char *named = getenv("DRVSIGN_NAMED_TEMP"); /* README: for tests */
+        if ((named == NULL || *named == 0) && access("/proc/self/fd", X_OK) == 0) {
+            char *dir = dir_of(a->dest);
+            if (dir != NULL)
+                a->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+            free(dir);
+            a->anonymous = a->fd >= 0;
+        }
+#endif
+        /* The name is in the cleanup table before the file exists, so that no signal can
+         * come between creating it and registering it. */
+        for (int attempt = 0; a->fd < 0 && attempt < 100; attempt++) {
+            randomize_template(a->tmp);
+            pending_remove(a->pending);
+            a->pending = pending_add(a->tmp);
+            a->fd = open(a->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+            if (a->fd < 0 && errno != EEXIST)
+                break;
+        }
+        if (a->fd < 0) {
+            drv_error(diag, target, "cannot create a temporary file beside it: %s",
+                      strerror(errno));
+            pending_remove(a->pending);
+            free(a->tmp);
+            a->tmp = NULL; /* not ours: nothing to remove */
+            goto fail;
+        }
         if (fchmod(a->fd, mode) != 0) {
             drv_error(diag, target, "cannot set permissions: %s", strerror(errno));
             goto fail;
         }
     }
-#else
-    (void)mode_like;
 #endif
     return 0;
 fail:
@@ -347,6 +610,12 @@ void drv_atomic_start_writeback(drv_atomic *a)
 #endif
 }
 
+/*
+ * Durability (README, "Files on disk"): replacing a file in place must survive a power cut,
+ * so its data and the directory are synced before the rename and the directory again after
+ * it. A new output beside an untouched input relies on the rename alone, as compilers and
+ * linkers do: a crash can lose that output, never the input, and never show half a file.
+ */
 int drv_atomic_commit(drv_atomic *a, drvsign_diag *diag)
 {
 #ifdef _WIN32
@@ -356,32 +625,68 @@ int drv_atomic_commit(drv_atomic *a, drvsign_diag *diag)
         return -1;
     }
     a->fd = -1;
-    if (!MoveFileExA(a->tmp, a->target, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
+    if (!MoveFileExA(a->tmp, a->dest, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
         drv_error(diag, a->target, "cannot replace (Windows error %lu)", GetLastError());
         return -1;
     }
 #else
-    if (fsync(a->fd) != 0 || close(a->fd) != 0) {
+    char *dir = NULL;
+    if (a->in_place && fsync(a->fd) != 0) {
+        drv_error(diag, a->target, "cannot flush: %s", strerror(errno));
+        return -1;
+    }
+    if (a->anonymous && name_anonymous(a) != 0) {
+        drv_error(diag, a->target, "cannot name the temporary file beside it: %s",
+                  strerror(errno));
+        return -1;
+    }
+    if (close(a->fd) != 0) {
         a->fd = -1;
         drv_error(diag, a->target, "cannot flush: %s", strerror(errno));
         return -1;
     }
     a->fd = -1;
-    if (rename(a->tmp, a->target) != 0) {
-        drv_error(diag, a->target, "cannot replace: %s", strerror(errno));
+    if (a->in_place && ((dir = dir_of(a->dest)) == NULL || sync_dir(dir) != 0)) {
+        drv_error(diag, a->target, "cannot flush its directory: %s", strerror(errno));
+        free(dir);
         return -1;
     }
+    if (rename(a->tmp, a->dest) != 0) {
+        drv_error(diag, a->target, "cannot replace: %s", strerror(errno));
+        free(dir);
+        return -1;
+    }
+    pending_remove(a->pending);
+    a->pending = -1;
+    if (a->in_place && sync_dir(dir) != 0) {
+        /* renamed, but perhaps not yet on disk: say so, though the file is in place */
+        drv_error(diag, a->target, "cannot flush its directory after the rename: %s",
+                  strerror(errno));
+        free(dir);
+        free(a->tmp);
+        a->tmp = NULL; /* nothing left to remove */
+        return -1;
+    }
+    free(dir);
 #endif
     free(a->tmp);
-    a->tmp = NULL;
     free(a->target);
-    a->target = NULL;
+    free(a->dest);
+    a->tmp = a->target = a->dest = NULL;
     return 0;
 }
 
 int drv_atomic_close(drv_atomic *a, drvsign_diag *diag)
 {
-    int rc = drv_close(a->fd);
+    int rc;
+#ifndef _WIN32
+    if (a->anonymous && name_anonymous(a) != 0) {
+        drv_error(diag, a->target, "cannot name the temporary file beside it: %s",
+                  strerror(errno));
+        return -1;
+    }
+#endif
+    rc = drv_close(a->fd);
     a->fd = -1;
     if (rc != 0) {
         drv_error(diag, a->target, "cannot close: %s", strerror(errno));
@@ -393,14 +698,56 @@ int drv_atomic_close(drv_atomic *a, drvsign_diag *diag)
 void drv_atomic_abort(drv_atomic *a)
 {
     if (a->fd >= 0)
-        drv_close(a->fd);
+        drv_close(a->fd); /* an anonymous temp file vanishes with its descriptor */
     a->fd = -1;
-    if (a->tmp != NULL)
+    if (a->tmp != NULL && !a->anonymous)
         remove(a->tmp);
+    if (a->tmp != NULL) /* a zeroed struct owns no slot */
+        pending_remove(a->pending);
+    a->pending = -1;
+    a->anonymous = 0;
     free(a->tmp);
     free(a->target);
+    free(a->dest);
     a->tmp = NULL;
     a->target = NULL;
+    a->dest = NULL;
+}
+
+/* ---- advisory locks ---- */
+
+int drv_file_open_locked(drv_file *f, const char *path, drvsign_diag *diag)
+{
+    /* The lock is on the file's inode, and whoever held it may have renamed a new file into
+     * place meanwhile: then the lock is on the old file, so open the new one and lock again. */
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        if (drv_file_open(f, path, diag) != 0)
+            return -1;
+#ifdef _WIN32
+        {
+            OVERLAPPED ov = {0};
+            HANDLE h = (HANDLE)_get_osfhandle(f->fd);
+            LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK, 0, MAXDWORD, MAXDWORD, &ov);
+            return 0; /* Windows cannot rename over an open file, so it stays the same */
+        }
+#else
+        {
+            struct stat now, locked;
+            int r;
+            do
+                r = flock(f->fd, LOCK_EX);
+            while (r != 0 && errno == EINTR);
+            if (r != 0)
+                return 0; /* a file system without locks (some network mounts): unlocked */
+            if (stat(path, &now) == 0 && fstat(f->fd, &locked) == 0 &&
+                now.st_dev == locked.st_dev && now.st_ino == locked.st_ino)
+                return 0;
+        }
+        drv_file_close(f);
+#endif
+    }
+    drv_error(diag, path, "cannot lock: the file keeps being replaced");
+    return -1;
 }
 
 /* ---- secrets ---- */
@@ -646,6 +993,82 @@ int drv_parallel_for(size_t count, unsigned threads, drv_task_fn fn, void *ctx)
 }
 
 /* ---- paths ---- */
+
+drv_entry drv_entry_at(const char *path, char *what, size_t n)
+{
+    struct stat st;
+#ifdef _WIN32
+    DWORD attrs = GetFileAttributesA(path);
+    if (attrs != INVALID_FILE_ATTRIBUTES && (attrs & FILE_ATTRIBUTE_REPARSE_POINT)) {
+        snprintf(what, n, "a symbolic link or junction");
+        return DRV_ENTRY_OTHER;
+    }
+    if (stat(path, &st) != 0) {
+#else
+    if (lstat(path, &st) != 0) {
+#endif
+        snprintf(what, n, "missing (%s)", strerror(errno));
+        return DRV_ENTRY_NONE;
+    }
+    if (S_ISREG(st.st_mode))
+        return DRV_ENTRY_FILE;
+    if (S_ISDIR(st.st_mode))
+        return DRV_ENTRY_DIR;
+#ifndef _WIN32
+    if (S_ISLNK(st.st_mode)) {
+        char to[1024];
+        ssize_t len = readlink(path, to, sizeof to - 1);
+        if (len >= 0) {
+            to[len] = 0;
+            snprintf(what, n, "a symbolic link (to %s)", to);
+            return DRV_ENTRY_OTHER;
+        }
+    }
+#endif
+    snprintf(what, n, "%s", kind_of_mode((unsigned)st.st_mode));
+    return DRV_ENTRY_OTHER;
+}
+
+int drv_inside_package(const char *root, const char *path, char *what, size_t n)
+{
+    size_t root_len = strlen(root);
+    const char *rel = path + root_len;
+    char *copy;
+    int ok = 1;
+    if (strncmp(path, root, root_len) != 0 || (*rel != '/' && *rel != 0)) {
+        snprintf(what, n, "outside the package directory");
+        return 0;
+    }
+    while (*rel == '/')
+        rel++;
+    copy = drv_strdup(path);
+    if (copy == NULL) {
+        snprintf(what, n, "out of memory");
+        return 0;
+    }
+    /* each component below the root, the last one included: no link may lead elsewhere */
+    for (const char *p = rel; ok; p++) {
+        if ((*p == '/' || *p == 0) && p > rel && p[-1] != '/') {
+            size_t len = (size_t)(p - path);
+            char found[1100];
+            drv_entry e;
+            copy[len] = 0;
+            e = drv_entry_at(copy, found, sizeof found);
+            if (e == DRV_ENTRY_OTHER || e == DRV_ENTRY_NONE) {
+                snprintf(what, n, "%s is %s", copy + (rel - path), found);
+                ok = 0;
+            } else if (*p == '/' && e != DRV_ENTRY_DIR) {
+                snprintf(what, n, "%s is not a directory", copy + (rel - path));
+                ok = 0;
+            }
+            copy[len] = *p;
+        }
+        if (*p == 0)
+            break;
+    }
+    free(copy);
+    return ok;
+}
 
 int drv_file_exists(const char *path)
 {

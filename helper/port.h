@@ -19,7 +19,15 @@ typedef struct drv_file {
     uint64_t size;
 } drv_file;
 
+/* Regular files only: a FIFO, socket, device or directory is refused without blocking. */
 int drv_file_open(drv_file *f, const char *path, drvsign_diag *diag);
+/* drv_file_open plus an exclusive advisory lock (flock), held until drv_file_close: for a
+ * file about to be replaced in place, so that concurrent runs take turns. If another run
+ * replaced the file while this one waited, the new file is opened and locked instead. */
+int drv_file_open_locked(drv_file *f, const char *path, drvsign_diag *diag);
+/* 0 if path is a regular file that can be opened; else one error naming it. For paths handed
+ * to code that opens them itself (and would block on a FIFO). */
+int drv_check_regular(const char *path, drvsign_diag *diag);
 void drv_file_close(drv_file *f);
 /* Read exactly n bytes at off; a short file is an error naming the file. */
 int drv_file_pread(const drv_file *f, uint64_t off, void *buf, size_t n, drvsign_diag *diag);
@@ -31,16 +39,24 @@ int drv_read_small_file(const char *path, size_t max, unsigned char **data, size
 /*
  * A new file that replaces target only on commit: it is written as a temp file beside the
  * target and renamed into place, so readers never see a half-written file and a failure
- * leaves the target as it was.
+ * leaves the target as it was. On Linux the temp file has no name until commit (O_TMPFILE),
+ * so not even SIGKILL leaves it behind; a named temp file (other systems, file systems
+ * without O_TMPFILE) is removed on SIGTERM, SIGINT and SIGHUP.
  */
 typedef struct drv_atomic {
-    char *target;
-    char *tmp;
+    char *target; /* the name the caller gave, for messages */
+    char *dest;   /* what gets replaced: target, or the file a symlinked target points to */
+    char *tmp;    /* the temp file's name (not yet used while anonymous) */
     int fd;
     uint64_t pos;
+    int in_place;  /* replacing mode_like itself: synced to survive a power cut */
+    int anonymous; /* an O_TMPFILE without a name yet */
+    int pending;   /* its slot in the signal-cleanup table, or -1 */
 } drv_atomic;
 
-/* mode_like: an existing file whose permissions the new file copies (may be NULL). */
+/* mode_like: an existing file whose permissions the new file copies (may be NULL). When
+ * target is mode_like itself (in-place signing), a symbolic link is followed, so the file it
+ * points to is replaced and the link stays; and the commit is durable (README). */
 int drv_atomic_open(drv_atomic *a, const char *target, const char *mode_like,
                     drvsign_diag *diag);
 int drv_atomic_write(drv_atomic *a, const void *buf, size_t n, drvsign_diag *diag);
@@ -86,6 +102,15 @@ void drv_mutex_unlock(drv_mutex *m);
 void drv_mutex_free(drv_mutex *m);
 
 int drv_file_exists(const char *path);
+/* What is at path, a symbolic link at its end not followed: a package holds only regular
+ * files and directories. For anything else (or nothing), what gets a phrase for a message:
+ * "a symbolic link (to /etc/passwd)", "a FIFO". */
+typedef enum drv_entry { DRV_ENTRY_NONE, DRV_ENTRY_FILE, DRV_ENTRY_DIR, DRV_ENTRY_OTHER } drv_entry;
+drv_entry drv_entry_at(const char *path, char *what, size_t n);
+/* 1 when path lies in root and every component of it below root is a real directory (no
+ * symbolic link) and the last a regular file or directory; else 0 and what says which
+ * component is what ("amd64 is a symbolic link (to /etc)"). */
+int drv_inside_package(const char *root, const char *path, char *what, size_t n);
 int drv_is_dir(const char *path);
 /* Modification time in seconds since the epoch, 0 if unknown. */
 int64_t drv_file_mtime(const char *path);
@@ -109,5 +134,25 @@ const char *drv_base_name(const char *path);
 unsigned long drv_utf16le_next(const unsigned char *p, size_t n, size_t *i);
 /* Encode a code point as UTF-8 into out; returns the byte count (1 to 4). */
 size_t drv_utf8_put(unsigned long cp, char out[4]);
+
+
+/* How a child process ended (drv_run). */
+typedef struct drv_run_result {
+    int exited;    /* it exited (exit_code is valid) */
+    int exit_code;
+    int signal;    /* it was killed by this signal */
+    int timed_out; /* it took too long, and drv_run killed it and its process group */
+    int too_much;  /* it wrote more than max_out bytes to stdout */
+} drv_run_result;
+
+/*
+ * Run argv[0] (searched on PATH) with argv directly, never through a shell, with env_add
+ * ("NAME=value", NULL-terminated) added to the environment, input on its stdin, its stdout
+ * collected (up to max_out bytes, *out malloc'd) and its stderr passed through to ours.
+ * Returns 0 once it has ended (see *res), -1 when it could not be started (reported).
+ */
+int drv_run(const char *const *argv, const char *const *env_add, const unsigned char *input,
+            size_t input_len, unsigned timeout_seconds, size_t max_out, unsigned char **out,
+            size_t *out_len, drv_run_result *res, const char *where, drvsign_diag *diag);
 
 #endif

@@ -1,6 +1,8 @@
 /*
  * drvsign_sign: for each file, ask its format for the content to sign, sign it, and have the
  * format attach the signature into a temp file that replaces the target only when complete.
+ * Detached signing splits the run in two: --prepare stops after the digest to sign (a request
+ * file beside it), --complete takes the raw signature and finishes from the request.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,7 @@
 #include "authenticode.h"
 #include "formats.h"
 #include "keys.h"
+#include "sign_request.h"
 
 /* With --append, the existing primary signature must still match, or we would nest a good
  * signature inside a broken one. */
@@ -43,38 +46,130 @@ done:
     return rc;
 }
 
-/* The timestamp settings; 0 when none were asked for, -1 after a usage error. */
-static int ts_opts_from(const drvsign_params *p, drv_ts_opts *o, drvsign_diag *diag)
+/* What one run signs with: a key (signer), or, for --prepare, only the certificates; for
+ * --complete, the requests and raw signatures named in params. */
+typedef struct sign_run {
+    const drvsign_params *params;
+    const drv_signer *signer;
+    const drv_sign_opts *opts;
+    const drv_ts_opts *ts;
+} sign_run;
+
+/* --prepare: write the request and the digest; the file itself is not touched. */
+static int prepare_request(const sign_run *run, const drv_format *fmt, const drv_file *file,
+                           const drv_content *content, const char *path, drvsign_diag *diag)
 {
-    memset(o, 0, sizeof *o);
-    if (p->timestamp_url_count == 0 && p->timestamp_legacy_count == 0)
-        return 0;
-    if (p->timestamp_url_count > 0 && p->timestamp_legacy_count > 0) {
-        drv_error(diag, NULL, "--timestamp (RFC 3161) and --timestamp-legacy exclude each other, "
-                              "as signtool's /tr and /t do");
+    drv_request r;
+    drv_sign_opts opts = *run->opts;
+    unsigned to_sign_len;
+    int rc = -1;
+
+    memset(&r, 0, sizeof r);
+    opts.where = path;
+    if (snprintf(r.file, sizeof r.file, "%s", drv_base_name(path)) >= (int)sizeof r.file) {
+        drv_error(diag, path, "the file name is too long for a request");
         return -1;
     }
-    o->urls = p->timestamp_urls;
-    o->url_count = p->timestamp_url_count;
-    o->legacy_urls = p->timestamp_legacy_urls;
-    o->legacy_count = p->timestamp_legacy_count;
-    o->md = drv_digest_by_name(p->timestamp_digest, diag);
-    o->retries = p->timestamp_retries > 0 ? p->timestamp_retries : 3;
-    o->wait = p->timestamp_wait >= 0 ? p->timestamp_wait : 10;
-    o->timeout = p->timestamp_timeout > 0 ? p->timestamp_timeout : 30;
-    o->ca_file = p->timestamp_ca_file;
-    return o->md != NULL ? 1 : -1;
+    snprintf(r.format, sizeof r.format, "%s", fmt->name);
+    snprintf(r.content_type, sizeof r.content_type, "%s", content->oid);
+    r.file_size = file->size;
+    r.md = opts.md;
+    r.page_hashes = run->params->page_hashes;
+    r.append = run->params->append;
+    r.cert = run->signer->cert;
+    r.extra = run->signer->extra;
+    if (drv_file_sha256(file, r.file_sha256, diag) != 0 ||
+        drv_ac_signed_attrs(r.cert, &opts, content->oid, content->der, content->len, &r.attrs,
+                            &r.attrs_len, r.to_sign, &to_sign_len, diag) != 0)
+        goto done;
+    r.to_sign_len = to_sign_len;
+    rc = drv_request_write(run->params->prepare_dir, &r, diag);
+done:
+    OPENSSL_free(r.attrs);
+    return rc;
 }
 
-static int sign_one(const drvsign_params *params, const drv_signer *signer,
-                    const drv_sign_opts *opts, const drv_ts_opts *ts, const char *path,
-                    const char *out_path, drvsign_diag *diag)
+/* --complete: the request must still describe this file, byte for byte. */
+static int load_request(const sign_run *run, const drv_file *file, const char *path,
+                        drv_request *r, drvsign_diag *diag)
 {
+    unsigned char now[32];
+    const char *name = drv_base_name(path);
+    if (drv_request_read(run->params->requests_dir, name, r, diag) != 0)
+        return -1;
+    if (drv_file_sha256(file, now, diag) != 0)
+        goto fail;
+    if (r->file_size != file->size || memcmp(now, r->file_sha256, 32) != 0) {
+        drv_error(diag, path, "the file changed since --prepare (its SHA-256 is not the one in "
+                              "the request); prepare and sign it again");
+        goto fail;
+    }
+    return 0;
+fail:
+    drv_request_free(r);
+    return -1;
+}
+
+/* --complete: SignedData from the request and SIGDIR/<name>.sig. */
+static int complete_signature(const sign_run *run, const drv_request *r,
+                              const drv_content *content, const char *path, PKCS7 **p7,
+                              drvsign_diag *diag)
+{
+    size_t n = strlen(r->file) + 5;
+    char *leaf = malloc(n), *sig_path = NULL;
+    unsigned char *raw = NULL, *sig = NULL, check[EVP_MAX_MD_SIZE];
+    size_t raw_len = 0, sig_len;
+    unsigned check_len;
+    int rc = -1;
+
+    if (leaf == NULL)
+        return -1;
+    snprintf(leaf, n, "%s.sig", r->file);
+    sig_path = drv_path_join(run->params->signatures_dir, leaf);
+    if (sig_path == NULL)
+        goto done;
+    if (!drv_file_exists(sig_path)) {
+        drv_error(diag, sig_path, "no signature for %s: sign %s.digest and put the raw signature "
+                                  "here",
+                  r->file, r->file);
+        goto done;
+    }
+    /* the request must be self-consistent: to_sign is the digest of the attributes */
+    if (!EVP_Digest(r->attrs, r->attrs_len, check, &check_len, r->md, NULL) ||
+        check_len != r->to_sign_len || memcmp(check, r->to_sign, check_len) != 0) {
+        drv_error(diag, path, "the request's to_sign is not the digest of its signed attributes");
+        goto done;
+    }
+    if (drv_read_small_file(sig_path, 16384, &raw, &raw_len, diag) != 0)
+        goto done;
+    sig = OPENSSL_memdup(raw, raw_len ? raw_len : 1);
+    sig_len = raw_len;
+    if (sig == NULL ||
+        drv_signature_accept(r->cert, r->md, r->to_sign, r->to_sign_len, &sig, &sig_len, sig_path,
+                             path, diag) != 0)
+        goto done;
+    rc = drv_ac_assemble(r->cert, r->extra, r->md, content->oid, content->der, content->len,
+                         r->attrs, r->attrs_len, sig, sig_len, path, p7, diag);
+done:
+    OPENSSL_free(sig);
+    free(raw);
+    free(sig_path);
+    free(leaf);
+    return rc;
+}
+
+static int sign_one(const sign_run *run, const char *path, const char *out_path,
+                    drvsign_diag *diag)
+{
+    const drvsign_params *params = run->params;
     drv_file file;
-    const drv_format *fmt;
+    const drv_format *fmt = NULL;
     void *state = NULL;
     drv_content content;
-    drv_content_opts copts = {opts->md, params->page_hashes};
+    drv_content_opts copts = {run->opts->md, params->page_hashes};
+    drv_sign_opts file_opts = *run->opts;
+    drv_request request;
+    int complete = params->requests_dir != NULL, append = params->append;
     PKCS7 *p7 = NULL, *primary = NULL;
     unsigned char *der = NULL;
     size_t der_len;
@@ -82,28 +177,47 @@ static int sign_one(const drvsign_params *params, const drv_signer *signer,
     int rc = -1;
 
     memset(&content, 0, sizeof content);
+    memset(&request, 0, sizeof request);
     out.fd = -1;
-    if (drv_file_open(&file, path, diag) != 0)
+    /* locked until the new file is in place: a concurrent --append waits, then nests on ours */
+    if (drv_file_open_locked(&file, path, diag) != 0)
         return -1;
+    if (complete) {
+        if (load_request(run, &file, path, &request, diag) != 0)
+            goto done;
+        /* finish the signature that was prepared, whatever this run's options say */
+        copts.md = request.md;
+        copts.page_hashes = request.page_hashes;
+        append = request.append;
+    }
     fmt = drv_format_for(&file, diag);
     if (fmt == NULL || fmt->open(&file, &state, diag) != 0)
         goto done;
-    if (params->append && !fmt->nests) {
+    if (append && !fmt->nests) {
         drv_error(diag, path, "a %s file cannot carry nested signatures; sign without --append",
                   fmt->name);
         goto done;
     }
-    if (params->append && load_primary_for_append(fmt, state, path, &primary, diag) != 0)
+    if (append && load_primary_for_append(fmt, state, path, &primary, diag) != 0)
         goto done;
+    if (params->prepare_dir != NULL) {
+        rc = fmt->content(state, &copts, &content, diag) == 0
+                 ? prepare_request(run, fmt, &file, &content, path, diag)
+                 : -1;
+        goto done;
+    }
     if (drv_atomic_open(&out, out_path, path, diag) != 0)
         goto done;
     if (fmt->stage != NULL && fmt->stage(state, &out, diag) != 0)
         goto done;
     if (fmt->content(state, &copts, &content, diag) != 0)
         goto done;
-    if (drv_ac_sign(signer, opts, content.oid, content.der, content.len, &p7, diag) != 0)
+    file_opts.where = path;
+    if (complete ? complete_signature(run, &request, &content, path, &p7, diag) != 0
+                 : drv_ac_sign(run->signer, &file_opts, content.oid, content.der, content.len,
+                               &p7, diag) != 0)
         goto done;
-    if (ts != NULL && drv_ac_timestamp(p7, ts, 0, path, diag) != 0)
+    if (run->ts != NULL && drv_ac_timestamp(p7, run->ts, 0, path, diag) != 0)
         goto done;
     if (primary != NULL) {
         if (drv_ac_add_nested(primary, p7, diag) != 0)
@@ -127,8 +241,24 @@ done:
     PKCS7_free(p7);
     PKCS7_free(primary);
     OPENSSL_free(content.der);
+    drv_request_free(&request);
     drv_file_close(&file);
     return rc;
+}
+
+/* Two files of one name would share DIR/<name>.request. */
+static int names_unique(const char *const *files, size_t count, drvsign_diag *diag)
+{
+    for (size_t i = 0; i < count; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(drv_base_name(files[i]), drv_base_name(files[j])) == 0) {
+                drv_error(diag, files[i], "another file of this name (%s) is in the same run; "
+                                          "requests are named after the file: prepare them "
+                                          "in separate directories",
+                          files[j]);
+                return -1;
+            }
+    return 0;
 }
 
 drvsign_status drvsign_sign(const drvsign_params *params, const char *const *files, size_t count,
@@ -137,7 +267,8 @@ drvsign_status drvsign_sign(const drvsign_params *params, const char *const *fil
     drv_signer signer;
     drv_sign_opts opts = {0};
     drv_ts_opts ts;
-    int failed = 0, stamp;
+    sign_run run = {params, &signer, &opts, NULL};
+    int failed = 0, stamp, detached = params->prepare_dir || params->requests_dir;
 
     if (count == 0) {
         drv_error(diag, NULL, "no file to sign");
@@ -147,19 +278,48 @@ drvsign_status drvsign_sign(const drvsign_params *params, const char *const *fil
         drv_error(diag, NULL, "--out takes exactly one input file");
         return DRVSIGN_USAGE;
     }
+    if ((params->requests_dir != NULL) != (params->signatures_dir != NULL) ||
+        (params->prepare_dir != NULL && params->requests_dir != NULL)) {
+        drv_error(diag, NULL, "detached signing is --prepare, or --complete with --requests and "
+                              "--signatures");
+        return DRVSIGN_USAGE;
+    }
     opts.md = drv_digest_by_name(params->digest, diag);
-    stamp = ts_opts_from(params, &ts, diag);
+    stamp = drv_ts_opts_from(params, &ts, diag);
     if (opts.md == NULL || stamp < 0)
         return DRVSIGN_USAGE;
+    /* OpenSSL opens the HTTPS trust file itself, and would block on a FIFO */
+    if (stamp && ts.ca_file != NULL && drv_check_regular(ts.ca_file, diag) != 0)
+        return DRVSIGN_FAILED;
+    if (stamp && params->prepare_dir != NULL) {
+        drv_error(diag, NULL, "timestamps come after the signature: give --timestamp to "
+                              "--complete, not to --prepare");
+        return DRVSIGN_USAGE;
+    }
+    if (detached && names_unique(files, count, diag) != 0)
+        return DRVSIGN_USAGE;
+    run.ts = stamp ? &ts : NULL;
     opts.description = params->description;
     opts.url = params->url;
     opts.signing_time = params->signing_time;
-    if (drv_signer_load(&signer, params, diag) != 0)
+    memset(&signer, 0, sizeof signer);
+    if (params->prepare_dir != NULL) {
+        if (!drv_is_dir(params->prepare_dir) && drv_mkdir(params->prepare_dir, diag) != 0)
+            return DRVSIGN_FAILED;
+        if (drv_signer_load_certs(&signer, params, diag) != 0)
+            return DRVSIGN_FAILED;
+    } else if (params->requests_dir == NULL && drv_signer_load(&signer, params, diag) != 0)
         return DRVSIGN_FAILED;
-    for (size_t i = 0; i < count; i++)
-        if (sign_one(params, &signer, &opts, stamp ? &ts : NULL, files[i],
-                     params->out ? params->out : files[i], diag) != 0)
+    for (size_t i = 0; i < count; i++) {
+        const char *target = params->out ? params->out : files[i];
+        if (sign_one(&run, files[i], target, diag) != 0)
             failed = 1;
+        else if (params->report != NULL && !params->quiet)
+            fprintf(params->report, "%s: %s (%s%s%s)\n", target,
+                    params->prepare_dir ? "signing request written" : "signed",
+                    EVP_MD_get0_name(opts.md), params->append ? ", nested" : "",
+                    stamp ? ", timestamped" : "");
+    }
     drv_signer_free(&signer);
     return failed ? DRVSIGN_FAILED : DRVSIGN_OK;
 }
@@ -179,7 +339,7 @@ static int timestamp_one(const drv_ts_opts *ts, const char *path, const char *ou
     int rc = -1;
 
     out.fd = -1;
-    if (drv_file_open(&file, path, diag) != 0)
+    if (drv_file_open_locked(&file, path, diag) != 0)
         return -1;
     fmt = drv_format_for(&file, diag);
     if (fmt == NULL || fmt->open(&file, &state, diag) != 0 ||
@@ -221,7 +381,7 @@ drvsign_status drvsign_timestamp(const drvsign_params *params, const char *const
                                  size_t count, drvsign_diag *diag)
 {
     drv_ts_opts ts;
-    int stamp = ts_opts_from(params, &ts, diag), failed = 0;
+    int stamp = drv_ts_opts_from(params, &ts, diag), failed = 0;
 
     if (stamp < 0)
         return DRVSIGN_USAGE;
@@ -233,8 +393,15 @@ drvsign_status drvsign_timestamp(const drvsign_params *params, const char *const
         drv_error(diag, NULL, count == 0 ? "no file to timestamp" : "--out takes exactly one input file");
         return DRVSIGN_USAGE;
     }
-    for (size_t i = 0; i < count; i++)
-        if (timestamp_one(&ts, files[i], params->out ? params->out : files[i], diag) != 0)
+    if (ts.ca_file != NULL && drv_check_regular(ts.ca_file, diag) != 0)
+        return DRVSIGN_FAILED;
+    for (size_t i = 0; i < count; i++) {
+        const char *target = params->out ? params->out : files[i];
+        if (timestamp_one(&ts, files[i], target, diag) != 0)
             failed = 1;
+        else if (params->report != NULL && !params->quiet)
+            fprintf(params->report, "%s: timestamped (%s)\n", target,
+                    ts.url_count > 0 ? "RFC 3161" : "legacy");
+    }
     return failed ? DRVSIGN_FAILED : DRVSIGN_OK;
 }

@@ -54,7 +54,19 @@ static int by_name(const void *a, const void *b)
     return strcmp(((const item *)a)->name, ((const item *)b)->name);
 }
 
-/* Everything below dir, files (and directories when with_dirs), named prefix/relative. */
+/* A package is a closed world: nothing outside its directory may be packed. So the walk
+ * takes regular files and real directories only; a symbolic link (which may lead anywhere), a
+ * FIFO (which would block) or a device is refused by name. */
+static void refuse_entry(const char *path, const char *what, drvsign_diag *diag)
+{
+    drv_error(diag, path,
+              "is %s; a package holds only regular files and directories, and nothing from "
+              "outside it: copy the file into the package instead",
+              what);
+}
+
+/* Everything below dir, files (and directories when with_dirs), named prefix/relative; every
+ * refused entry reported, then -1. */
 static int walk(const char *dir, const char *prefix, int depth, int with_dirs, items *out,
                 drvsign_diag *diag)
 {
@@ -68,18 +80,29 @@ static int walk(const char *dir, const char *prefix, int depth, int with_dirs, i
     }
     if (drv_list_dir(dir, &names, &count, diag) != 0)
         return -1;
-    for (size_t i = 0; i < count && rc == 0; i++) {
+    for (size_t i = 0; i < count; i++) {
         char *path = drv_path_join(dir, names[i]);
         char *name = drv_path_join(prefix, names[i]);
-        if (path == NULL || name == NULL)
+        char what[1100];
+        drv_entry kind = path ? drv_entry_at(path, what, sizeof what) : DRV_ENTRY_NONE;
+        if (path == NULL || name == NULL) {
+            free(path);
+            free(name);
             rc = -1;
-        else if (drv_is_dir(path)) {
-            if (with_dirs)
-                rc = push(out, NULL, name, drv_file_mtime(path));
-            if (rc == 0)
-                rc = walk(path, name, depth + 1, with_dirs, out, diag);
-        } else
-            rc = push(out, path, name, drv_file_mtime(path));
+            break;
+        }
+        if (kind == DRV_ENTRY_DIR) {
+            if (with_dirs && push(out, NULL, name, drv_file_mtime(path)) != 0)
+                rc = -1;
+            else if (walk(path, name, depth + 1, with_dirs, out, diag) != 0)
+                rc = -1;
+        } else if (kind == DRV_ENTRY_FILE) {
+            if (push(out, path, name, drv_file_mtime(path)) != 0)
+                rc = -1;
+        } else {
+            refuse_entry(path, what, diag);
+            rc = -1;
+        }
         free(path);
         free(name);
     }
@@ -162,10 +185,10 @@ static unsigned inf_arches(const char *path, drvsign_diag *diag)
     static const char prefix[] = "CatalogFile.";
     int seen[5] = {0}, any = 0;
     drv_inf inf;
-    drvsign_diag quiet = *diag;
+    drvsign_diag quiet;
     const drv_inf_section *mfg, *ver;
 
-    quiet.quiet = 1;
+    drv_diag_errors_only(&quiet, diag);
     if (drv_inf_load(&inf, path, &quiet) != 0) {
         drv_inf_free(&inf);
         return 0;
@@ -250,8 +273,12 @@ static int add_pdbs(items *files, const char *pdb_dir, drvsign_diag *diag)
             for (size_t j = 0; j < files->count; j++)
                 present |= drv_strcasecmp(files->v[j].name, target) == 0;
             if (!present) {
-                char *path = drv_path_join(pdb_dir, names[k]);
-                rc = path ? push(files, path, target, drv_file_mtime(path)) : -1;
+                char *path = drv_path_join(pdb_dir, names[k]), what[1100];
+                if (path != NULL && drv_entry_at(path, what, sizeof what) != DRV_ENTRY_FILE) {
+                    refuse_entry(path, what, diag);
+                    rc = -1;
+                } else
+                    rc = path ? push(files, path, target, drv_file_mtime(path)) : -1;
                 free(path);
             }
             break;
@@ -321,7 +348,7 @@ drvsign_status drvsign_cab(const drvsign_params *p, const char *const *dirs, siz
     /* Partner Center's rules, each with its own error */
     for (size_t i = 0; i < count && !failed; i++) {
         int infs = 0;
-        unsigned arches = 0;
+        unsigned arches = 0, before;
         if (!valid_folder_name(names[i])) {
             drv_error(diag, dirs[i],
                       "the folder name '%s' is not accepted by Partner Center: under 40 "
@@ -336,7 +363,10 @@ drvsign_status drvsign_cab(const drvsign_params *p, const char *const *dirs, siz
                 strchr(rel, '/') != NULL || !is_inf(rel))
                 continue;
             infs++;
+            before = diag->errors;
             arches |= inf_arches(files.v[k].path, diag);
+            if (diag->errors != before)
+                failed = 1; /* an INF Partner Center cannot read */
         }
         if (infs == 0) {
             drv_error(diag, dirs[i], "no .inf file at the root of the package folder %s; Partner "

@@ -1,11 +1,15 @@
 #include "timestamp.h"
 
+#include "authenticode.h"
+
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <openssl/asn1t.h>
 #include <openssl/bn.h>
+#include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/http.h>
 #include <openssl/httperr.h>
@@ -68,10 +72,12 @@ static int http_problem(char *out, size_t size, int timeout)
                                   HTTP_R_RETRY_TIMEOUT};
     unsigned long code, first = 0, best = 0;
     const char *data, *first_data = NULL, *best_data = NULL;
-    int flags, best_rank = 99;
+    int flags, best_rank = 99, timed_out = 0;
 
     while ((code = ERR_get_error_all(NULL, NULL, NULL, &data, &flags)) != 0) {
         const char *text = (flags & ERR_TXT_STRING) ? data : NULL;
+        if (ERR_GET_LIB(code) == ERR_LIB_BIO && ERR_GET_REASON(code) == BIO_R_TRANSFER_TIMEOUT)
+            timed_out = 1; /* connected, but the reply did not come in time */
         if (first == 0) {
             first = code;
             first_data = text;
@@ -112,6 +118,10 @@ static int http_problem(char *out, size_t size, int timeout)
         }
         return ERR_GET_REASON(best);
     }
+    if (timed_out) {
+        snprintf(out, size, "no reply within %d s", timeout);
+        return 0;
+    }
     {
         const char *reason = ERR_reason_error_string(first);
         snprintf(out, size, "%s%s%s", reason ? reason : "network error", first_data ? ": " : "",
@@ -123,6 +133,121 @@ static int http_problem(char *out, size_t size, int timeout)
     return 0;
 }
 
+/* Why a connection failed, from the system error OpenSSL queued: refused, unreachable and the
+ * rest told apart (the rest in the system's words). */
+static void connect_problem(const char *what, const char *host, const char *port, char *out,
+                            size_t size)
+{
+    unsigned long code, sys = 0;
+    const char *cause;
+
+    while ((code = ERR_get_error()) != 0)
+        if (ERR_SYSTEM_ERROR(code))
+            sys = code; /* the last one: the last address tried */
+    switch (sys ? ERR_GET_REASON(sys) : 0) {
+#ifdef ECONNREFUSED
+    case ECONNREFUSED:
+        cause = "connection refused (nothing listens on that port)";
+        break;
+#endif
+#ifdef EHOSTUNREACH
+    case EHOSTUNREACH:
+        cause = "host unreachable";
+        break;
+#endif
+#ifdef ENETUNREACH
+    case ENETUNREACH:
+        cause = "network unreachable";
+        break;
+#endif
+#ifdef ETIMEDOUT
+    case ETIMEDOUT:
+        cause = "no answer (timed out)";
+        break;
+#endif
+    default:
+        cause = sys ? ERR_reason_error_string(sys) : NULL;
+        if (cause == NULL)
+            cause = "network error";
+        break;
+    }
+    snprintf(out, size, "cannot connect to %s%s:%s: %s", what, host, port, cause);
+}
+
+/*
+ * The TCP connection, made here in one attempt so that a failure says what it was: the name
+ * does not resolve, the connection is refused or unreachable, or nothing answers within the
+ * timeout. (OpenSSL's own connect retries a refused connection until the timeout has passed.)
+ * what is "" for the server, "the proxy " for a proxy. Returns a connected BIO, or NULL.
+ */
+static BIO *http_connect(const char *what, const char *host, const char *port, time_t deadline,
+                         int timeout, char *problem, size_t psize)
+{
+    BIO_ADDRINFO *addrs = NULL;
+    BIO *conn;
+
+    ERR_clear_error();
+    /* family 0 and socket type 0: any (AF_UNSPEC is 0 everywhere) */
+    if (!BIO_lookup_ex(host, port, BIO_LOOKUP_CLIENT, 0, 0, 0, &addrs)) {
+        const char *data = NULL;
+        int flags = 0;
+        unsigned long code = ERR_peek_last_error_data(&data, &flags);
+        snprintf(problem, psize, "cannot resolve %s%s%s%s", what, host,
+                 code && (flags & ERR_TXT_STRING) && data && *data ? ": " : " (DNS)",
+                 code && (flags & ERR_TXT_STRING) && data && *data ? data : "");
+        ERR_clear_error();
+        return NULL;
+    }
+    BIO_ADDRINFO_free(addrs);
+    conn = BIO_new_connect(host);
+    if (conn == NULL || BIO_set_conn_port(conn, port) <= 0 || BIO_set_nbio(conn, 1) <= 0) {
+        snprintf(problem, psize, "out of memory");
+        BIO_free_all(conn);
+        return NULL;
+    }
+    for (;;) {
+        int rv = BIO_do_connect(conn);
+        if (rv > 0)
+            return conn;
+        if (!BIO_should_retry(conn)) {
+            connect_problem(what, host, port, problem, psize);
+            break;
+        }
+        if (BIO_wait(conn, deadline, 100) <= 0) {
+            snprintf(problem, psize, "cannot connect to %s%s:%s within %d s (no answer)", what, host,
+                     port, timeout);
+            break;
+        }
+    }
+    BIO_free_all(conn);
+    ERR_clear_error();
+    return NULL;
+}
+
+/* A proxy from the environment for this server (http_proxy, https_proxy, no_proxy), checked by
+ * connecting to it; OpenSSL then talks through it. Returns 0, or -1 with the problem. */
+static int proxy_reachable(const char *host, int use_ssl, time_t deadline, int timeout,
+                           int *proxied, char *problem, size_t psize)
+{
+    const char *proxy = OSSL_HTTP_adapt_proxy(NULL, NULL, host, use_ssl);
+    char *phost = NULL, *pport = NULL;
+    BIO *conn;
+
+    *proxied = proxy != NULL;
+    if (proxy == NULL)
+        return 0;
+    if (!OSSL_HTTP_parse_url(proxy, NULL, NULL, &phost, &pport, NULL, NULL, NULL, NULL)) {
+        snprintf(problem, psize, "the proxy '%s' (http_proxy/https_proxy) is not a URL", proxy);
+        ERR_clear_error();
+        return -1;
+    }
+    conn = http_connect("the proxy ", phost, pport, deadline, timeout, problem, psize);
+    BIO_free_all(conn);
+    OPENSSL_free(phost);
+    OPENSSL_free(pport);
+    return conn != NULL ? 0 : -1;
+}
+
 /* POST body; the reply into *reply. expect_der: the reply is one DER value (RFC 3161), which
  * lets OpenSSL read it whole and report HTTP errors exactly. Returns 0, -1, or -2 when the
  * server answered something that is not DER although DER was expected. */
@@ -131,9 +256,10 @@ static int http_post(const char *url, const char *content_type, const unsigned c
                      size_t *reply_len, char *problem, size_t psize)
 {
     char *host = NULL, *port = NULL, *path = NULL;
-    int use_ssl = 0, rc = -1;
+    int use_ssl = 0, rc = -1, proxied = 0, left;
     tls_info tls = {NULL, NULL};
-    BIO *req = NULL, *rsp = NULL;
+    BIO *req = NULL, *rsp = NULL, *conn = NULL;
+    time_t deadline = time(NULL) + (o->timeout > 0 ? o->timeout : 30);
 
     *reply = NULL;
     *reply_len = 0;
@@ -156,10 +282,16 @@ static int http_post(const char *url, const char *content_type, const unsigned c
     req = BIO_new_mem_buf(body, (int)len);
     if (req == NULL)
         goto done;
-    /* proxy and no_proxy NULL: http_proxy, https_proxy and no_proxy from the environment */
-    rsp = OSSL_HTTP_transfer(NULL, host, port, path, use_ssl, NULL, NULL, NULL, NULL,
+    if (proxy_reachable(host, use_ssl, deadline, o->timeout, &proxied, problem, psize) != 0)
+        goto done;
+    if (!proxied && (conn = http_connect("", host, port, deadline, o->timeout, problem, psize)) == NULL)
+        goto done;
+    left = (int)(deadline - time(NULL));
+    /* with conn, OpenSSL uses that connection; without (a proxy), proxy and no_proxy NULL take
+     * http_proxy, https_proxy and no_proxy from the environment */
+    rsp = OSSL_HTTP_transfer(NULL, host, port, path, use_ssl, NULL, NULL, conn, NULL,
                              use_ssl ? tls_wrap : NULL, &tls, 0, NULL, content_type, req, NULL,
-                             expect_der, MAX_REPLY, o->timeout, 0);
+                             expect_der, MAX_REPLY, left > 0 ? left : 1, 0);
     if (rsp == NULL) {
         int why = http_problem(problem, psize, o->timeout);
         if (why == HTTP_R_MISSING_ASN1_ENCODING || why == HTTP_R_ERROR_PARSING_ASN1_LENGTH)
@@ -171,7 +303,6 @@ static int http_post(const char *url, const char *content_type, const unsigned c
          * non-blocking connection, which may have no data yet: wait for it, up to the timeout. */
         unsigned char *buf = malloc(MAX_REPLY);
         size_t used = 0;
-        time_t deadline = time(NULL) + (o->timeout > 0 ? o->timeout : 30);
         if (buf == NULL)
             goto done;
         while (used < MAX_REPLY) {
@@ -195,6 +326,7 @@ static int http_post(const char *url, const char *content_type, const unsigned c
     rc = 0;
 done:
     BIO_free(rsp);
+    BIO_free_all(conn); /* after the reply, which may be read from it */
     BIO_free(req);
     SSL_CTX_free(tls.ctx);
     OPENSSL_free(host);
@@ -204,7 +336,24 @@ done:
     return rc;
 }
 
-/* The TSA's certificate must be for time stamping: extended key usage timeStamping, critical. */
+int drv_eku_lists(X509 *x, const char *dotted)
+{
+    EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+    char buf[80];
+    int found = 0;
+    for (int i = 0; eku != NULL && i < sk_ASN1_OBJECT_num(eku); i++)
+        if (OBJ_obj2txt(buf, sizeof buf, sk_ASN1_OBJECT_value(eku, i), 1) > 0 &&
+            strcmp(buf, dotted) == 0)
+            found = 1;
+    sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
+    return found;
+}
+
+/*
+ * The TSA's certificate must be for time stamping: its extended key usage lists timeStamping.
+ * Windows does not require the extension to be critical (Microsoft's own TSA certificates
+ * mark it non-critical), so neither does drvsign; OpenSSL's timestamp purpose would.
+ */
 static int tsa_signature_ok(PKCS7 *p7, BIO *content, char *problem, size_t psize)
 {
     STACK_OF(X509) *signers;
@@ -217,11 +366,10 @@ static int tsa_signature_ok(PKCS7 *p7, BIO *content, char *problem, size_t psize
     }
     signers = PKCS7_get0_signers(p7, NULL, 0);
     ok = signers != NULL && sk_X509_num(signers) == 1 &&
-         X509_check_purpose(sk_X509_value(signers, 0), X509_PURPOSE_TIMESTAMP_SIGN, 0) == 1;
+         drv_eku_lists(sk_X509_value(signers, 0), DRV_OID_KP_TIMESTAMPING);
     if (!ok)
         snprintf(problem, psize, "the reply is signed by a certificate that is not a "
-                                 "time-stamping certificate (extended key usage timeStamping, "
-                                 "critical)");
+                                 "time-stamping certificate (extended key usage timeStamping)");
     sk_X509_free(signers);
     ERR_clear_error();
     return ok;
@@ -237,17 +385,72 @@ static int looks_textual(const unsigned char *p, size_t n)
     return n > 0 && printable == (n < 256 ? n : 256);
 }
 
+int drv_ts_token_read(const unsigned char *der, size_t len, size_t *used,
+                      CMS_ContentInfo **cms_out, TS_TST_INFO **tst_out, X509 **tsa_out,
+                      char *problem, size_t psize)
+{
+    const unsigned char *p = der;
+    CMS_ContentInfo *cms = NULL;
+    TS_TST_INFO *tst = NULL;
+    STACK_OF(X509) *signers = NULL;
+    ASN1_OCTET_STRING **content;
+    int signer_count;
+
+    *cms_out = NULL;
+    *tst_out = NULL;
+    *tsa_out = NULL;
+    if (len > LONG_MAX || (cms = d2i_CMS_ContentInfo(NULL, &p, (long)len)) == NULL ||
+        OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed ||
+        OBJ_obj2nid(CMS_get0_eContentType(cms)) != NID_id_smime_ct_TSTInfo ||
+        (content = CMS_get0_content(cms)) == NULL || *content == NULL)
+        goto not_token;
+    if (used != NULL)
+        *used = (size_t)(p - der);
+    p = ASN1_STRING_get0_data(*content);
+    tst = d2i_TS_TST_INFO(NULL, &p, ASN1_STRING_length(*content));
+    if (tst == NULL)
+        goto not_token;
+    signer_count = sk_CMS_SignerInfo_num(CMS_get0_SignerInfos(cms));
+    if (signer_count != 1) {
+        snprintf(problem, psize, "the token has %d signers, not one", signer_count);
+        goto fail;
+    }
+    /* the signature over TSTInfo and the signed attributes; chains are the caller's */
+    if (CMS_verify(cms, NULL, NULL, NULL, NULL, CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY) != 1 ||
+        (signers = CMS_get0_signers(cms)) == NULL || sk_X509_num(signers) != 1) {
+        snprintf(problem, psize, "the token's signature does not verify");
+        goto fail;
+    }
+    *tsa_out = sk_X509_value(signers, 0);
+    sk_X509_free(signers);
+    *cms_out = cms;
+    *tst_out = tst;
+    ERR_clear_error();
+    return 0;
+not_token:
+    snprintf(problem, psize, "not an RFC 3161 token");
+fail:
+    sk_X509_free(signers);
+    TS_TST_INFO_free(tst);
+    CMS_ContentInfo_free(cms);
+    ERR_clear_error();
+    return -1;
+}
+
 static int rfc3161_once(const char *url, const unsigned char *body, size_t body_len,
                         const unsigned char *imprint, unsigned imprint_len,
                         const ASN1_INTEGER *nonce, const drv_ts_opts *o, unsigned char **token,
                         size_t *token_len, char *problem, size_t psize)
 {
     unsigned char *reply = NULL;
-    size_t reply_len;
+    size_t reply_len, used;
     const unsigned char *p;
-    TS_RESP *resp = NULL;
-    TS_TST_INFO *tst;
-    int rc = -1, n;
+    TS_STATUS_INFO *status = NULL;
+    CMS_ContentInfo *cms = NULL;
+    TS_TST_INFO *tst = NULL;
+    X509 *tsa;
+    long len;
+    int tag, cls, rc = -1;
 
     int posted = http_post(url, "application/timestamp-query", body, body_len, 1, o, &reply,
                            &reply_len, problem, psize);
@@ -256,9 +459,13 @@ static int rfc3161_once(const char *url, const unsigned char *body, size_t body_
                                  "legacy Authenticode server, use --timestamp-legacy");
     if (posted != 0)
         return -1;
+    /* TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken OPTIONAL }, read by
+     * hand: OpenSSL's TS_RESP takes the token as PKCS#7, which cannot hold the attribute
+     * certificates Microsoft's TSA puts in it, and the token is kept as the TSA sent it. */
     p = reply;
-    resp = d2i_TS_RESP(NULL, &p, (long)reply_len);
-    if (resp == NULL) {
+    if (reply_len > LONG_MAX || (ASN1_get_object(&p, &len, &tag, &cls, (long)reply_len) & 0x80) ||
+        tag != V_ASN1_SEQUENCE || cls != V_ASN1_UNIVERSAL ||
+        (status = d2i_TS_STATUS_INFO(NULL, &p, (long)(reply_len - (size_t)(p - reply)))) == NULL) {
         snprintf(problem, psize, "%s",
                  looks_textual(reply, reply_len)
                      ? "reply is not a TimeStampResp: this looks like a legacy Authenticode "
@@ -267,17 +474,19 @@ static int rfc3161_once(const char *url, const unsigned char *body, size_t body_
         goto done;
     }
     {
-        long status = ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(resp)));
-        if (status != 0 && status != 1) {
-            snprintf(problem, psize, "the server refused (PKIStatus %ld)", status);
+        long st = ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(status));
+        if (st != 0 && st != 1) {
+            snprintf(problem, psize, "the server refused (PKIStatus %ld)", st);
             goto done;
         }
     }
-    tst = TS_RESP_get_tst_info(resp);
-    if (tst == NULL || TS_RESP_get_token(resp) == NULL) {
+    if ((size_t)(p - reply) >= reply_len) {
         snprintf(problem, psize, "the reply carries no token");
         goto done;
     }
+    if (drv_ts_token_read(p, reply_len - (size_t)(p - reply), &used, &cms, &tst, &tsa, problem,
+                          psize) != 0)
+        goto done;
     if (TS_TST_INFO_get_nonce(tst) == NULL || ASN1_INTEGER_cmp(TS_TST_INFO_get_nonce(tst), nonce) != 0) {
         snprintf(problem, psize, "nonce mismatch");
         goto done;
@@ -294,17 +503,23 @@ static int rfc3161_once(const char *url, const unsigned char *body, size_t body_
             goto done;
         }
     }
-    if (!tsa_signature_ok(TS_RESP_get_token(resp), NULL, problem, psize))
+    if (!drv_eku_lists(tsa, DRV_OID_KP_TIMESTAMPING)) {
+        snprintf(problem, psize, "the reply is signed by a certificate that is not a "
+                                 "time-stamping certificate (extended key usage timeStamping)");
         goto done;
-    *token = NULL;
-    n = i2d_PKCS7(TS_RESP_get_token(resp), token);
-    if (n <= 0)
+    }
+    *token = OPENSSL_malloc(used);
+    if (*token == NULL)
         goto done;
-    *token_len = (size_t)n;
+    memcpy(*token, p, used);
+    *token_len = used;
     rc = 0;
 done:
-    TS_RESP_free(resp);
+    TS_STATUS_INFO_free(status);
+    TS_TST_INFO_free(tst);
+    CMS_ContentInfo_free(cms);
     free(reply);
+    ERR_clear_error();
     return rc;
 }
 
@@ -535,4 +750,27 @@ done:
     OPENSSL_free(der);
     MS_TS_REQUEST_free(req);
     return rc;
+}
+
+/* The timestamp settings; 0 when none were asked for, -1 after a usage error. */
+int drv_ts_opts_from(const drvsign_params *p, drv_ts_opts *o, drvsign_diag *diag)
+{
+    memset(o, 0, sizeof *o);
+    if (p->timestamp_url_count == 0 && p->timestamp_legacy_count == 0)
+        return 0;
+    if (p->timestamp_url_count > 0 && p->timestamp_legacy_count > 0) {
+        drv_error(diag, NULL, "--timestamp (RFC 3161) and --timestamp-legacy exclude each other, "
+                              "as signtool's /tr and /t do");
+        return -1;
+    }
+    o->urls = p->timestamp_urls;
+    o->url_count = p->timestamp_url_count;
+    o->legacy_urls = p->timestamp_legacy_urls;
+    o->legacy_count = p->timestamp_legacy_count;
+    o->md = drv_digest_by_name(p->timestamp_digest, diag);
+    o->retries = p->timestamp_retries > 0 ? p->timestamp_retries : 3;
+    o->wait = p->timestamp_wait >= 0 ? p->timestamp_wait : 10;
+    o->timeout = p->timestamp_timeout > 0 ? p->timestamp_timeout : 30;
+    o->ca_file = p->timestamp_ca_file;
+    return o->md != NULL ? 1 : -1;
 }

@@ -8,7 +8,9 @@
 #define DRVSIGN_TIMESTAMP_H
 
 #include <openssl/evp.h>
+#include <openssl/cms.h>
 #include <openssl/pkcs7.h>
+#include <openssl/ts.h>
 
 #include "diag.h"
 
@@ -23,6 +25,25 @@ typedef struct drv_ts_opts {
     int timeout;       /* seconds per request */
     const char *ca_file; /* HTTPS server trust; NULL: the system store */
 } drv_ts_opts;
+
+#define DRV_OID_KP_TIMESTAMPING "1.3.6.1.5.5.7.3.8"
+
+/* Does x's extended key usage list the usage (dotted OID), critical or not? */
+int drv_eku_lists(X509 *x, const char *dotted);
+
+/* The timestamp settings params ask for: 1, 0 when none were asked for, -1 after a usage
+ * error (both protocols, an unknown digest). */
+int drv_ts_opts_from(const drvsign_params *params, drv_ts_opts *opts, drvsign_diag *diag);
+
+/*
+ * Read an RFC 3161 token (DER or BER): a CMS SignedData of any version around a TSTInfo, with
+ * certificates of any kind, validly signed by exactly one signer whose certificate it carries.
+ * The TSA's chain is not checked here. On success *cms and *tst are the caller's to free, *tsa
+ * points into *cms, and *used (when not NULL) is the token's length in der.
+ */
+int drv_ts_token_read(const unsigned char *der, size_t len, size_t *used,
+                      CMS_ContentInfo **cms, TS_TST_INFO **tst, X509 **tsa, char *problem,
+                      size_t psize);
 
 /* An RFC 3161 TimeStampToken (DER ContentInfo) for this signature value, checked: status
  * granted, our nonce, our message imprint, a valid signature by a time-stamping certificate. */

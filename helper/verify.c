@@ -40,13 +40,67 @@ static const char *page_hash_word(int state)
     return state == 0 ? "none" : state > 0 ? "verified" : "mismatch";
 }
 
+static const char *json_bool(int b)
+{
+    return b ? "true" : "false";
+}
+
+/* Every part of the signature held: digest, page hashes, signature, chain, timestamp. */
+static int sig_good(const sig_result *s)
+{
+    return s->content.digest_ok && s->content.page_hashes >= 0 && s->sig.signature_ok &&
+           s->sig.chain_ok && (s->sig.ts_kind == NULL || s->sig.ts_ok);
+}
+
+/* The first problem of a signature, for the one-line "problem" field. */
+static const char *first_problem(const sig_result *s)
+{
+    const char *all[4] = {s->content.problem, s->sig.problem, s->sig.ts_problem,
+                          s->sig.chain_problem};
+    for (size_t i = 0; i < 4; i++)
+        if (all[i][0])
+            return all[i];
+    return "";
+}
+
+static const char *chain_time_words(const drv_sig_check *c)
+{
+    if (c->chain_time_source == NULL)
+        return "";
+    return strcmp(c->chain_time_source, "timestamp") == 0 ? "the timestamp's time"
+           : strcmp(c->chain_time_source, "given") == 0   ? "the given time"
+                                                          : "now";
+}
+
+/* "chain: trusted, to root ...", or what is wrong with it (problem without its prefix). */
+static void chain_line(FILE *out, const char *what, int ok, const char *root, int untrusted,
+                       const char *problem)
+{
+    const char *colon = strstr(problem, ": ");
+    if (ok)
+        fprintf(out, "    %s: trusted, to root \"%s\"\n", what, root);
+    else if (untrusted)
+        fprintf(out, "    %s: NOT TRUSTED: it ends at \"%s\", which is not a trusted root\n", what,
+                root);
+    else
+        fprintf(out, "    %s: INVALID: %s\n", what, colon != NULL ? colon + 2 : problem);
+}
+
+static void json_opt_string(FILE *out, const char *key, const char *value)
+{
+    if (value != NULL && value[0]) {
+        fprintf(out, ", \"%s\": ", key);
+        drv_json_string(out, value);
+    }
+}
+
 static void report_json(FILE *out, const file_result *r, int first)
 {
     fprintf(out, "%s\n    {\"file\": ", first ? "" : ",");
     drv_json_string(out, r->path);
     fprintf(out, ", \"format\": ");
     drv_json_string(out, r->format ? r->format : "unknown");
-    fprintf(out, ", \"verified\": %s", r->ok ? "true" : "false");
+    fprintf(out, ", \"verified\": %s", json_bool(r->ok));
     if (r->problem != NULL) {
         fprintf(out, ", \"problem\": ");
         drv_json_string(out, r->problem);
@@ -54,34 +108,51 @@ static void report_json(FILE *out, const file_result *r, int first)
     if (r->file_check.name != NULL)
         fprintf(out, ", \"%s\": {\"stored\": \"0x%08X\", \"computed\": \"0x%08X\", \"ok\": %s}",
                 r->file_check.name, r->file_check.stored, r->file_check.computed,
-                r->file_check.ok ? "true" : "false");
+                json_bool(r->file_check.ok));
     fprintf(out, ", \"signatures\": [");
     for (size_t i = 0; i < r->sig_count; i++) {
         const sig_result *s = &r->sigs[i];
-        const char *problem = s->content.problem[0] ? s->content.problem : s->sig.problem;
-        fprintf(out, "%s\n      {\"index\": %zu, \"nested\": %s, \"digest\": ", i ? "," : "",
-                i + 1, s->nested ? "true" : "false");
-        drv_json_string(out, s->sig.digest_name);
+        const drv_sig_check *c = &s->sig;
+        fprintf(out, "%s\n      {\"index\": %zu, \"nested\": %s, \"valid\": %s, \"digest\": ",
+                i ? "," : "", i + 1, json_bool(s->nested), json_bool(sig_good(s)));
+        drv_json_string(out, c->digest_name);
         fprintf(out, ", \"signer\": ");
-        drv_json_string(out, s->sig.signer);
+        drv_json_string(out, c->signer);
         fprintf(out, ", \"issuer\": ");
-        drv_json_string(out, s->sig.issuer);
+        drv_json_string(out, c->issuer);
         fprintf(out,
                 ", \"file_digest_ok\": %s, \"page_hashes\": \"%s\", \"signature_ok\": %s, "
                 "\"chain_ok\": %s",
-                s->content.digest_ok ? "true" : "false", page_hash_word(s->content.page_hashes),
-                s->sig.signature_ok ? "true" : "false", s->sig.chain_ok ? "true" : "false");
-        if (s->sig.ts_kind != NULL) {
-            fprintf(out, ", \"timestamp\": {\"kind\": \"%s\", \"time\": ", s->sig.ts_kind);
-            drv_json_string(out, s->sig.ts_time);
+                json_bool(s->content.digest_ok), page_hash_word(s->content.page_hashes),
+                json_bool(c->signature_ok), json_bool(c->chain_ok));
+        if (c->signature_ok) {
+            fprintf(out, ", \"chain\": {\"ok\": %s, \"root\": ", json_bool(c->chain_ok));
+            drv_json_string(out, c->root);
+            fprintf(out, ", \"root_trusted\": %s, \"usage\": \"code signing\", \"time\": ",
+                    json_bool(c->root[0] && !c->root_untrusted));
+            drv_json_string(out, c->chain_time_text);
+            fprintf(out, ", \"time_source\": \"%s\", \"lifetime_signing\": %s",
+                    c->chain_time_source, json_bool(c->lifetime_signing));
+            json_opt_string(out, "problem", c->chain_problem);
+            fputc('}', out);
+        }
+        if (c->ts_kind != NULL) {
+            fprintf(out, ", \"timestamp\": {\"kind\": \"%s\", \"time\": ", c->ts_kind);
+            drv_json_string(out, c->ts_time);
             fprintf(out, ", \"tsa\": ");
-            drv_json_string(out, s->sig.tsa);
-            fprintf(out, ", \"ok\": %s}", s->sig.ts_ok ? "true" : "false");
+            drv_json_string(out, c->tsa);
+            fprintf(out, ", \"ok\": %s", json_bool(c->ts_ok));
+            json_opt_string(out, "digest", c->ts_digest);
+            json_opt_string(out, "root", c->tsa_root);
+            if (c->tsa_root[0])
+                fprintf(out, ", \"root_trusted\": %s", json_bool(!c->tsa_root_untrusted));
+            if (c->tsa[0])
+                fprintf(out, ", \"usage\": \"time stamping\", \"eku_critical\": %s",
+                        json_bool(c->tsa_eku_critical));
+            json_opt_string(out, "problem", c->ts_problem);
+            fputc('}', out);
         }
-        if (problem[0]) {
-            fprintf(out, ", \"problem\": ");
-            drv_json_string(out, problem);
-        }
+        json_opt_string(out, "problem", first_problem(s));
         fputc('}', out);
     }
     fprintf(out, "%s]}", r->sig_count ? "\n    " : "");
@@ -99,16 +170,34 @@ static void report_text(FILE *out, const file_result *r)
     fprintf(out, "%s\n", r->format != NULL ? ")" : "");
     for (size_t i = 0; i < r->sig_count; i++) {
         const sig_result *s = &r->sigs[i];
-        int good = s->content.digest_ok && s->content.page_hashes >= 0 && s->sig.signature_ok &&
-                   s->sig.chain_ok;
+        const drv_sig_check *c = &s->sig;
         fprintf(out, "  signature %zu%s: %s, %s, signer \"%s\", issuer \"%s\"%s%s\n", i + 1,
-                s->nested ? " (nested)" : "", good ? "valid" : "INVALID", s->sig.digest_name,
-                s->sig.signer, s->sig.issuer,
-                s->content.page_hashes ? ", page hashes " : "",
+                s->nested ? " (nested)" : "", sig_good(s) ? "valid" : "INVALID", c->digest_name,
+                c->signer, c->issuer, s->content.page_hashes ? ", page hashes " : "",
                 s->content.page_hashes ? page_hash_word(s->content.page_hashes) : "");
-        if (s->sig.ts_kind != NULL)
-            fprintf(out, "    timestamp %s (%s) by \"%s\"%s\n", s->sig.ts_time, s->sig.ts_kind,
-                    s->sig.tsa, s->sig.ts_ok ? "" : ", INVALID");
+        fprintf(out, "    digest: %s%s%s; signature: %s\n",
+                s->content.digest_ok ? "matches the file" : "MISMATCH",
+                s->content.page_hashes ? ", page hashes " : ", no page hashes",
+                s->content.page_hashes ? page_hash_word(s->content.page_hashes) : "",
+                c->signature_ok ? "verifies" : "BAD");
+        if (c->signature_ok)
+            chain_line(out, "chain", c->chain_ok, c->root, c->root_untrusted, c->chain_problem);
+        if (c->signature_ok) {
+            fprintf(out, "      at %s (%s); EKU code signing%s\n", c->chain_time_text,
+                    chain_time_words(c), c->lifetime_signing ? ", lifetime signing" : "");
+        }
+        if (c->ts_kind != NULL) {
+            fprintf(out, "    timestamp %s (%s) by \"%s\"%s\n", c->ts_time, c->ts_kind, c->tsa,
+                    c->ts_ok ? "" : ", INVALID");
+            if (c->tsa[0]) {
+                chain_line(out, "timestamp chain", c->ts_ok, c->tsa_root, c->tsa_root_untrusted,
+                           c->ts_problem);
+                fprintf(out, "      digest %s; EKU time stamping (%s)\n",
+                        c->ts_digest ? c->ts_digest : "unknown",
+                        c->tsa_eku_critical ? "critical" : "not critical");
+            } else if (c->ts_problem[0])
+                fprintf(out, "    timestamp: INVALID: %s\n", c->ts_problem);
+        }
     }
 }
 
@@ -169,12 +258,16 @@ static void verify_one(const drvsign_params *params, X509_STORE *store, const ch
         }
         drv_ac_check(&sigs[i], store, params->time, &s->sig);
         r->sig_count = i + 1;
-        if (s->content.problem[0])
-            drv_error(diag, path, "signature %zu: %s", i + 1, s->content.problem);
-        if (s->sig.problem[0])
-            drv_error(diag, path, "signature %zu: %s", i + 1, s->sig.problem);
-        if (!s->content.digest_ok || s->content.page_hashes < 0 || !s->sig.signature_ok ||
-            !s->sig.chain_ok)
+        {
+            const char *problems[4] = {s->content.problem, s->sig.problem, s->sig.ts_problem,
+                                       s->sig.chain_problem};
+            for (size_t k = 0; k < 4; k++)
+                if (problems[k][0])
+                    drv_error(diag, path, "signature %zu: %s", i + 1, problems[k]);
+        }
+        if ((s->sig.root_untrusted || s->sig.tsa_root_untrusted) && params->untrusted_roots)
+            ++*params->untrusted_roots;
+        if (!sig_good(s))
             r->ok = 0;
     }
     if (fmt->check_file != NULL) {
@@ -329,11 +422,11 @@ static int package_os_from_catalogs(const char *dir, char **list, drvsign_diag *
         size_t n = strlen(names[i]);
         char *path;
         drv_ctl ctl;
-        drvsign_diag quiet = *diag;
+        drvsign_diag quiet;
         if (n < 5 || drv_strcasecmp(names[i] + n - 4, ".cat") != 0)
             continue;
         path = drv_path_join(dir, names[i]);
-        quiet.quiet = 1;
+        drv_diag_errors_only(&quiet, diag);
         if (path != NULL && drv_catalog_load(path, &ctl, &quiet) == 0) {
             for (size_t a = 0; a < ctl.attr_count; a++) {
                 size_t table_size;
@@ -375,9 +468,22 @@ static drvsign_status verify_package(const drvsign_params *params, X509_STORE *s
         }
     } else {
         const char *lists[1];
-        if (package_os_from_catalogs(params->package, &derived, diag) != 0 || derived == NULL) {
-            drv_error(diag, params->package, "no catalog here says which OS it is for; give --os");
+        unsigned before = diag->errors;
+        if (!drv_is_dir(params->package)) {
+            drv_error(diag, params->package,
+                      drv_file_exists(params->package) ? "is not a directory" : "does not exist");
+            free(r);
+            return DRVSIGN_FAILED;
+        }
+        if (package_os_from_catalogs(params->package, &derived, diag) != 0 ||
+            diag->errors != before) {
+            /* an unreadable catalog, already reported once */
             free(derived);
+            free(r);
+            return DRVSIGN_FAILED;
+        }
+        if (derived == NULL) {
+            drv_error(diag, params->package, "no catalog here says which OS it is for; give --os");
             free(r);
             return DRVSIGN_USAGE;
         }
@@ -415,6 +521,23 @@ static drvsign_status verify_package(const drvsign_params *params, X509_STORE *s
             ok = 0;
             free(paths);
             continue;
+        }
+        {
+            /* a package is a closed world: its catalog too must be a file in it */
+            char what[1100];
+            if (drv_entry_at(c->path, what, sizeof what) != DRV_ENTRY_FILE) {
+                drv_error(diag, c->path, "is %s; a package's catalog must be a regular file in it",
+                          what);
+                if (params->json) {
+                    fprintf(report, "\n  {\"catalog\": ");
+                    drv_json_string(report, c->path);
+                    fprintf(report, ", \"verified\": false, \"problem\": \"not a regular file\"}");
+                } else
+                    fprintf(report, "%s: NOT A REGULAR FILE (%s)\n", c->path, what);
+                ok = 0;
+                free(paths);
+                continue;
+            }
         }
         for (size_t k = 0; paths != NULL && k < c->file_count; k++)
             paths[k] = c->files[k].path;

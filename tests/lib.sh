@@ -11,15 +11,83 @@ trap 'rm -rf "$WORK"' EXIT
 passed=0
 failed=0
 
-_report() { # status description logfile
+_report() { # status description logfile; returns 0 for ok, 1 for a failure
   if [ "$1" = ok ]; then
     passed=$((passed + 1))
     echo "ok   - $2"
-  else
-    failed=$((failed + 1))
-    echo "FAIL - $2"
-    [ -s "$3" ] && sed 's/^/       | /' "$3" | head -n 30
+    return 0
   fi
+  failed=$((failed + 1))
+  echo "FAIL - $2"
+  [ -s "$3" ] && sed 's/^/       | /' "$3" | head -n 30
+  return 1
+}
+
+# Exit codes: 0 success, 1 rejected input or a failed check, 2 a usage error. A sanitizer finding
+# exits 86 (ASan) or 87 (UBSan), so a negative check names the one code it expects and never
+# accepts "non-zero".
+
+# exits CODE CMD...: CMD exits with exactly CODE (its output passes through)
+exits() {
+  local want=$1 rc
+  shift
+  "$@"
+  rc=$?
+  [ "$rc" -eq "$want" ] && return 0
+  echo "(exit code $rc, wanted $want)"
+  return 1
+}
+
+# lacks REGEX CMD...: CMD succeeds and no line of its output matches REGEX
+lacks() {
+  local re=$1 out rc
+  shift
+  out=$("$@" 2>&1)
+  rc=$?
+  printf '%s\n' "$out"
+  if [ "$rc" -ne 0 ]; then
+    echo "(exit code $rc, wanted 0)"
+    return 1
+  fi
+  if printf '%s\n' "$out" | grep -Eq -- "$re"; then
+    echo "(output matches: $re)"
+    return 1
+  fi
+}
+
+# exits_flat CODE REGEX CMD...: CMD exits with CODE, and its output with the lines joined and the
+# spaces squeezed matches REGEX (for messages a tool wraps, as CMake does)
+exits_flat() {
+  local want=$1 re=$2 out rc
+  shift 2
+  out=$("$@" 2>&1)
+  rc=$?
+  printf '%s\n' "$out"
+  [ "$rc" -eq "$want" ] || { echo "(exit code $rc, wanted $want)"; return 1; }
+  printf '%s' "$out" | tr '\n' ' ' | tr -s ' ' | grep -Eq -- "$re" || { echo "(output does not match: $re)"; return 1; }
+}
+
+# silent CMD...: CMD succeeds and prints nothing at all
+silent() {
+  local out rc
+  out=$("$@" 2>&1)
+  rc=$?
+  printf '%s' "$out"
+  [ "$rc" -eq 0 ] || { echo "(exit code $rc, wanted 0)"; return 1; }
+  [ -z "$out" ] || { echo "(wanted no output)"; return 1; }
+}
+
+# json_is CODE PYTHON CMD...: CMD exits CODE and prints valid JSON on stdout, and the Python
+# statements PYTHON (the parsed document is `r`) run without an assertion failing
+json_is() {
+  local want=$1 code=$2 rc
+  shift 2
+  "$@" >"$WORK/.json"
+  rc=$?
+  [ "$rc" -eq "$want" ] || { echo "(exit code $rc, wanted $want)"; return 1; }
+  $PY -c "import json, sys
+r = json.load(open(sys.argv[1]))
+$code" "$WORK/.json" || { echo "(JSON:)"; head -c 2000 "$WORK/.json"; return 1; }
 }
 
 # check DESCRIPTION CMD...: CMD must succeed
@@ -31,29 +99,35 @@ check() {
 
 # check_exit DESCRIPTION CODE CMD...: CMD must exit with CODE
 check_exit() {
-  local d=$1 want=$2 rc
-  shift 2
+  local d=$1
+  shift
+  check "$d" exits "$@"
+}
+
+# check_error DESCRIPTION CODE REGEX CMD...: CMD must exit with CODE and its combined output
+# match REGEX (grep -E)
+check_error() {
+  local d=$1 want=$2 re=$3 rc
+  shift 3
   "$@" >"$WORK/.log" 2>&1
   rc=$?
-  if [ "$rc" -eq "$want" ]; then
-    _report ok "$d" "$WORK/.log"
-  else
+  if [ "$rc" -ne "$want" ]; then
     echo "(exit code $rc, wanted $want)" >>"$WORK/.log"
     _report fail "$d" "$WORK/.log"
+  elif ! grep -Eq -- "$re" "$WORK/.log"; then
+    echo "(output does not match: $re)" >>"$WORK/.log"
+    _report fail "$d" "$WORK/.log"
+  else
+    _report ok "$d" "$WORK/.log"
   fi
 }
 
-# check_output DESCRIPTION REGEX CMD...: CMD's combined output must match REGEX (exit code ignored)
+# check_output DESCRIPTION REGEX CMD...: CMD must succeed and its combined output match REGEX
+# (for a command that is meant to fail, use check_error with its exit code)
 check_output() {
   local d=$1 re=$2
   shift 2
-  "$@" >"$WORK/.log" 2>&1
-  if grep -Eq -- "$re" "$WORK/.log"; then
-    _report ok "$d" "$WORK/.log"
-  else
-    echo "(output does not match: $re)" >>"$WORK/.log"
-    _report fail "$d" "$WORK/.log"
-  fi
+  check_error "$d" 0 "$re" "$@"
 }
 
 finish() {
@@ -67,18 +141,33 @@ oss_verify() { # FILE [extra osslsigncode args]
   shift
   osslsigncode verify -CAfile "$PKI/root.pem" "$@" -in "$f"
 }
-oss_rejects() { ! oss_verify "$@"; }
+# oss_rejects FILE [args]: osslsigncode verify refuses FILE (it exits 1 for a bad signature)
+oss_rejects() { exits 1 oss_verify "$@"; }
+# osslsigncode accepts FILE and its timestamp, both against the test PKI's root
+oss_verify_ts() {
+  osslsigncode verify -CAfile "$PKI/root.pem" -TSA-CAfile "$PKI/root.pem" -in "$1" >"$WORK/.oss-ts.log" 2>&1
+  local rc=$?
+  cat "$WORK/.oss-ts.log"
+  [ $rc -eq 0 ] && grep -q 'Timestamp Server Signature verification: ok' "$WORK/.oss-ts.log"
+}
+# pefile_checksum_ok FILE: pefile's checksum equals the stored one (exit 1 if not, 2 if pefile
+# cannot read the file, so `exits 1 pefile_checksum_ok` means "readable, and the checksum is wrong")
 pefile_checksum_ok() {
   $PY - "$1" <<'PY'
 import sys, pefile
-pe = pefile.PE(sys.argv[1], fast_load=True)
-stored, computed = pe.OPTIONAL_HEADER.CheckSum, pe.generate_checksum()
+try:
+    pe = pefile.PE(sys.argv[1], fast_load=True)
+    stored, computed = pe.OPTIONAL_HEADER.CheckSum, pe.generate_checksum()
+except Exception as e:
+    print(f"pefile cannot read {sys.argv[1]}: {e}")
+    sys.exit(2)
 print(f"stored 0x{stored:08X} computed 0x{computed:08X}")
 sys.exit(0 if stored == computed else 1)
 PY
 }
 ds_verify() { "$DRVSIGN" verify --ca "$PKI/root.pem" "$@"; }
-ds_rejects() { ! ds_verify "$@"; }
+# ds_rejects FILE... [options]: drvsign verify, with the test root, refuses (exit 1)
+ds_rejects() { exits 1 ds_verify "$@"; }
 # the signer options for the test PKI's good leaf
 LEAF=(--cert "$PKI/leaf-chain.pem" --key "$PKI/leaf.key")
 same_bytes() { cmp -s "$1" "$2"; }

@@ -46,6 +46,12 @@ typedef struct drvsign_params {
     const char *pkcs11_module; /* PKCS#11 module; NULL: the p11-kit proxy when there is one */
     const char *password_env;  /* name of the environment variable holding the password or PIN */
     const char *password_file; /* file whose first line is the password or PIN */
+    /* an external signer: gets the digest on stdin, writes the raw signature to stdout. Either
+     * one command line, split into words as a POSIX shell would (no expansions), or the words. */
+    const char *signer_command;
+    const char *const *signer_argv;
+    size_t signer_argc;
+    int signer_timeout;        /* seconds the command may take; 0 means 60 */
     const char **add_certs;    /* extra certificates (cross certificates, intermediates) */
     size_t add_cert_count;
     const char *digest;  /* "sha256" (default) or "sha1" */
@@ -55,6 +61,13 @@ typedef struct drvsign_params {
     const char *description; /* SpcSpOpusInfo programName */
     const char *url;         /* SpcSpOpusInfo moreInfo */
     const char *out;         /* output file; NULL signs in place */
+    FILE *report;            /* sign, timestamp: one line per file done; NULL prints none */
+    /* detached signing in two steps: prepare writes DIR/<name>.digest and DIR/<name>.request
+     * (prepare_dir); complete reads them from requests_dir and SIGDIR/<name>.sig */
+    const char *prepare_dir;
+    const char *requests_dir;
+    const char *signatures_dir;
+    const char *signature;   /* attach: the PKCS#7 SignedData (DER) to attach */
 
     /* timestamps (sign, cab, timestamp) */
     const char *const *timestamp_urls;        /* RFC 3161, in failover order */
@@ -76,6 +89,7 @@ typedef struct drvsign_params {
     int json;              /* machine-readable report */
     const char *catalog;   /* verify: check that the files are members of this catalog */
     const char *package;   /* verify: check a whole staged package directory */
+    unsigned *untrusted_roots; /* verify: if set, counts chains that end at an untrusted root */
 
     /* catalog (Inf2Cat) */
     const char *driver_dir;     /* --driver: the package directory with its INF files */
@@ -100,6 +114,17 @@ typedef struct drvsign_params {
 /* Sign each file in place (or into params->out when exactly one file is given). */
 drvsign_status drvsign_sign(const drvsign_params *params, const char *const *files, size_t count,
                             drvsign_diag *diag);
+
+/*
+ * Detached signatures: extract writes the file's signature (PKCS#7 DER) to params->out;
+ * remove strips it; attach puts params->signature into the file after checking that it
+ * signs this file's digest.
+ */
+drvsign_status drvsign_extract(const drvsign_params *params, const char *file,
+                               drvsign_diag *diag);
+drvsign_status drvsign_remove(const drvsign_params *params, const char *const *files,
+                              size_t count, drvsign_diag *diag);
+drvsign_status drvsign_attach(const drvsign_params *params, const char *file, drvsign_diag *diag);
 
 /* Add or replace the timestamps of signed files, leaving their signatures as they are. */
 drvsign_status drvsign_timestamp(const drvsign_params *params, const char *const *files,

@@ -27,22 +27,29 @@ static inline drvsign_diag fuzz_diag(void)
     return d;
 }
 
-/* The input in a temp file that lives as long as the fuzzer; rewritten for every input. */
+/* The input as a file, rewritten for every input. The file is unlinked as soon as it is made,
+ * and read through /proc/self/fd, so no run (not even a crash or a kill) leaves it behind. */
 static inline const char *fuzz_file(const uint8_t *data, size_t size, const char *name)
 {
     static char path[64];
-    FILE *f;
-    if (path[0] == 0) {
-        int fd;
-        snprintf(path, sizeof path, "/tmp/drvsign-fuzz-%s-XXXXXX", name);
-        fd = mkstemp(path);
-        if (fd < 0)
+    static int fd = -1;
+    size_t done = 0;
+    if (fd < 0) {
+        char tmpl[64];
+        snprintf(tmpl, sizeof tmpl, "/tmp/drvsign-fuzz-%s-XXXXXX", name);
+        fd = mkstemp(tmpl);
+        if (fd < 0 || unlink(tmpl) != 0)
             abort();
-        close(fd);
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     }
-    f = fopen(path, "wb");
-    if (f == NULL || fwrite(data, 1, size, f) != size || fclose(f) != 0)
+    if (ftruncate(fd, 0) != 0)
         abort();
+    while (done < size) {
+        ssize_t n = pwrite(fd, data + done, size - done, (off_t)done);
+        if (n <= 0)
+            abort();
+        done += (size_t)n;
+    }
     return path;
 }
 

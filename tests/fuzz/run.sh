@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # A short fuzzing run from a seed corpus of real inputs: the built test binaries, signed and
-# unsigned, and their PKCS#7 signatures.  Usage: run.sh FUZZER DRIVERS_DIR WORK_DIR SECONDS
+# unsigned, and their PKCS#7 signatures.
+# Usage: run.sh FUZZER DRIVERS_DIR WORK_DIR SECONDS [libFuzzer options, e.g. -runs=N]
 set -euo pipefail
 fuzzer=$1 drivers=$2 work=$3 seconds=$4
+shift 4
 corpus=$work/corpus
 rm -rf "$work"
 mkdir -p "$corpus"
@@ -31,6 +33,14 @@ case $(basename "$fuzzer") in
       --out "$corpus/signed.cab" "$TOASTPKG"
     (cd "$TOASTPKG" && gcab -c -z "$corpus/gcab.cab" toastpkg.inf amd64/toaster.sys)
     ;;
+  fuzz_request*)
+    # a real request (RSA chain), and signer command strings
+    cp "$drivers/toaster.sys" "$work/toaster.sys"
+    "$DRVSIGN" sign --prepare --quiet --cert "$PKI/leaf-chain.pem" --out "$work/req" "$work/toaster.sys"
+    cp "$work/req/toaster.sys.request" "$corpus/toaster.sys.request"
+    printf '%s' "openssl pkeyutl -sign -inkey 'my key.pem' -pkeyopt digest:sha256" >"$corpus/cmd1"
+    printf '%s' 'a "b \" c" d\ e '"'"'f'"'"'' >"$corpus/cmd2"
+    ;;
   *)
     for f in "$drivers"/*; do
       base=$(basename "$f")
@@ -44,7 +54,7 @@ case $(basename "$fuzzer") in
     ;;
 esac
 "$fuzzer" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
-  -artifact_prefix="$work/" "$corpus" >"$work/log" 2>&1 || {
+  -artifact_prefix="$work/" "$@" "$corpus" >"$work/log" 2>&1 || {
   tail -n 60 "$work/log"
   echo "0 passed, 1 failed"
   exit 1

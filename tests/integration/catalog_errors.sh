@@ -21,7 +21,7 @@ expect_error() {
   check "$name: exits 1" test $rc -eq 1
   check "$name: reports $re" bash -c "cat '$WORK/err'; grep -Eq -- '^drvsign: .*toastpkg\\.inf:[0-9]+: .*$re' '$WORK/err'"
   check "$name: says the signability test failed" grep -q "Signability test failed" "$WORK/out"
-  check "$name: writes no catalog" bash -c "! ls '$dir' | grep -q '\\.cat'"
+  check "$name: writes no catalog" lacks '\.cat$' ls "$dir"
 }
 
 d=$(variant missing-file)
@@ -48,7 +48,7 @@ expect_error "22.9.6 DriverVer version out of range" "$d" 10_X64 "DriverVer vers
 d=$(variant future)
 edit_inf "$d" 's|^DriverVer .*|DriverVer = 01/01/2099,1.0.0.0|'
 expect_error "22.9.7 DriverVer in the future" "$d" 10_X64 "DriverVer set to a date in the future.*UTC.*\(22\.9\.7\)"
-check_output "22.9.7 with --use-local-time says local time" "local time.*22\.9\.7" \
+check_error "22.9.7 with --use-local-time says local time" 1 "local time.*22\.9\.7" \
   "$DRVSIGN" catalog --driver "$d" --os 10_X64 --use-local-time
 
 d=$(variant not-in-sourcedisksfiles)
@@ -72,19 +72,25 @@ d=$(variant several)
 edit_inf "$d" '/^DriverVer/d'
 rm "$d/amd64/toaster.sys"
 "$DRVSIGN" catalog --driver "$d" --os 10_X64 >/dev/null 2>"$WORK/err"
+rc=$?
+check "several problems: exit 1" test $rc -eq 1
 check "several problems: all listed in one run" bash -c "cat '$WORK/err'; grep -q '22.9.6' '$WORK/err' && grep -q '22.9.1' '$WORK/err'"
 
 d=$(variant syntax)
 printf '\n[Broken_Section\nfoo = "unterminated\n' >>"$d/toastpkg.inf"
-"$DRVSIGN" catalog --driver "$d" --os 10_X64 >/dev/null 2>"$WORK/err"
-check "malformed syntax: missing ']' reported with its line" grep -Eq "toastpkg.inf:[0-9]+: section header is missing" "$WORK/err"
-check "malformed syntax: exit 1 and no catalog" bash -c "! ls '$d' | grep -q '\\.cat'"
+check_error "malformed syntax: exit 1, the missing ']' reported with its line" 1 "toastpkg.inf:[0-9]+: section header is missing" \
+  "$DRVSIGN" catalog --driver "$d" --os 10_X64
+check "malformed syntax: no catalog" lacks '\.cat$' ls "$d"
 
-check_exit "unknown --os id is a usage error" 2 "$DRVSIGN" catalog --driver "$TOASTPKG" --os 10_X46
-check_output "... that names the closest ids" "did you mean .*10_X64" "$DRVSIGN" catalog --driver "$TOASTPKG" --os 10_X46
+check_error "unknown --os id is a usage error that names the closest ids" 2 "did you mean .*10_X64" "$DRVSIGN" catalog --driver "$TOASTPKG" --os 10_X46
 check_exit "--driver without --os is a usage error" 2 "$DRVSIGN" catalog --driver "$TOASTPKG"
-check_exit "a directory without an INF" 1 "$DRVSIGN" catalog --driver "$WORK" --os 10_X64
-check_output "... says so" "no INF file in the root" "$DRVSIGN" catalog --driver "$WORK" --os 10_X64
+check_error "--driver on a missing directory says it does not exist" 1 "^drvsign: $WORK/nowhere: does not exist$" \
+  "$DRVSIGN" catalog --driver "$WORK/nowhere" --os 10_X64
+check "... and no signability verdict (no INF was checked)" lacks "Signability test" \
+  exits 1 "$DRVSIGN" catalog --driver "$WORK/nowhere" --os 10_X64
+check_error "--driver on a file says it is not a directory" 1 "toastpkg.inf: is not a directory" \
+  "$DRVSIGN" catalog --driver "$TOASTPKG/toastpkg.inf" --os 10_X64
+check_error "a directory without an INF: exit 1, saying so" 1 "no INF file in the root" "$DRVSIGN" catalog --driver "$WORK" --os 10_X64
 
 # the case-insensitive file system Windows has: INF names need not match the case on disk
 d=$(variant case)

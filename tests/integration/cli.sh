@@ -11,6 +11,18 @@ for cmd in sign verify testcert; do
 done
 check_output "sign --help lists the signer options" "--pfx FILE.*" "$DRVSIGN" sign --help
 check_output "sign --help lists --page-hashes" "--page-hashes" "$DRVSIGN" sign --help
+# each command's help lists only options that command takes, each in that command's words
+for cmd in sign verify catalog cab archive inspect timestamp package testcert extract remove attach; do
+  "$DRVSIGN" "$cmd" --help >"$WORK/help-$cmd" 2>&1
+  check "$cmd --help: every option it lists, $cmd takes" bash -c "
+    for o in \$(grep -oE '^  --[a-z0-9-]+' '$WORK/help-$cmd'); do
+      '$DRVSIGN' $cmd \$o 2>&1 | grep -q 'does not apply to this command' && { echo \"\$o does not apply\"; exit 1; }
+    done; exit 0"
+  check "$cmd --help names no other command's use of an option" \
+    lacks "(^| )(sign|verify|catalog|cab|archive|inspect|timestamp|package|testcert|extract|remove|attach): " cat "$WORK/help-$cmd"
+done
+check "timestamp --help explains --out for timestamp only" lacks "identity|catalog" grep -- "--out" "$WORK/help-timestamp"
+check "catalog --help says nothing of sha1/sha256 (catalog has no --digest)" lacks "sha1|sha256" cat "$WORK/help-catalog"
 
 # usage errors: exit 2
 check_exit "no arguments" 2 "$DRVSIGN"
@@ -20,12 +32,17 @@ check_exit "option of another command" 2 "$DRVSIGN" verify --pfx a.pfx x.sys
 check_exit "missing option value" 2 "$DRVSIGN" sign --cert
 check_exit "bad digest" 2 "$DRVSIGN" sign "${LEAF[@]}" --digest md5 "$DRIVERS/toaster.sys"
 check_exit "--out with two files" 2 "$DRVSIGN" sign "${LEAF[@]}" --out "$WORK/x" "$DRIVERS/toaster.sys" "$DRIVERS/helper.dll"
+check_error "--cert without --key" 2 "--cert needs --key" "$DRVSIGN" sign --cert "$PKI/leaf.pem" "$DRIVERS/toaster.sys"
+check_error "--key without --cert" 2 "--key needs --cert" "$DRVSIGN" sign --key "$PKI/leaf.key" "$DRIVERS/toaster.sys"
+check_error "sign without a signing identity" 2 "needs a signing identity" "$DRVSIGN" sign "$DRIVERS/toaster.sys"
+check_error "cab --cert without --key" 2 "--cert needs --key" "$DRVSIGN" cab --cert "$PKI/leaf.pem" --out "$WORK/x.cab" "$WORK"
+check_exit "--quiet with a value" 2 "$DRVSIGN" sign --quiet=yes "${LEAF[@]}" "$DRIVERS/toaster.sys"
 check_exit "--pfx with --cert" 2 "$DRVSIGN" sign --pfx "$PKI/leaf.pfx" --cert "$PKI/leaf.pem" "$DRIVERS/toaster.sys"
 check_exit "bad --time" 2 "$DRVSIGN" verify --time yesterday "$DRIVERS/toaster.sys"
 check_exit "bad --days" 2 "$DRVSIGN" testcert --out "$WORK/tc" --days forever
 check_exit "no file to sign" 2 "$DRVSIGN" sign "${LEAF[@]}"
 check_exit "a password on the command line is refused" 2 "$DRVSIGN" sign --pfx "$PKI/leaf.pfx" --password hunter2 "$DRIVERS/toaster.sys"
-check_output "... with the reason" "not taken on the command line" \
+check_error "... with the reason" 2 "not taken on the command line" \
   "$DRVSIGN" sign --pfx "$PKI/leaf.pfx" --password hunter2 "$DRIVERS/toaster.sys"
 
 # passwords from the environment or a file, never argv, never echoed
@@ -46,49 +63,53 @@ export DRVSIGN_WRONG_PW="not-the-password"
 cp "$DRIVERS/toaster.sys" "$WORK/keep.sys"
 before=$(sha256sum <"$WORK/keep.sys")
 check_exit "PFX with a wrong password exits 1" 1 "$DRVSIGN" sign --pfx "$PKI/leaf.pfx" --password-env DRVSIGN_WRONG_PW "$WORK/keep.sys"
-check_output "... saying so" "leaf.pfx: wrong password" "$DRVSIGN" sign --pfx "$PKI/leaf.pfx" --password-env DRVSIGN_WRONG_PW "$WORK/keep.sys"
-check "... without printing the password" bash -c "! '$DRVSIGN' sign --pfx '$PKI/leaf.pfx' --password-env DRVSIGN_WRONG_PW '$WORK/keep.sys' 2>&1 | grep -q not-the-password"
+check_error "... saying so" 1 "leaf.pfx: wrong password" "$DRVSIGN" sign --pfx "$PKI/leaf.pfx" --password-env DRVSIGN_WRONG_PW "$WORK/keep.sys"
+"$DRVSIGN" sign --pfx "$PKI/leaf.pfx" --password-env DRVSIGN_WRONG_PW "$WORK/keep.sys" >"$WORK/wrongpw.out" 2>&1
+check_exit "... without printing the password" 1 grep -q not-the-password "$WORK/wrongpw.out"
 check "... leaving the input untouched" test "$before" = "$(sha256sum <"$WORK/keep.sys")"
 check_exit "encrypted key with a wrong password exits 1" 1 "$DRVSIGN" sign --cert "$PKI/leaf-chain.pem" \
   --key "$PKI/leaf-encrypted.key" --password-env DRVSIGN_WRONG_PW "$WORK/keep.sys"
-check_output "encrypted key without a password says how to give one" "password-env or --password-file" \
+check_error "encrypted key without a password says how to give one" 1 "password-env or --password-file" \
   "$DRVSIGN" sign --cert "$PKI/leaf-chain.pem" --key "$PKI/leaf-encrypted.key" "$WORK/keep.sys"
 check_exit "unset password variable exits 1" 1 "$DRVSIGN" sign --pfx "$PKI/leaf.pfx" --password-env DRVSIGN_NOT_SET "$WORK/keep.sys"
-check_output "certificate that does not match the key" "no certificate in this file matches the private key" \
+check_error "certificate that does not match the key" 1 "no certificate in this file matches the private key" \
   "$DRVSIGN" sign --cert "$PKI/other-leaf.pem" --key "$PKI/leaf.key" "$WORK/keep.sys"
 check "... leaving the input untouched" test "$before" = "$(sha256sum <"$WORK/keep.sys")"
-check_output "missing key file" "nonexistent.key" "$DRVSIGN" sign --cert "$PKI/leaf.pem" --key "$WORK/nonexistent.key" "$WORK/keep.sys"
-check_output "missing input file names it" "drvsign: $WORK/missing.sys: cannot open" "$DRVSIGN" sign "${LEAF[@]}" "$WORK/missing.sys"
+check_error "missing key file" 1 "nonexistent.key" "$DRVSIGN" sign --cert "$PKI/leaf.pem" --key "$WORK/nonexistent.key" "$WORK/keep.sys"
+check_error "missing input file names it" 1 "drvsign: $WORK/missing.sys: cannot open" "$DRVSIGN" sign "${LEAF[@]}" "$WORK/missing.sys"
 
 # verify reports
 check_exit "verify an unsigned file exits 1" 1 ds_verify "$DRIVERS/toaster.sys"
-check_output "... saying it is not signed" "toaster.sys: the file is not signed" ds_verify "$DRIVERS/toaster.sys"
+check_error "... saying it is not signed" 1 "toaster.sys: the file is not signed" ds_verify "$DRIVERS/toaster.sys"
 check_exit "verify a missing file exits 1" 1 ds_verify "$WORK/missing.sys"
-check "verify --json is valid JSON and says verified" bash -c "
-  '$DRVSIGN' verify --ca '$PKI/root.pem' --json '$WORK/pfx-env.sys' '$WORK/enc.sys' | $PY -c '
-import json, sys
-r = json.load(sys.stdin)
-assert r[\"verified\"] is True, r
-assert len(r[\"files\"]) == 2
-f = r[\"files\"][0]
-assert f[\"format\"] == \"pe\" and f[\"checksum\"][\"ok\"] is True
-s = f[\"signatures\"][0]
-assert s[\"digest\"] == \"SHA256\" and s[\"chain_ok\"] and s[\"signature_ok\"] and s[\"file_digest_ok\"]
-assert \"drvsign Test Publisher\" in s[\"signer\"]
-'"
+check "verify --json is valid JSON and says verified" json_is 0 '
+assert r["verified"] is True, r
+assert len(r["files"]) == 2
+f = r["files"][0]
+assert f["format"] == "pe" and f["checksum"]["ok"] is True
+s = f["signatures"][0]
+assert s["digest"] == "SHA256" and s["chain_ok"] and s["signature_ok"] and s["file_digest_ok"]
+assert "drvsign Test Publisher" in s["signer"]
+' "$DRVSIGN" verify --ca "$PKI/root.pem" --json "$WORK/pfx-env.sys" "$WORK/enc.sys"
 bad="$WORK/bad.sys"
 cp "$WORK/pfx-env.sys" "$bad"
 flip_byte "$bad" 1024
-check_exit "verify --json of a tampered file exits 1" 1 "$DRVSIGN" verify --ca "$PKI/root.pem" --json "$bad"
-check "... and reports verified false with the problem" bash -c "
-  '$DRVSIGN' verify --ca '$PKI/root.pem' --json '$bad' 2>/dev/null | $PY -c '
-import json, sys
-r = json.load(sys.stdin)
-assert r[\"verified\"] is False
-assert \"changed after signing\" in r[\"files\"][0][\"signatures\"][0][\"problem\"]
-'"
-check "verify of good and bad files lists both and exits 1" bash -c "
-  out=\$('$DRVSIGN' verify --ca '$PKI/root.pem' '$WORK/enc.sys' '$bad' 2>&1); rc=\$?
-  [ \$rc -eq 1 ] && echo \"\$out\" | grep -q 'enc.sys: verified' && echo \"\$out\" | grep -q 'bad.sys: FAILED'"
-check "--quiet prints nothing on success" bash -c "[ -z \"\$('$DRVSIGN' sign --quiet --cert '$PKI/leaf-chain.pem' --key '$PKI/leaf.key' --out '$WORK/q.sys' '$DRIVERS/toaster.sys' 2>&1)\" ]"
+check "verify --json of a tampered file exits 1, verified false with the problem" json_is 1 '
+assert r["verified"] is False
+assert "changed after signing" in r["files"][0]["signatures"][0]["problem"]
+' "$DRVSIGN" verify --ca "$PKI/root.pem" --json "$bad"
+"$DRVSIGN" verify --ca "$PKI/root.pem" "$WORK/enc.sys" "$bad" >"$WORK/both.out" 2>&1
+rc=$?
+check "verify of good and bad files exits 1" test $rc -eq 1
+check "... listing both" bash -c "grep -q 'enc.sys: verified' '$WORK/both.out' && grep -q 'bad.sys: FAILED' '$WORK/both.out'"
+for f in a b; do cp "$DRIVERS/toaster.sys" "$WORK/line-$f.sys"; done
+"$DRVSIGN" sign "${LEAF[@]}" "$WORK/line-a.sys" "$WORK/line-b.sys" >"$WORK/lines.out" 2>"$WORK/lines.err"
+rc=$?
+check "sign of two files exits 0" test $rc -eq 0
+check "... printing one line per file signed" test "$(grep -c ': signed (SHA256)$' "$WORK/lines.out")" -eq 2
+check "... naming each" bash -c "grep -qx '$WORK/line-a.sys: signed (SHA256)' '$WORK/lines.out' && grep -qx '$WORK/line-b.sys: signed (SHA256)' '$WORK/lines.out'"
+check "... and nothing else" test ! -s "$WORK/lines.err" -a "$(wc -l <"$WORK/lines.out")" -eq 2
+check_output "sign --out names the output" "^$WORK/out-line\.sys: signed \(SHA1, nested\)$" \
+  "$DRVSIGN" sign "${LEAF[@]}" --digest sha1 --append --out "$WORK/out-line.sys" "$WORK/line-a.sys"
+check "--quiet prints nothing on success" silent "$DRVSIGN" sign --quiet "${LEAF[@]}" --out "$WORK/q.sys" "$DRIVERS/toaster.sys"
 finish

@@ -14,7 +14,7 @@ text=$(pe_field "$f" "[s.PointerToRawData for s in pe.sections if s.Name.startsw
 flip_byte "$f" $((text + 16))
 check "flipped .text byte: osslsigncode rejects" oss_rejects "$f"
 check "flipped .text byte: drvsign rejects" ds_rejects "$f"
-check_output "flipped .text byte: drvsign says the file changed" "file changed after signing" ds_verify "$f"
+check_error "flipped .text byte: drvsign says the file changed" 1 "file changed after signing" ds_verify "$f"
 
 # a flipped byte in the signature value (the signer's encrypted digest ends the PKCS#7)
 f="$WORK/sig.sys"
@@ -53,14 +53,14 @@ f="$WORK/noeku.sys"
 "$DRVSIGN" sign --cert "$PKI/leaf-noeku-chain.pem" --key "$PKI/leaf-noeku.key" --out "$f" "$DRIVERS/toaster.sys"
 check "leaf without code-signing EKU: osslsigncode rejects" oss_rejects "$f"
 check "leaf without code-signing EKU: drvsign rejects" ds_rejects "$f"
-check_output "... naming the reason" "not valid for code signing" ds_verify "$f"
+check_error "... naming the reason" 1 "not valid for code signing" ds_verify "$f"
 
 # an expired leaf (2020-2021), without a timestamp
 f="$WORK/expired.sys"
 "$DRVSIGN" sign --cert "$PKI/leaf-expired-chain.pem" --key "$PKI/leaf-expired.key" --out "$f" "$DRIVERS/toaster.sys"
 check "expired leaf: osslsigncode rejects" oss_rejects "$f"
 check "expired leaf: drvsign rejects" ds_rejects "$f"
-check_output "... saying it expired" "expired" ds_verify "$f"
+check_error "... saying it expired" 1 "expired" ds_verify "$f"
 june2020=1590969600
 check "expired leaf: drvsign accepts it at --time inside its validity" ds_verify --time $june2020 "$f"
 check "expired leaf: osslsigncode accepts it at -time inside its validity" oss_verify "$f" -time $june2020
@@ -70,7 +70,7 @@ f="$WORK/checksum.sys"
 cp "$good" "$f"
 ck=$(pe_field "$f" "pe.OPTIONAL_HEADER.get_file_offset() + 64")
 put_u32 "$f" "$ck" 0x12345678
-check "wrong PE checksum: pefile disagrees with the header" bash -c "! pefile_checksum_ok '$f'"
+check_exit "wrong PE checksum: pefile disagrees with the header" 1 pefile_checksum_ok "$f"
 check "wrong PE checksum: drvsign rejects" ds_rejects "$f"
-check_output "... naming the checksum" "checksum is 0x12345678" ds_verify "$f"
+check_error "... naming the checksum" 1 "checksum is 0x12345678" ds_verify "$f"
 finish

@@ -39,8 +39,7 @@ cp "$a" "$t"
 text=$(pe_field "$t" "pe.sections[0].PointerToRawData")
 flip_byte "$t" $((text + 32))
 before=$(sha256sum <"$t")
-check_exit "--append onto a tampered file fails" 1 "$DRVSIGN" sign "${LEAF[@]}" --append "$t"
-check_output "... saying why" "cannot append: the existing signature is invalid" \
+check_error "--append onto a tampered file fails, saying why" 1 "cannot append: the existing signature is invalid" \
   "$DRVSIGN" sign "${LEAF[@]}" --append "$t"
 check "... and leaves the file untouched" test "$before" = "$(sha256sum <"$t")"
 finish

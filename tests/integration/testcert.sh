@@ -31,12 +31,15 @@ check "osslsigncode verifies it against root.pem" osslsigncode verify -CAfile "$
 openssl x509 -inform DER -in "$id/root.cer" -out "$WORK/root-from-cer.pem"
 check "osslsigncode verifies it against root.cer" osslsigncode verify -CAfile "$WORK/root-from-cer.pem" -in "$WORK/t.sys"
 check "drvsign verifies it against root.cer (DER)" "$DRVSIGN" verify --ca "$id/root.cer" "$WORK/t.sys"
-check "another identity's root does not verify it" bash -c "! osslsigncode verify -CAfile '$PKI/root.pem' -in '$WORK/t.sys'"
+check "another identity's root does not verify it" oss_rejects "$WORK/t.sys"
 
 export DRVSIGN_TC_PW=s3cret-test
 check "testcert with a PFX password" "$DRVSIGN" testcert --out "$WORK/pw" --password-env DRVSIGN_TC_PW
-check "openssl needs that password" bash -c "openssl pkcs12 -in '$WORK/pw/signing.pfx' -passin pass:s3cret-test -nokeys -noout && ! openssl pkcs12 -in '$WORK/pw/signing.pfx' -passin pass:wrong -nokeys -noout 2>/dev/null"
-check "signing with it needs the password" bash -c "! '$DRVSIGN' sign --pfx '$WORK/pw/signing.pfx' --wrong 2>/dev/null; '$DRVSIGN' sign --pfx '$WORK/pw/signing.pfx' --password-env DRVSIGN_TC_PW --out '$WORK/pw.sys' '$DRIVERS/toaster.sys'"
+check "openssl reads it with that password" openssl pkcs12 -in "$WORK/pw/signing.pfx" -passin pass:s3cret-test -nokeys -noout
+check_exit "... and not with another" 1 openssl pkcs12 -in "$WORK/pw/signing.pfx" -passin pass:wrong -nokeys -noout
+check_error "signing with it needs the password" 1 "signing.pfx: .*password" "$DRVSIGN" sign --pfx "$WORK/pw/signing.pfx" "$DRIVERS/toaster.sys"
+check "... and works with it" "$DRVSIGN" sign --pfx "$WORK/pw/signing.pfx" --password-env DRVSIGN_TC_PW --out "$WORK/pw.sys" "$DRIVERS/toaster.sys"
+check "... giving a file osslsigncode verifies against the identity's root" osslsigncode verify -CAfile "$WORK/pw/root.pem" -in "$WORK/pw.sys"
 check_exit "testcert without --out is a usage error" 2 "$DRVSIGN" testcert
 check_exit "testcert into an unwritable place fails" 1 "$DRVSIGN" testcert --out /proc/drvsign-cannot-be-here
 finish

@@ -34,10 +34,10 @@ ders = [subprocess.run(['openssl', 'x509', '-outform', 'DER'], input=(b + '-----
         for b in pem.split('-----END CERTIFICATE-----')[:-1]]
 sys.exit(0 if len(ders) == 3 and ders == sorted(ders) else 1)
 PY"
-check "verify --json carries the timestamp" bash -c "
-  '$DRVSIGN' verify --ca '$PKI/root.pem' --json '$WORK/rfc3161-toaster.sys' | $PY -c '
-import json, sys; t = json.load(sys.stdin)[\"files\"][0][\"signatures\"][0][\"timestamp\"]
-assert t[\"kind\"] == \"rfc3161\" and t[\"ok\"] and \"Test TSA\" in t[\"tsa\"], t'"
+check "verify --json carries the timestamp" json_is 0 '
+t = r["files"][0]["signatures"][0]["timestamp"]
+assert t["kind"] == "rfc3161" and t["ok"] and "Test TSA" in t["tsa"], t
+' ds_verify --json "$WORK/rfc3161-toaster.sys"
 check "--timestamp-digest sha512: the token's message imprint is SHA-512" bash -c "
   '$DRVSIGN' sign --quiet --cert '$PKI/leaf-chain.pem' --key '$PKI/leaf.key' --timestamp '$TSA/rfc3161' --timestamp-digest sha512 --out '$WORK/sha512.sys' '$DRIVERS/toaster.sys' &&
   osslsigncode verify -CAfile '$PKI/root.pem' -TSA-CAfile '$PKI/root.pem' -in '$WORK/sha512.sys' >/dev/null &&
@@ -73,8 +73,53 @@ bad /not-tsa "not a time-stamping certificate"
 bad /garbage "reply is not a TimeStampResp"
 bad /text "use --timestamp-legacy"
 bad /nowhere "HTTP 404"
-check_output "a slow server hits --timestamp-timeout" "no reply within 1 s|timeout" \
+check_error "a slow server hits --timestamp-timeout" 1 "no reply within 1 s|timeout" \
   "$DRVSIGN" sign "${LEAF[@]}" --timestamp "$TSA/slow" --timestamp-timeout 1 --timestamp-retries 1 "$WORK/keep.sys"
+
+# connection failures, each told apart, none waiting out a timeout it need not (all on 127.0.0.1;
+# the DNS case asks the resolver for a .invalid name, which never exists)
+free_port=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+conn_fails() { # description regex url [extra options]: exit 1 with that reason, in under a minute
+  local d=$1 re=$2 url=$3
+  shift 3
+  check_error "$d" 1 "timestamp from ${url//./\\.} failed \\(round 1 of 1\\): $re" \
+    timeout 60 "$DRVSIGN" sign "${LEAF[@]}" --timestamp "$url" --timestamp-retries 1 "$@" \
+    --out "$WORK/conn.sys" "$DRIVERS/toaster.sys"
+}
+conn_fails "a refused connection is reported as refused, at once (not after --timestamp-timeout 3600)" \
+  "cannot connect to 127\\.0\\.0\\.1:$free_port: connection refused" "http://127.0.0.1:$free_port/" --timestamp-timeout 3600
+conn_fails "a name that does not resolve is a DNS failure" "cannot resolve nonexistent\\.invalid" \
+  "http://nonexistent.invalid/rfc3161" --timestamp-timeout 3600
+# a listening socket whose backlog is full: the kernel drops the handshake, nothing answers
+$PY - "$WORK/blackhole.port" <<'PY' &
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)
+port = s.getsockname()[1]
+fill = []
+for _ in range(4):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(("127.0.0.1", port))
+    except BlockingIOError: pass
+    fill.append(c)
+time.sleep(0.5)
+open(sys.argv[1] + ".tmp", "w").write(str(port))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(60)
+PY
+blackhole=$!
+for _ in $(seq 50); do [ -s "$WORK/blackhole.port" ] && break; sleep 0.1; done
+bport=$(cat "$WORK/blackhole.port" 2>/dev/null)
+conn_fails "a server that never answers the connection is a connect timeout" \
+  "cannot connect to 127\\.0\\.0\\.1:$bport within 1 s \\(no answer\\)" "http://127.0.0.1:$bport/" --timestamp-timeout 1
+kill "$blackhole" 2>/dev/null
+wait "$blackhole" 2>/dev/null
+conn_fails "... and one that connects but never replies is a reply timeout" "no reply within 1 s" \
+  "$TSA/slow" --timestamp-timeout 1
+check_error "a dead proxy: the proxy is named, refused at once" 1 \
+  "cannot connect to the proxy 127\\.0\\.0\\.1:$free_port: connection refused" \
+  env http_proxy="http://127.0.0.1:$free_port" timeout 60 "$DRVSIGN" sign "${LEAF[@]}" --timestamp "$TSA/rfc3161" \
+  --timestamp-retries 1 --timestamp-timeout 3600 --out "$WORK/conn.sys" "$DRIVERS/toaster.sys"
+check "... and no file was written" test ! -e "$WORK/conn.sys"
 check_exit "--timestamp with --timestamp-legacy is a usage error" 2 "$DRVSIGN" sign "${LEAF[@]}" \
   --timestamp "$TSA/rfc3161" --timestamp-legacy "$TSA/legacy" "$WORK/keep.sys"
 
@@ -89,10 +134,10 @@ for kind in rfc3161 legacy; do
 done
 "$DRVSIGN" sign --cert "$PKI/leaf-expired-chain.pem" --key "$PKI/leaf-expired.key" --out "$WORK/expired-bare.sys" "$DRIVERS/toaster.sys"
 check "without a timestamp the expired leaf fails drvsign" ds_rejects "$WORK/expired-bare.sys"
-check "... and osslsigncode" bash -c "! osslsigncode verify -CAfile '$PKI/root.pem' -TSA-CAfile '$PKI/root.pem' -in '$WORK/expired-bare.sys' >/dev/null 2>&1"
-check "a timestamp from now does not rescue the expired leaf" bash -c "
-  '$DRVSIGN' sign --quiet --cert '$PKI/leaf-expired-chain.pem' --key '$PKI/leaf-expired.key' --timestamp '$TSA/rfc3161' --out '$WORK/expired-now.sys' '$DRIVERS/toaster.sys' &&
-  ! '$DRVSIGN' verify --ca '$PKI/root.pem' '$WORK/expired-now.sys' >/dev/null 2>&1"
+check_exit "... and osslsigncode" 1 oss_ts "$WORK/expired-bare.sys"
+check "the expired leaf timestamped now" "$DRVSIGN" sign --quiet --cert "$PKI/leaf-expired-chain.pem" --key "$PKI/leaf-expired.key" \
+  --timestamp "$TSA/rfc3161" "${FAST[@]}" --out "$WORK/expired-now.sys" "$DRIVERS/toaster.sys"
+check_error "... is not rescued by that timestamp" 1 "expired" ds_verify "$WORK/expired-now.sys"
 
 # drvsign timestamp: the signature stays, the token is added (or replaced)
 signer_info() { # file -> hex of everything in the SignerInfo up to and including encryptedDigest

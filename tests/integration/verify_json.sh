@@ -13,29 +13,24 @@ check "sign a file with an odd name" "$DRVSIGN" sign "${LEAF[@]}" "$WORK/$odd"
 
 want_name=$'a"b\\c\td\ne\ufffdo\ufffd\ufffds\ufffd\ufffd\ufffd\u00e9.sys'
 export want_name
-check "verify --json: valid JSON, the name escaped, invalid bytes as U+FFFD" bash -c "
-  '$DRVSIGN' verify --ca '$PKI/root.pem' --json \"\$1\" | $PY -c '
-import json, os, sys
-r = json.load(sys.stdin)
-f = r[\"files\"][0]
-assert r[\"verified\"] and f[\"verified\"], r
-assert os.path.basename(f[\"file\"]) == os.environ[\"want_name\"], ascii(f[\"file\"])
-'" _ "$WORK/$odd"
+check "verify --json: valid JSON, the name escaped, invalid bytes as U+FFFD" json_is 0 '
+import os
+f = r["files"][0]
+assert r["verified"] and f["verified"], r
+assert os.path.basename(f["file"]) == os.environ["want_name"], ascii(f["file"])
+' ds_verify --json "$WORK/$odd"
 MS_ROOTS=$(cd "$(dirname "$0")/../../.." && pwd)/shared/reference/ms-roots.pem
-check "verify --json against another root: valid JSON, verified false, the problem said" bash -c "
-  '$DRVSIGN' verify --ca '$MS_ROOTS' --json \"\$1\" 2>/dev/null | $PY -c '
-import json, sys
-f = json.load(sys.stdin)[\"files\"][0]
-assert not f[\"verified\"] and \"chain\" in f[\"signatures\"][0][\"problem\"], f
-'" _ "$WORK/$odd"
-check "inspect --json: valid JSON with the escaped name" bash -c "
-  '$DRVSIGN' inspect --json \"\$1\" | $PY -c '
-import json, os, sys
-r = json.load(sys.stdin)
-assert os.path.basename(r[\"files\"][0][\"file\"]) == os.environ[\"want_name\"], r
-'" _ "$WORK/$odd"
-check "the JSON report is pure ASCII-safe UTF-8 (python decodes it strictly)" bash -c "
-  '$DRVSIGN' verify --ca '$PKI/root.pem' --json \"\$1\" | $PY -c 'import sys; sys.stdin.buffer.read().decode(\"utf-8\", \"strict\")'" _ "$WORK/$odd"
+check "verify --json against another root: exit 1, valid JSON, verified false, the problem said" json_is 1 '
+f = r["files"][0]
+assert not f["verified"] and "chain" in f["signatures"][0]["problem"], f
+' "$DRVSIGN" verify --ca "$MS_ROOTS" --json "$WORK/$odd"
+check "inspect --json: valid JSON with the escaped name" json_is 0 '
+import os
+assert os.path.basename(r["files"][0]["file"]) == os.environ["want_name"], r
+' "$DRVSIGN" inspect --json "$WORK/$odd"
+check "the JSON report is strict UTF-8 (python decodes it strictly)" bash -c "
+  '$DRVSIGN' verify --ca '$PKI/root.pem' --json \"\$1\" >'$WORK/strict.json' &&
+  $PY -c 'import sys; open(sys.argv[1], \"rb\").read().decode(\"utf-8\", \"strict\")' '$WORK/strict.json'" _ "$WORK/$odd"
 
 # issue 13: verify --package on a directory named pkg"x
 pkg="$WORK/pkg\"x"
@@ -43,21 +38,16 @@ cp -r "$TOASTPKG" "$pkg"
 check "catalog the package in pkg\"x" "$DRVSIGN" catalog --quiet --driver "$pkg" --os 10_X64 --time 1700000000
 check "sign its catalog" "$DRVSIGN" sign "${LEAF[@]}" "$pkg/tstamd64.cat"
 export pkg
-check "verify --package 'pkg\"x' --json: valid JSON naming the package" bash -c "
-  '$DRVSIGN' verify --ca '$PKI/root.pem' --package \"\$pkg\" --json | $PY -c '
-import json, os, sys
-r = json.load(sys.stdin)
-assert r[\"package\"] == os.environ[\"pkg\"], r
-assert r[\"verified\"] and r[\"catalogs\"], r
-'"
+check "verify --package 'pkg\"x' --json: valid JSON naming the package" json_is 0 '
+import os
+assert r["package"] == os.environ["pkg"], r
+assert r["verified"] and r["catalogs"], r
+' ds_verify --package "$pkg" --json
 badpkg=$(printf '%s/pkg\xfe' "$WORK")
 cp -r "$pkg" "$badpkg"
 export badpkg
-check "verify --package on a non-UTF-8 directory name: valid JSON, U+FFFD" bash -c "
-  '$DRVSIGN' verify --ca '$PKI/root.pem' --package \"\$badpkg\" --json | $PY -c '
-import json, sys
-r = json.load(sys.stdin)
-assert r[\"package\"].endswith(\"pkg\ufffd\"), ascii(r[\"package\"])
-assert all(\"\ufffd\" in c[\"catalog\"][\"file\"] for c in r[\"catalogs\"]), r
-'"
+check "verify --package on a non-UTF-8 directory name: valid JSON, U+FFFD" json_is 0 '
+assert r["package"].endswith("pkg\ufffd"), ascii(r["package"])
+assert all("\ufffd" in c["catalog"]["file"] for c in r["catalogs"]), r
+' ds_verify --package "$badpkg" --json
 finish

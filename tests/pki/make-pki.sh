@@ -117,4 +117,60 @@ openssl pkcs12 -export -inkey leaf.key -in leaf.pem -certfile intermediate.pem -
 # a second, "production" identity for install-time release signing
 openssl pkcs12 -export -inkey other-leaf.key -in other-leaf.pem -name "drvsign production" \
   -out other-leaf.pfx -passout "pass:$password"
+
+# A second PKI made the way Microsoft's older ones are, for Partner Center-style catalogs:
+#   partner-root -> partner-ca (its own EKU list: codeSigning, timeStamping, WHQL)
+#     -> partner-tsa        (timeStamping, NOT critical, like Microsoft's TSA certificates)
+#     -> partner-publisher  (codeSigning + Windows Hardware Driver Verification)
+#     -> partner-expired    (2020-2021, for timestamps inside its validity)
+#     -> partner-lifetime   (2020-2021, lifetime signing: a timestamp does not extend it)
+#   partner-root -> partner-ca-nots (an EKU list without timeStamping) -> partner-tsa-nots
+# The test TSA (tests/tsa/tsa.py) signs with partner-tsa and partner-tsa-nots under /partner*/.
+cat >>ca.cnf <<'CNF'
+[v3_partner_ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+extendedKeyUsage = codeSigning, timeStamping, 1.3.6.1.4.1.311.10.3.5
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[v3_partner_ca_nots]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+extendedKeyUsage = codeSigning
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[v3_partner_tsa]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = timeStamping
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[v3_partner_lifetime]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = codeSigning, 1.3.6.1.4.1.311.10.3.13
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[v3_partner_publisher]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = codeSigning, 1.3.6.1.4.1.311.10.3.5
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+CNF
+selfsigned_root partner-root "drvsign Test Partner Root"
+issue partner-ca "drvsign Test Partner CA" partner-root v3_partner_ca rsa:3072 20190101000000Z 20381231000000Z
+issue partner-ca-nots "drvsign Test Partner CA without timeStamping" partner-root v3_partner_ca_nots \
+  rsa:2048 20190101000000Z 20381231000000Z
+for ca in partner-ca partner-ca-nots; do : >"$ca.index"; openssl rand -hex 16 >"$ca.serial"; done
+issue partner-tsa "drvsign Test Partner TSA" partner-ca v3_partner_tsa rsa:2048 20190101000000Z 20381231000000Z
+issue partner-tsa-nots "drvsign Test Partner TSA under a CA without timeStamping" partner-ca-nots \
+  v3_partner_tsa rsa:2048 20190101000000Z 20381231000000Z
+issue partner-publisher "drvsign Test Hardware Compatibility Publisher" partner-ca v3_partner_publisher rsa:2048
+issue partner-expired "drvsign Test Expired Partner" partner-ca v3_partner_publisher rsa:2048 \
+  20200101000000Z 20210101000000Z
+issue partner-lifetime "drvsign Test Lifetime Partner" partner-ca v3_partner_lifetime rsa:2048 \
+  20200101000000Z 20210101000000Z
+for c in partner-publisher partner-expired partner-lifetime partner-tsa; do cat "$c.pem" partner-ca.pem >"$c-chain.pem"; done
+cat partner-tsa-nots.pem partner-ca-nots.pem >partner-tsa-nots-chain.pem
 echo "test PKI ready in $out"

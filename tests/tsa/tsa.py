@@ -12,6 +12,12 @@ RFC 3161 replies come from `openssl ts -reply`, legacy Authenticode counter-sign
   /slow               answers after 5 seconds
   /2020/rfc3161       a good reply dated 2020-06-01 (openssl under faketime)
   /2020/legacy        the same for the legacy protocol
+  /partner/rfc3161    signed by the partner PKI's TSA (timeStamping EKU not critical)
+  /partner/legacy     the same for the legacy protocol
+  /partner/2020/rfc3161, /partner/2020/legacy: the same, dated 2020-06-01
+  /partner-ber/rfc3161  as /partner/rfc3161, the token in BER with indefinite lengths
+  /attr-cert/rfc3161  a good reply whose token also carries an attribute certificate
+  /partner-nots/rfc3161, /partner-nots/legacy: a TSA under a CA whose EKU list lacks timeStamping
 
 The same paths are served over HTTPS on a second port, with a certificate for 127.0.0.1 from
 the test PKI. PORT_FILE gets "HTTP_PORT HTTPS_PORT".
@@ -80,9 +86,11 @@ def rfc3161_reply(query, signer="tsa", fake_2020=False):
                 "-chain", os.path.join(PKI, "intermediate.pem")], fake_2020=fake_2020)
 
 
-def not_tsa_reply(query):
-    """A genuine TSTInfo, re-signed by the code-signing leaf: must be refused."""
-    reply = rfc3161_reply(query)
+def resigned_reply(query, signer, chain=None, ber=False, fake_2020=False):
+    """A genuine TSTInfo, re-signed by another certificate with `openssl cms` (which, unlike
+    `openssl ts`, takes TSA certificates whose timeStamping EKU is not critical); with ber, the
+    token is BER with indefinite lengths (openssl cms -stream)."""
+    reply = rfc3161_reply(query, fake_2020=fake_2020)
     # TimeStampResp { status, token }: token = ContentInfo{ signedData, [0] SignedData{...,
     # encapContentInfo { id-ct-TSTInfo, [0] OCTET STRING tstinfo } ... } }
     s, e = der_tlv(reply, 0)
@@ -100,16 +108,54 @@ def not_tsa_reply(query):
     tf = os.path.join(WORK, f"t{threading.get_ident()}.der")
     with open(tf, "wb") as f:
         f.write(tstinfo)
-    bad_token = run(["openssl", "cms", "-sign", "-binary", "-nodetach", "-outform", "DER",
-                     "-econtent_type", "1.2.840.113549.1.9.16.1.4", "-in", tf, "-md", "sha256",
-                     "-signer", os.path.join(PKI, "leaf.pem"), "-inkey", os.path.join(PKI, "leaf.key")])
-    body = bytes([0x30, 0x03, 0x02, 0x01, 0x00]) + bad_token
+    cmd = ["openssl", "cms", "-sign", "-binary", "-nodetach", "-outform", "DER", "-nosmimecap",
+           "-econtent_type", "1.2.840.113549.1.9.16.1.4", "-in", tf, "-md", "sha256",
+           "-signer", os.path.join(PKI, f"{signer}.pem"), "-inkey", os.path.join(PKI, f"{signer}.key")]
+    if chain:
+        cmd += ["-certfile", os.path.join(PKI, f"{chain}.pem")]
+    if ber:
+        cmd += ["-stream"]
+    new_token = run(cmd)
+    body = bytes([0x30, 0x03, 0x02, 0x01, 0x00]) + new_token
     n = len(body)
     header = bytes([0x30, 0x82, n >> 8, n & 0xFF]) if n > 127 else bytes([0x30, n])
     return header + body
 
 
-def legacy_reply(body, fake_2020=False):
+def der(tag, content):
+    n = len(content)
+    length = bytes([n]) if n < 0x80 else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag]) + length + content
+
+
+def attr_cert_reply(query):
+    """A good reply whose token carries an attribute certificate ([1] v1AttrCert) first in its
+    certificate set, as Microsoft's TSA sends: the set is not signed, so the token stays valid
+    for a CMS reader, while a PKCS#7 reader cannot parse it."""
+    reply = rfc3161_reply(query)
+    s, e = der_tlv(reply, 0)
+    status_end = der_tlv(reply, s)[1]
+    token = reply[status_end:e]
+    ts, te = der_tlv(token, 0)
+    oid_end = der_tlv(token, ts)[1]
+    sd_s, sd_e = der_tlv(token, der_tlv(token, oid_end)[0])
+    parts, i = [], sd_s
+    while i < sd_e:
+        j = der_tlv(token, i)[1]
+        parts.append(token[i:j])
+        i = j
+    parts = [der(0xA0, b"\xa1\x03\x02\x01\x00" + p[der_tlv(p, 0)[0]:]) if p[0] == 0xA0 else p for p in parts]
+    signed_data = der(0x30, b"".join(parts))
+    new_token = der(0x30, token[ts:oid_end] + der(0xA0, signed_data))
+    return der(0x30, reply[s:status_end] + new_token)
+
+
+def not_tsa_reply(query):
+    """A genuine TSTInfo, re-signed by the code-signing leaf: must be refused."""
+    return resigned_reply(query, "leaf")
+
+
+def legacy_reply(body, fake_2020=False, signer="tsa", chain="intermediate"):
     req = base64.b64decode(body)
     # TimeStampRequest { OID, SEQUENCE { OID data, [0] { OCTET STRING signature } } }
     s, _ = der_tlv(req, 0)
@@ -120,10 +166,21 @@ def legacy_reply(body, fake_2020=False):
     with open(sf, "wb") as f:
         f.write(req[sig_s:sig_e])
     p7 = run(["openssl", "smime", "-sign", "-binary", "-nodetach", "-nosmimecap", "-outform", "DER",
-              "-in", sf, "-md", "sha256", "-signer", os.path.join(PKI, "tsa.pem"),
-              "-inkey", os.path.join(PKI, "tsa.key"), "-certfile", os.path.join(PKI, "intermediate.pem")],
+              "-in", sf, "-md", "sha256", "-signer", os.path.join(PKI, f"{signer}.pem"),
+              "-inkey", os.path.join(PKI, f"{signer}.key"), "-certfile", os.path.join(PKI, f"{chain}.pem")],
              fake_2020=fake_2020)
     return base64.encodebytes(p7)
+
+
+PARTNER = {
+    "/partner/rfc3161": ("partner-tsa", "partner-ca", False, False),
+    "/partner/legacy": ("partner-tsa", "partner-ca", False, False),
+    "/partner/2020/rfc3161": ("partner-tsa", "partner-ca", False, True),
+    "/partner/2020/legacy": ("partner-tsa", "partner-ca", False, True),
+    "/partner-ber/rfc3161": ("partner-tsa", "partner-ca", True, False),
+    "/partner-nots/rfc3161": ("partner-tsa-nots", "partner-ca-nots", False, False),
+    "/partner-nots/legacy": ("partner-tsa-nots", "partner-ca-nots", False, False),
+}
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -166,8 +223,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if path == "/wrong-nonce":
                 other = run(["openssl", "ts", "-query", "-digest", "00" * 32, "-sha256", "-cert"])
                 return self.reply(200, rfc3161_reply(other), "application/timestamp-reply")
+            if path == "/attr-cert/rfc3161":
+                return self.reply(200, attr_cert_reply(body), "application/timestamp-reply")
             if path == "/not-tsa":
                 return self.reply(200, not_tsa_reply(body), "application/timestamp-reply")
+            if path in PARTNER:  # the partner PKI: non-critical timeStamping EKU
+                signer, chain, ber, fake = PARTNER[path]
+                if path.endswith("/legacy"):
+                    return self.reply(200, legacy_reply(body, fake, signer, chain),
+                                      "application/octet-stream")
+                return self.reply(200, resigned_reply(body, signer, chain, ber, fake),
+                                  "application/timestamp-reply")
             if path == "/slow":
                 time.sleep(5)
                 return self.reply(200, rfc3161_reply(body), "application/timestamp-reply")
