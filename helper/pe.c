@@ -264,6 +264,9 @@ static void chunk_finish(void *arg)
     if (c->out != NULL && clip(0, c->pe->content_end, c->off, c->n, &a, &b) &&
         drv_atomic_pwrite(c->out, c->off + a, c->buf + a, b - a, &private_diag) != 0)
         c->failed = 1;
+    /* in place, the commit waits for the disk: let it start now, while hashing goes on */
+    if (c->out != NULL && c->out->in_place && !c->failed)
+        drv_atomic_start_writeback(c->out);
 }
 
 /* Wait for the slot's chunk and collect its sums; 0 unless its write failed. */
