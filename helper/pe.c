@@ -571,7 +571,7 @@ int drv_pe_write_unsigned(const drv_pe *pe, const drv_pe_scan *scan, drv_atomic 
     unsigned char ck[4];
     /* sum_content counts the directory entry as zero, which it now is */
     drv_put_le32(ck, drv_pe_fold_checksum(scan->sum_content, pe->content_end));
-    if (drv_pe_write_content(pe, out, diag) != 0 ||
+    if (drv_atomic_copy(out, pe->file, 0, pe->content_end, diag) != 0 ||
         drv_atomic_pwrite(out, pe->certdir_off, dir, 8, diag) != 0 ||
         drv_atomic_pwrite(out, pe->checksum_off, ck, 4, diag) != 0)
         return -1;

@@ -35,7 +35,6 @@ check "a third project reuses it without building" bash -c "
   grep -q '$cached' '$WORK/p3/build.ninja'"
 check "... and builds the package with it" bash -c "cmake --build '$WORK/p3' >'$WORK/p3-build.log' 2>&1 &&
   '$cached' verify --package '$WORK/p3/toastpkg-package/toastpkg' --ca '$WORK/p3/drvsign-test-identity/root.pem'"
-check "a no-op rebuild runs no drvsign step" bash -c "cmake --build '$WORK/p3' | grep -q 'no work to do'"
 echo "/* changed */" >>"$tree/helper/diag.c"
 conf "$WORK/p4"
 check "changed helper sources: a new helper is built and cached beside the old one" bash -c "
