@@ -9,6 +9,12 @@ static const drv_inf_arch inf_arches[] = {
 };
 #define ARCH_COUNT (sizeof inf_arches / sizeof inf_arches[0])
 
+const drv_inf_arch *drv_inf_arches(size_t *count)
+{
+    *count = ARCH_COUNT;
+    return inf_arches;
+}
+
 const drv_inf_arch *drv_inf_arch_named(const char *name)
 {
     for (size_t i = 0; i < ARCH_COUNT; i++)

@@ -18,6 +18,8 @@ typedef struct drv_inf_arch {
     const char *name, *nt, *upper;
 } drv_inf_arch;
 
+/* The whole table (x86, amd64, ia64, arm, arm64). */
+const drv_inf_arch *drv_inf_arches(size_t *count);
 /* NULL for an architecture INF decorations do not name. */
 const drv_inf_arch *drv_inf_arch_named(const char *name);
 /* For a drv_os architecture (always in the table). */

@@ -133,7 +133,7 @@ drvsign_status drvsign_remove(const drvsign_params *params, const char *const *f
     if (count == 0 || (params->out != NULL && count != 1)) {
         drv_error(diag, NULL,
                   count == 0 ? "no file to remove the signature from"
-                             : "--out takes exactly one input file");
+                             : "one output file takes exactly one input file");
         return DRVSIGN_USAGE;
     }
     for (size_t i = 0; i < count; i++)

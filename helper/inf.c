@@ -9,10 +9,10 @@
 /* INF files are small; anything larger is not an INF. */
 #define MAX_INF_BYTES (64u << 20)
 
-int drv_strcasecmp(const char *a, const char *b)
+int drv_strncasecmp(const char *a, const char *b, size_t n)
 {
-    for (;; a++, b++) {
-        int ca = (unsigned char)*a, cb = (unsigned char)*b;
+    for (size_t i = 0; i < n; i++) {
+        int ca = (unsigned char)a[i], cb = (unsigned char)b[i];
         if (ca >= 'A' && ca <= 'Z')
             ca += 32;
         if (cb >= 'A' && cb <= 'Z')
@@ -20,6 +20,12 @@ int drv_strcasecmp(const char *a, const char *b)
         if (ca != cb || ca == 0)
             return ca - cb;
     }
+    return 0;
+}
+
+int drv_strcasecmp(const char *a, const char *b)
+{
+    return drv_strncasecmp(a, b, (size_t)-1);
 }
 
 /* ---- a growable byte buffer ---- */

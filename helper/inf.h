@@ -66,5 +66,7 @@ const char *drv_inf_field(const drv_inf_entry *entry, size_t i);
 
 /* ASCII case-insensitive comparison (INF names are ASCII in practice). */
 int drv_strcasecmp(const char *a, const char *b);
+/* The same over at most n bytes. */
+int drv_strncasecmp(const char *a, const char *b, size_t n);
 
 #endif

@@ -49,14 +49,14 @@ static int command_load(drv_signer *s, const drvsign_params *p, const char *secr
     (void)secret;
     if (p->pfx != NULL || p->key != NULL) {
         drv_error(diag, NULL,
-                  "the signer command holds the key: give --cert CHAIN with it, and "
-                  "no --pfx or --key");
+                  "the signer command holds the key: give it the certificate chain, and "
+                  "no PKCS#12 file or private key");
         return -1;
     }
     if (p->cert == NULL || strncmp(p->cert, "pkcs11:", 7) == 0) {
         drv_error(diag, NULL,
-                  "the signer command needs the certificate chain as a file: "
-                  "--cert CHAIN.pem");
+                  "the signer command needs the certificate chain as a PEM or DER "
+                  "file");
         return -1;
     }
     c = calloc(1, sizeof *c);
@@ -154,8 +154,11 @@ static int command_sign(const drv_signer *s, const EVP_MD *md, const unsigned ch
     if (res.timed_out)
         drv_error(diag, where,
                   "the signer command '%s' did not finish within %u s "
-                  "(--signer-timeout), so drvsign stopped it",
+                  "(its timeout), so drvsign stopped it",
                   c->argv[0], c->timeout);
+    else if (res.interrupted)
+        drv_error(diag, where, "interrupted (signal %d) while the signer command '%s' ran",
+                  res.interrupted, c->argv[0]);
     else if (res.too_much)
         drv_error(diag, where,
                   "the signer command '%s' wrote more than %d bytes; a raw "

@@ -597,8 +597,8 @@ int drv_signer_load(drv_signer *s, const drvsign_params *p, drvsign_diag *diag)
         if (key_backends[i]->claims(p))
             s->backend = key_backends[i];
     if (s->backend == NULL) {
-        drv_error(diag, NULL, "no signing identity: give --pfx FILE, or --cert FILE and --key "
-                              "FILE, or --cert FILE and --signer-command CMD");
+        drv_error(diag, NULL, "no signing identity: give a PKCS#12 file, a certificate with its "
+                              "key, or a certificate chain with a signer command");
         goto done;
     }
     if (drv_read_secret(p->password_env, p->password_file, &password, diag) != 0)

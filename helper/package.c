@@ -613,7 +613,7 @@ static int signer_params(const manifest *m, int production, drvsign_params *p, h
                                      "DRVSIGN_PASSWORD_FILE), DRVSIGN_CERT and DRVSIGN_KEY, or "
                                      "DRVSIGN_CERT and DRVSIGN_SIGNER_COMMAND, in the environment "
                                      "or the CMake cache",
-                      m->signatures ? "no stored signature matches (SIGNATURES), and " : "");
+                      m->signatures ? "no stored signature matches, and " : "");
             return -1;
         }
         if (p->pfx != NULL) {

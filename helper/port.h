@@ -143,12 +143,14 @@ typedef struct drv_run_result {
     int signal;    /* it was killed by this signal */
     int timed_out; /* it took too long, and drv_run killed it and its process group */
     int too_much;  /* it wrote more than max_out bytes to stdout */
+    int interrupted; /* drvsign got this signal (SIGINT, SIGTERM, SIGHUP) and stopped it */
 } drv_run_result;
 
 /*
  * Run argv[0] (searched on PATH) with argv directly, never through a shell, with env_add
  * ("NAME=value", NULL-terminated) added to the environment, input on its stdin, its stdout
  * collected (up to max_out bytes, *out malloc'd) and its stderr passed through to ours.
+ * SIGINT, SIGTERM and SIGHUP stop the child's process group first, then take their course.
  * Returns 0 once it has ended (see *res), -1 when it could not be started (reported).
  */
 int drv_run(const char *const *argv, const char *const *env_add, const unsigned char *input,

@@ -37,6 +37,17 @@ int drv_run(const char *const *argv, const char *const *env_add, const unsigned 
 
 extern char **environ;
 
+/* A signal that asks drvsign to stop while a child runs: the child's process group is ours to
+ * stop first, so nothing is left running; then the signal takes its course. */
+static volatile sig_atomic_t stop_signal;
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+#define STOP_SIGNALS (sizeof stop_signals / sizeof stop_signals[0])
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+}
+
 static long long now_ms(void)
 {
     struct timespec ts;
@@ -87,7 +98,7 @@ int drv_run(const char *const *argv, const char *const *env_add, const unsigned 
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attr;
     sigset_t none, defaults;
-    struct sigaction ignore_pipe, old_pipe;
+    struct sigaction ignore_pipe, old_pipe, on_stop, old_stop[STOP_SIGNALS];
     char **envp = NULL;
     unsigned char *buf = NULL;
     size_t got = 0, sent = 0;
@@ -140,6 +151,16 @@ int drv_run(const char *const *argv, const char *const *env_add, const unsigned 
     memset(&ignore_pipe, 0, sizeof ignore_pipe);
     ignore_pipe.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &ignore_pipe, &old_pipe);
+    memset(&on_stop, 0, sizeof on_stop);
+    on_stop.sa_handler = on_stop_signal; /* no SA_RESTART: poll returns at once */
+    sigemptyset(&on_stop.sa_mask);
+    stop_signal = 0;
+    for (size_t i = 0; i < STOP_SIGNALS; i++) {
+        /* an ignored signal (nohup) stays ignored */
+        if (sigaction(stop_signals[i], NULL, &old_stop[i]) == 0 &&
+            old_stop[i].sa_handler != SIG_IGN)
+            sigaction(stop_signals[i], &on_stop, NULL);
+    }
     if (input_len == 0) {
         close(in_pipe[1]);
         in_pipe[1] = -1;
@@ -149,6 +170,8 @@ int drv_run(const char *const *argv, const char *const *env_add, const unsigned 
         nfds_t nfds = 0;
         long long left = deadline - now_ms();
         int ready;
+        if (stop_signal)
+            break;
         if (left <= 0) {
             res->timed_out = 1;
             break;
@@ -190,7 +213,7 @@ int drv_run(const char *const *argv, const char *const *env_add, const unsigned 
         }
     }
     /* stdout is closed: wait for the exit, still within the deadline */
-    while (!res->timed_out && !res->too_much) {
+    while (!res->timed_out && !res->too_much && !stop_signal) {
         pid_t w = waitpid(pid, &status, WNOHANG);
         if (w == pid) {
             waited = 1;
@@ -217,6 +240,14 @@ int drv_run(const char *const *argv, const char *const *env_add, const unsigned 
         kill(-pid, SIGKILL);
     }
     sigaction(SIGPIPE, &old_pipe, NULL);
+    for (size_t i = 0; i < STOP_SIGNALS; i++)
+        if (old_stop[i].sa_handler != SIG_IGN)
+            sigaction(stop_signals[i], &old_stop[i], NULL);
+    if (stop_signal) {
+        /* the child is gone; now the signal does what it would have done */
+        res->interrupted = (int)stop_signal;
+        raise((int)stop_signal);
+    }
     if (WIFEXITED(status)) {
         res->exited = 1;
         res->exit_code = WEXITSTATUS(status);

@@ -100,7 +100,7 @@ static int load_request(const sign_run *run, const drv_file *file, const char *p
     if (drv_file_sha256(file, now, diag) != 0)
         goto fail;
     if (r->file_size != file->size || memcmp(now, r->file_sha256, 32) != 0) {
-        drv_error(diag, path, "the file changed since --prepare (its SHA-256 is not the one in "
+        drv_error(diag, path, "the file changed since it was prepared (its SHA-256 is not the one in "
                               "the request); prepare and sign it again");
         goto fail;
     }
@@ -280,8 +280,8 @@ drvsign_status drvsign_sign(const drvsign_params *params, const char *const *fil
     }
     if ((params->requests_dir != NULL) != (params->signatures_dir != NULL) ||
         (params->prepare_dir != NULL && params->requests_dir != NULL)) {
-        drv_error(diag, NULL, "detached signing is --prepare, or --complete with --requests and "
-                              "--signatures");
+        drv_error(diag, NULL, "detached signing either prepares, or completes from a request "
+                              "directory and a signature directory");
         return DRVSIGN_USAGE;
     }
     opts.md = drv_digest_by_name(params->digest, diag);
@@ -292,8 +292,8 @@ drvsign_status drvsign_sign(const drvsign_params *params, const char *const *fil
     if (stamp && ts.ca_file != NULL && drv_check_regular(ts.ca_file, diag) != 0)
         return DRVSIGN_FAILED;
     if (stamp && params->prepare_dir != NULL) {
-        drv_error(diag, NULL, "timestamps come after the signature: give --timestamp to "
-                              "--complete, not to --prepare");
+        drv_error(diag, NULL, "timestamps come after the signature: ask for them when "
+                              "completing, not when preparing");
         return DRVSIGN_USAGE;
     }
     if (detached && names_unique(files, count, diag) != 0)

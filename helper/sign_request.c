@@ -321,14 +321,13 @@ int drv_request_read(const char *dir, const char *name, drv_request *r, drvsign_
     if (path == NULL)
         return -1;
     if (!drv_file_exists(path))
-        drv_error(diag, path, "no request for %s: run drvsign sign --prepare on it first", name);
+        drv_error(diag, path, "no request for %s: prepare it for signing first", name);
     else if (drv_read_small_file(path, MAX_REQUEST, &data, &len, diag) == 0)
         rc = drv_request_parse(data, len, name, path, r, diag);
     free(data);
     free(path);
     return rc;
 }
-
 
 void drv_request_free(drv_request *r)
 {

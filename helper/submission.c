@@ -8,6 +8,7 @@
 
 #include "archive_writer.h"
 #include "cab.h"
+#include "decoration.h"
 #include "inf.h"
 #include "pe.h"
 #include "port.h"
@@ -156,34 +157,23 @@ static int is_inf(const char *name)
     return n > 4 && drv_strcasecmp(name + n - 4, ".inf") == 0;
 }
 
-static const char *const arch_names[] = {"x86", "amd64", "ia64", "arm64", "arm"};
-
-/* "NTamd64" or "NTamd64.10.0...16299" -> index into arch_names, or -1 */
+/* "NTamd64" or "NTamd64.10.0...16299" -> index into drv_inf_arches(), or -1 */
 static int decoration_arch(const char *text)
 {
-    if ((text[0] != 'N' && text[0] != 'n') || (text[1] != 'T' && text[1] != 't'))
+    drv_decoration d;
+    size_t count;
+    const drv_inf_arch *arches = drv_inf_arches(&count), *a;
+    if (drv_decoration_parse(text, &d) != 0 || (a = drv_inf_arch_named(d.arch)) == NULL)
         return -1;
-    for (int a = 0; a < 5; a++) {
-        size_t n = strlen(arch_names[a]), k;
-        for (k = 0; k < n; k++) {
-            char c = text[2 + k];
-            if (c >= 'A' && c <= 'Z')
-                c += 32;
-            if (c != arch_names[a][k])
-                break;
-        }
-        if (k == n && (text[2 + n] == 0 || text[2 + n] == '.'))
-            return a;
-    }
-    return -1;
+    return (int)(a - arches);
 }
 
-/* The architectures an INF serves, as a bit mask over arch_names: its [Manufacturer]
+/* The architectures an INF serves, as a bit mask over drv_inf_arches(): its [Manufacturer]
  * decorations and CatalogFile.NT<arch> keys; x86 alone when it decorates nothing. */
 static unsigned inf_arches(const char *path, drvsign_diag *diag)
 {
-    static const char prefix[] = "CatalogFile.";
-    int seen[5] = {0}, any = 0;
+    static const char catalog_prefix[] = "CatalogFile.", install_prefix[] = "DefaultInstall.";
+    unsigned mask = 0;
     drv_inf inf;
     drvsign_diag quiet;
     const drv_inf_section *mfg, *ver;
@@ -198,43 +188,38 @@ static unsigned inf_arches(const char *path, drvsign_diag *diag)
     for (size_t e = 0; mfg != NULL && e < mfg->count; e++)
         for (size_t v = 1; v < mfg->entries[e].value_count; v++) {
             int a = decoration_arch(mfg->entries[e].values[v]);
-            if (a >= 0)
-                seen[a] = any = 1;
+            mask |= a >= 0 ? 1u << a : 0;
         }
     for (size_t e = 0; ver != NULL && e < ver->count; e++) {
         const char *key = ver->entries[e].key;
-        int a;
-        if (key == NULL || strlen(key) <= sizeof prefix - 1)
-            continue;
-        {
-            char head[sizeof prefix];
-            memcpy(head, key, sizeof prefix - 1);
-            head[sizeof prefix - 1] = 0;
-            if (drv_strcasecmp(head, prefix) != 0)
-                continue;
+        if (key != NULL && strlen(key) > sizeof catalog_prefix - 1 &&
+            drv_strncasecmp(key, catalog_prefix, sizeof catalog_prefix - 1) == 0) {
+            int a = decoration_arch(key + sizeof catalog_prefix - 1);
+            mask |= a >= 0 ? 1u << a : 0;
         }
-        a = decoration_arch(key + sizeof prefix - 1);
-        if (a >= 0)
-            seen[a] = any = 1;
     }
-    if (!any)
-        seen[0] = 1;
+    /* primitive drivers: [DefaultInstall.NT<arch>] */
+    for (size_t i = 0; i < inf.count; i++) {
+        const char *name = inf.sections[i].name;
+        if (strlen(name) > sizeof install_prefix - 1 &&
+            drv_strncasecmp(name, install_prefix, sizeof install_prefix - 1) == 0) {
+            int a = decoration_arch(name + sizeof install_prefix - 1);
+            mask |= a >= 0 ? 1u << a : 0;
+        }
+    }
     drv_inf_free(&inf);
-    {
-        unsigned mask = 0;
-        for (int a = 0; a < 5; a++)
-            mask |= seen[a] ? 1u << a : 0;
-        return mask;
-    }
+    return mask ? mask : 1u; /* x86 alone when it decorates nothing */
 }
 
 static void arch_text(unsigned mask, char *out, size_t size)
 {
+    size_t count;
+    const drv_inf_arch *arches = drv_inf_arches(&count);
     out[0] = 0;
-    for (int a = 0; a < 5; a++)
+    for (size_t a = 0; a < count; a++)
         if (mask & (1u << a))
             snprintf(out + strlen(out), size - strlen(out), "%s%s", out[0] ? ", " : "",
-                     arch_names[a]);
+                     arches[a].name);
 }
 
 static int has_pe_extension(const char *name)

@@ -3,6 +3,7 @@
 #include "authenticode.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -437,13 +438,12 @@ fail:
     return -1;
 }
 
-static int rfc3161_once(const char *url, const unsigned char *body, size_t body_len,
-                        const unsigned char *imprint, unsigned imprint_len,
-                        const ASN1_INTEGER *nonce, const drv_ts_opts *o, unsigned char **token,
-                        size_t *token_len, char *problem, size_t psize)
+int drv_ts_rfc3161_reply(const unsigned char *reply, size_t reply_len,
+                         const unsigned char *imprint, unsigned imprint_len,
+                         const ASN1_INTEGER *nonce, const EVP_MD *md, unsigned char **token,
+                         size_t *token_len, char *problem, size_t psize)
 {
-    unsigned char *reply = NULL;
-    size_t reply_len, used;
+    size_t used;
     const unsigned char *p;
     TS_STATUS_INFO *status = NULL;
     CMS_ContentInfo *cms = NULL;
@@ -452,13 +452,6 @@ static int rfc3161_once(const char *url, const unsigned char *body, size_t body_
     long len;
     int tag, cls, rc = -1;
 
-    int posted = http_post(url, "application/timestamp-query", body, body_len, 1, o, &reply,
-                           &reply_len, problem, psize);
-    if (posted == -2)
-        snprintf(problem, psize, "reply is not a TimeStampResp (not even DER): if this is a "
-                                 "legacy Authenticode server, use --timestamp-legacy");
-    if (posted != 0)
-        return -1;
     /* TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken OPTIONAL }, read by
      * hand: OpenSSL's TS_RESP takes the token as PKCS#7, which cannot hold the attribute
      * certificates Microsoft's TSA puts in it, and the token is kept as the TSA sent it. */
@@ -496,7 +489,7 @@ static int rfc3161_once(const char *url, const unsigned char *body, size_t body_
         const ASN1_OCTET_STRING *msg = TS_MSG_IMPRINT_get_msg(mi);
         const ASN1_OBJECT *alg;
         X509_ALGOR_get0(&alg, NULL, NULL, TS_MSG_IMPRINT_get_algo(mi));
-        if (OBJ_obj2nid(alg) != EVP_MD_get_type(o->md) ||
+        if (OBJ_obj2nid(alg) != EVP_MD_get_type(md) ||
             (unsigned)ASN1_STRING_length(msg) != imprint_len ||
             memcmp(ASN1_STRING_get0_data(msg), imprint, imprint_len) != 0) {
             snprintf(problem, psize, "message imprint mismatch");
@@ -518,8 +511,28 @@ done:
     TS_STATUS_INFO_free(status);
     TS_TST_INFO_free(tst);
     CMS_ContentInfo_free(cms);
-    free(reply);
     ERR_clear_error();
+    return rc;
+}
+
+static int rfc3161_once(const char *url, const unsigned char *body, size_t body_len,
+                        const unsigned char *imprint, unsigned imprint_len,
+                        const ASN1_INTEGER *nonce, const drv_ts_opts *o, unsigned char **token,
+                        size_t *token_len, char *problem, size_t psize)
+{
+    unsigned char *reply = NULL;
+    size_t reply_len;
+    int rc;
+    int posted = http_post(url, "application/timestamp-query", body, body_len, 1, o, &reply,
+                           &reply_len, problem, psize);
+    if (posted == -2)
+        snprintf(problem, psize, "reply is not a TimeStampResp (not even DER): if this is a "
+                                 "legacy Authenticode server, use --timestamp-legacy");
+    if (posted != 0)
+        return -1;
+    rc = drv_ts_rfc3161_reply(reply, reply_len, imprint, imprint_len, nonce, o->md, token,
+                              token_len, problem, psize);
+    free(reply);
     return rc;
 }
 
@@ -644,19 +657,23 @@ typedef struct legacy_ctx {
     STACK_OF(X509) **certs;
 } legacy_ctx;
 
-static int legacy_attempt(const char *url, void *arg, char *problem, size_t psize)
+int drv_ts_legacy_reply(unsigned char *reply, size_t reply_len, const unsigned char *signature,
+                        size_t len, PKCS7_SIGNER_INFO **counter, STACK_OF(X509) **certs,
+                        char *problem, size_t psize)
 {
-    legacy_ctx *c = arg;
-    unsigned char *reply = NULL, *der = NULL;
-    size_t reply_len, k = 0;
+    unsigned char *der = NULL;
+    size_t k = 0;
     const unsigned char *p;
     PKCS7 *p7 = NULL;
     PKCS7_SIGNER_INFO *si;
     int rc = -1, n;
 
-    if (http_post(url, "application/octet-stream", (const unsigned char *)c->b64, strlen(c->b64), 0,
-                  c->o, &reply, &reply_len, problem, psize) != 0)
+    *counter = NULL;
+    *certs = NULL;
+    if (reply_len > INT_MAX || len > INT_MAX) {
+        snprintf(problem, psize, "reply is too large");
         return -1;
+    }
     /* the reply is base64, with line breaks */
     for (size_t i = 0; i < reply_len; i++)
         if (reply[i] != '\r' && reply[i] != '\n' && reply[i] != ' ')
@@ -677,14 +694,14 @@ static int legacy_attempt(const char *url, void *arg, char *problem, size_t psiz
     si = sk_PKCS7_SIGNER_INFO_value(p7->d.sign->signer_info, 0);
     /* the counter-signature must cover our signature value */
     {
-        BIO *content = BIO_new_mem_buf(c->signature, (int)c->len);
+        BIO *content = BIO_new_mem_buf(signature, (int)len);
         int ok = content != NULL;
         if (ok && PKCS7_get_detached(p7) == 0) {
             /* content is embedded: it must be our signature */
             ASN1_OCTET_STRING *os = p7->d.sign->contents->d.data;
             ok = PKCS7_type_is_data(p7->d.sign->contents) && os != NULL &&
-                 (size_t)ASN1_STRING_length(os) == c->len &&
-                 memcmp(ASN1_STRING_get0_data(os), c->signature, c->len) == 0;
+                 (size_t)ASN1_STRING_length(os) == len &&
+                 memcmp(ASN1_STRING_get0_data(os), signature, len) == 0;
             BIO_free(content);
             content = NULL;
             if (!ok) {
@@ -697,14 +714,34 @@ static int legacy_attempt(const char *url, void *arg, char *problem, size_t psiz
         if (!ok)
             goto done;
     }
-    *c->counter = ASN1_item_dup(ASN1_ITEM_rptr(PKCS7_SIGNER_INFO), si);
-    *c->certs = X509_chain_up_ref(p7->d.sign->cert);
-    if (*c->counter == NULL || *c->certs == NULL)
+    *counter = ASN1_item_dup(ASN1_ITEM_rptr(PKCS7_SIGNER_INFO), si);
+    *certs = X509_chain_up_ref(p7->d.sign->cert);
+    if (*counter == NULL || *certs == NULL) {
+        PKCS7_SIGNER_INFO_free(*counter);
+        sk_X509_pop_free(*certs, X509_free);
+        *counter = NULL;
+        *certs = NULL;
         goto done;
+    }
     rc = 0;
 done:
     PKCS7_free(p7);
     free(der);
+    return rc;
+}
+
+static int legacy_attempt(const char *url, void *arg, char *problem, size_t psize)
+{
+    legacy_ctx *c = arg;
+    unsigned char *reply = NULL;
+    size_t reply_len;
+    int rc;
+
+    if (http_post(url, "application/octet-stream", (const unsigned char *)c->b64, strlen(c->b64), 0,
+                  c->o, &reply, &reply_len, problem, psize) != 0)
+        return -1;
+    rc = drv_ts_legacy_reply(reply, reply_len, c->signature, c->len, c->counter, c->certs,
+                             problem, psize);
     free(reply);
     return rc;
 }

@@ -57,4 +57,15 @@ int drv_ts_legacy(const unsigned char *signature, size_t len, const drv_ts_opts 
                   const char *where, PKCS7_SIGNER_INFO **counter, STACK_OF(X509) **certs,
                   drvsign_diag *diag);
 
+/* The checks on a reply, apart from the HTTP exchange (for the fuzz target): an RFC 3161
+ * TimeStampResp for this imprint and nonce, or a base64 legacy reply (decoded in place)
+ * counter-signing this signature value. 0, or -1 with problem set. */
+int drv_ts_rfc3161_reply(const unsigned char *reply, size_t reply_len,
+                         const unsigned char *imprint, unsigned imprint_len,
+                         const ASN1_INTEGER *nonce, const EVP_MD *md, unsigned char **token,
+                         size_t *token_len, char *problem, size_t psize);
+int drv_ts_legacy_reply(unsigned char *reply, size_t reply_len, const unsigned char *signature,
+                        size_t len, PKCS7_SIGNER_INFO **counter, STACK_OF(X509) **certs,
+                        char *problem, size_t psize);
+
 #endif

@@ -62,7 +62,7 @@ mkdir -p "$WORK/csig"
 openssl pkeyutl -sign -inkey "$PKI/leaf.key" -pkeyopt digest:sha256 -in "$WORK/creq/change.sys.digest" -out "$WORK/csig/change.sys.sig"
 flip_byte "$WORK/change.sys" 1000
 cp "$WORK/change.sys" "$WORK/change.before"
-refuse "one byte changed between prepare and complete" "the file changed since --prepare" \
+refuse "one byte changed between prepare and complete" "the file changed since it was prepared" \
   "$DRVSIGN" sign --complete --requests "$WORK/creq" --signatures "$WORK/csig" "$WORK/change.sys"
 check "... and the file is as it was" unchanged "$WORK/change.sys" "$WORK/change.before"
 flip_byte "$WORK/change.sys" 1000 # back to what was prepared
@@ -93,7 +93,7 @@ for i, l in enumerate(lines):
 open(p, "w").write("\n".join(lines))
 PY
 refused "signed attributes edited in the request" "to_sign is not the digest of its signed attributes" "$WORK/csig" "$WORK/tampered"
-refuse "no request for the file" "run drvsign sign --prepare on it first" \
+refuse "no request for the file" "prepare it for signing first" \
   "$DRVSIGN" sign --complete --requests "$WORK/nosig" --signatures "$WORK/csig" "$WORK/change.sys"
 check_exit "--prepare with --timestamp is a usage error" 2 "$DRVSIGN" sign --prepare --cert "$PKI/leaf-chain.pem" --out "$WORK/x" "${TSA[@]}" "$WORK/change.sys"
 check_exit "--prepare without --out is a usage error" 2 "$DRVSIGN" sign --prepare --cert "$PKI/leaf-chain.pem" "$WORK/change.sys"

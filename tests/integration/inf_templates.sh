@@ -141,22 +141,31 @@ check_error "a directory with only a non-driver INF: exits 1, saying why" 1 "no 
   "$DRVSIGN" catalog --quiet --driver "$only" --os 10_X64
 
 # ---- hostile INFs (issue #12 items 3 and 9) ----
+# generated INFs: a Needs chain of N links, or N CopyFiles entries SourceDisksFiles lacks
+hostile() { # chain|missing N OUT.inf
+  $PY - "$@" <<'PY'
+import os, sys
+kind, n, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+name = os.path.splitext(os.path.basename(path))[0]
+with open(path, "w") as f:
+    f.write('[Version]\nSignature="$Windows NT$"\nClass=System\nClassGuid={4d36e97d-e325-11ce-bfc1-08002be10318}\n'
+            f'Provider=t\nCatalogFile={name}.cat\nDriverVer=01/15/2024,1.0.0.0\n'
+            '[SourceDisksNames]\n1=d\n[SourceDisksFiles]\n')
+    listed = ["end.sys"] if kind == "chain" else [f"listed{i}.sys" for i in range(n)]
+    f.write("".join(f"{x}=1\n" for x in listed))
+    f.write(f'[Manufacturer]\nt=M,NTamd64\n[M.NTamd64]\nd=I,root\\{name}\n[I.NT]\n')
+    if kind == "chain":  # each link also names the first, so the walk meets visited sections
+        f.write("Needs=N1\n" + "".join(f"[N{i}]\nNeeds=N{i + 1},N1\n" for i in range(1, n)))
+        f.write(f"[N{n}]\nCopyFiles=@end.sys\n")
+    else:
+        f.write("CopyFiles=Files\n[Files]\n" + "".join(f"missing{i}.sys\n" for i in range(n)))
+PY
+}
 # a 100k-link Needs chain: walked without recursion (it used to overflow the stack)
 chain="$WORK/chain"
 mkdir -p "$chain"
 cp "$DRIVERS/toaster.sys" "$chain/end.sys"
-$PY - "$chain/chain.inf" 100000 <<'PY'
-import sys
-path, n = sys.argv[1], int(sys.argv[2])
-with open(path, "w") as f:
-    f.write('[Version]\nSignature="$Windows NT$"\nClass=System\nClassGuid={4d36e97d-e325-11ce-bfc1-08002be10318}\n'
-            'Provider=t\nCatalogFile=chain.cat\nDriverVer=01/15/2024,1.0.0.0\n'
-            '[SourceDisksNames]\n1=d\n[SourceDisksFiles]\nend.sys=1\n'
-            '[Manufacturer]\nt=M,NTamd64\n[M.NTamd64]\nd=I,root\\chain\n[I.NT]\nNeeds=N1\n')
-    for i in range(1, n):
-        f.write(f'[N{i}]\nNeeds=N{i + 1},N1\n')
-    f.write(f'[N{n}]\nCopyFiles=@end.sys\n')
-PY
+hostile chain 100000 "$chain/chain.inf"
 check "a 100000-link Needs chain catalogues" "$DRVSIGN" catalog --quiet --driver "$chain" --os 10_X64
 check "... reaching the file at its end (catcheck)" $CATCHECK check "$chain/chain.cat" "$chain/chain.inf" "$chain/end.sys"
 check "... and --no-catalog too" "$DRVSIGN" catalog --quiet --no-catalog --driver "$chain" --os 10_X64
@@ -164,19 +173,7 @@ check "... and --no-catalog too" "$DRVSIGN" catalog --quiet --no-catalog --drive
 # quadratic scans), exit 1
 miss="$WORK/missing"
 mkdir -p "$miss"
-$PY - "$miss/miss.inf" 20000 <<'PY'
-import sys
-path, n = sys.argv[1], int(sys.argv[2])
-with open(path, "w") as f:
-    f.write('[Version]\nSignature="$Windows NT$"\nClass=System\nClassGuid={4d36e97d-e325-11ce-bfc1-08002be10318}\n'
-            'Provider=t\nCatalogFile=miss.cat\nDriverVer=01/15/2024,1.0.0.0\n'
-            '[SourceDisksNames]\n1=d\n[SourceDisksFiles]\n')
-    for i in range(n):
-        f.write(f'listed{i}.sys=1\n')
-    f.write('[Manufacturer]\nt=M,NTamd64\n[M.NTamd64]\nd=I,root\\miss\n[I.NT]\nCopyFiles=Files\n[Files]\n')
-    for i in range(n):
-        f.write(f'missing{i}.sys\n')
-PY
+hostile missing 20000 "$miss/miss.inf"
 "$DRVSIGN" catalog --quiet --driver "$miss" --os 10_X64 >"$WORK/miss.out" 2>&1
 rc=$?
 check "20000 unlisted CopyFiles entries: exits 1" test $rc -eq 1

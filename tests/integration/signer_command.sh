@@ -101,6 +101,20 @@ check "exit-1: the command's own stderr is shown" grep -q signer-said-no "$WORK/
 bad hangs "did not finish within 2 s" "sh -c 'sleep 617 & wait'" --signer-timeout 2
 sleep 0.5
 check "hangs: nothing it started is still running" lacks '^sleep 617' ps -eo args
+# drvsign stopped by a signal while the signer runs: the signer's process group goes first
+mkdir -p "$WORK/term"
+cp "$DRIVERS/toaster.sys" "$WORK/term/"
+"$DRVSIGN" sign --cert "$PKI/leaf-chain.pem" --signer-command "sh -c 'sleep 618 & wait'" "$WORK/term/toaster.sys" 2>/dev/null &
+ds=$!
+sleep 1
+kill -TERM $ds
+wait $ds
+rc=$?
+check "SIGTERM during the signer: drvsign ends by that signal (exit 143)" test $rc -eq 143
+sleep 0.3
+check "... and nothing the signer started is still running" lacks '^sleep 618' ps -eo args
+check "... and the input is unchanged" cmp "$WORK/term/toaster.sys" "$DRIVERS/toaster.sys"
+check "... and no temp file is left" test "$(ls -A "$WORK/term")" = toaster.sys
 bad garbage "neither|public key does not verify|returned [0-9]+ bytes" "head -c 256 /dev/urandom"
 bad missing "cannot run 'drvsign-no-such-signer': No such file or directory" "drvsign-no-such-signer --key x"
 bad unquoted-pipe "no shell runs the command" "openssl pkeyutl -sign | base64 -d"

@@ -88,6 +88,21 @@ check "... is kept as BER in the signature" bash -c "
 check "... and verifies" ds_pc "$WORK/ber.cat"
 check "... osslsigncode agrees" same_verdict "$WORK/ber.cat"
 
+# dual signatures with legacy counter-signatures on both, primary and nested
+cp "$DRIVERS/toaster.sys" "$WORK/dual.sys"
+"$DRVSIGN" sign --quiet "${PUB[@]}" --digest sha1 "$WORK/dual.sys"
+"$DRVSIGN" sign --quiet "${PUB[@]}" --append "$WORK/dual.sys"
+check "legacy counter-signatures on the primary and the nested signature" \
+  "$DRVSIGN" timestamp --timestamp-legacy "$TSA/partner/legacy" "$WORK/dual.sys"
+check "... both verify as legacy timestamps" bash -c "
+  '$DRVSIGN' verify --ca '$ROOT' --json '$WORK/dual.sys' | $PY -c '
+import json, sys
+s = json.load(sys.stdin)[\"files\"][0][\"signatures\"]
+assert len(s) == 2 and s[1][\"nested\"], s
+assert all(x[\"valid\"] and x[\"timestamp\"][\"kind\"] == \"legacy\" and x[\"timestamp\"][\"ok\"] for x in s), s
+'"
+check "... osslsigncode agrees" same_verdict "$WORK/dual.sys"
+
 # a token that carries an attribute certificate, as Microsoft's TSA sends (PKCS#7 cannot hold one)
 cp "$DRIVERS/toaster.sys" "$WORK/attr.sys"
 check "a reply whose token holds an attribute certificate is accepted when signing" \
