@@ -1,29 +1,54 @@
 #!/usr/bin/env bash
-# Benchmark: catalog a GPU-driver-sized package (400 files, about 1.5 GB, mostly PE) with
-# `drvsign catalog --driver`, against coreutils sha1sum over the same files, in the same run.
-# Reports median wall times of 3 runs, the ratio, and drvsign's peak RSS.
-# Usage: bench/catalog.sh [BUILD_DIR]      (BENCH_TOTAL_MB, BENCH_FILES to scale it)
+# Benchmark: catalogs against the machine's SHA-1 limit and against sha1sum, in the same run,
+# alternately:
+#   1. a GPU-driver-sized package (400 files, about 1.5 GB, mostly PE) with `drvsign catalog
+#      --driver`: its throughput as a share of `openssl speed -multi <cores> -evp sha1` (the
+#      limit: every core hashing, nothing else), and its time against serial sha1sum;
+#   2. 10,000 files of 4 KB with `drvsign catalog --files`, against `find | xargs sha1sum`, and
+#      as a share of the limit for 4 KB blocks.
+# Usage: bench/catalog.sh [BUILD_DIR]   (BENCH_TOTAL_MB, BENCH_FILES, BENCH_SMALL_FILES, BENCH_RUNS)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build-bench}
 total_mb=${BENCH_TOTAL_MB:-1536}
 files=${BENCH_FILES:-400}
-runs=${BENCH_RUNS:-3}
-
+small_files=${BENCH_SMALL_FILES:-10000}
 . "$root/bench/lib.sh"
 bench_setup
 make_package "$files" "$total_mb"
+small=$work/small
+mkdir -p "$small"
+head -c $((small_files * 4096)) /dev/urandom | split -a 5 -d -b 4096 - "$small/f"
+small_bytes=$((small_files * 4096))
+cat "$small"/* >/dev/null
 
-ds_times=() sha_times=() rss=0
-for _ in $(seq "$runs"); do
-  /usr/bin/time -f "%e %M" -o "$work/t" "$build/drvsign" catalog --quiet --driver "$pkg" --os 10_X64 >/dev/null
-  read -r t r <"$work/t"; ds_times+=("$t"); [ "$r" -gt "$rss" ] && rss=$r
-  /usr/bin/time -f "%e %M" -o "$work/t" sha1sum "$pkg"/amd64/* >/dev/null
-  read -r t r <"$work/t"; sha_times+=("$t")
-done
-ds=$(printf '%s\n' "${ds_times[@]}" | median)
-sha=$(printf '%s\n' "${sha_times[@]}" | median)
-echo "Catalog of $files files, $((bytes >> 20)) MB (3/4 PE), median of $runs runs ($(nproc) cores)"
-printf '  drvsign catalog   %6s s   peak RSS %d KB\n' "$ds" "$rss"
-printf '  sha1sum (serial)  %6s s\n' "$sha"
-awk -v a="$ds" -v b="$sha" 'BEGIN { printf "  drvsign is %.2fx faster than serial sha1sum\n", b / a }'
+# share_of_limit TITLE BYTES BLOCK SETUP: runs SETUP's command and `openssl speed` in turns, and
+# reports the command's throughput as a share of the speed of the same round.
+share_of_limit() {
+  local title=$1 nbytes=$2 block=$3 setup=$4 shares=() rates=() limits=() i limit rate
+  for i in $(seq "$runs"); do
+    "$setup"; time_one "${cmd[@]}"
+    rate=$(awk -v b="$nbytes" -v t="$t" 'BEGIN { printf "%.0f", b / t / 1e6 }')
+    limit=$(openssl speed -multi "$ncpu" -seconds 1 -bytes "$block" -evp sha1 2>/dev/null |
+            awk '/^sha1/ { printf "%.0f", $2 / 1000 }')
+    rates+=("$rate") limits+=("$limit")
+    shares+=("$(awk -v r="$rate" -v l="$limit" 'BEGIN { printf "%.3f", r / l }')")
+  done
+  echo "$title: $runs rounds of (drvsign, openssl speed -multi $ncpu -bytes $block -evp sha1)"
+  echo "  drvsign $(printf '%s\n' "${rates[@]}" | median) MB/s ($(printf '%s\n' "${rates[@]}" | min_max)), peak RSS $rss KB;" \
+       "limit $(printf '%s\n' "${limits[@]}" | median) MB/s ($(printf '%s\n' "${limits[@]}" | min_max))"
+  echo "  share of the SHA-1 limit: median $(printf '%s\n' "${shares[@]}" | median) (per round $(printf '%s\n' "${shares[@]}" | min_max))"
+}
+
+ds_big() { cmd=("$build/drvsign" catalog --quiet --driver "$pkg" --os 10_X64 --out "$work/big.cat"); }
+sha_big() { cmd=(sha1sum "$pkg"/amd64/*); }
+ds_small() {
+  cmd=("$build/drvsign" catalog --quiet --files --out "$work/small.cat")
+  cmd+=("$small"/*)
+}
+xargs_small() { cmd=(sh -c 'find "$1" -type f | xargs sha1sum' sh "$small"); }
+
+share_of_limit "Catalog of $files files, $((bytes >> 20)) MB (3/4 PE)" "$bytes" 1048576 ds_big
+bench_pair "... against sha1sum" "drvsign catalog" ds_big "sha1sum (serial)" sha_big
+share_of_limit "Catalog of $small_files files of 4 KB" "$small_bytes" 4096 ds_small
+bench_pair "... against find | xargs sha1sum" "drvsign catalog --files" ds_small "find | xargs sha1sum" xargs_small

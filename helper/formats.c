@@ -12,17 +12,24 @@ static const drv_format *const formats[] = {
 
 #define HEAD_BYTES 4096
 
+/* The first HEAD_BYTES of the file (all of a small one) into head, and its format if known. */
+static const drv_format *probe_head(const drv_file *file, unsigned char head[HEAD_BYTES],
+                                    size_t *n, int *failed, drvsign_diag *diag)
+{
+    *n = file->size < HEAD_BYTES ? (size_t)file->size : HEAD_BYTES;
+    *failed = drv_file_pread(file, 0, head, *n, diag) != 0;
+    for (size_t i = 0; !*failed && i < sizeof formats / sizeof formats[0]; i++)
+        if (formats[i]->detect(head, *n))
+            return formats[i];
+    return NULL;
+}
+
 const drv_format *drv_format_probe(const drv_file *file, drvsign_diag *diag)
 {
     unsigned char head[HEAD_BYTES];
-    size_t n = file->size < HEAD_BYTES ? (size_t)file->size : HEAD_BYTES;
-
-    if (drv_file_pread(file, 0, head, n, diag) != 0)
-        return NULL;
-    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
-        if (formats[i]->detect(head, n))
-            return formats[i];
-    return NULL;
+    size_t n;
+    int failed;
+    return probe_head(file, head, &n, &failed, diag);
 }
 
 const drv_format *drv_format_for(const drv_file *file, drvsign_diag *diag)
@@ -46,7 +53,9 @@ const drv_format *drv_format_for(const drv_file *file, drvsign_diag *diag)
 static int flat_hash(const drv_file *f, int want_sha256, drv_member_hash *out, drvsign_diag *diag)
 {
     EVP_MD_CTX *c1 = EVP_MD_CTX_new(), *c256 = want_sha256 ? EVP_MD_CTX_new() : NULL;
-    unsigned char *buf = malloc(DRV_IO_CHUNK);
+    /* no more than the file: a package may hold thousands of small files */
+    size_t buf_size = f->size < DRV_IO_CHUNK ? (size_t)f->size + 1 : DRV_IO_CHUNK;
+    unsigned char *buf = malloc(buf_size);
     int rc = -1;
 
     if (c1 == NULL || (want_sha256 && c256 == NULL) || buf == NULL ||
@@ -54,7 +63,7 @@ static int flat_hash(const drv_file *f, int want_sha256, drv_member_hash *out, d
         (c256 && !EVP_DigestInit_ex(c256, EVP_sha256(), NULL)))
         goto done;
     for (uint64_t off = 0; off < f->size;) {
-        size_t n = f->size - off > DRV_IO_CHUNK ? DRV_IO_CHUNK : (size_t)(f->size - off);
+        size_t n = f->size - off > buf_size ? buf_size : (size_t)(f->size - off);
         if (drv_file_pread(f, off, buf, n, diag) != 0)
             goto done;
         if (!EVP_DigestUpdate(c1, buf, n) || (c256 && !EVP_DigestUpdate(c256, buf, n)))
@@ -80,13 +89,27 @@ int drv_member_hash_file(const char *path, int want_sha256, int page_hashes, drv
     drv_file f;
     const drv_format *fmt;
     void *state = NULL;
-    int rc = -1;
+    unsigned char head[HEAD_BYTES];
+    size_t head_len;
+    int failed, rc = -1;
 
     memset(out, 0, sizeof *out);
     if (drv_file_open(&f, path, diag) != 0)
         return -1;
     out->size = f.size;
-    fmt = drv_format_probe(&f, diag);
+    fmt = probe_head(&f, head, &head_len, &failed, diag);
+    if (failed)
+        goto done;
+    if (fmt == NULL && head_len == f.size) { /* a small file: hashed from what the probe read */
+        out->sip = DRV_SIP_FLAT;
+        if (!EVP_Digest(head, head_len, out->sha1, NULL, EVP_sha1(), NULL) ||
+            (want_sha256 && !EVP_Digest(head, head_len, out->sha256, NULL, EVP_sha256(), NULL))) {
+            drv_ssl_error(diag, path, "cannot hash the file");
+            goto done;
+        }
+        rc = 0;
+        goto done;
+    }
     if (fmt == NULL || fmt->member_digest == NULL) {
         /* everything that is not an image is hashed flat (INF, PDB, catalogs, data files) */
         out->sip = DRV_SIP_FLAT;

@@ -167,29 +167,19 @@ int drv_pe_open(drv_pe *pe, const drv_file *f, drvsign_diag *diag)
 
 uint64_t drv_pe_word_sum(const unsigned char *buf, size_t n, uint64_t pos)
 {
-    uint64_t sum = 0;
+    uint64_t sum = 0, lane[4] = {0};
     size_t i = 0;
     if (n > 0 && (pos & 1)) {
         sum += (uint64_t)buf[0] << 8;
         i = 1;
     }
-    /* Eight bytes at a time: two accumulators of two 32-bit lanes each, emptied before a
-     * lane can overflow (65536 additions of at most 0xffff). */
-    while (n - i >= 8) {
-        uint64_t lo = 0, hi = 0;
-        size_t blocks = (n - i) / 8;
-        if (blocks > 65536)
-            blocks = 65536;
-        for (size_t b = 0; b < blocks; b++, i += 8) {
-            uint64_t x = (uint64_t)buf[i] | (uint64_t)buf[i + 1] << 8 |
-                         (uint64_t)buf[i + 2] << 16 | (uint64_t)buf[i + 3] << 24 |
-                         (uint64_t)buf[i + 4] << 32 | (uint64_t)buf[i + 5] << 40 |
-                         (uint64_t)buf[i + 6] << 48 | (uint64_t)buf[i + 7] << 56;
-            lo += x & 0x0000ffff0000ffffull;
-            hi += (x >> 16) & 0x0000ffff0000ffffull;
-        }
-        sum += (lo & 0xffffffffull) + (lo >> 32) + (hi & 0xffffffffull) + (hi >> 32);
-    }
+    /* Two words at a time as one 32-bit number: w0 + 65536 w1 folds to w0 + w1, so the folded
+     * sum is the same. Four independent lanes, which compilers vectorize; 64-bit lanes cannot
+     * overflow below 2^32 additions. */
+    for (; n - i >= 16; i += 16)
+        for (int k = 0; k < 4; k++)
+            lane[k] += drv_le32(buf + i + 4 * k);
+    sum += lane[0] + lane[1] + lane[2] + lane[3];
     for (; i + 1 < n; i += 2)
         sum += (uint64_t)buf[i] | (uint64_t)buf[i + 1] << 8;
     if (i < n)
@@ -216,66 +206,169 @@ static int clip(uint64_t a, uint64_t b, uint64_t off, size_t n, size_t *from, si
     return 1;
 }
 
+/*
+ * The scan reads the file once. With copy_to, each chunk, once hashed, goes to a thread that
+ * takes its CheckSum sums and writes it into the output, while this thread reads and hashes
+ * the next: SHA-256 and the copy into the page cache cost about the same, so two cores halve
+ * the time. SCAN_SLOTS chunks are in flight at most.
+ */
+#define SCAN_SLOTS 4
+/* A chunk handed to a thread is worth the thread; one only hashed stays in the L2 cache. */
+#define COPY_CHUNK ((size_t)2 << 20)
+#define HASH_CHUNK ((size_t)256 << 10)
+
+typedef struct scan_chunk {
+    const drv_pe *pe;
+    drv_atomic *out;
+    int sums;
+    unsigned char *buf;
+    uint64_t off;
+    size_t n;
+    uint64_t sum_content, sum_tail;
+    drv_thread *thread;
+    int failed;
+    char error[512];
+} scan_chunk;
+
+/* The CheckSum leaves out its own field, and signing rewrites the directory entry: both are
+ * zeroed in buf (after hashing), so a copy holds zeros there until the signature is attached. */
+static void chunk_sums(scan_chunk *c)
+{
+    const drv_pe *pe = c->pe;
+    size_t a, b;
+    if (clip(pe->checksum_off, pe->checksum_off + 4, c->off, c->n, &a, &b))
+        memset(c->buf + a, 0, b - a);
+    if (clip(pe->certdir_off, pe->certdir_off + 8, c->off, c->n, &a, &b))
+        memset(c->buf + a, 0, b - a);
+    if (clip(0, pe->content_end, c->off, c->n, &a, &b))
+        c->sum_content += drv_pe_word_sum(c->buf + a, b - a, c->off + a);
+    if (clip(pe->content_end, pe->file->size, c->off, c->n, &a, &b))
+        c->sum_tail += drv_pe_word_sum(c->buf + a, b - a, c->off + a);
+}
+
+static void capture_error(void *ctx, int is_error, const char *line)
+{
+    scan_chunk *c = ctx;
+    if (is_error && c->error[0] == 0)
+        snprintf(c->error, sizeof c->error, "%s", line);
+}
+
+/* Sums, then the image part of the chunk (not the old certificate table) into the output. */
+static void chunk_finish(void *arg)
+{
+    scan_chunk *c = arg;
+    drvsign_diag private_diag = {capture_error, c, 0, 0, 0};
+    size_t a, b;
+    if (c->sums)
+        chunk_sums(c);
+    if (c->out != NULL && clip(0, c->pe->content_end, c->off, c->n, &a, &b) &&
+        drv_atomic_pwrite(c->out, c->off + a, c->buf + a, b - a, &private_diag) != 0)
+        c->failed = 1;
+    /* in place, the commit waits for the disk: let it start now, while hashing goes on */
+    if (c->out != NULL && c->out->in_place && !c->failed)
+        drv_atomic_start_writeback(c->out);
+}
+
+/* Wait for the slot's chunk and collect its sums; 0 unless its write failed. */
+static int chunk_join(scan_chunk *c, drv_pe_scan *scan, drvsign_diag *diag)
+{
+    if (c->thread == NULL)
+        return 0;
+    drv_thread_join(c->thread);
+    c->thread = NULL;
+    scan->sum_content += c->sum_content;
+    scan->sum_tail += c->sum_tail;
+    c->sum_content = c->sum_tail = 0;
+    if (c->failed) {
+        drv_error(diag, NULL, "%s", c->error[0] ? c->error : "write failed");
+        return -1;
+    }
+    return 0;
+}
+
 int drv_pe_scan_file(const drv_pe *pe, drv_pe_scan *scan, drvsign_diag *diag)
 {
     const drv_file *f = pe->file;
     EVP_MD_CTX *ctx[DRV_PE_MAX_DIGESTS] = {0};
-    unsigned char *buf = malloc(DRV_IO_CHUNK);
+    scan_chunk slot[SCAN_SLOTS];
     static const unsigned char zeros[8] = {0};
     /* Authenticode hashes everything up to content_end except these two fields. */
     const uint64_t hashed[3][2] = {{0, pe->checksum_off},
                                    {pe->checksum_off + 4, pe->certdir_off},
                                    {pe->certdir_off + 8, pe->content_end}};
     size_t pad = (size_t)((8 - pe->content_end % 8) % 8);
+    unsigned used = scan->copy_to != NULL ? SCAN_SLOTS : 1;
+    size_t chunk = scan->copy_to != NULL ? COPY_CHUNK : HASH_CHUNK;
+    unsigned k = 0;
     int rc = -1;
 
+    memset(slot, 0, sizeof slot);
     scan->sum_content = scan->sum_tail = 0;
-    if (buf == NULL || scan->md_count > DRV_PE_MAX_DIGESTS) {
-        drv_error(diag, f->path, "out of memory");
-        goto done;
+    if (scan->md_count > DRV_PE_MAX_DIGESTS)
+        goto oom;
+    for (unsigned i = 0; i < used; i++) {
+        slot[i].pe = pe;
+        slot[i].out = scan->copy_to;
+        slot[i].sums = !scan->no_sums;
+        /* no more than the file: catalogs hash thousands of small images */
+        if ((slot[i].buf = malloc(f->size < chunk ? (size_t)f->size + 1 : chunk)) == NULL)
+            goto oom;
     }
     for (size_t m = 0; m < scan->md_count; m++) {
         ctx[m] = EVP_MD_CTX_new();
         if (ctx[m] == NULL || !EVP_DigestInit_ex(ctx[m], scan->md[m], NULL))
             goto ssl_fail;
     }
-    for (uint64_t off = 0; off < f->size;) {
-        size_t n = f->size - off > DRV_IO_CHUNK ? DRV_IO_CHUNK : (size_t)(f->size - off);
+    for (uint64_t off = 0; off < f->size; k = (k + 1) % used) {
+        scan_chunk *c = &slot[k];
+        size_t n = f->size - off > chunk ? chunk : (size_t)(f->size - off);
         size_t a, b;
-        if (drv_file_pread(f, off, buf, n, diag) != 0)
+        if (chunk_join(c, scan, diag) != 0 || drv_file_pread(f, off, c->buf, n, diag) != 0)
             goto done;
         for (size_t m = 0; m < scan->md_count; m++)
             for (int r = 0; r < 3; r++)
                 if (clip(hashed[r][0], hashed[r][1], off, n, &a, &b) &&
-                    !EVP_DigestUpdate(ctx[m], buf + a, b - a))
+                    !EVP_DigestUpdate(ctx[m], c->buf + a, b - a))
                     goto ssl_fail;
-        /* The CheckSum leaves out its own field, and signing rewrites the directory entry. */
-        if (scan->no_sums) {
+        c->off = off;
+        c->n = n;
+        if (scan->copy_to != NULL && (c->thread = drv_thread_start(chunk_finish, c)) != NULL) {
             off += n;
             continue;
         }
-        if (clip(pe->checksum_off, pe->checksum_off + 4, off, n, &a, &b))
-            memset(buf + a, 0, b - a);
-        if (clip(pe->certdir_off, pe->certdir_off + 8, off, n, &a, &b))
-            memset(buf + a, 0, b - a);
-        if (clip(0, pe->content_end, off, n, &a, &b))
-            scan->sum_content += drv_pe_word_sum(buf + a, b - a, off + a);
-        if (clip(pe->content_end, f->size, off, n, &a, &b))
-            scan->sum_tail += drv_pe_word_sum(buf + a, b - a, off + a);
+        chunk_finish(c); /* no copy, or no thread: here and now */
+        if (c->failed) {
+            drv_error(diag, NULL, "%s", c->error[0] ? c->error : "write failed");
+            goto done;
+        }
+        scan->sum_content += c->sum_content;
+        scan->sum_tail += c->sum_tail;
+        c->sum_content = c->sum_tail = 0;
         off += n;
     }
+    for (unsigned i = 0; i < used; i++)
+        if (chunk_join(&slot[i], scan, diag) != 0)
+            goto done;
     for (size_t m = 0; m < scan->md_count; m++)
         if ((pad && !EVP_DigestUpdate(ctx[m], zeros, pad)) ||
             !EVP_DigestFinal_ex(ctx[m], scan->digest[m], &scan->digest_len[m]))
             goto ssl_fail;
+    if (scan->copy_to != NULL)
+        scan->copy_to->pos = pe->content_end; /* written at offsets, by the chunks */
     rc = 0;
+    goto done;
+oom:
+    drv_error(diag, f->path, "out of memory");
     goto done;
 ssl_fail:
     drv_ssl_error(diag, f->path, "digest failed");
 done:
+    for (unsigned i = 0; i < used; i++) {
+        drv_thread_join(slot[i].thread); /* after a failure too: no thread outlives its buffer */
+        free(slot[i].buf);
+    }
     for (size_t m = 0; m < DRV_PE_MAX_DIGESTS; m++)
         EVP_MD_CTX_free(ctx[m]);
-    free(buf);
     return rc;
 }
 
@@ -430,11 +523,6 @@ int drv_pe_signature(const drv_pe *pe, unsigned char **der, size_t *der_len, drv
     return 0;
 }
 
-int drv_pe_write_content(const drv_pe *pe, drv_atomic *out, drvsign_diag *diag)
-{
-    return drv_atomic_copy(out, pe->file, 0, pe->content_end, diag);
-}
-
 int drv_pe_write_signature(const drv_pe *pe, const drv_pe_scan *scan, const unsigned char *der,
                            size_t der_len, drv_atomic *out, drvsign_diag *diag)
 {
@@ -483,7 +571,7 @@ int drv_pe_write_unsigned(const drv_pe *pe, const drv_pe_scan *scan, drv_atomic 
     unsigned char ck[4];
     /* sum_content counts the directory entry as zero, which it now is */
     drv_put_le32(ck, drv_pe_fold_checksum(scan->sum_content, pe->content_end));
-    if (drv_pe_write_content(pe, out, diag) != 0 ||
+    if (drv_atomic_copy(out, pe->file, 0, pe->content_end, diag) != 0 ||
         drv_atomic_pwrite(out, pe->certdir_off, dir, 8, diag) != 0 ||
         drv_atomic_pwrite(out, pe->checksum_off, ck, 4, diag) != 0)
         return -1;
@@ -500,51 +588,16 @@ typedef struct pe_state {
     drv_pe_scan scan; /* digests for scan.md[], plus the checksum sums */
     int scanned;
     int have_sums;
-    /* the unsigned image, copied into the output by a thread while the main one hashes */
-    drv_thread *stager;
-    drv_atomic *stage_out;
-    int stage_failed;
-    char stage_error[512];
+    drv_atomic *stage_out; /* where the first full scan copies the image */
+    int staged;
 } pe_state;
 
-static void capture_stage_error(void *ctx, int is_error, const char *line)
-{
-    pe_state *s = ctx;
-    if (is_error && s->stage_error[0] == 0)
-        snprintf(s->stage_error, sizeof s->stage_error, "%s", line);
-}
-
-static void stage_thread(void *arg)
-{
-    pe_state *s = arg;
-    drvsign_diag private_diag = {capture_stage_error, s, 0, 0, 0};
-    s->stage_failed = drv_pe_write_content(&s->pe, s->stage_out, &private_diag) != 0;
-    /* the disk can work while the other thread still hashes */
-    if (!s->stage_failed)
-        drv_atomic_start_writeback(s->stage_out);
-}
-
-/* Wait for the staging copy; report its error here, on the caller's thread. */
-static int pe_finish_stage(pe_state *s, drvsign_diag *diag)
-{
-    if (s->stage_out == NULL)
-        return 0;
-    drv_thread_join(s->stager);
-    s->stager = NULL;
-    if (s->stage_failed) {
-        drv_error(diag, NULL, "%s", s->stage_error[0] ? s->stage_error : "staging failed");
-        return -1;
-    }
-    return 0;
-}
-
+/* The output is filled by the scan that computes the digest (drv_pe_scan_file's copy_to). */
 static int pe_h_stage(void *state, drv_atomic *out, drvsign_diag *diag)
 {
     pe_state *s = state;
+    (void)diag;
     s->stage_out = out;
-    s->stager = drv_thread_start(stage_thread, s);
-    if (s->stager == NULL) /* no thread: copy now, serially */
-        return drv_pe_write_content(&s->pe, out, diag);
     return 0;
 }
 
@@ -578,10 +631,12 @@ static int pe_h_prepare(void *state, const EVP_MD *const *mds, size_t count, int
     }
     s->scan.md_count = n;
     s->scan.no_sums = digests_only;
+    s->scan.copy_to = digests_only || s->staged ? NULL : s->stage_out;
     if (drv_pe_scan_file(&s->pe, &s->scan, diag) != 0)
         return -1;
     s->scanned = 1;
     s->have_sums = !digests_only;
+    s->staged |= s->scan.copy_to != NULL;
     return 0;
 }
 
@@ -647,12 +702,11 @@ static int pe_h_attach(void *state, const unsigned char *der, size_t len, drv_at
         drv_error(diag, s->file.path, "internal error: attach to another output than staged");
         return -1;
     }
-    if (pe_finish_stage(s, diag) != 0)
-        return -1;
-    if (s->stage_out == NULL && drv_pe_write_content(&s->pe, out, diag) != 0)
-        return -1;
-    if (!s->have_sums && pe_h_prepare(s, NULL, 0, 0, diag) != 0)
-        return -1;
+    if (!s->staged) { /* the digest came before the output was open (or without staging) */
+        s->stage_out = out;
+        if (pe_h_prepare(s, NULL, 0, 0, diag) != 0)
+            return -1;
+    }
     return drv_pe_write_signature(&s->pe, &s->scan, der, len, out, diag);
 }
 
@@ -745,9 +799,7 @@ static int pe_h_page_hashes(void *state, const EVP_MD *md, unsigned char **table
 
 static void pe_h_close(void *state)
 {
-    pe_state *s = state;
-    drv_thread_join(s->stager); /* a failed signing must not leave the copy running */
-    free(s);
+    free(state);
 }
 
 const drv_format drv_format_pe = {

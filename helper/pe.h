@@ -42,8 +42,10 @@ int drv_pe_detect(const unsigned char *head, size_t n);
 int drv_pe_open(drv_pe *pe, const drv_file *file, drvsign_diag *diag);
 
 /*
- * One streaming pass: the Authenticode digest for each md (zero padding to 8 included), and
- * the CheckSum word sums with the CheckSum and certificate directory fields left out.
+ * One streaming pass: the Authenticode digest for each md (zero padding to 8 included), the
+ * CheckSum word sums with the CheckSum and certificate directory fields left out, and, with
+ * copy_to, the image without its certificate table copied into that output (its CheckSum and
+ * directory entry zeroed until drv_pe_write_signature), on a second thread.
  */
 typedef struct drv_pe_scan {
     const EVP_MD *md[DRV_PE_MAX_DIGESTS];
@@ -51,6 +53,7 @@ typedef struct drv_pe_scan {
     unsigned char digest[DRV_PE_MAX_DIGESTS][EVP_MAX_MD_SIZE];
     unsigned digest_len[DRV_PE_MAX_DIGESTS];
     int no_sums;          /* input: skip the CheckSum sums (catalog digests need none) */
+    drv_atomic *copy_to;  /* input: where the image goes too (may be NULL) */
     uint64_t sum_content; /* [0, content_end) */
     uint64_t sum_tail;    /* [content_end, file size) */
 } drv_pe_scan;
@@ -69,10 +72,9 @@ int drv_pe_signature(const drv_pe *pe, unsigned char **der, size_t *der_len, drv
 
 /*
  * Writing a signed image is two steps, so the first can run while the digest is computed:
- * copy the image without its old certificate table, then append this signature as the only
- * certificate and fix the directory entry and the CheckSum.
+ * copy the image without its old certificate table (drv_pe_scan_file's copy_to), then append
+ * this signature as the only certificate and fix the directory entry and the CheckSum.
  */
-int drv_pe_write_content(const drv_pe *pe, drv_atomic *out, drvsign_diag *diag);
 int drv_pe_write_signature(const drv_pe *pe, const drv_pe_scan *scan, const unsigned char *der,
                            size_t der_len, drv_atomic *out, drvsign_diag *diag);
 

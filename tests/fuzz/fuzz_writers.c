@@ -191,7 +191,7 @@ static void pe_round_trip(const char *pe_path, const field *sig)
         free(signed_path);
         return;
     }
-    written = drv_pe_write_content(&pe, &out, &diag) == 0 &&
+    written = drv_atomic_copy(&out, pe.file, 0, pe.content_end, &diag) == 0 &&
               drv_pe_write_signature(&pe, &scan, sig->p, sig->n, &out, &diag) == 0 &&
               drv_atomic_commit(&out, &diag) == 0;
     drv_atomic_abort(&out);

@@ -5,6 +5,8 @@
 # a local git repository: no network). Each builds a test-signed package, checked by
 # osslsigncode and drvsign, in at most ten lines of CMake.
 . "$(dirname "$0")/../lib.sh"
+# each way builds its own host helper here; the shared helper cache has its own test (helper_cache)
+export DRVSIGN_HELPER_CACHE=OFF
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 TOOLCHAIN=(-DCMAKE_TOOLCHAIN_FILE="$REPO/example-project/cmake/mingw-w64-x86_64.cmake")
 KMDF="$REPO/tests/kmdf/KMDFDriver1"
