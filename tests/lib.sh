@@ -8,6 +8,9 @@ set -uo pipefail
 PY=/usr/bin/python3 # Debian's python, which sees python3-pefile
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/drvsign-test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
+# Tests never read or fill the user's helper cache (~/.cache/drvsign): a helper left there by an
+# earlier run would change which helper a CMake test uses. Each script gets a cache of its own.
+export DRVSIGN_HELPER_CACHE="$WORK/helper-cache"
 passed=0
 failed=0
 

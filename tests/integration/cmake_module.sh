@@ -4,6 +4,8 @@
 # the early configure errors, an x86 build, and the example built with no arguments at all.
 . "$(dirname "$0")/../lib.sh"
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
+# the checks below are of the helper built in the project's own tree, so no helper cache
+export DRVSIGN_HELPER_CACHE=OFF
 src="$WORK/example"
 cp -r "$REPO/example-project" "$src"
 # the copy finds the module through DrvSign_DIR, and uses the drvsign under test
