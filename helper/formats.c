@@ -160,7 +160,7 @@ static int flat_hash(const drv_file *f, int want_sha256, drv_member_hash *out, d
         goto done;
     rc = 0;
 done:
-    if (rc != 0 && diag != NULL && diag->errors == 0)
+    if (rc != 0 && diag->errors == 0)
         drv_ssl_error(diag, f->path, "cannot hash the file");
     free(buf);
     EVP_MD_CTX_free(c1);

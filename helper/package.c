@@ -699,7 +699,7 @@ static int sign_file(const manifest *m, int production_keys, const char *source,
         return -1;
     if (stored != NULL && drv_file_exists(stored)) {
         first_error why = {{0}};
-        drvsign_diag quiet = {keep_first_error, &why, 0, 0, 1};
+        drvsign_diag quiet = {.emit = keep_first_error, .ctx = &why, .quiet = 1};
         drvsign_params a = {0};
         a.signature = stored;
         a.out = dest;
@@ -986,7 +986,7 @@ drvsign_status drvsign_package(const char *manifest_path, const char *step, cons
 {
     manifest m;
     source_map sm;
-    drvsign_diag mapped = {source_map_emit, NULL, 0, 0, 0}, *diag = user_diag;
+    drvsign_diag mapped = {.emit = source_map_emit}, *diag = user_diag;
     int rc = -1;
 
     if (manifest_path == NULL || step == NULL) {

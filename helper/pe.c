@@ -257,7 +257,7 @@ static void capture_error(void *ctx, int is_error, const char *line)
 static void chunk_finish(void *arg)
 {
     scan_chunk *c = arg;
-    drvsign_diag private_diag = {capture_error, c, 0, 0, 0};
+    drvsign_diag private_diag = {.emit = capture_error, .ctx = c};
     size_t a, b;
     if (c->sums)
         chunk_sums(c);

@@ -1176,13 +1176,6 @@ void drv_free_list(char **names, size_t count)
     free(names);
 }
 
-static void silent(void *ctx, int is_error, const char *line)
-{
-    (void)ctx;
-    (void)is_error;
-    (void)line;
-}
-
 static int same_ci(const char *a, const char *b)
 {
     for (; *a && *b; a++, b++) {
@@ -1214,7 +1207,8 @@ char *drv_resolve_ci(const char *dir, const char *rel)
             /* case-sensitive file system: look for the Windows match */
             char **names;
             size_t count;
-            drvsign_diag quiet = {silent, NULL, 0, 0, 1};
+            drvsign_diag quiet;
+            drvsign_diag_silent(&quiet);
             free(next);
             next = NULL;
             if (drv_is_dir(path) && drv_list_dir(path, &names, &count, &quiet) == 0) {
