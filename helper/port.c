@@ -1176,20 +1176,6 @@ void drv_free_list(char **names, size_t count)
     free(names);
 }
 
-static int same_ci(const char *a, const char *b)
-{
-    for (; *a && *b; a++, b++) {
-        char x = *a, y = *b;
-        if (x >= 'A' && x <= 'Z')
-            x += 32;
-        if (y >= 'A' && y <= 'Z')
-            y += 32;
-        if (x != y)
-            return 0;
-    }
-    return *a == *b;
-}
-
 char *drv_resolve_ci(const char *dir, const char *rel)
 {
     char *path = drv_strdup(dir), *work = drv_strdup(rel), *save = NULL, *comp;
@@ -1213,7 +1199,7 @@ char *drv_resolve_ci(const char *dir, const char *rel)
             next = NULL;
             if (drv_is_dir(path) && drv_list_dir(path, &names, &count, &quiet) == 0) {
                 for (size_t i = 0; i < count && next == NULL; i++)
-                    if (same_ci(names[i], comp))
+                    if (drv_strcasecmp(names[i], comp) == 0)
                         next = drv_path_join(path, names[i]);
                 drv_free_list(names, count);
             }

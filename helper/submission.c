@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "archive_writer.h"
+#include "bytes.h"
 #include "cab.h"
 #include "inf.h"
 #include "pe.h"
@@ -21,20 +22,23 @@ typedef struct item {
 
 typedef struct items {
     item *v;
-    size_t count;
+    size_t count, cap;
 } items;
 
 static int push(items *l, const char *path, const char *name, int64_t mtime)
 {
-    item *bigger = realloc(l->v, (l->count + 1) * sizeof *bigger);
+    item *bigger = drv_grow(l->v, &l->cap, l->count, 1, sizeof *bigger);
     if (bigger == NULL)
         return -1;
     l->v = bigger;
     bigger[l->count].path = path ? drv_strdup(path) : NULL;
     bigger[l->count].name = drv_strdup(name);
     bigger[l->count].mtime = mtime;
-    if ((path && bigger[l->count].path == NULL) || bigger[l->count].name == NULL)
+    if ((path && bigger[l->count].path == NULL) || bigger[l->count].name == NULL) {
+        free(bigger[l->count].path);
+        free(bigger[l->count].name);
         return -1;
+    }
     l->count++;
     return 0;
 }
@@ -47,7 +51,7 @@ static void items_free(items *l)
     }
     free(l->v);
     l->v = NULL;
-    l->count = 0;
+    l->count = l->cap = 0;
 }
 
 static int by_name(const void *a, const void *b)
