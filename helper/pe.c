@@ -286,6 +286,34 @@ static int chunk_join(scan_chunk *c, drv_pe_scan *scan, drvsign_diag *diag)
     return 0;
 }
 
+typedef struct scan_digests {
+    EVP_MD_CTX **ctx;
+    size_t count;
+} scan_digests;
+
+static int update_scan_digests(void *arg, const unsigned char *p, size_t n)
+{
+    scan_digests *d = arg;
+    for (size_t i = 0; i < d->count; i++)
+        if (!EVP_DigestUpdate(d->ctx[i], p, n))
+            return -1;
+    return 0;
+}
+
+/* Digests only (a catalog member): the hashed ranges go straight from the file to the
+ * digests, mapped where the platform can, with no buffer and no thread. */
+static int scan_digests_only(const drv_pe *pe, drv_pe_scan *scan, EVP_MD_CTX **ctx,
+                             const uint64_t hashed[3][2], drvsign_diag *diag)
+{
+    drv_range ranges[3];
+    scan_digests d = {ctx, scan->md_count};
+    for (int r = 0; r < 3; r++) {
+        ranges[r].off = hashed[r][0];
+        ranges[r].len = hashed[r][1] - hashed[r][0];
+    }
+    return drv_file_stream(pe->file, ranges, 3, update_scan_digests, &d, diag);
+}
+
 int drv_pe_scan_file(const drv_pe *pe, drv_pe_scan *scan, drvsign_diag *diag)
 {
     const drv_file *f = pe->file;
@@ -297,7 +325,8 @@ int drv_pe_scan_file(const drv_pe *pe, drv_pe_scan *scan, drvsign_diag *diag)
                                    {pe->checksum_off + 4, pe->certdir_off},
                                    {pe->certdir_off + 8, pe->content_end}};
     size_t pad = (size_t)((8 - pe->content_end % 8) % 8);
-    unsigned used = scan->copy_to != NULL ? SCAN_SLOTS : 1;
+    int digests_only = scan->copy_to == NULL && scan->no_sums;
+    unsigned used = digests_only ? 0 : scan->copy_to != NULL ? SCAN_SLOTS : 1;
     size_t chunk = scan->copy_to != NULL ? COPY_CHUNK : HASH_CHUNK;
     unsigned k = 0;
     int rc = -1;
@@ -318,6 +347,15 @@ int drv_pe_scan_file(const drv_pe *pe, drv_pe_scan *scan, drvsign_diag *diag)
         ctx[m] = EVP_MD_CTX_new();
         if (ctx[m] == NULL || !EVP_DigestInit_ex(ctx[m], scan->md[m], NULL))
             goto ssl_fail;
+    }
+    if (digests_only) {
+        unsigned errors = diag->errors;
+        if (scan_digests_only(pe, scan, ctx, hashed, diag) != 0) {
+            if (diag->errors != errors)
+                goto done;
+            goto ssl_fail;
+        }
+        goto finish;
     }
     for (uint64_t off = 0; off < f->size; k = (k + 1) % used) {
         scan_chunk *c = &slot[k];
@@ -349,6 +387,7 @@ int drv_pe_scan_file(const drv_pe *pe, drv_pe_scan *scan, drvsign_diag *diag)
     for (unsigned i = 0; i < used; i++)
         if (chunk_join(&slot[i], scan, diag) != 0)
             goto done;
+finish:
     for (size_t m = 0; m < scan->md_count; m++)
         if ((pad && !EVP_DigestUpdate(ctx[m], zeros, pad)) ||
             !EVP_DigestFinal_ex(ctx[m], scan->digest[m], &scan->digest_len[m]))

@@ -24,9 +24,11 @@
 #else
 #include <dirent.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #define drv_close close
 #ifndef O_BINARY
@@ -127,13 +129,8 @@ int drv_file_open(drv_file *f, const char *path, drvsign_diag *diag)
         f->fd = -1;
         return -1;
     }
-#ifndef _WIN32
-    {
-        int flags = fcntl(f->fd, F_GETFL);
-        if (flags >= 0)
-            fcntl(f->fd, F_SETFL, flags & ~O_NONBLOCK);
-    }
-#endif
+    /* O_NONBLOCK stays: it changes nothing for a regular file, and clearing it costs two
+     * system calls a file, which a catalog of thousands of small files notices */
     f->size = (uint64_t)st.st_size;
     return 0;
 }
@@ -175,6 +172,126 @@ int drv_file_pread(const drv_file *f, uint64_t off, void *buf, size_t n, drvsign
         n -= (size_t)r;
     }
     return 0;
+}
+
+/*
+ * Hashing straight from the page cache: a mapped file costs no copy into a buffer, which is
+ * about a sixth of a catalog's CPU time when read. A mapped file that shrinks while it is read
+ * raises SIGBUS; the guard turns that into an error for the thread that was reading (the jump
+ * leaves the consumer midway, which is why a failed stream's state must be thrown away).
+ */
+#ifndef _WIN32
+static _Thread_local sigjmp_buf *bus_guard;
+static struct sigaction previous_bus_action;
+static pthread_once_t bus_once = PTHREAD_ONCE_INIT;
+
+static void on_sigbus(int sig, siginfo_t *info, void *context)
+{
+    if (bus_guard != NULL)
+        siglongjmp(*bus_guard, 1);
+    /* not ours: what would have happened without us */
+    sigaction(sig, &previous_bus_action, NULL);
+    if (previous_bus_action.sa_flags & SA_SIGINFO)
+        previous_bus_action.sa_sigaction(sig, info, context);
+    else if (previous_bus_action.sa_handler != SIG_IGN &&
+             previous_bus_action.sa_handler != SIG_DFL)
+        previous_bus_action.sa_handler(sig);
+    else
+        raise(sig);
+}
+
+static void install_bus_guard(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_sigbus;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, &previous_bus_action);
+}
+
+/* 0 when every range went to fn, 1 when the file could not be mapped (read it instead), -1
+ * when fn failed or the file shrank under the mapping. */
+static int stream_mapped(const drv_file *f, const drv_range *ranges, size_t count,
+                         drv_bytes_fn fn, void *ctx, drvsign_diag *diag)
+{
+    sigjmp_buf jump;
+    unsigned char *map;
+    size_t map_len;
+    volatile int rc = 0;
+
+    if (f->size == 0 || f->size > SIZE_MAX / 2)
+        return 1;
+    map_len = (size_t)f->size;
+    map = mmap(NULL, map_len, PROT_READ, MAP_SHARED, f->fd, 0);
+    if (map == MAP_FAILED)
+        return 1;
+    /* read ahead of the hash, asynchronously, in case the file is not cached */
+    madvise(map, map_len, MADV_SEQUENTIAL);
+    madvise(map, map_len, MADV_WILLNEED);
+    pthread_once(&bus_once, install_bus_guard);
+    if (sigsetjmp(jump, 1) != 0) {
+        bus_guard = NULL;
+        drv_error(diag, f->path, "the file shrank while it was read");
+        rc = -1;
+        goto done;
+    }
+    bus_guard = &jump;
+    for (size_t i = 0; i < count && rc == 0; i++)
+        if (ranges[i].len > 0 && fn(ctx, map + ranges[i].off, (size_t)ranges[i].len) != 0)
+            rc = -1;
+    bus_guard = NULL;
+done:
+    munmap(map, map_len);
+    return rc;
+}
+#endif
+
+int drv_file_stream(const drv_file *f, const drv_range *ranges, size_t count, drv_bytes_fn fn,
+                    void *ctx, drvsign_diag *diag)
+{
+    unsigned char *buf = NULL;
+    uint64_t largest = 0;
+    int rc = -1;
+
+    for (size_t i = 0; i < count; i++) {
+        if (ranges[i].off > f->size || ranges[i].len > f->size - ranges[i].off) {
+            drv_error(diag, f->path,
+                      "file is truncated: needs %llu bytes at offset %llu, has %llu",
+                      (unsigned long long)ranges[i].len, (unsigned long long)ranges[i].off,
+                      (unsigned long long)f->size);
+            return -1;
+        }
+        if (ranges[i].len > largest)
+            largest = ranges[i].len;
+    }
+#ifndef _WIN32
+    /* a mapping costs more than copying a few pages */
+    if (f->size >= DRV_STREAM_MAP_MIN) {
+        rc = stream_mapped(f, ranges, count, fn, ctx, diag);
+        if (rc <= 0)
+            return rc;
+        rc = -1;
+    }
+#endif
+    buf = malloc(largest < DRV_IO_CHUNK ? (size_t)largest + 1 : DRV_IO_CHUNK);
+    if (buf == NULL) {
+        drv_error(diag, f->path, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < count; i++)
+        for (uint64_t done = 0; done < ranges[i].len;) {
+            uint64_t left = ranges[i].len - done;
+            size_t n = left < DRV_IO_CHUNK ? (size_t)left : DRV_IO_CHUNK;
+            if (drv_file_pread(f, ranges[i].off + done, buf, n, diag) != 0 ||
+                fn(ctx, buf, n) != 0)
+                goto done;
+            done += n;
+        }
+    rc = 0;
+done:
+    free(buf);
+    return rc;
 }
 
 int drv_read_small_file(const char *path, size_t max, unsigned char **data, size_t *len,
