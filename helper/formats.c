@@ -55,9 +55,10 @@ typedef struct digests {
     size_t count;
 } digests;
 
-static int update_digests(void *arg, const unsigned char *p, size_t n)
+static int update_digests(void *arg, uint64_t off, const unsigned char *p, size_t n)
 {
     digests *d = arg;
+    (void)off;
     for (size_t i = 0; i < d->count; i++)
         if (!EVP_DigestUpdate(d->ctx[i], p, n))
             return -1;
