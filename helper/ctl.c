@@ -87,20 +87,6 @@ ASN1_SEQUENCE(CTL) = {
 IMPLEMENT_STATIC_ASN1_ALLOC_FUNCTIONS(CTL)
 IMPLEMENT_STATIC_ASN1_ENCODE_FUNCTIONS(CTL)
 
-/* ---- SIPs ---- */
-
-static const char *sip_guid(drv_sip sip)
-{
-    return sip == DRV_SIP_PE    ? DRV_SIP_PE_GUID
-           : sip == DRV_SIP_CAB ? DRV_SIP_CAB_GUID
-                                : DRV_SIP_FLAT_GUID;
-}
-
-const char *drv_sip_name(drv_sip sip)
-{
-    return sip == DRV_SIP_PE ? "pe" : sip == DRV_SIP_CAB ? "cab" : "flat";
-}
-
 /* ---- text conversions ---- */
 
 /* UTF-8 to UTF-16LE with a terminating NUL: how catalogs store names and values. */
@@ -247,14 +233,30 @@ static int add_memberinfo(STACK_OF(X509_ATTRIBUTE) **attrs, const char *guid)
     return rc;
 }
 
-/* MEMBERINFO2's single value is an empty context-tagged element: [0] PE, [1] CAB, [2] flat. */
-static int add_memberinfo2(STACK_OF(X509_ATTRIBUTE) **attrs, drv_sip sip)
+/* MEMBERINFO2's single value is an empty context-tagged element [n], n the SIP's member kind. */
+static int add_memberinfo2(STACK_OF(X509_ATTRIBUTE) **attrs, const drv_sip *sip)
 {
     unsigned char v[2] = {0x80, 0};
-    v[0] |= sip == DRV_SIP_PE ? 0 : sip == DRV_SIP_CAB ? 1 : 2;
+    v[0] |= (unsigned char)(sip->member_kind & 0x1f);
     /* OpenSSL writes SEQUENCE-typed ANY values verbatim, which is how the raw [n] element gets
      * in (V_ASN1_OTHER is refused by X509_ATTRIBUTE_set1_data) */
     return add_attr(attrs, OID_CAT_MEMBERINFO2, V_ASN1_SEQUENCE, v, 2);
+}
+
+int drv_ctl_value_pe_image(const drv_ctl_file *f, int sha256, unsigned char **value,
+                           size_t *len)
+{
+    const unsigned char *table = sha256 ? f->page_hashes_sha256 : f->page_hashes_sha1;
+    size_t table_len = sha256 ? f->page_hashes_sha256_len : f->page_hashes_sha1_len;
+    return drv_ac_pe_image_data(sha256, table, table_len, 1, value, len);
+}
+
+int drv_ctl_value_file_link(const drv_ctl_file *f, int sha256, unsigned char **value,
+                            size_t *len)
+{
+    (void)f;
+    (void)sha256;
+    return drv_ac_file_link(1, value, len);
 }
 
 static int add_indirect(STACK_OF(X509_ATTRIBUTE) **attrs, const drv_ctl_file *f, int sha256)
@@ -264,17 +266,11 @@ static int add_indirect(STACK_OF(X509_ATTRIBUTE) **attrs, const drv_ctl_file *f,
     size_t value_len = 0, der_len = 0;
     int rc = -1;
 
-    if (f->sip == DRV_SIP_PE) {
-        const unsigned char *table = sha256 ? f->page_hashes_sha256 : f->page_hashes_sha1;
-        size_t table_len = sha256 ? f->page_hashes_sha256_len : f->page_hashes_sha1_len;
-        if (drv_ac_pe_image_data(sha256, table, table_len, 1, &value, &value_len) != 0)
-            goto done;
-    } else if (drv_ac_file_link(1, &value, &value_len) != 0)
+    if (f->sip->indirect_value(f, sha256, &value, &value_len) != 0)
         goto done;
-    if (drv_ac_indirect_data(f->sip == DRV_SIP_PE ? DRV_OID_SPC_PE_IMAGE_DATA
-                                                  : DRV_OID_SPC_CAB_DATA,
-                             value, value_len, md, sha256 ? f->sha256 : f->sha1,
-                             sha256 ? 32 : 20, &der, &der_len) != 0 ||
+    if (drv_ac_indirect_data(f->sip->indirect_type, value, value_len, md,
+                             sha256 ? f->sha256 : f->sha1, sha256 ? 32 : 20, &der,
+                             &der_len) != 0 ||
         der_len > INT_MAX)
         goto done;
     rc = add_attr(attrs, DRV_OID_SPC_INDIRECT_DATA, V_ASN1_SEQUENCE, der, (int)der_len);
@@ -332,7 +328,7 @@ static CTL_SUBJECT *subject_for(const pending *p, const drv_ctl_build *b)
         return s;
     }
     if (v2 ? add_memberinfo2(&s->attributes, f->sip) != 0
-           : add_memberinfo(&s->attributes, sip_guid(f->sip)) != 0)
+           : add_memberinfo(&s->attributes, f->sip->guid) != 0)
         goto fail;
     if (add_indirect(&s->attributes, f, v2) != 0)
         goto fail;
@@ -564,17 +560,15 @@ static void parse_member_attr(X509_ATTRIBUTE *a, drv_ctl_member *m)
         char *guid = mi ? utf8_of(mi->guid) : NULL;
         if (guid != NULL) {
             snprintf(m->sip_guid, sizeof m->sip_guid, "%s", guid);
-            m->sip = strcmp(guid, DRV_SIP_PE_GUID) == 0    ? DRV_SIP_PE
-                     : strcmp(guid, DRV_SIP_CAB_GUID) == 0 ? DRV_SIP_CAB
-                                                           : DRV_SIP_FLAT;
+            m->sip = drv_sip_by_guid(guid);
         }
         free(guid);
         CAT_MEMBERINFO_free(mi);
     } else if (drv_oid_is(obj, OID_CAT_MEMBERINFO2) && t->type == V_ASN1_OTHER &&
                ASN1_STRING_length(t->value.asn1_string) >= 1) {
         unsigned tagno = ASN1_STRING_get0_data(t->value.asn1_string)[0] & 0x1f;
-        m->sip = tagno == 0 ? DRV_SIP_PE : tagno == 1 ? DRV_SIP_CAB : DRV_SIP_FLAT;
-        snprintf(m->sip_guid, sizeof m->sip_guid, "%s", sip_guid(m->sip));
+        m->sip = drv_sip_by_member_kind(tagno);
+        snprintf(m->sip_guid, sizeof m->sip_guid, "%s", m->sip->guid);
     } else if (drv_oid_is(obj, DRV_OID_SPC_INDIRECT_DATA) && t->type == V_ASN1_SEQUENCE) {
         drv_indirect id;
         if (drv_ac_parse_indirect(ASN1_STRING_get0_data(t->value.sequence),
@@ -583,8 +577,7 @@ static void parse_member_attr(X509_ATTRIBUTE *a, drv_ctl_member *m)
             memcpy(m->digest, id.digest, id.digest_len);
             m->digest_len = id.digest_len;
             if (m->sip_guid[0] == 0)
-                m->sip = strcmp(id.data_type, DRV_OID_SPC_PE_IMAGE_DATA) == 0 ? DRV_SIP_PE
-                                                                               : DRV_SIP_FLAT;
+                m->sip = drv_sip_by_indirect_type(id.data_type);
             OPENSSL_free(id.data_value);
         }
     }
@@ -636,6 +629,7 @@ int drv_ctl_parse(const unsigned char *der, size_t len, drv_ctl *out, const char
             break;
         }
         m = &out->members[out->count++];
+        m->sip = &drv_sip_flat;
         m->tag_len = (size_t)ASN1_STRING_length(s->identifier);
         if (m->tag_len > sizeof m->tag)
             m->tag_len = sizeof m->tag;

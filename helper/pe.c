@@ -777,7 +777,6 @@ static void pe_h_close(void *state)
 const drv_format drv_format_pe = {
     .name = "pe",
     .nests = 1,
-    .sip = DRV_SIP_PE,
     .detect = drv_pe_detect,
     .open = pe_h_open,
     .prepare = pe_h_prepare,
