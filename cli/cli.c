@@ -162,7 +162,7 @@ static const struct {
      "sign [signer options] [--out FILE] FILE...\n       drvsign sign --prepare --cert CHAIN "
      "--out DIR [options] FILE...\n       drvsign sign --complete --requests DIR --signatures "
      "SIGDIR [--timestamp URL] FILE...",
-     "Authenticode-sign PE files (.sys, .dll, .exe), catalogs (.cat) and cabinets (.cab)"},
+     "Authenticode-sign "}, /* + drvsign_signable_formats() */
     {"extract", CMD_EXTRACT, "extract FILE --out SIG.p7",
      "write a file's signature (PKCS#7 DER, nested signatures included) to a file"},
     {"remove", CMD_REMOVE, "remove [--out FILE] FILE...", "remove the signature from files"},
@@ -209,12 +209,23 @@ static void usage_error(const char *fmt, ...)
     fprintf(stderr, " (see drvsign --help)\n");
 }
 
+/* A command's summary line; sign's lists the formats the library signs. */
+static void print_summary(FILE *out, size_t c)
+{
+    char formats[256];
+    drvsign_signable_formats(formats, sizeof formats);
+    fprintf(out, "%s%s", commands[c].summary, commands[c].cmd == CMD_SIGN ? formats : "");
+}
+
 static void print_main_help(FILE *out)
 {
     fprintf(out, "usage: drvsign <command> [options] FILE...\n\n"
                  "Signs Windows driver packages on any platform.\n\ncommands:\n");
-    for (size_t i = 0; i < COUNT(commands); i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    for (size_t i = 0; i < COUNT(commands); i++) {
+        fprintf(out, "  %-10s ", commands[i].name);
+        print_summary(out, i);
+        fputc('\n', out);
+    }
     fprintf(out, "\n'drvsign <command> --help' lists a command's options.\n"
                  "Exit status: 0 success, 1 invalid input or failed verification, 2 usage error.\n"
                  "Passwords are never taken from the command line: use --password-env or "
@@ -223,8 +234,9 @@ static void print_main_help(FILE *out)
 
 static void print_command_help(FILE *out, size_t c)
 {
-    fprintf(out, "usage: drvsign %s\n\n%s.\n\noptions:\n", commands[c].synopsis,
-            commands[c].summary);
+    fprintf(out, "usage: drvsign %s\n\n", commands[c].synopsis);
+    print_summary(out, c);
+    fprintf(out, ".\n\noptions:\n");
     for (size_t i = 0; i < COUNT(options); i++) {
         char left[64];
         if (!(options[i].commands & commands[c].cmd))

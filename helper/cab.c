@@ -8,6 +8,7 @@
 
 #include "bytes.h"
 #include "handler.h"
+#include "json.h"
 
 #define CAB_HEADER 36
 #define FLAG_PREV 0x0001
@@ -1005,10 +1006,47 @@ static int cab_h_member_digest(void *state, const EVP_MD *md, unsigned char *out
     return ok ? 0 : -1;
 }
 
+/* inspect: the folders and every member with its size and DOS date. */
+static int cab_h_describe(void *state, const drv_file *file, FILE *out, int json,
+                          drvsign_diag *diag)
+{
+    drv_cab cab;
+    drv_cab_member *m = NULL;
+    size_t n = 0;
+    (void)state;
+    if (drv_cab_open(&cab, file, diag) != 0)
+        return -1;
+    if (drv_cab_members(&cab, &m, &n, diag) != 0) {
+        drv_cab_close(&cab);
+        return -1;
+    }
+    if (json)
+        fprintf(out, ", \"cabinet\": {\"folders\": %u, \"files\": [", cab.folder_count);
+    else
+        fprintf(out, "  %u folder%s, %zu files:\n", cab.folder_count,
+                cab.folder_count == 1 ? "" : "s", n);
+    for (size_t i = 0; i < n; i++) {
+        unsigned y = 1980 + (m[i].date >> 9), mo = m[i].date >> 5 & 15, d = m[i].date & 31;
+        unsigned h = m[i].time >> 11, mi = m[i].time >> 5 & 63, se = (m[i].time & 31) * 2;
+        if (json) {
+            fprintf(out, "%s{\"name\": ", i ? ", " : "");
+            drv_json_string(out, m[i].name);
+            fprintf(out, ", \"size\": %u, \"date\": \"%04u-%02u-%02uT%02u:%02u:%02u\"}",
+                    m[i].size, y, mo, d, h, mi, se);
+        } else
+            fprintf(out, "    %10u  %04u-%02u-%02u %02u:%02u:%02u  %s\n", m[i].size, y, mo, d,
+                    h, mi, se, m[i].name);
+    }
+    if (json)
+        fprintf(out, "]}");
+    drv_cab_free_members(m, n);
+    drv_cab_close(&cab);
+    return 0;
+}
+
 const drv_format drv_format_cab = {
     .name = "cab",
     .nests = 1,
-    .sip = DRV_SIP_CAB,
     .detect = drv_cab_detect,
     .open = cab_h_open,
     .prepare = cab_h_prepare,
@@ -1018,5 +1056,6 @@ const drv_format drv_format_cab = {
     .detach = cab_h_detach,
     .check_content = cab_h_check_content,
     .member_digest = cab_h_member_digest,
+    .describe = cab_h_describe,
     .close = cab_h_close,
 };

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "formats.h"
+#include "json.h"
 
 /* Catalogs hold a hash per file; even huge driver packages stay far below this. */
 #define MAX_CATALOG (256u << 20)
@@ -166,6 +167,93 @@ static int cat_check_content(void *state, const drv_sig *sig, drv_content_check 
     return 0;
 }
 
+static void hexout(FILE *out, const unsigned char *d, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "%02X", d[i]);
+}
+
+/* v1 tags are UTF-16LE hex text; show them as the text they are. */
+static void tag_out(FILE *out, const drv_ctl_member *m)
+{
+    int text = m->tag_len > 2 && m->tag_len % 2 == 0;
+    for (size_t i = 0; text && i + 1 < m->tag_len; i += 2)
+        text = m->tag[i + 1] == 0 && (m->tag[i] != 0 || i + 2 == m->tag_len);
+    if (text)
+        for (size_t i = 0; i + 2 < m->tag_len; i += 2)
+            fputc(m->tag[i], out);
+    else
+        hexout(out, m->tag, m->tag_len);
+}
+
+static void show_catalog(const drv_ctl *ctl, FILE *out, int json)
+{
+    if (json) {
+        fprintf(out, ", \"catalog\": {\"version\": %d, \"this_update\": ", ctl->version);
+        drv_json_string(out, ctl->this_update);
+        fprintf(out, ", \"list_identifier\": \"");
+        hexout(out, ctl->list_id, ctl->list_id_len);
+        fprintf(out, "\", \"attributes\": {");
+        for (size_t i = 0; i < ctl->attr_count; i++) {
+            fprintf(out, "%s", i ? ", " : "");
+            drv_json_string(out, ctl->attrs[i].name);
+            fprintf(out, ": ");
+            drv_json_string(out, ctl->attrs[i].value);
+        }
+        fprintf(out, "}, \"members\": [");
+        for (size_t i = 0; i < ctl->count; i++) {
+            const drv_ctl_member *m = &ctl->members[i];
+            fprintf(out, "%s\n      {\"tag\": \"", i ? "," : "");
+            tag_out(out, m);
+            fprintf(out, "\", \"file\": ");
+            drv_json_string(out, m->file);
+            fprintf(out, ", \"sip\": \"%s\", \"sip_guid\": ", m->sip->name);
+            drv_json_string(out, m->sip_guid);
+            fprintf(out, ", \"digest\": ");
+            drv_json_string(out, m->md ? EVP_MD_get0_name(m->md) : NULL);
+            if (m->os_attr) {
+                fprintf(out, ", \"os_attr\": ");
+                drv_json_string(out, m->os_attr);
+            }
+            fputc('}', out);
+        }
+        fprintf(out, "]}");
+        return;
+    }
+    fprintf(out, "  catalog version %d, this update %s, list identifier ", ctl->version,
+            ctl->this_update);
+    hexout(out, ctl->list_id, ctl->list_id_len);
+    fputc('\n', out);
+    for (size_t i = 0; i < ctl->attr_count; i++)
+        fprintf(out, "  attribute %s = %s\n", ctl->attrs[i].name, ctl->attrs[i].value);
+    fprintf(out, "  %zu members:\n", ctl->count);
+    for (size_t i = 0; i < ctl->count; i++) {
+        const drv_ctl_member *m = &ctl->members[i];
+        fprintf(out, "    ");
+        tag_out(out, m);
+        fprintf(out, "  %-4s %-6s %s%s%s\n", m->sip->name,
+                m->md ? EVP_MD_get0_name(m->md) : "-", m->file ? m->file : "(no File)",
+                m->os_attr ? "  OSAttr " : "", m->os_attr ? m->os_attr : "");
+    }
+}
+
+static int cat_trust_list(void *state, drv_ctl *ctl, const char *where, drvsign_diag *diag)
+{
+    cat_state *s = state;
+    return drv_ctl_parse(s->ctl, s->ctl_len, ctl, where, diag);
+}
+
+static int cat_describe(void *state, const drv_file *file, FILE *out, int json,
+                        drvsign_diag *diag)
+{
+    drv_ctl ctl;
+    if (cat_trust_list(state, &ctl, file->path, diag) != 0)
+        return -1;
+    show_catalog(&ctl, out, json);
+    drv_ctl_free(&ctl);
+    return 0;
+}
+
 const drv_format drv_format_cat = {
     .name = "cat",
     .nests = 0,
@@ -176,6 +264,8 @@ const drv_format drv_format_cat = {
     .attach = cat_attach,
     .detach = cat_detach,
     .check_content = cat_check_content,
+    .describe = cat_describe,
+    .trust_list = cat_trust_list,
     .close = cat_close,
 };
 
@@ -189,9 +279,8 @@ int drv_catalog_load(const char *path, drv_ctl *ctl, drvsign_diag *diag)
     if (drv_file_open(&file, path, diag) != 0)
         return -1;
     if (cat_open(&file, &state, diag) == 0) {
-        cat_state *s = state;
-        rc = drv_ctl_parse(s->ctl, s->ctl_len, ctl, path, diag);
-        cat_close(s);
+        rc = cat_trust_list(state, ctl, path, diag);
+        cat_close(state);
     }
     drv_file_close(&file);
     return rc;

@@ -11,19 +11,40 @@
 
 #include "diag.h"
 
-#define DRV_SIP_PE_GUID "{C689AAB8-8E78-11D0-8C47-00C04FC295EE}"
-#define DRV_SIP_CAB_GUID "{C689AABA-8E78-11D0-8C47-00C04FC295EE}"
-#define DRV_SIP_FLAT_GUID "{DE351A42-8E59-11D0-8C47-00C04FC295EE}"
+struct drv_ctl_file;
 
-typedef enum drv_sip { DRV_SIP_FLAT = 0, DRV_SIP_PE = 1, DRV_SIP_CAB = 2 } drv_sip;
+/*
+ * A subject interface package: how a catalog records a member of one kind. Each row of the
+ * format table (formats.c) carries its own; drv_sip_flat covers every other file.
+ */
+typedef struct drv_sip {
+    const char *name;          /* the short name reports use: pe, cab, flat */
+    const char *guid;          /* MEMBERINFO's SIP GUID (v1 catalogs) */
+    unsigned member_kind;      /* MEMBERINFO2's [n] tag (v2 catalogs) */
+    const char *indirect_type; /* the SpcIndirectDataContent data type OID */
+    const char *digest_kind;   /* what the member digest is, for messages: "Authenticode", "file" */
+    /* The indirect data's value (DER, OPENSSL_malloc'd) for this member. */
+    int (*indirect_value)(const struct drv_ctl_file *f, int sha256, unsigned char **value,
+                          size_t *len);
+} drv_sip;
 
-/* The short name reports use for a SIP: pe, cab or flat. */
-const char *drv_sip_name(drv_sip sip);
+/* Files no format claims (INF, PDB, data files, catalogs) are hashed flat. */
+extern const drv_sip drv_sip_flat;
+/* The SIP a parsed member names, from the format table; drv_sip_flat when none matches. */
+const drv_sip *drv_sip_by_guid(const char *guid);
+const drv_sip *drv_sip_by_member_kind(unsigned kind);
+const drv_sip *drv_sip_by_indirect_type(const char *oid);
+
+/* indirect_value implementations: SpcPeImageData with the page-hash tables, an empty SpcLink. */
+int drv_ctl_value_pe_image(const struct drv_ctl_file *f, int sha256, unsigned char **value,
+                           size_t *len);
+int drv_ctl_value_file_link(const struct drv_ctl_file *f, int sha256, unsigned char **value,
+                            size_t *len);
 
 /* One file as the catalog builder sees it. */
 typedef struct drv_ctl_file {
     const char *name;   /* the File attribute (UTF-8) */
-    drv_sip sip;
+    const drv_sip *sip;
     unsigned char sha1[20];
     unsigned char sha256[32];
     /* PE page-hash tables (NULL unless page hashes were asked for) */
@@ -58,7 +79,7 @@ typedef struct drv_ctl_member {
     char *file;    /* File attribute, or NULL */
     char *os_attr; /* OSAttr attribute, or NULL */
     char sip_guid[64];
-    drv_sip sip;
+    const drv_sip *sip; /* never NULL */
     const EVP_MD *md; /* from the indirect data; NULL for compat entries without it */
     unsigned char digest[64];
     size_t digest_len;

@@ -3,24 +3,108 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Formats in detection order; a new format joins this table, no other code changes. */
-static const drv_format *const formats[] = {
-    &drv_format_pe,
-    &drv_format_cat,
-    &drv_format_cab,
+#include "authenticode.h"
+
+extern const drv_format drv_format_pe;
+extern const drv_format drv_format_cat;
+extern const drv_format drv_format_cab;
+
+/* One row per file format. */
+typedef struct format_entry {
+    const drv_format *handler; /* detection and the signing operations */
+    drv_sip sip;               /* how a catalog records the file (used when it has member_digest) */
+    const char *description;   /* one file of this kind, for messages: "a catalog (.cat)" */
+    const char *help;          /* files of this kind, for help text: "catalogs (.cat)" */
+} format_entry;
+
+/* Formats in detection order; a new format is its own file plus a row here and nothing else. */
+static const format_entry formats[] = {
+    {&drv_format_pe,
+     {"pe", "{C689AAB8-8E78-11D0-8C47-00C04FC295EE}", 0, DRV_OID_SPC_PE_IMAGE_DATA, "Authenticode",
+      drv_ctl_value_pe_image},
+     "a PE image (.sys, .dll, .exe)", "PE files (.sys, .dll, .exe)"},
+    {&drv_format_cat, {0}, "a catalog (.cat)", "catalogs (.cat)"},
+    {&drv_format_cab,
+     {"cab", "{C689AABA-8E78-11D0-8C47-00C04FC295EE}", 1, DRV_OID_SPC_CAB_DATA, "file",
+      drv_ctl_value_file_link},
+     "a cabinet (.cab)", "cabinets (.cab)"},
 };
+
+#define FORMAT_COUNT (sizeof formats / sizeof formats[0])
+
+const drv_sip drv_sip_flat = {"flat", "{DE351A42-8E59-11D0-8C47-00C04FC295EE}", 2,
+                              DRV_OID_SPC_CAB_DATA, "file", drv_ctl_value_file_link};
+
+const drv_sip *drv_sip_by_guid(const char *guid)
+{
+    for (size_t i = 0; i < FORMAT_COUNT; i++)
+        if (formats[i].sip.guid != NULL && strcmp(formats[i].sip.guid, guid) == 0)
+            return &formats[i].sip;
+    return &drv_sip_flat;
+}
+
+const drv_sip *drv_sip_by_member_kind(unsigned kind)
+{
+    for (size_t i = 0; i < FORMAT_COUNT; i++)
+        if (formats[i].sip.name != NULL && formats[i].sip.member_kind == kind)
+            return &formats[i].sip;
+    return &drv_sip_flat;
+}
+
+/* Flat members share the CAB data type (as makecat writes them), so it reads back as flat. */
+const drv_sip *drv_sip_by_indirect_type(const char *oid)
+{
+    if (strcmp(oid, drv_sip_flat.indirect_type) == 0)
+        return &drv_sip_flat;
+    for (size_t i = 0; i < FORMAT_COUNT; i++)
+        if (formats[i].sip.indirect_type != NULL && strcmp(formats[i].sip.indirect_type, oid) == 0)
+            return &formats[i].sip;
+    return &drv_sip_flat;
+}
+
+const drv_format *drv_format_named(const char *name)
+{
+    for (size_t i = 0; i < FORMAT_COUNT; i++)
+        if (strcmp(formats[i].handler->name, name) == 0)
+            return formats[i].handler;
+    return NULL;
+}
+
+/* "a, b or c" (or "and"): each row's description or help text, in table order. */
+static void join_rows(char *buf, size_t size, int help, const char *last_joiner)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < FORMAT_COUNT && used < size; i++) {
+        const char *sep = i == 0 ? "" : i + 1 == FORMAT_COUNT ? last_joiner : ", ";
+        int n = snprintf(buf + used, size - used, "%s%s", sep,
+                         help ? formats[i].help : formats[i].description);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+size_t drvsign_signable_formats(char *buf, size_t size)
+{
+    char text[512];
+    join_rows(text, sizeof text, 1, " and ");
+    if (size > 0)
+        snprintf(buf, size, "%s", text);
+    return strlen(text);
+}
 
 #define HEAD_BYTES 4096
 
-/* The first HEAD_BYTES of the file (all of a small one) into head, and its format if known. */
-static const drv_format *probe_head(const drv_file *file, unsigned char head[HEAD_BYTES],
-                                    size_t *n, int *failed, drvsign_diag *diag)
+/* The first HEAD_BYTES of the file (all of a small one) into head, and its row if known. */
+static const format_entry *probe_head(const drv_file *file, unsigned char head[HEAD_BYTES],
+                                      size_t *n, int *failed, drvsign_diag *diag)
 {
     *n = file->size < HEAD_BYTES ? (size_t)file->size : HEAD_BYTES;
     *failed = drv_file_pread(file, 0, head, *n, diag) != 0;
-    for (size_t i = 0; !*failed && i < sizeof formats / sizeof formats[0]; i++)
-        if (formats[i]->detect(head, *n))
-            return formats[i];
+    for (size_t i = 0; !*failed && i < FORMAT_COUNT; i++)
+        if (formats[i].handler->detect(head, *n))
+            return &formats[i];
     return NULL;
 }
 
@@ -29,57 +113,65 @@ const drv_format *drv_format_probe(const drv_file *file, drvsign_diag *diag)
     unsigned char head[HEAD_BYTES];
     size_t n;
     int failed;
-    return probe_head(file, head, &n, &failed, diag);
+    const format_entry *row = probe_head(file, head, &n, &failed, diag);
+    return row != NULL ? row->handler : NULL;
 }
 
 const drv_format *drv_format_for(const drv_file *file, drvsign_diag *diag)
 {
     unsigned char head[2];
     const drv_format *fmt;
-    unsigned errors = diag ? diag->errors : 0;
+    char expected[512];
+    unsigned errors = diag->errors;
 
     fmt = drv_format_probe(file, diag);
-    if (fmt != NULL || (diag != NULL && diag->errors != errors))
+    if (fmt != NULL || diag->errors != errors)
         return fmt;
     if (file->size >= 2 && drv_file_pread(file, 0, head, 2, diag) == 0 && head[0] == 'M' &&
         head[1] == 'Z')
         return &drv_format_pe; /* let the PE parser say precisely what is wrong */
-    drv_error(diag, file->path,
-              "unsupported file type (expected a PE image (.sys, .dll, .exe), a catalog (.cat) "
-              "or a cabinet (.cab))");
+    join_rows(expected, sizeof expected, 0, " or ");
+    drv_error(diag, file->path, "unsupported file type (expected %s)", expected);
     return NULL;
+}
+
+typedef struct digests {
+    EVP_MD_CTX *ctx[2];
+    size_t count;
+} digests;
+
+static int update_digests(void *arg, uint64_t off, const unsigned char *p, size_t n)
+{
+    digests *d = arg;
+    (void)off;
+    for (size_t i = 0; i < d->count; i++)
+        if (!EVP_DigestUpdate(d->ctx[i], p, n))
+            return -1;
+    return 0;
 }
 
 static int flat_hash(const drv_file *f, int want_sha256, drv_member_hash *out, drvsign_diag *diag)
 {
-    EVP_MD_CTX *c1 = EVP_MD_CTX_new(), *c256 = want_sha256 ? EVP_MD_CTX_new() : NULL;
-    /* no more than the file: a package may hold thousands of small files */
-    size_t buf_size = f->size < DRV_IO_CHUNK ? (size_t)f->size + 1 : DRV_IO_CHUNK;
-    unsigned char *buf = malloc(buf_size);
+    digests d = {{EVP_MD_CTX_new(), want_sha256 ? EVP_MD_CTX_new() : NULL}, want_sha256 ? 2 : 1};
+    drv_range all = {0, f->size};
+    unsigned errors = diag != NULL ? diag->errors : 0;
     int rc = -1;
 
-    if (c1 == NULL || (want_sha256 && c256 == NULL) || buf == NULL ||
-        !EVP_DigestInit_ex(c1, EVP_sha1(), NULL) ||
-        (c256 && !EVP_DigestInit_ex(c256, EVP_sha256(), NULL)))
+    if (d.ctx[0] == NULL || (want_sha256 && d.ctx[1] == NULL) ||
+        !EVP_DigestInit_ex(d.ctx[0], EVP_sha1(), NULL) ||
+        (want_sha256 && !EVP_DigestInit_ex(d.ctx[1], EVP_sha256(), NULL)))
         goto done;
-    for (uint64_t off = 0; off < f->size;) {
-        size_t n = f->size - off > buf_size ? buf_size : (size_t)(f->size - off);
-        if (drv_file_pread(f, off, buf, n, diag) != 0)
-            goto done;
-        if (!EVP_DigestUpdate(c1, buf, n) || (c256 && !EVP_DigestUpdate(c256, buf, n)))
-            goto done;
-        off += n;
-    }
-    if (!EVP_DigestFinal_ex(c1, out->sha1, NULL) ||
-        (c256 && !EVP_DigestFinal_ex(c256, out->sha256, NULL)))
+    if (drv_file_stream(f, &all, 1, update_digests, &d, diag) != 0)
+        goto done;
+    if (!EVP_DigestFinal_ex(d.ctx[0], out->sha1, NULL) ||
+        (want_sha256 && !EVP_DigestFinal_ex(d.ctx[1], out->sha256, NULL)))
         goto done;
     rc = 0;
 done:
-    if (rc != 0 && diag != NULL && diag->errors == 0)
+    if (rc != 0 && diag != NULL && diag->errors == errors)
         drv_ssl_error(diag, f->path, "cannot hash the file");
-    free(buf);
-    EVP_MD_CTX_free(c1);
-    EVP_MD_CTX_free(c256);
+    EVP_MD_CTX_free(d.ctx[0]);
+    EVP_MD_CTX_free(d.ctx[1]);
     return rc;
 }
 
@@ -87,7 +179,8 @@ int drv_member_hash_file(const char *path, int want_sha256, int page_hashes, drv
                          drvsign_diag *diag)
 {
     drv_file f;
-    const drv_format *fmt;
+    const format_entry *row;
+    const drv_format *fmt = NULL;
     void *state = NULL;
     unsigned char head[HEAD_BYTES];
     size_t head_len;
@@ -97,11 +190,11 @@ int drv_member_hash_file(const char *path, int want_sha256, int page_hashes, drv
     if (drv_file_open(&f, path, diag) != 0)
         return -1;
     out->size = f.size;
-    fmt = probe_head(&f, head, &head_len, &failed, diag);
+    row = probe_head(&f, head, &head_len, &failed, diag);
     if (failed)
         goto done;
-    if (fmt == NULL && head_len == f.size) { /* a small file: hashed from what the probe read */
-        out->sip = DRV_SIP_FLAT;
+    if (row == NULL && head_len == f.size) { /* a small file: hashed from what the probe read */
+        out->sip = &drv_sip_flat;
         if (!EVP_Digest(head, head_len, out->sha1, NULL, EVP_sha1(), NULL) ||
             (want_sha256 && !EVP_Digest(head, head_len, out->sha256, NULL, EVP_sha256(), NULL))) {
             drv_ssl_error(diag, path, "cannot hash the file");
@@ -110,13 +203,14 @@ int drv_member_hash_file(const char *path, int want_sha256, int page_hashes, drv
         rc = 0;
         goto done;
     }
-    if (fmt == NULL || fmt->member_digest == NULL) {
+    if (row == NULL || row->handler->member_digest == NULL || row->sip.name == NULL) {
         /* everything that is not an image is hashed flat (INF, PDB, catalogs, data files) */
-        out->sip = DRV_SIP_FLAT;
+        out->sip = &drv_sip_flat;
         rc = flat_hash(&f, want_sha256, out, diag);
         goto done;
     }
-    out->sip = fmt->sip;
+    fmt = row->handler;
+    out->sip = &row->sip;
     if (fmt->open(&f, &state, diag) != 0)
         goto done;
     {

@@ -9,10 +9,12 @@
 const drv_format *drv_format_for(const drv_file *file, drvsign_diag *diag);
 /* As drv_format_for, but NULL without a message for files no handler claims. */
 const drv_format *drv_format_probe(const drv_file *file, drvsign_diag *diag);
+/* The handler called name ("pe", "cat", "cab"), or NULL. */
+const drv_format *drv_format_named(const char *name);
 
 /* What a catalog records for a file: its SIP and its digests, decided by content. */
 typedef struct drv_member_hash {
-    drv_sip sip;
+    const drv_sip *sip;
     unsigned char sha1[20];
     unsigned char sha256[32];
     unsigned char *page_hashes_sha1, *page_hashes_sha256; /* PE with page hashes; malloc'd */

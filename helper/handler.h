@@ -1,12 +1,14 @@
 /*
  * The interface every signable file format implements. Signing is split in three so that the
  * key can live anywhere: the format computes the content to sign (content), authenticode.c
- * and keys.c sign it, and the format writes the result (attach). formats.c holds the table.
+ * and keys.c sign it, and the format writes the result (attach). formats.c holds the table,
+ * whose rows add what a catalog and the help text say about the format.
  */
 #ifndef DRVSIGN_HANDLER_H
 #define DRVSIGN_HANDLER_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include <openssl/evp.h>
 
@@ -43,8 +45,7 @@ typedef struct drv_file_check {
 
 typedef struct drv_format {
     const char *name;
-    int nests;   /* can carry nested signatures (--append) */
-    drv_sip sip; /* how catalogs hash it, when member_digest is set */
+    int nests; /* can carry nested signatures (--append) */
     int (*detect)(const unsigned char *head, size_t n);
     int (*open)(const drv_file *file, void **state, drvsign_diag *diag);
     /* Digest every md in one pass ahead of the calls that need them (optional).
@@ -72,11 +73,12 @@ typedef struct drv_format {
     /* The page-hash table for md (PE only; NULL elsewhere). */
     int (*page_hashes)(void *state, const EVP_MD *md, unsigned char **table, size_t *len,
                        drvsign_diag *diag);
+    /* What inspect shows of the file beyond its signatures (optional): text lines indented by
+     * two spaces, or JSON members that continue the file's object (", \"key\": ..."). */
+    int (*describe)(void *state, const drv_file *file, FILE *out, int json, drvsign_diag *diag);
+    /* The certificate trust list the file is (catalogs; NULL elsewhere). */
+    int (*trust_list)(void *state, drv_ctl *ctl, const char *where, drvsign_diag *diag);
     void (*close)(void *state);
 } drv_format;
-
-extern const drv_format drv_format_pe;
-extern const drv_format drv_format_cat;
-extern const drv_format drv_format_cab;
 
 #endif

@@ -7,79 +7,8 @@
 #include <string.h>
 
 #include "authenticode.h"
-#include "cab.h"
 #include "formats.h"
 #include "json.h"
-
-static void hexout(FILE *out, const unsigned char *d, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        fprintf(out, "%02X", d[i]);
-}
-
-/* v1 tags are UTF-16LE hex text; show them as the text they are. */
-static void tag_out(FILE *out, const drv_ctl_member *m)
-{
-    int text = m->tag_len > 2 && m->tag_len % 2 == 0;
-    for (size_t i = 0; text && i + 1 < m->tag_len; i += 2)
-        text = m->tag[i + 1] == 0 && (m->tag[i] != 0 || i + 2 == m->tag_len);
-    if (text)
-        for (size_t i = 0; i + 2 < m->tag_len; i += 2)
-            fputc(m->tag[i], out);
-    else
-        hexout(out, m->tag, m->tag_len);
-}
-
-static void show_catalog(const drv_ctl *ctl, FILE *out, int json)
-{
-    if (json) {
-        fprintf(out, ", \"catalog\": {\"version\": %d, \"this_update\": ", ctl->version);
-        drv_json_string(out, ctl->this_update);
-        fprintf(out, ", \"list_identifier\": \"");
-        hexout(out, ctl->list_id, ctl->list_id_len);
-        fprintf(out, "\", \"attributes\": {");
-        for (size_t i = 0; i < ctl->attr_count; i++) {
-            fprintf(out, "%s", i ? ", " : "");
-            drv_json_string(out, ctl->attrs[i].name);
-            fprintf(out, ": ");
-            drv_json_string(out, ctl->attrs[i].value);
-        }
-        fprintf(out, "}, \"members\": [");
-        for (size_t i = 0; i < ctl->count; i++) {
-            const drv_ctl_member *m = &ctl->members[i];
-            fprintf(out, "%s\n      {\"tag\": \"", i ? "," : "");
-            tag_out(out, m);
-            fprintf(out, "\", \"file\": ");
-            drv_json_string(out, m->file);
-            fprintf(out, ", \"sip\": \"%s\", \"sip_guid\": ", drv_sip_name(m->sip));
-            drv_json_string(out, m->sip_guid);
-            fprintf(out, ", \"digest\": ");
-            drv_json_string(out, m->md ? EVP_MD_get0_name(m->md) : NULL);
-            if (m->os_attr) {
-                fprintf(out, ", \"os_attr\": ");
-                drv_json_string(out, m->os_attr);
-            }
-            fputc('}', out);
-        }
-        fprintf(out, "]}");
-        return;
-    }
-    fprintf(out, "  catalog version %d, this update %s, list identifier ", ctl->version,
-            ctl->this_update);
-    hexout(out, ctl->list_id, ctl->list_id_len);
-    fputc('\n', out);
-    for (size_t i = 0; i < ctl->attr_count; i++)
-        fprintf(out, "  attribute %s = %s\n", ctl->attrs[i].name, ctl->attrs[i].value);
-    fprintf(out, "  %zu members:\n", ctl->count);
-    for (size_t i = 0; i < ctl->count; i++) {
-        const drv_ctl_member *m = &ctl->members[i];
-        fprintf(out, "    ");
-        tag_out(out, m);
-        fprintf(out, "  %-4s %-6s %s%s%s\n", drv_sip_name(m->sip),
-                m->md ? EVP_MD_get0_name(m->md) : "-", m->file ? m->file : "(no File)",
-                m->os_attr ? "  OSAttr " : "", m->os_attr ? m->os_attr : "");
-    }
-}
 
 static int inspect_one(const char *path, FILE *out, int json, int first, drvsign_diag *diag)
 {
@@ -105,45 +34,8 @@ static int inspect_one(const char *path, FILE *out, int json, int first, drvsign
         fprintf(out, ", \"format\": \"%s\"", fmt->name);
     } else
         fprintf(out, "%s: %s\n", path, fmt->name);
-    if (strcmp(fmt->name, "cat") == 0) {
-        drv_ctl ctl;
-        if (drv_catalog_load(path, &ctl, diag) != 0)
-            goto done;
-        show_catalog(&ctl, out, json);
-        drv_ctl_free(&ctl);
-    }
-    if (strcmp(fmt->name, "cab") == 0) {
-        drv_cab cab;
-        drv_cab_member *m = NULL;
-        size_t n = 0;
-        if (drv_cab_open(&cab, &file, diag) != 0)
-            goto done;
-        if (drv_cab_members(&cab, &m, &n, diag) != 0) {
-            drv_cab_close(&cab);
-            goto done;
-        }
-        if (json)
-            fprintf(out, ", \"cabinet\": {\"folders\": %u, \"files\": [", cab.folder_count);
-        else
-            fprintf(out, "  %u folder%s, %zu files:\n", cab.folder_count,
-                    cab.folder_count == 1 ? "" : "s", n);
-        for (size_t i = 0; i < n; i++) {
-            unsigned y = 1980 + (m[i].date >> 9), mo = m[i].date >> 5 & 15, d = m[i].date & 31;
-            unsigned h = m[i].time >> 11, mi = m[i].time >> 5 & 63, se = (m[i].time & 31) * 2;
-            if (json) {
-                fprintf(out, "%s{\"name\": ", i ? ", " : "");
-                drv_json_string(out, m[i].name);
-                fprintf(out, ", \"size\": %u, \"date\": \"%04u-%02u-%02uT%02u:%02u:%02u\"}",
-                        m[i].size, y, mo, d, h, mi, se);
-            } else
-                fprintf(out, "    %10u  %04u-%02u-%02u %02u:%02u:%02u  %s\n", m[i].size, y, mo, d,
-                        h, mi, se, m[i].name);
-        }
-        if (json)
-            fprintf(out, "]}");
-        drv_cab_free_members(m, n);
-        drv_cab_close(&cab);
-    }
+    if (fmt->describe != NULL && fmt->describe(state, &file, out, json, diag) != 0)
+        goto done;
     if (fmt->signature(state, &der, &der_len, diag) != 0)
         goto done;
     if (der != NULL && drv_ac_parse_all(der, der_len, &sigs, &count, path, diag) != 0)

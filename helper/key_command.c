@@ -27,9 +27,9 @@ typedef struct command_state {
     unsigned timeout;
 } command_state;
 
-static int command_claims(const drvsign_params *p)
+static int command_claims(const drv_key_spec *p)
 {
-    return p->signer_command != NULL || p->signer_argc > 0;
+    return p->command != NULL || p->command_argc > 0;
 }
 
 static void command_free(void *state)
@@ -42,7 +42,7 @@ static void command_free(void *state)
     free(c);
 }
 
-static int command_load(drv_signer *s, const drvsign_params *p, const char *secret,
+static int command_load(drv_signer *s, const drv_key_spec *p, const char *secret,
                         drvsign_diag *diag)
 {
     command_state *c;
@@ -63,19 +63,19 @@ static int command_load(drv_signer *s, const drvsign_params *p, const char *secr
     if (c == NULL)
         return -1;
     s->state = c;
-    c->timeout = p->signer_timeout > 0 ? (unsigned)p->signer_timeout : DEFAULT_TIMEOUT;
-    if (p->signer_argc > 0) {
-        c->argv = calloc(p->signer_argc + 1, sizeof *c->argv);
+    c->timeout = p->command_timeout > 0 ? (unsigned)p->command_timeout : DEFAULT_TIMEOUT;
+    if (p->command_argc > 0) {
+        c->argv = calloc(p->command_argc + 1, sizeof *c->argv);
         if (c->argv == NULL)
             return -1;
-        for (; c->argc < p->signer_argc; c->argc++)
-            if ((c->argv[c->argc] = drv_strdup(p->signer_argv[c->argc])) == NULL)
+        for (; c->argc < p->command_argc; c->argc++)
+            if ((c->argv[c->argc] = drv_strdup(p->command_argv[c->argc])) == NULL)
                 return -1;
     } else {
         const char *problem;
         char **words, **with_null;
         size_t count;
-        if (drv_split_command(p->signer_command, &words, &count, &problem) != 0) {
+        if (drv_split_command(p->command, &words, &count, &problem) != 0) {
             drv_error(diag, NULL, "cannot read the signer command: %s", problem);
             return -1;
         }
@@ -185,5 +185,5 @@ done:
     return rc;
 }
 
-const drv_key_backend drv_key_backend_command = {"command", command_claims, command_load,
-                                                 command_sign, command_free};
+const drv_key_backend drv_key_backend_command = {"command", "the signer command", command_claims,
+                                                 command_load, command_sign, command_free};

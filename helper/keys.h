@@ -1,9 +1,9 @@
 /*
  * Signing identities: a certificate chain and a key that can "sign this digest". Where the key
- * lives is a key backend, one row in a table (keys.c): a key file, a PKCS#12 file, a PKCS#11
- * token, or an external command (key_command.c). The key only ever sees a finished digest
- * (drv_signer_sign_digest), and every signature is checked against the certificate's public
- * key before anything uses it.
+ * lives is a key backend: one file (key_file.c, key_pkcs12.c, key_pkcs11.c, key_command.c) and
+ * one row in the table in keys.c. A backend sees only drv_key_spec, never the whole parameter
+ * set; the key only ever sees a finished digest (drv_signer_sign_digest), and every signature
+ * is checked against the certificate's public key before anything uses it.
  */
 #ifndef DRVSIGN_KEYS_H
 #define DRVSIGN_KEYS_H
@@ -14,6 +14,21 @@
 #include "diag.h"
 
 typedef struct drv_key_backend drv_key_backend;
+
+/* Where the key and its certificate are: all that a backend is given. */
+typedef struct drv_key_spec {
+    const char *pfx;           /* PKCS#12 file */
+    const char *cert;          /* certificate (chain) file, or a pkcs11: URI */
+    const char *key;           /* private key file, or a pkcs11: URI */
+    const char *pkcs11_module; /* NULL: the p11-kit proxy when there is one */
+    const char *command;       /* an external signer's command line, or */
+    const char *const *command_argv; /* its words */
+    size_t command_argc;
+    int command_timeout; /* seconds; 0 means the backend's default */
+} drv_key_spec;
+
+/* The signer part of the parameter model. */
+void drv_key_spec_from_params(drv_key_spec *spec, const drvsign_params *params);
 
 typedef struct drv_signer {
     EVP_PKEY *key;         /* the private key, when OpenSSL holds it (NULL for a command) */
@@ -26,10 +41,11 @@ typedef struct drv_signer {
 /* One place a key can live. */
 struct drv_key_backend {
     const char *name;
-    /* Do these parameters name a key of this backend? */
-    int (*claims)(const drvsign_params *params);
+    const char *source; /* who signs, for messages: "the key", "the signer command" */
+    /* Does this spec name a key of this backend? */
+    int (*claims)(const drv_key_spec *spec);
     /* Fill key (if any), cert and extra; secret is the password or PIN (may be NULL). */
-    int (*load)(drv_signer *signer, const drvsign_params *params, const char *secret,
+    int (*load)(drv_signer *signer, const drv_key_spec *spec, const char *secret,
                 drvsign_diag *diag);
     /* The raw signature of digest (made with md over data, the signed attributes, for signers
      * that insist on hashing themselves), OPENSSL_malloc'd; where names the file, for messages. */
@@ -40,8 +56,6 @@ struct drv_key_backend {
     void (*free_state)(void *state);
 };
 
-/* The external-command backend (key_command.c). */
-extern const drv_key_backend drv_key_backend_command;
 /* Sign with signer->key through OpenSSL: what the file, PKCS#12 and PKCS#11 backends share. */
 int drv_evp_sign_digest(const drv_signer *signer, const EVP_MD *md, const unsigned char *digest,
                         size_t digest_len, const unsigned char *data, size_t data_len,
@@ -57,6 +71,12 @@ int drv_signature_accept(X509 *cert, const EVP_MD *md, const unsigned char *dige
                          const char *from, const char *where, drvsign_diag *diag);
 /* Every certificate of a chain file, the signing one first: the first that is not a CA. */
 int drv_load_chain_no_key(drv_signer *signer, const char *path, drvsign_diag *diag);
+/* From a file that may hold a whole chain, the certificate of signer->key and its chain. */
+int drv_load_chain_for_key(drv_signer *signer, const char *path, drvsign_diag *diag);
+/* A private key file (PEM or DER, PKCS#1 or PKCS#8, encrypted with password or not). */
+EVP_PKEY *drv_load_key_file(const char *path, const char *password, drvsign_diag *diag);
+/* The first object of an OSSL_STORE_INFO type at uri (a file or a provider's URI), or NULL. */
+void *drv_store_load(OSSL_LIB_CTX *libctx, const char *uri, int type, const char *pin);
 
 /*
  * Load from params (pfx, or cert + key, plus add_certs). The key and the certificate may be

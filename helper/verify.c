@@ -28,6 +28,7 @@ typedef struct sig_result {
 typedef struct file_result {
     const char *path;
     const char *format;
+    int is_catalog; /* the format carries a trust list */
     int ok;
     drv_file_check file_check;
     sig_result sigs[MAX_SIGS_REPORTED];
@@ -225,6 +226,7 @@ static void verify_one(const drvsign_params *params, X509_STORE *store, const ch
         goto done;
     }
     r->format = fmt->name;
+    r->is_catalog = fmt->trust_list != NULL;
     if (fmt->signature(state, &der, &der_len, diag) != 0) {
         r->problem = "the signature cannot be read";
         goto done;
@@ -326,12 +328,12 @@ static void check_member(const drv_ctl *ctl, const char *cat_path, const char *p
     digest = ctl->version == 2 ? h.sha256 : h.sha1;
     len = ctl->version == 2 ? 32 : 20;
     hex(digest, len, m->digest_hex);
-    m->sip = drv_sip_name(h.sip);
+    m->sip = h.sip->name;
     member = drv_ctl_find(ctl, digest, len);
     if (member == NULL) {
         snprintf(m->problem, sizeof m->problem,
                  "is not in %s: no member has its %s %s digest %s (changed after cataloguing?)",
-                 cat_path, h.sip == DRV_SIP_PE ? "Authenticode" : "file",
+                 cat_path, h.sip->digest_kind,
                  ctl->version == 2 ? "SHA256" : "SHA1", m->digest_hex);
         drv_error(diag, path, "%s", m->problem);
     } else {
@@ -383,7 +385,7 @@ static int verify_catalog_and_members(const drvsign_params *params, X509_STORE *
 
     verify_one(params, store, cat_path, r, diag);
     ok = r->ok;
-    if (r->format != NULL && strcmp(r->format, "cat") != 0) {
+    if (r->format != NULL && !r->is_catalog) {
         drv_error(diag, cat_path, "not a catalog");
         r->ok = ok = 0;
     }

@@ -158,6 +158,11 @@ drvsign_status drvsign_inspect(const drvsign_params *params, const char *const *
                                size_t count, FILE *report, drvsign_diag *diag);
 
 /* Create a test-signing identity in dir: root.cer, root.pem, signing.pfx, signing.cer. */
+/* The file formats drvsign signs, for help text ("PE files (.sys, .dll, .exe), catalogs (.cat)
+ * and cabinets (.cab)"), written to buf (truncated to size, NUL-terminated when size > 0).
+ * Returns the text's full length. */
+size_t drvsign_signable_formats(char *buf, size_t size);
+
 drvsign_status drvsign_testcert(const drvsign_params *params, const char *dir, drvsign_diag *diag);
 
 #ifdef __cplusplus

@@ -14,6 +14,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    const drv_format *fmt = drv_format_named("cab");
     const char *path;
     static X509_STORE *store;
     drvsign_diag diag = fuzz_diag();
@@ -33,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             drv_cab_free_members(m, n);
         drv_cab_close(&cab);
     }
-    if (drv_format_cab.open(&file, &state, &diag) == 0) {
+    if (fmt->open(&file, &state, &diag) == 0) {
         const EVP_MD *mds[2] = {EVP_sha256(), EVP_sha1()};
         unsigned char *der = NULL, digest[EVP_MAX_MD_SIZE];
         unsigned len;
@@ -41,21 +42,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         drv_sig *sigs = NULL;
         drv_content content;
         drv_content_opts opts = {EVP_sha256(), 0};
-        drv_format_cab.prepare(state, mds, 2, 0, &diag);
-        drv_format_cab.member_digest(state, EVP_sha1(), digest, &len, &diag);
-        if (drv_format_cab.content(state, &opts, &content, &diag) == 0)
+        fmt->prepare(state, mds, 2, 0, &diag);
+        fmt->member_digest(state, EVP_sha1(), digest, &len, &diag);
+        if (fmt->content(state, &opts, &content, &diag) == 0)
             OPENSSL_free(content.der);
-        if (drv_format_cab.signature(state, &der, &der_len, &diag) == 0 && der != NULL &&
+        if (fmt->signature(state, &der, &der_len, &diag) == 0 && der != NULL &&
             drv_ac_parse_all(der, der_len, &sigs, &count, path, &diag) == 0)
             for (size_t i = 0; i < count; i++) {
                 drv_content_check cc;
                 drv_sig_check sc;
-                drv_format_cab.check_content(state, &sigs[i], &cc, &diag);
+                fmt->check_content(state, &sigs[i], &cc, &diag);
                 drv_ac_check(&sigs[i], store, 0, &sc);
             }
         drv_ac_free_all(sigs, count);
         free(der);
-        drv_format_cab.close(state);
+        fmt->close(state);
     }
     drv_file_close(&file);
     ERR_clear_error();

@@ -13,6 +13,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    const drv_format *fmt = drv_format_named("cat");
     const char *path;
     static X509_STORE *store;
     drvsign_diag diag = fuzz_diag();
@@ -32,25 +33,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (drv_catalog_load(path, &ctl, &diag) == 0)
         drv_ctl_free(&ctl);
     if (drv_file_open(&file, path, &diag) == 0) {
-        if (drv_format_cat.open(&file, &state, &diag) == 0) {
+        if (fmt->open(&file, &state, &diag) == 0) {
             unsigned char *der = NULL;
             size_t len = 0, count = 0;
             drv_sig *sigs = NULL;
             drv_content content;
             drv_content_opts opts = {EVP_sha256(), 0};
-            if (drv_format_cat.content(state, &opts, &content, &diag) == 0)
+            if (fmt->content(state, &opts, &content, &diag) == 0)
                 OPENSSL_free(content.der);
-            if (drv_format_cat.signature(state, &der, &len, &diag) == 0 && der != NULL &&
+            if (fmt->signature(state, &der, &len, &diag) == 0 && der != NULL &&
                 drv_ac_parse_all(der, len, &sigs, &count, path, &diag) == 0)
                 for (size_t i = 0; i < count; i++) {
                     drv_content_check cc;
                     drv_sig_check sc;
-                    drv_format_cat.check_content(state, &sigs[i], &cc, &diag);
+                    fmt->check_content(state, &sigs[i], &cc, &diag);
                     drv_ac_check(&sigs[i], store, 0, &sc);
                 }
             drv_ac_free_all(sigs, count);
             free(der);
-            drv_format_cat.close(state);
+            fmt->close(state);
         }
         drv_file_close(&file);
     }

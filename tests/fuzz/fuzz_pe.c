@@ -15,6 +15,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    const drv_format *fmt = drv_format_named("pe");
     const char *path;
     static X509_STORE *store;
     drvsign_diag diag = fuzz_diag();
@@ -31,21 +32,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     path = fuzz_file(data, size, "pe");
     if (drv_file_open(&file, path, &diag) != 0)
         return 0;
-    if (drv_format_pe.open(&file, &state, &diag) == 0) {
-        if (drv_format_pe.prepare(state, mds, 2, 0, &diag) == 0)
-            drv_format_pe.check_file(state, &fc, &diag);
-        if (drv_format_pe.signature(state, &der, &der_len, &diag) == 0 && der != NULL &&
+    if (fmt->open(&file, &state, &diag) == 0) {
+        if (fmt->prepare(state, mds, 2, 0, &diag) == 0)
+            fmt->check_file(state, &fc, &diag);
+        if (fmt->signature(state, &der, &der_len, &diag) == 0 && der != NULL &&
             drv_ac_parse_all(der, der_len, &sigs, &count, path, &diag) == 0) {
             for (size_t i = 0; i < count; i++) {
                 drv_content_check cc;
                 drv_sig_check sc;
-                drv_format_pe.check_content(state, &sigs[i], &cc, &diag);
+                fmt->check_content(state, &sigs[i], &cc, &diag);
                 drv_ac_check(&sigs[i], store, 0, &sc);
             }
         }
         drv_ac_free_all(sigs, count);
         free(der);
-        drv_format_pe.close(state);
+        fmt->close(state);
     }
     /* page hashes straight from the parser, with both algorithms */
     {

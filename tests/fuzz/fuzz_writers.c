@@ -124,7 +124,7 @@ static void cat_round_trip(const field *names, const field *data, size_t count, 
         memcpy(file_names[i], names[i].p, n);
         file_names[i][n] = 0;
         files[i].name = file_names[i];
-        files[i].sip = (drv_sip)((flags >> 2) % 3);
+        files[i].sip = drv_sip_by_member_kind((flags >> 2) % 3);
         EVP_Digest(data[i].p, data[i].n, files[i].sha1, NULL, EVP_sha1(), NULL);
         EVP_Digest(data[i].p, data[i].n, files[i].sha256, NULL, EVP_sha256(), NULL);
     }

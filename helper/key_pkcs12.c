@@ -1,0 +1,92 @@
+/* The PKCS#12 key backend: key, certificate and chain from one .pfx/.p12 file. */
+#include "keys.h"
+
+#include <stdlib.h>
+
+#include <openssl/err.h>
+#include <openssl/pkcs12.h>
+#include <openssl/provider.h>
+
+#include "port.h"
+
+#define MAX_PFX_FILE (4u << 20)
+
+static PKCS12 *read_pfx(const char *path, drvsign_diag *diag)
+{
+    unsigned char *data;
+    size_t len;
+    const unsigned char *p;
+    PKCS12 *p12;
+
+    if (drv_read_small_file(path, MAX_PFX_FILE, &data, &len, diag) != 0)
+        return NULL;
+    p = data;
+    p12 = d2i_PKCS12(NULL, &p, (long)len);
+    free(data);
+    if (p12 == NULL)
+        drv_ssl_error(diag, path, "not a PKCS#12 file");
+    return p12;
+}
+
+/* PKCS12_parse itself tries both "no password" and the empty one, as Windows writes either. */
+static int parse_pfx(PKCS12 *p12, const char *password, EVP_PKEY **key, X509 **cert,
+                     STACK_OF(X509) **ca)
+{
+    return PKCS12_parse(p12, password != NULL ? password : "", key, cert, ca);
+}
+
+static int load_pfx(drv_signer *s, const char *path, const char *password, drvsign_diag *diag)
+{
+    PKCS12 *p12 = read_pfx(path, diag);
+    STACK_OF(X509) *ca = NULL;
+    int ok;
+
+    if (p12 == NULL)
+        return -1;
+    if (password != NULL && *password != '\0' && PKCS12_mac_present(p12) &&
+        !PKCS12_verify_mac(p12, password, -1)) {
+        drv_error(diag, path, "wrong password for PKCS#12 file");
+        PKCS12_free(p12);
+        return -1;
+    }
+    ok = parse_pfx(p12, password, &s->key, &s->cert, &ca);
+    if (!ok) {
+        /* PFX files exported by older Windows use RC2/3DES, which OpenSSL 3 keeps in its
+         * legacy provider; load it only when it is needed. */
+        OSSL_PROVIDER *legacy = OSSL_PROVIDER_load(NULL, "legacy");
+        OSSL_PROVIDER *deflt = OSSL_PROVIDER_load(NULL, "default");
+        ERR_clear_error();
+        if (legacy != NULL)
+            ok = parse_pfx(p12, password, &s->key, &s->cert, &ca);
+        OSSL_PROVIDER_unload(legacy);
+        OSSL_PROVIDER_unload(deflt);
+    }
+    PKCS12_free(p12);
+    if (!ok || s->key == NULL || s->cert == NULL) {
+        sk_X509_pop_free(ca, X509_free);
+        drv_ssl_error(diag, path, "cannot read the key and certificate from the PKCS#12 file%s",
+                      password == NULL ? " (if it has a password, give it with --password-env "
+                                         "or --password-file)"
+                                       : "");
+        return -1;
+    }
+    for (int i = 0; i < sk_X509_num(ca); i++)
+        if (!sk_X509_push(s->extra, sk_X509_value(ca, i)))
+            return -1;
+    sk_X509_free(ca);
+    return 0;
+}
+
+static int pfx_claims(const drv_key_spec *spec)
+{
+    return spec->pfx != NULL;
+}
+
+static int pfx_load(drv_signer *s, const drv_key_spec *spec, const char *secret,
+                    drvsign_diag *diag)
+{
+    return load_pfx(s, spec->pfx, secret, diag);
+}
+
+const drv_key_backend drv_key_backend_pkcs12 = {"pkcs12", "the key", pfx_claims, pfx_load,
+                                                drv_evp_sign_digest, NULL};
