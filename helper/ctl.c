@@ -57,7 +57,7 @@ ASN1_SEQUENCE(CTL_SUBJECT) = {
     ASN1_SET_OF_OPT(CTL_SUBJECT, attributes, X509_ATTRIBUTE),
 } static_ASN1_SEQUENCE_END(CTL_SUBJECT)
 IMPLEMENT_STATIC_ASN1_ALLOC_FUNCTIONS(CTL_SUBJECT)
-DEFINE_STACK_OF(CTL_SUBJECT)
+IMPLEMENT_STATIC_ASN1_ENCODE_FUNCTIONS(CTL_SUBJECT)
 
 typedef struct {
     ASN1_INTEGER *version;
@@ -67,7 +67,9 @@ typedef struct {
     ASN1_TIME *this_update;
     ASN1_TIME *next_update;
     X509_ALGOR *subject_algorithm;
-    STACK_OF(CTL_SUBJECT) *subjects;
+    /* each an encoded CTL_SUBJECT (a SEQUENCE-typed ANY is written and read verbatim): a
+     * catalog's members are encoded in parallel, and each one's tree freed at once */
+    STACK_OF(ASN1_TYPE) *subjects;
     STACK_OF(X509_EXTENSION) *extensions;
 } CTL;
 
@@ -79,7 +81,7 @@ ASN1_SEQUENCE(CTL) = {
     ASN1_SIMPLE(CTL, this_update, ASN1_TIME),
     ASN1_OPT(CTL, next_update, ASN1_TIME),
     ASN1_SIMPLE(CTL, subject_algorithm, X509_ALGOR),
-    ASN1_SEQUENCE_OF_OPT(CTL, subjects, CTL_SUBJECT),
+    ASN1_SEQUENCE_OF_OPT(CTL, subjects, ASN1_ANY),
     ASN1_EXP_SEQUENCE_OF_OPT(CTL, extensions, X509_EXTENSION, 0),
 } static_ASN1_SEQUENCE_END(CTL)
 IMPLEMENT_STATIC_ASN1_ALLOC_FUNCTIONS(CTL)
@@ -336,6 +338,39 @@ fail:
     return NULL;
 }
 
+/* The member's encoding, as a SEQUENCE-typed ANY for the list. */
+static ASN1_TYPE *encoded_subject(const pending *p, const drv_ctl_build *b)
+{
+    CTL_SUBJECT *s = subject_for(p, b);
+    unsigned char *der = NULL;
+    int len = s != NULL ? i2d_CTL_SUBJECT(s, &der) : -1;
+    ASN1_STRING *str = len > 0 ? ASN1_STRING_type_new(V_ASN1_SEQUENCE) : NULL;
+    ASN1_TYPE *t = str != NULL ? ASN1_TYPE_new() : NULL;
+
+    CTL_SUBJECT_free(s);
+    if (t == NULL) {
+        ASN1_STRING_free(str);
+        OPENSSL_free(der);
+        return NULL;
+    }
+    ASN1_STRING_set0(str, der, len);
+    ASN1_TYPE_set(t, V_ASN1_SEQUENCE, str);
+    return t;
+}
+
+typedef struct encode_job {
+    const pending *p;
+    const drv_ctl_build *b;
+    ASN1_TYPE **out;
+} encode_job;
+
+static int encode_task(void *arg, size_t i)
+{
+    encode_job *job = arg;
+    job->out[i] = encoded_subject(&job->p[i], job->b);
+    return job->out[i] != NULL ? 0 : -1;
+}
+
 static int add_extension(CTL *ctl, const char *name, const char *value)
 {
     unsigned char *der;
@@ -397,6 +432,7 @@ int drv_ctl_write(const drv_ctl_build *b, unsigned char **der, size_t *der_len, 
     CTL *ctl = CTL_new();
     ASN1_OBJECT *usage = OBJ_txt2obj(OID_CATALOG_LIST, 1);
     unsigned char list_id[16], *ctl_der = NULL;
+    ASN1_TYPE **encoded = NULL;
     int ctl_len, rc = -1;
 
     *der = NULL;
@@ -445,15 +481,19 @@ int drv_ctl_write(const drv_ctl_build *b, unsigned char **der, size_t *der_len, 
                          OBJ_txt2obj(b->version == 2 ? OID_CATALOG_MEMBER2 : OID_CATALOG_MEMBER, 1),
                          V_ASN1_NULL, NULL))
         goto fail;
-    ctl->subjects = sk_CTL_SUBJECT_new_null();
-    if (ctl->subjects == NULL)
+    ctl->subjects = sk_ASN1_TYPE_new_reserve(NULL, n > INT_MAX ? 0 : (int)n);
+    encoded = calloc(n ? n : 1, sizeof *encoded);
+    if (ctl->subjects == NULL || encoded == NULL || n > INT_MAX)
         goto fail;
-    for (size_t i = 0; i < n; i++) {
-        CTL_SUBJECT *s = subject_for(&p[i], b);
-        if (s == NULL || !sk_CTL_SUBJECT_push(ctl->subjects, s)) {
-            CTL_SUBJECT_free(s);
+    {
+        encode_job job = {p, b, encoded};
+        if (drv_parallel_for(n, drv_cpu_count(), encode_task, &job) != 0)
             goto fail;
-        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!sk_ASN1_TYPE_push(ctl->subjects, encoded[i]))
+            goto fail;
+        encoded[i] = NULL;
     }
     for (size_t i = 0; i < b->attr_count; i++)
         if (add_extension(ctl, b->attrs[i].name, b->attrs[i].value) != 0)
@@ -469,6 +509,9 @@ done:
     OPENSSL_free(ctl_der);
     ASN1_OBJECT_free(usage);
     CTL_free(ctl);
+    for (size_t i = 0; encoded != NULL && i < n; i++)
+        ASN1_TYPE_free(encoded[i]);
+    free(encoded);
     free(p);
     return rc;
 }
@@ -546,7 +589,7 @@ int drv_ctl_parse(const unsigned char *der, size_t len, drv_ctl *out, const char
     const unsigned char *p = der;
     CTL *ctl;
     const ASN1_OBJECT *alg;
-    int n;
+    int n, malformed = 0;
 
     memset(out, 0, sizeof *out);
     if (len > LONG_MAX || (ctl = d2i_CTL(NULL, &p, (long)len)) == NULL) {
@@ -564,13 +607,28 @@ int drv_ctl_parse(const unsigned char *der, size_t len, drv_ctl *out, const char
             out->list_id_len = sizeof out->list_id;
         memcpy(out->list_id, ASN1_STRING_get0_data(ctl->list_identifier), out->list_id_len);
     }
-    n = sk_CTL_SUBJECT_num(ctl->subjects);
+    n = sk_ASN1_TYPE_num(ctl->subjects);
     out->members = calloc(n > 0 ? (size_t)n : 1, sizeof *out->members);
     if (out->members == NULL)
         goto oom;
     for (int i = 0; i < n; i++) {
-        CTL_SUBJECT *s = sk_CTL_SUBJECT_value(ctl->subjects, i);
-        drv_ctl_member *m = &out->members[out->count++];
+        const ASN1_TYPE *t = sk_ASN1_TYPE_value(ctl->subjects, i);
+        const unsigned char *item, *end;
+        CTL_SUBJECT *s;
+        drv_ctl_member *m;
+        if (t->type != V_ASN1_SEQUENCE) {
+            malformed = 1;
+            break;
+        }
+        item = ASN1_STRING_get0_data(t->value.sequence);
+        end = item + ASN1_STRING_length(t->value.sequence);
+        s = d2i_CTL_SUBJECT(NULL, &item, end - item);
+        if (s == NULL || item != end) {
+            CTL_SUBJECT_free(s);
+            malformed = 1;
+            break;
+        }
+        m = &out->members[out->count++];
         m->sip = &drv_sip_flat;
         m->tag_len = (size_t)ASN1_STRING_length(s->identifier);
         if (m->tag_len > sizeof m->tag)
@@ -578,6 +636,13 @@ int drv_ctl_parse(const unsigned char *der, size_t len, drv_ctl *out, const char
         memcpy(m->tag, ASN1_STRING_get0_data(s->identifier), m->tag_len);
         for (int a = 0; a < sk_X509_ATTRIBUTE_num(s->attributes); a++)
             parse_member_attr(sk_X509_ATTRIBUTE_value(s->attributes, a), m);
+        CTL_SUBJECT_free(s);
+    }
+    if (malformed) {
+        CTL_free(ctl);
+        drv_ctl_free(out);
+        drv_error(diag, where, "the catalog's certificate trust list is malformed");
+        return -1;
     }
     n = sk_X509_EXTENSION_num(ctl->extensions);
     out->attrs = calloc(n > 0 ? (size_t)n : 1, sizeof *out->attrs);

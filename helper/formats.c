@@ -135,36 +135,43 @@ const drv_format *drv_format_for(const drv_file *file, drvsign_diag *diag)
     return NULL;
 }
 
+typedef struct digests {
+    EVP_MD_CTX *ctx[2];
+    size_t count;
+} digests;
+
+static int update_digests(void *arg, uint64_t off, const unsigned char *p, size_t n)
+{
+    digests *d = arg;
+    (void)off;
+    for (size_t i = 0; i < d->count; i++)
+        if (!EVP_DigestUpdate(d->ctx[i], p, n))
+            return -1;
+    return 0;
+}
+
 static int flat_hash(const drv_file *f, int want_sha256, drv_member_hash *out, drvsign_diag *diag)
 {
-    EVP_MD_CTX *c1 = EVP_MD_CTX_new(), *c256 = want_sha256 ? EVP_MD_CTX_new() : NULL;
-    /* no more than the file: a package may hold thousands of small files */
-    size_t buf_size = f->size < DRV_IO_CHUNK ? (size_t)f->size + 1 : DRV_IO_CHUNK;
-    unsigned char *buf = malloc(buf_size);
+    digests d = {{EVP_MD_CTX_new(), want_sha256 ? EVP_MD_CTX_new() : NULL}, want_sha256 ? 2 : 1};
+    drv_range all = {0, f->size};
+    unsigned errors = diag->errors;
     int rc = -1;
 
-    if (c1 == NULL || (want_sha256 && c256 == NULL) || buf == NULL ||
-        !EVP_DigestInit_ex(c1, EVP_sha1(), NULL) ||
-        (c256 && !EVP_DigestInit_ex(c256, EVP_sha256(), NULL)))
+    if (d.ctx[0] == NULL || (want_sha256 && d.ctx[1] == NULL) ||
+        !EVP_DigestInit_ex(d.ctx[0], EVP_sha1(), NULL) ||
+        (want_sha256 && !EVP_DigestInit_ex(d.ctx[1], EVP_sha256(), NULL)))
         goto done;
-    for (uint64_t off = 0; off < f->size;) {
-        size_t n = f->size - off > buf_size ? buf_size : (size_t)(f->size - off);
-        if (drv_file_pread(f, off, buf, n, diag) != 0)
-            goto done;
-        if (!EVP_DigestUpdate(c1, buf, n) || (c256 && !EVP_DigestUpdate(c256, buf, n)))
-            goto done;
-        off += n;
-    }
-    if (!EVP_DigestFinal_ex(c1, out->sha1, NULL) ||
-        (c256 && !EVP_DigestFinal_ex(c256, out->sha256, NULL)))
+    if (drv_file_stream(f, &all, 1, update_digests, &d, diag) != 0)
+        goto done;
+    if (!EVP_DigestFinal_ex(d.ctx[0], out->sha1, NULL) ||
+        (want_sha256 && !EVP_DigestFinal_ex(d.ctx[1], out->sha256, NULL)))
         goto done;
     rc = 0;
 done:
-    if (rc != 0 && diag->errors == 0)
+    if (rc != 0 && diag->errors == errors)
         drv_ssl_error(diag, f->path, "cannot hash the file");
-    free(buf);
-    EVP_MD_CTX_free(c1);
-    EVP_MD_CTX_free(c256);
+    EVP_MD_CTX_free(d.ctx[0]);
+    EVP_MD_CTX_free(d.ctx[1]);
     return rc;
 }
 

@@ -195,166 +195,140 @@ uint32_t drv_pe_fold_checksum(uint64_t sum, uint64_t file_size)
     return (uint32_t)(sum + file_size);
 }
 
-/* Intersection of [a, b) with the chunk [off, off+n), as offsets into the chunk. */
-static int clip(uint64_t a, uint64_t b, uint64_t off, size_t n, size_t *from, size_t *to)
-{
-    uint64_t lo = a > off ? a : off, hi = b < off + n ? b : off + n;
-    if (lo >= hi)
-        return 0;
-    *from = (size_t)(lo - off);
-    *to = (size_t)(hi - off);
-    return 1;
-}
-
 /*
- * The scan reads the file once. With copy_to, each chunk, once hashed, goes to a thread that
- * takes its CheckSum sums and writes it into the output, while this thread reads and hashes
- * the next: SHA-256 and the copy into the page cache cost about the same, so two cores halve
- * the time. SCAN_SLOTS chunks are in flight at most.
+ * The scan reads the image once per consumer, from the page cache without copying where the
+ * platform maps files (drv_file_stream): this thread hashes it while a second one takes the
+ * CheckSum sums and writes it into the output. SHA-256 and the write into the page cache cost
+ * about the same, so two cores halve the time.
  */
-#define SCAN_SLOTS 4
-/* A chunk handed to a thread is worth the thread; one only hashed stays in the L2 cache. */
-#define COPY_CHUNK ((size_t)2 << 20)
-#define HASH_CHUNK ((size_t)256 << 10)
+#define ERROR_TEXT 512
 
-typedef struct scan_chunk {
-    const drv_pe *pe;
-    drv_atomic *out;
-    int sums;
-    unsigned char *buf;
-    uint64_t off;
-    size_t n;
-    uint64_t sum_content, sum_tail;
-    drv_thread *thread;
-    int failed;
-    char error[512];
-} scan_chunk;
-
-/* The CheckSum leaves out its own field, and signing rewrites the directory entry: both are
- * zeroed in buf (after hashing), so a copy holds zeros there until the signature is attached. */
-static void chunk_sums(scan_chunk *c)
-{
-    const drv_pe *pe = c->pe;
-    size_t a, b;
-    if (clip(pe->checksum_off, pe->checksum_off + 4, c->off, c->n, &a, &b))
-        memset(c->buf + a, 0, b - a);
-    if (clip(pe->certdir_off, pe->certdir_off + 8, c->off, c->n, &a, &b))
-        memset(c->buf + a, 0, b - a);
-    if (clip(0, pe->content_end, c->off, c->n, &a, &b))
-        c->sum_content += drv_pe_word_sum(c->buf + a, b - a, c->off + a);
-    if (clip(pe->content_end, pe->file->size, c->off, c->n, &a, &b))
-        c->sum_tail += drv_pe_word_sum(c->buf + a, b - a, c->off + a);
-}
-
+/* ctx: a char[ERROR_TEXT] that keeps the first error */
 static void capture_error(void *ctx, int is_error, const char *line)
 {
-    scan_chunk *c = ctx;
-    if (is_error && c->error[0] == 0)
-        snprintf(c->error, sizeof c->error, "%s", line);
+    char *error = ctx;
+    if (is_error && error[0] == 0)
+        snprintf(error, ERROR_TEXT, "%s", line);
 }
 
-/* Sums, then the image part of the chunk (not the old certificate table) into the output. */
-static void chunk_finish(void *arg)
-{
-    scan_chunk *c = arg;
-    drvsign_diag private_diag = {.emit = capture_error, .ctx = c};
-    size_t a, b;
-    if (c->sums)
-        chunk_sums(c);
-    if (c->out != NULL && clip(0, c->pe->content_end, c->off, c->n, &a, &b) &&
-        drv_atomic_pwrite(c->out, c->off + a, c->buf + a, b - a, &private_diag) != 0)
-        c->failed = 1;
-    /* in place, the commit waits for the disk: let it start now, while hashing goes on */
-    if (c->out != NULL && c->out->in_place && !c->failed)
-        drv_atomic_start_writeback(c->out);
-}
+typedef struct scan_digests {
+    EVP_MD_CTX **ctx;
+    size_t count;
+} scan_digests;
 
-/* Wait for the slot's chunk and collect its sums; 0 unless its write failed. */
-static int chunk_join(scan_chunk *c, drv_pe_scan *scan, drvsign_diag *diag)
+static int update_scan_digests(void *arg, uint64_t off, const unsigned char *p, size_t n)
 {
-    if (c->thread == NULL)
-        return 0;
-    drv_thread_join(c->thread);
-    c->thread = NULL;
-    scan->sum_content += c->sum_content;
-    scan->sum_tail += c->sum_tail;
-    c->sum_content = c->sum_tail = 0;
-    if (c->failed) {
-        drv_error(diag, NULL, "%s", c->error[0] ? c->error : "write failed");
-        return -1;
-    }
+    scan_digests *d = arg;
+    (void)off;
+    for (size_t i = 0; i < d->count; i++)
+        if (!EVP_DigestUpdate(d->ctx[i], p, n))
+            return -1;
     return 0;
+}
+
+typedef struct scan_writer {
+    const drv_pe *pe;
+    drv_range ranges[4]; /* the hashed ranges, then the part after content_end */
+    drv_atomic *out;     /* may be NULL: sums only */
+    int sums;
+    uint64_t sum_content, sum_tail;
+    int rc;
+    char error[ERROR_TEXT];
+} scan_writer;
+
+static int write_and_sum(void *arg, uint64_t off, const unsigned char *p, size_t n)
+{
+    scan_writer *w = arg;
+    drvsign_diag private_diag = {.emit = capture_error, .ctx = w->error};
+    if (off >= w->pe->content_end) { /* the old certificate table and what follows it */
+        w->sum_tail += drv_pe_word_sum(p, n, off);
+        return 0;
+    }
+    if (w->sums)
+        w->sum_content += drv_pe_word_sum(p, n, off);
+    if (w->out == NULL)
+        return 0;
+    if (drv_atomic_pwrite(w->out, off, p, n, &private_diag) != 0)
+        return -1;
+    /* in place, the commit waits for the disk: let it start now, while hashing goes on */
+    if (w->out->in_place)
+        drv_atomic_start_writeback(w->out);
+    return 0;
+}
+
+/* The CheckSum and the directory entry are left out of the sums and hold zeros in the output
+ * until the signature is attached (drv_pe_write_signature). */
+static void scan_write(void *arg)
+{
+    static const unsigned char zeros[8] = {0};
+    scan_writer *w = arg;
+    drvsign_diag private_diag = {.emit = capture_error, .ctx = w->error};
+    w->rc = drv_file_stream(w->pe->file, w->ranges, w->sums ? 4 : 3, write_and_sum, w,
+                            &private_diag);
+    if (w->rc == 0 && w->out != NULL &&
+        (drv_atomic_pwrite(w->out, w->pe->checksum_off, zeros, 4, &private_diag) != 0 ||
+         drv_atomic_pwrite(w->out, w->pe->certdir_off, zeros, 8, &private_diag) != 0))
+        w->rc = -1;
 }
 
 int drv_pe_scan_file(const drv_pe *pe, drv_pe_scan *scan, drvsign_diag *diag)
 {
     const drv_file *f = pe->file;
     EVP_MD_CTX *ctx[DRV_PE_MAX_DIGESTS] = {0};
-    scan_chunk slot[SCAN_SLOTS];
     static const unsigned char zeros[8] = {0};
     /* Authenticode hashes everything up to content_end except these two fields. */
-    const uint64_t hashed[3][2] = {{0, pe->checksum_off},
-                                   {pe->checksum_off + 4, pe->certdir_off},
-                                   {pe->certdir_off + 8, pe->content_end}};
+    const drv_range hashed[3] = {{0, pe->checksum_off},
+                                 {pe->checksum_off + 4, pe->certdir_off - pe->checksum_off - 4},
+                                 {pe->certdir_off + 8, pe->content_end - pe->certdir_off - 8}};
     size_t pad = (size_t)((8 - pe->content_end % 8) % 8);
-    unsigned used = scan->copy_to != NULL ? SCAN_SLOTS : 1;
-    size_t chunk = scan->copy_to != NULL ? COPY_CHUNK : HASH_CHUNK;
-    unsigned k = 0;
+    scan_digests digests = {ctx, scan->md_count};
+    scan_writer *writer = NULL;
+    drv_thread *thread = NULL;
+    unsigned errors = diag->errors;
     int rc = -1;
 
-    memset(slot, 0, sizeof slot);
     scan->sum_content = scan->sum_tail = 0;
     if (scan->md_count > DRV_PE_MAX_DIGESTS)
         goto oom;
-    for (unsigned i = 0; i < used; i++) {
-        slot[i].pe = pe;
-        slot[i].out = scan->copy_to;
-        slot[i].sums = !scan->no_sums;
-        /* no more than the file: catalogs hash thousands of small images */
-        if ((slot[i].buf = malloc(f->size < chunk ? (size_t)f->size + 1 : chunk)) == NULL)
-            goto oom;
-    }
     for (size_t m = 0; m < scan->md_count; m++) {
         ctx[m] = EVP_MD_CTX_new();
         if (ctx[m] == NULL || !EVP_DigestInit_ex(ctx[m], scan->md[m], NULL))
             goto ssl_fail;
     }
-    for (uint64_t off = 0; off < f->size; k = (k + 1) % used) {
-        scan_chunk *c = &slot[k];
-        size_t n = f->size - off > chunk ? chunk : (size_t)(f->size - off);
-        size_t a, b;
-        if (chunk_join(c, scan, diag) != 0 || drv_file_pread(f, off, c->buf, n, diag) != 0)
-            goto done;
-        for (size_t m = 0; m < scan->md_count; m++)
-            for (int r = 0; r < 3; r++)
-                if (clip(hashed[r][0], hashed[r][1], off, n, &a, &b) &&
-                    !EVP_DigestUpdate(ctx[m], c->buf + a, b - a))
-                    goto ssl_fail;
-        c->off = off;
-        c->n = n;
-        if (scan->copy_to != NULL && (c->thread = drv_thread_start(chunk_finish, c)) != NULL) {
-            off += n;
-            continue;
-        }
-        chunk_finish(c); /* no copy, or no thread: here and now */
-        if (c->failed) {
-            drv_error(diag, NULL, "%s", c->error[0] ? c->error : "write failed");
-            goto done;
-        }
-        scan->sum_content += c->sum_content;
-        scan->sum_tail += c->sum_tail;
-        c->sum_content = c->sum_tail = 0;
-        off += n;
+    if (scan->copy_to != NULL || !scan->no_sums) {
+        if ((writer = calloc(1, sizeof *writer)) == NULL)
+            goto oom;
+        writer->pe = pe;
+        memcpy(writer->ranges, hashed, sizeof hashed);
+        writer->ranges[3].off = pe->content_end;
+        writer->ranges[3].len = f->size - pe->content_end;
+        writer->out = scan->copy_to;
+        writer->sums = !scan->no_sums;
+        /* a thread is worth it for a large image only */
+        if (f->size < DRV_STREAM_MAP_MIN || (thread = drv_thread_start(scan_write, writer)) == NULL)
+            scan_write(writer);
     }
-    for (unsigned i = 0; i < used; i++)
-        if (chunk_join(&slot[i], scan, diag) != 0)
+    if (drv_file_stream(f, hashed, 3, update_scan_digests, &digests, diag) != 0) {
+        if (diag->errors == errors)
+            goto ssl_fail;
+        goto done;
+    }
+    drv_thread_join(thread);
+    thread = NULL;
+    if (writer != NULL) {
+        if (writer->rc != 0) {
+            drv_error(diag, NULL, "%s", writer->error[0] ? writer->error : "write failed");
             goto done;
+        }
+        scan->sum_content = writer->sum_content;
+        scan->sum_tail = writer->sum_tail;
+    }
     for (size_t m = 0; m < scan->md_count; m++)
         if ((pad && !EVP_DigestUpdate(ctx[m], zeros, pad)) ||
             !EVP_DigestFinal_ex(ctx[m], scan->digest[m], &scan->digest_len[m]))
             goto ssl_fail;
     if (scan->copy_to != NULL)
-        scan->copy_to->pos = pe->content_end; /* written at offsets, by the chunks */
+        scan->copy_to->pos = pe->content_end; /* written at offsets, by the writer */
     rc = 0;
     goto done;
 oom:
@@ -363,10 +337,8 @@ oom:
 ssl_fail:
     drv_ssl_error(diag, f->path, "digest failed");
 done:
-    for (unsigned i = 0; i < used; i++) {
-        drv_thread_join(slot[i].thread); /* after a failure too: no thread outlives its buffer */
-        free(slot[i].buf);
-    }
+    drv_thread_join(thread); /* after a failure too: no thread outlives what it uses */
+    free(writer);
     for (size_t m = 0; m < DRV_PE_MAX_DIGESTS; m++)
         EVP_MD_CTX_free(ctx[m]);
     return rc;

@@ -46,6 +46,20 @@ void drv_file_close(drv_file *f);
 /* Read exactly n bytes at off; a short file is an error naming the file. */
 int drv_file_pread(const drv_file *f, uint64_t off, void *buf, size_t n, drvsign_diag *diag);
 
+/* Byte ranges of a file, handed to a consumer in order: fn gets each range in one or more
+ * pieces (with the file offset of each) and returns 0 to go on. Where the platform can, the
+ * file is mapped a window at a time rather than read (files of DRV_STREAM_MAP_MIN bytes or
+ * more), so the bytes are not copied and memory stays bounded; a file that shrinks meanwhile
+ * is an error naming it. Safe on several threads at once. When the stream fails midway, the
+ * consumer's state is incomplete and must be discarded. */
+#define DRV_STREAM_MAP_MIN ((uint64_t)256 << 10)
+typedef struct drv_range {
+    uint64_t off, len;
+} drv_range;
+typedef int (*drv_bytes_fn)(void *ctx, uint64_t off, const unsigned char *p, size_t n);
+int drv_file_stream(const drv_file *f, const drv_range *ranges, size_t count, drv_bytes_fn fn,
+                    void *ctx, drvsign_diag *diag);
+
 /* Whole small file into memory (certificates, passwords), at most max bytes. */
 int drv_read_small_file(const char *path, size_t max, unsigned char **data, size_t *len,
                         drvsign_diag *diag);
@@ -148,6 +162,11 @@ const char *drv_base_name(const char *path);
 unsigned long drv_utf16le_next(const unsigned char *p, size_t n, size_t *i);
 /* Encode a code point as UTF-8 into out; returns the byte count (1 to 4). */
 size_t drv_utf8_put(unsigned long cp, char out[4]);
+/* The code point of the UTF-8 sequence at p[*i], advancing *i past it; a malformed
+ * sequence becomes U+FFFD. Needs *i < n. */
+unsigned long drv_utf8_next(const unsigned char *p, size_t n, size_t *i);
+/* Encode a code point as UTF-16LE into out; returns the byte count (2 or 4). */
+size_t drv_utf16le_put(unsigned long cp, unsigned char out[4]);
 
 
 /* How a child process ended (drv_run). */
