@@ -67,13 +67,9 @@ static int load_pfx(drv_signer *s, const char *path, const char *password, drvsi
                                        : "");
         goto done;
     }
-    while (sk_X509_num(ca) > 0) {
-        X509 *x = sk_X509_shift(ca);
-        if (!sk_X509_push(s->extra, x)) {
-            X509_free(x);
-            drv_error(diag, path, "out of memory");
-            goto done;
-        }
+    if (drv_certs_move(s->extra, ca) != 0) {
+        drv_error(diag, path, "out of memory");
+        goto done;
     }
     rc = 0;
 done:
