@@ -307,7 +307,7 @@ int drv_ac_pe_page_hashes(const unsigned char *der, size_t der_len, int *v2,
                           unsigned char **table, size_t *table_len)
 {
     const unsigned char *p = der;
-    SPC_PE_IMAGE_DATA *pe = d2i_SPC_PE_IMAGE_DATA(NULL, &p, (long)der_len);
+    SPC_PE_IMAGE_DATA *pe = der_len > LONG_MAX ? NULL : d2i_SPC_PE_IMAGE_DATA(NULL, &p, (long)der_len);
     PAGE_HASH_ATTRS *attrs = NULL;
     int rc = -1;
 
@@ -768,7 +768,8 @@ PKCS7 *drv_ac_from_der(const unsigned char *der, size_t der_len)
 int drv_ac_parse_indirect(const unsigned char *der, size_t len, drv_indirect *out)
 {
     const unsigned char *p = der;
-    SPC_INDIRECT_DATA *id = d2i_SPC_INDIRECT_DATA(NULL, &p, (long)len);
+    /* a long is 32 bits on Windows */
+    SPC_INDIRECT_DATA *id = len > LONG_MAX ? NULL : d2i_SPC_INDIRECT_DATA(NULL, &p, (long)len);
     const ASN1_OBJECT *alg;
     int n, rc = -1;
 

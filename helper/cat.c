@@ -9,9 +9,6 @@
 #include "formats.h"
 #include "json.h"
 
-/* Catalogs hold a hash per file; even huge driver packages stay far below this. */
-#define MAX_CATALOG (256u << 20)
-
 typedef struct cat_state {
     const char *path;
     unsigned char *data;
@@ -62,7 +59,7 @@ static int cat_open(const drv_file *file, void **state, drvsign_diag *diag)
         return -1;
     }
     s->path = file->path;
-    if (file->size > MAX_CATALOG) {
+    if (file->size > DRV_MAX_CATALOG) {
         drv_error(diag, file->path, "a %llu-byte catalog is beyond any real package",
                   (unsigned long long)file->size);
         goto fail;
@@ -173,12 +170,16 @@ static void hexout(FILE *out, const unsigned char *d, size_t n)
         fprintf(out, "%02X", d[i]);
 }
 
-/* v1 tags are UTF-16LE hex text; show them as the text they are. */
+/* v1 tags are UTF-16LE hex text; show them as the text they are. Other tags (a hostile
+ * catalog's) are shown as text only when that text needs no escaping in JSON. */
 static void tag_out(FILE *out, const drv_ctl_member *m)
 {
     int text = m->tag_len > 2 && m->tag_len % 2 == 0;
     for (size_t i = 0; text && i + 1 < m->tag_len; i += 2)
-        text = m->tag[i + 1] == 0 && (m->tag[i] != 0 || i + 2 == m->tag_len);
+        text = m->tag[i + 1] == 0 &&
+               (i + 2 == m->tag_len ? m->tag[i] == 0
+                                    : m->tag[i] >= 0x20 && m->tag[i] < 0x7f &&
+                                          m->tag[i] != '"' && m->tag[i] != '\\');
     if (text)
         for (size_t i = 0; i + 2 < m->tag_len; i += 2)
             fputc(m->tag[i], out);

@@ -164,8 +164,9 @@ static drvsign_status catalog_driver(const drvsign_params *p, const drv_os **os,
         fprintf(report, "Signability test complete.\n");
     for (size_t i = 0; i < pkg.count && !p->no_catalog; i++) {
         drv_pkg_catalog *c = &pkg.catalogs[i];
-        const char **paths = calloc(c->file_count, sizeof *paths);
-        const char **names = calloc(c->file_count, sizeof *names);
+        /* calloc(0) may be NULL, which is not "out of memory" */
+        const char **paths = calloc(c->file_count ? c->file_count : 1, sizeof *paths);
+        const char **names = calloc(c->file_count ? c->file_count : 1, sizeof *names);
         drv_ctl_attr *attrs = calloc(c->hwid_count + 1, sizeof *attrs);
         char (*hwid_names)[32] = calloc(c->hwid_count + 1, sizeof *hwid_names);
         size_t n = 0;

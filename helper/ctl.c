@@ -89,11 +89,13 @@ IMPLEMENT_STATIC_ASN1_ENCODE_FUNCTIONS(CTL)
 
 /* ---- text conversions ---- */
 
-/* UTF-8 to UTF-16LE with a terminating NUL: how catalogs store names and values. */
+/* UTF-8 to UTF-16LE with a terminating NUL: how catalogs store names and values. No input
+ * byte yields more than two output bytes (a 4-byte sequence is one surrogate pair), so 2n + 2
+ * holds it; NULL when that would not fit a DER length (an int). */
 static unsigned char *utf16le_z(const char *s, size_t *out_len)
 {
     size_t n = strlen(s), o = 0;
-    unsigned char *out = malloc(n * 4 + 2);
+    unsigned char *out = n <= (INT_MAX - 2) / 2 ? malloc(n * 2 + 2) : NULL;
     if (out == NULL)
         return NULL;
     for (size_t i = 0; i < n;) {
@@ -424,18 +426,52 @@ static int list_identifier(const drv_ctl_build *b, const pending *p, size_t n,
     return 0;
 }
 
+/* No member we write encodes in fewer bytes: its tag, a File attribute, their headers. */
+#define MIN_MEMBER_DER 64u
+
+/* What the trust list of these members must hold at the least (names and values in UTF-16,
+ * page-hash tables, MIN_MEMBER_DER a member), in 64-bit arithmetic, counted no further than
+ * just past limit: enough to refuse a catalog too big to read back before building any of it. */
+static uint64_t ctl_size_floor(const drv_ctl_build *b, const pending *p, size_t n, uint64_t limit)
+{
+    uint64_t total = 0, per_member = MIN_MEMBER_DER;
+    if (b->os_attr != NULL)
+        per_member += 2 * (uint64_t)strlen(b->os_attr);
+    for (size_t i = 0; i < b->attr_count && total <= limit; i++)
+        total += 2 * ((uint64_t)strlen(b->attrs[i].name) + strlen(b->attrs[i].value));
+    for (size_t i = 0; i < n && total <= limit; i++) {
+        const drv_ctl_file *f = p[i].file;
+        uint64_t table = p[i].compat       ? 0
+                         : b->version == 2 ? f->page_hashes_sha256_len
+                                           : f->page_hashes_sha1_len;
+        if (table > limit)
+            return limit + 1;
+        total += table + per_member + 2 * (uint64_t)strlen(f->name);
+    }
+    return total;
+}
+
 int drv_ctl_write(const drv_ctl_build *b, unsigned char **der, size_t *der_len, const char *where,
                   drvsign_diag *diag)
 {
     size_t n = 0, kept = 0;
-    pending *p = calloc(b->file_count * 2 + 1, sizeof *p);
-    CTL *ctl = CTL_new();
-    ASN1_OBJECT *usage = OBJ_txt2obj(OID_CATALOG_LIST, 1);
+    pending *p = NULL;
+    CTL *ctl = NULL;
+    ASN1_OBJECT *usage = NULL;
     unsigned char list_id[16], *ctl_der = NULL;
     ASN1_TYPE **encoded = NULL;
     int ctl_len, rc = -1;
 
     *der = NULL;
+    /* bounds first: the member table below has two entries a file */
+    if (b->file_count > DRV_MAX_CTL / MIN_MEMBER_DER) {
+        drv_error(diag, where, "%zu files are more than one catalog can list (at most %u)",
+                  b->file_count, DRV_MAX_CTL / MIN_MEMBER_DER);
+        return -1;
+    }
+    p = calloc(b->file_count * 2 + 1, sizeof *p);
+    ctl = CTL_new();
+    usage = OBJ_txt2obj(OID_CATALOG_LIST, 1);
     if (p == NULL || ctl == NULL || usage == NULL)
         goto fail;
     for (size_t i = 0; i < b->file_count; i++) {
@@ -466,6 +502,14 @@ int drv_ctl_write(const drv_ctl_build *b, unsigned char **der, size_t *der_len, 
         p[kept++] = p[i];
     }
     n = kept;
+    if (ctl_size_floor(b, p, n, DRV_MAX_CTL) > DRV_MAX_CTL) {
+        drv_error(diag, where,
+                  "the catalog would pass the %u MiB a catalog can hold (its names, values and "
+                  "page-hash tables alone do); leave out page hashes or split the files over "
+                  "several catalogs",
+                  DRV_MAX_CTL >> 20);
+        goto done;
+    }
 
     if (!sk_ASN1_OBJECT_push(ctl->subject_usage, usage))
         goto fail;
@@ -499,6 +543,11 @@ int drv_ctl_write(const drv_ctl_build *b, unsigned char **der, size_t *der_len, 
         if (add_extension(ctl, b->attrs[i].name, b->attrs[i].value) != 0)
             goto fail;
     ctl_len = i2d_CTL(ctl, &ctl_der);
+    if (ctl_len > 0 && (unsigned)ctl_len > DRV_MAX_CTL) {
+        drv_error(diag, where, "the catalog would be %d bytes, and a catalog holds at most %u MiB",
+                  ctl_len, DRV_MAX_CTL >> 20);
+        goto done;
+    }
     if (ctl_len <= 0 || drv_ac_unsigned(DRV_OID_CTL, ctl_der, (size_t)ctl_len, der, der_len) != 0)
         goto fail;
     rc = 0;
@@ -538,16 +587,23 @@ static int parse_namevalue(const ASN1_STRING *seq, char **name, char **value)
     return 0;
 }
 
-static void parse_member_attr(X509_ATTRIBUTE *a, drv_ctl_member *m)
+_Static_assert(sizeof((drv_ctl_member *)0)->digest >= DRV_MAX_DIGEST,
+               "a member holds any digest drv_ac_parse_indirect returns");
+
+/* One member attribute into m. -1 names the attribute that does not decode (a name/value or
+ * MEMBERINFO a catalog cannot do without); other attributes are skipped, as Windows does. */
+static int parse_member_attr(X509_ATTRIBUTE *a, drv_ctl_member *m, const char **bad)
 {
     const ASN1_OBJECT *obj = X509_ATTRIBUTE_get0_object(a);
     ASN1_TYPE *t = X509_ATTRIBUTE_get0_type(a, 0);
     if (t == NULL)
-        return;
+        return 0;
     if (drv_oid_is(obj, OID_CAT_NAMEVALUE) && t->type == V_ASN1_SEQUENCE) {
         char *name, *value;
-        if (parse_namevalue(t->value.sequence, &name, &value) != 0)
-            return;
+        if (parse_namevalue(t->value.sequence, &name, &value) != 0) {
+            *bad = "name/value";
+            return -1;
+        }
         if (strcmp(name, "File") == 0 && m->file == NULL)
             m->file = value, value = NULL;
         else if (strcmp(name, "OSAttr") == 0 && m->os_attr == NULL)
@@ -558,12 +614,14 @@ static void parse_member_attr(X509_ATTRIBUTE *a, drv_ctl_member *m)
         const unsigned char *p = ASN1_STRING_get0_data(t->value.sequence);
         CAT_MEMBERINFO *mi = d2i_CAT_MEMBERINFO(NULL, &p, ASN1_STRING_length(t->value.sequence));
         char *guid = mi ? utf8_of(mi->guid) : NULL;
-        if (guid != NULL) {
-            snprintf(m->sip_guid, sizeof m->sip_guid, "%s", guid);
-            m->sip = drv_sip_by_guid(guid);
-        }
-        free(guid);
         CAT_MEMBERINFO_free(mi);
+        if (guid == NULL) {
+            *bad = "MEMBERINFO";
+            return -1;
+        }
+        snprintf(m->sip_guid, sizeof m->sip_guid, "%s", guid);
+        m->sip = drv_sip_by_guid(guid);
+        free(guid);
     } else if (drv_oid_is(obj, OID_CAT_MEMBERINFO2) && t->type == V_ASN1_OTHER &&
                ASN1_STRING_length(t->value.asn1_string) >= 1) {
         unsigned tagno = ASN1_STRING_get0_data(t->value.asn1_string)[0] & 0x1f;
@@ -581,6 +639,19 @@ static void parse_member_attr(X509_ATTRIBUTE *a, drv_ctl_member *m)
             OPENSSL_free(id.data_value);
         }
     }
+    return 0;
+}
+
+/* A copy of an ASN.1 string's bytes (never NULL on success, even when empty). */
+static unsigned char *bytes_of(const ASN1_STRING *s, size_t *len)
+{
+    int n = ASN1_STRING_length(s);
+    unsigned char *copy = n >= 0 ? malloc(n > 0 ? (size_t)n : 1) : NULL;
+    if (copy != NULL) {
+        memcpy(copy, ASN1_STRING_get0_data(s), (size_t)n);
+        *len = (size_t)n;
+    }
+    return copy;
 }
 
 int drv_ctl_parse(const unsigned char *der, size_t len, drv_ctl *out, const char *where,
@@ -590,6 +661,7 @@ int drv_ctl_parse(const unsigned char *der, size_t len, drv_ctl *out, const char
     CTL *ctl;
     const ASN1_OBJECT *alg;
     int n, malformed = 0;
+    const char *bad = NULL;
 
     memset(out, 0, sizeof *out);
     if (len > LONG_MAX || (ctl = d2i_CTL(NULL, &p, (long)len)) == NULL) {
@@ -601,12 +673,9 @@ int drv_ctl_parse(const unsigned char *der, size_t len, drv_ctl *out, const char
     snprintf(out->this_update, sizeof out->this_update, "%.*s",
              ASN1_STRING_length(ctl->this_update),
              (const char *)ASN1_STRING_get0_data(ctl->this_update));
-    if (ctl->list_identifier != NULL) {
-        out->list_id_len = (size_t)ASN1_STRING_length(ctl->list_identifier);
-        if (out->list_id_len > sizeof out->list_id)
-            out->list_id_len = sizeof out->list_id;
-        memcpy(out->list_id, ASN1_STRING_get0_data(ctl->list_identifier), out->list_id_len);
-    }
+    if (ctl->list_identifier != NULL &&
+        (out->list_id = bytes_of(ctl->list_identifier, &out->list_id_len)) == NULL)
+        goto oom;
     n = sk_ASN1_TYPE_num(ctl->subjects);
     out->members = calloc(n > 0 ? (size_t)n : 1, sizeof *out->members);
     if (out->members == NULL)
@@ -617,7 +686,7 @@ int drv_ctl_parse(const unsigned char *der, size_t len, drv_ctl *out, const char
         CTL_SUBJECT *s;
         drv_ctl_member *m;
         if (t->type != V_ASN1_SEQUENCE) {
-            malformed = 1;
+            malformed = i + 1;
             break;
         }
         item = ASN1_STRING_get0_data(t->value.sequence);
@@ -625,23 +694,35 @@ int drv_ctl_parse(const unsigned char *der, size_t len, drv_ctl *out, const char
         s = d2i_CTL_SUBJECT(NULL, &item, end - item);
         if (s == NULL || item != end) {
             CTL_SUBJECT_free(s);
-            malformed = 1;
+            malformed = i + 1;
             break;
         }
         m = &out->members[out->count++];
         m->sip = &drv_sip_flat;
-        m->tag_len = (size_t)ASN1_STRING_length(s->identifier);
-        if (m->tag_len > sizeof m->tag)
-            m->tag_len = sizeof m->tag;
-        memcpy(m->tag, ASN1_STRING_get0_data(s->identifier), m->tag_len);
-        for (int a = 0; a < sk_X509_ATTRIBUTE_num(s->attributes); a++)
-            parse_member_attr(sk_X509_ATTRIBUTE_value(s->attributes, a), m);
+        m->tag = bytes_of(s->identifier, &m->tag_len);
+        for (int a = 0; m->tag != NULL && !malformed && a < sk_X509_ATTRIBUTE_num(s->attributes);
+             a++)
+            if (parse_member_attr(sk_X509_ATTRIBUTE_value(s->attributes, a), m, &bad) != 0)
+                malformed = i + 1;
         CTL_SUBJECT_free(s);
+        if (m->tag == NULL)
+            goto oom;
+        if (malformed)
+            break;
     }
     if (malformed) {
         CTL_free(ctl);
         drv_ctl_free(out);
-        drv_error(diag, where, "the catalog's certificate trust list is malformed");
+        if (bad != NULL)
+            drv_error(diag, where,
+                      "the catalog's certificate trust list is malformed: member %d's %s "
+                      "attribute does not decode",
+                      malformed, bad);
+        else
+            drv_error(diag, where,
+                      "the catalog's certificate trust list is malformed: member %d is not a "
+                      "catalog member",
+                      malformed);
         return -1;
     }
     n = sk_X509_EXTENSION_num(ctl->extensions);
@@ -651,9 +732,18 @@ int drv_ctl_parse(const unsigned char *der, size_t len, drv_ctl *out, const char
     for (int i = 0; i < n; i++) {
         X509_EXTENSION *e = sk_X509_EXTENSION_value(ctl->extensions, i);
         drv_ctl_attr *a = &out->attrs[out->attr_count];
-        if (drv_oid_is(X509_EXTENSION_get_object(e), OID_CAT_NAMEVALUE) &&
-            parse_namevalue(X509_EXTENSION_get_data(e), &a->name, &a->value) == 0)
-            out->attr_count++;
+        if (!drv_oid_is(X509_EXTENSION_get_object(e), OID_CAT_NAMEVALUE))
+            continue;
+        if (parse_namevalue(X509_EXTENSION_get_data(e), &a->name, &a->value) != 0) {
+            CTL_free(ctl);
+            drv_ctl_free(out);
+            drv_error(diag, where,
+                      "the catalog's certificate trust list is malformed: catalog attribute %d "
+                      "does not decode",
+                      i + 1);
+            return -1;
+        }
+        out->attr_count++;
     }
     CTL_free(ctl);
     return 0;
@@ -667,6 +757,7 @@ oom:
 void drv_ctl_free(drv_ctl *ctl)
 {
     for (size_t i = 0; i < ctl->count; i++) {
+        free(ctl->members[i].tag);
         free(ctl->members[i].file);
         free(ctl->members[i].os_attr);
     }
@@ -676,6 +767,7 @@ void drv_ctl_free(drv_ctl *ctl)
     }
     free(ctl->members);
     free(ctl->attrs);
+    free(ctl->list_id);
     memset(ctl, 0, sizeof *ctl);
 }
 

@@ -11,6 +11,11 @@
 
 #include "diag.h"
 
+/* A .cat file, signatures included: catalogs hold a hash per file, and even huge driver packages
+ * stay far below this. The writer keeps 1 MiB of it free for the signatures to come. */
+#define DRV_MAX_CATALOG (256u << 20)
+#define DRV_MAX_CTL (DRV_MAX_CATALOG - (1u << 20))
+
 struct drv_ctl_file;
 
 /*
@@ -68,13 +73,14 @@ typedef struct drv_ctl_build {
 } drv_ctl_build;
 
 /* The unsigned catalog (DER ContentInfo); members sorted by tag, list identifier derived
- * from the content. Identical contents in two files are listed once (warning). */
+ * from the content. Identical contents in two files are listed once (warning). A catalog
+ * whose trust list would pass DRV_MAX_CTL is refused before it is built. */
 int drv_ctl_write(const drv_ctl_build *build, unsigned char **der, size_t *der_len,
                   const char *where, drvsign_diag *diag);
 
 /* A parsed member. */
 typedef struct drv_ctl_member {
-    unsigned char tag[128];
+    unsigned char *tag; /* whole, as long as the catalog has it (named tags can be long) */
     size_t tag_len;
     char *file;    /* File attribute, or NULL */
     char *os_attr; /* OSAttr attribute, or NULL */
@@ -88,7 +94,7 @@ typedef struct drv_ctl_member {
 typedef struct drv_ctl {
     int version;
     char this_update[32];
-    unsigned char list_id[64];
+    unsigned char *list_id; /* NULL when the catalog has none */
     size_t list_id_len;
     drv_ctl_member *members;
     size_t count;

@@ -94,14 +94,15 @@ static const uint16_t cp1252[32] = {
     0x2039, 0x0152, 0xfffd, 0x017d, 0xfffd, 0xfffd, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022,
     0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0xfffd, 0x017e, 0x0178};
 
-static int decode(drv_inf *inf, const unsigned char *d, size_t n, buf *out, drvsign_diag *diag)
+static int decode(const char *path, drv_inf_encoding *encoding, const unsigned char *d, size_t n,
+                  buf *out, drvsign_diag *diag)
 {
     if (n >= 2 && d[0] == 0xff && d[1] == 0xfe) {
-        inf->encoding = DRV_INF_UTF16LE;
+        *encoding = DRV_INF_UTF16LE;
         for (size_t i = 2; i + 1 < n;) {
             uint32_t u = (uint32_t)drv_utf16le_next(d, n, &i);
             if (u == 0) {
-                drv_error(diag, inf->path, "contains a NUL character");
+                drv_error(diag, path, "contains a NUL character");
                 return -1;
             }
             put_utf8(out, u);
@@ -109,22 +110,22 @@ static int decode(drv_inf *inf, const unsigned char *d, size_t n, buf *out, drvs
         return 0;
     }
     if (n >= 2 && d[0] == 0xfe && d[1] == 0xff) {
-        drv_error(diag, inf->path, "is UTF-16 big-endian, which Windows does not read; save it "
+        drv_error(diag, path, "is UTF-16 big-endian, which Windows does not read; save it "
                                    "as UTF-16LE, UTF-8 or ANSI");
         return -1;
     }
     if (memchr(d, 0, n) != NULL) {
-        drv_error(diag, inf->path, "contains NUL bytes (UTF-16 without a byte order mark?)");
+        drv_error(diag, path, "contains NUL bytes (UTF-16 without a byte order mark?)");
         return -1;
     }
     if (n >= 3 && d[0] == 0xef && d[1] == 0xbb && d[2] == 0xbf) {
-        inf->encoding = DRV_INF_UTF8_BOM;
+        *encoding = DRV_INF_UTF8_BOM;
         buf_put(out, (const char *)d + 3, n - 3);
     } else if (valid_utf8(d, n)) {
-        inf->encoding = DRV_INF_UTF8;
+        *encoding = DRV_INF_UTF8;
         buf_put(out, (const char *)d, n);
     } else {
-        inf->encoding = DRV_INF_ANSI;
+        *encoding = DRV_INF_ANSI;
         for (size_t i = 0; i < n; i++) {
             unsigned char c = d[i];
             put_utf8(out, c < 0x80 ? c : c < 0xa0 ? cp1252[c - 0x80] : c);
@@ -309,6 +310,7 @@ static int parse_text(drv_inf *inf, const char *text, drvsign_diag *diag)
     buf logical = {0};
     line_scratch scratch = {0};
     drv_inf_section *section = NULL;
+    size_t open_block = 0; /* 1 + the section whose first block this is, or 0 */
     int rc = 0;
 
     while (*p || logical.len) {
@@ -351,6 +353,9 @@ static int parse_text(drv_inf *inf, const char *text, drvsign_diag *diag)
                 s++;
             if (*s == '[') {
                 char *close = strchr(s, ']');
+                if (open_block != 0)
+                    inf->sections[open_block - 1].end_line = start_line - 1;
+                open_block = 0;
                 if (close == NULL) {
                     drv_error_at(diag, inf->path, start_line, "section header is missing ']'");
                     section = NULL;
@@ -367,6 +372,8 @@ static int parse_text(drv_inf *inf, const char *text, drvsign_diag *diag)
                     } else if ((section = section_for(inf, name, start_line)) == NULL) {
                         rc = -1;
                         break;
+                    } else if (section->end_line == 0 && section->line == start_line) {
+                        open_block = (size_t)(section - inf->sections) + 1;
                     }
                 }
             } else if (*s != 0 && section != NULL) {
@@ -383,6 +390,8 @@ static int parse_text(drv_inf *inf, const char *text, drvsign_diag *diag)
         if (logical.p)
             logical.p[0] = 0;
     }
+    if (open_block != 0)
+        inf->sections[open_block - 1].end_line = line - 1;
     free(logical.p);
     free(scratch.text.p);
     free(scratch.starts);
@@ -586,7 +595,7 @@ int drv_inf_parse(drv_inf *inf, const char *path, const unsigned char *data, siz
         drv_error(diag, path, "out of memory");
         return -1;
     }
-    if (decode(inf, data, len, &text, diag) != 0)
+    if (decode(path, &inf->encoding, data, len, &text, diag) != 0)
         goto done;
     buf_put(&text, "", 0);
     if (text.failed) {
@@ -603,6 +612,26 @@ int drv_inf_parse(drv_inf *inf, const char *path, const unsigned char *data, siz
 done:
     free(text.p);
     return rc;
+}
+
+int drv_inf_decode(const char *path, const unsigned char *data, size_t len, char **text,
+                   size_t *text_len, drv_inf_encoding *encoding, drvsign_diag *diag)
+{
+    buf out = {0};
+    *text = NULL;
+    if (decode(path, encoding, data, len, &out, diag) != 0) {
+        free(out.p);
+        return -1;
+    }
+    buf_put(&out, "", 0);
+    if (out.failed) {
+        free(out.p);
+        drv_error(diag, path, "out of memory");
+        return -1;
+    }
+    *text = out.p;
+    *text_len = out.len;
+    return 0;
 }
 
 int drv_inf_load(drv_inf *inf, const char *path, drvsign_diag *diag)

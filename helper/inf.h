@@ -38,6 +38,7 @@ typedef struct drv_inf_entry {
 typedef struct drv_inf_section {
     char *name; /* as first written */
     unsigned line;
+    unsigned end_line; /* the last line of its first block: before the next header, or the last */
     drv_inf_entry *entries;
     size_t count, cap;
     drv_strmap keys; /* key -> first entry with it; built for large sections only */
@@ -56,6 +57,10 @@ typedef struct drv_inf {
 int drv_inf_parse(drv_inf *inf, const char *path, const unsigned char *data, size_t len,
                   drvsign_diag *diag);
 int drv_inf_load(drv_inf *inf, const char *path, drvsign_diag *diag);
+/* The text of an INF as the reader sees it: UTF-8, NUL-terminated (free it); *encoding is
+ * what the file was written in. Undecodable input is one error naming path. */
+int drv_inf_decode(const char *path, const unsigned char *data, size_t len, char **text,
+                   size_t *text_len, drv_inf_encoding *encoding, drvsign_diag *diag);
 void drv_inf_free(drv_inf *inf);
 
 /* Case-insensitive lookups; NULL when absent. */

@@ -427,6 +427,39 @@ size_t drv_utf8_put(unsigned long cp, char out[4])
     return 4;
 }
 
+unsigned long drv_utf8_next(const unsigned char *p, size_t n, size_t *i)
+{
+    unsigned char c = p[(*i)++];
+    size_t len = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
+                              : (c & 0xf8) == 0xf0 ? 3 : 4;
+    unsigned long cp = len == 1 ? c & 0x1fu : len == 2 ? c & 0x0fu : c & 0x07u;
+    if (len == 0)
+        return c;
+    if (len == 4 || *i + len > n)
+        return 0xfffd;
+    for (size_t k = 0; k < len; k++, (*i)++) {
+        if ((p[*i] & 0xc0) != 0x80)
+            return 0xfffd;
+        cp = cp << 6 | (p[*i] & 0x3fu);
+    }
+    return cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ? 0xfffd : cp;
+}
+
+size_t drv_utf16le_put(unsigned long cp, unsigned char out[4])
+{
+    if (cp < 0x10000) {
+        out[0] = (unsigned char)(cp & 0xff);
+        out[1] = (unsigned char)(cp >> 8);
+        return 2;
+    }
+    cp -= 0x10000;
+    out[0] = (unsigned char)((0xd800 | cp >> 10) & 0xff);
+    out[1] = (unsigned char)((0xd800 | cp >> 10) >> 8);
+    out[2] = (unsigned char)((0xdc00 | (cp & 0x3ff)) & 0xff);
+    out[3] = (unsigned char)((0xdc00 | (cp & 0x3ff)) >> 8);
+    return 4;
+}
+
 /*
  * Temp files that a signal must not leave behind. The handler may run on any thread at any
  * moment, so it reads only this table: fixed buffers and a state word per slot, no malloc.

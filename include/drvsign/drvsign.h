@@ -1,8 +1,9 @@
 /*
  * libdrvsign: the public C API behind the drvsign helper.
  *
- * The CLI and the CMake module share one parameter model, drvsign_params: the CLI fills it
- * from argv, the CMake functions from a manifest. Every entry point reports problems through
+ * The operations only: the front ends (the CLI, cli/, and the CMake module's pipeline,
+ * pipeline/) share one parameter model, drvsign_params: the CLI fills it from argv, the
+ * pipeline from the manifest the module writes. Every entry point reports problems through
  * a drvsign_diag sink (one line per problem) and returns a drvsign_status.
  */
 #ifndef DRVSIGN_DRVSIGN_H
@@ -155,13 +156,6 @@ drvsign_status drvsign_archive(const drvsign_params *params, const char *const *
 /* Print what a file holds: a catalog's attributes and members, and any file's signatures. */
 drvsign_status drvsign_inspect(const drvsign_params *params, const char *const *files,
                                size_t count, FILE *report, drvsign_diag *diag);
-
-/*
- * One step of the package pipeline the CMake module drives, from the manifest it writes:
- * plan, stamp, stage, catalog, sign-catalog, cab, archive, summary, resign. See package.c.
- */
-drvsign_status drvsign_package(const char *manifest, const char *step, const char *arg,
-                               FILE *report, drvsign_diag *diag);
 
 /* Create a test-signing identity in dir: root.cer, root.pem, signing.pfx, signing.cer. */
 /* The file formats drvsign signs, for help text ("PE files (.sys, .dll, .exe), catalogs (.cat)

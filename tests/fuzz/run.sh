@@ -71,26 +71,30 @@ case $(basename "$fuzzer") in
   fuzz_manifest*)
     # manifests as the CMake module writes them, over the test package's INF
     cat >"$corpus/plan.manifest" <<MANIFEST
-name=toastpkg
-inf=$TOASTPKG/toastpkg.inf
-arch=amd64
-sign_mode=test
-os=10_X64
-driver_version=1.2.3.4
-driver_date=01/02/2024
-catalog_version=2
-page_hashes=1
-identity=$work/identity
-boot_start=toaster.sys
-output=$work/plan-package
-provides=toaster.sys
-provides=tostrcls.dll
-provides=tostrco2.dll
+# drvsign package manifest
+drvsign-manifest 1
+name "toastpkg"
+inf "$TOASTPKG/toastpkg.inf"
+arch "amd64"
+sign_mode "test"
+os "10_X64"
+driver_version "1.2.3.4"
+driver_date "01/02/2024"
+catalog_version "2"
+page_hashes "1"
+identity "$work/identity"
+boot_start "toaster.sys"
+output "$work/plan-package"
+provides "toaster.sys"
+provides "tostrcls.dll"
+provides "tostrco2.dll"
 MANIFEST
-    printf 'name=x\ninf=%s\noutput=%s/o\nsign_mode=off\nos=10_X64\nos=Server10_ARM64\narch=arm64\nkmdf_version=1.15\n' \
+    printf 'drvsign-manifest 1\nname "x"\ninf "%s"\noutput "%s/o"\nsign_mode "off"\nos "10_X64"\nos "Server10_ARM64"\narch "arm64"\nkmdf_version "1.15"\n' \
       "$TOASTPKG/toastpkg.inf" "$work" >"$corpus/arm64.manifest"
-    printf 'name=x\ninf=%s\noutput=%s/o\nsign_mode=production\npfx=%s\npassword_file=%s\ntimestamp_url=http://127.0.0.1:9/\n' \
+    printf 'drvsign-manifest 1\nname "x"\ninf "%s"\noutput "%s/o"\nsign_mode "production"\npfx "%s"\npassword_file "%s"\ntimestamp_url "http://127.0.0.1:9/"\n' \
       "$TOASTPKG/toastpkg.inf" "$work" "$PKI/leaf.pfx" "$PKI/password.txt" >"$corpus/production.manifest"
+    printf 'drvsign-manifest 1\nname "a\\"q\\\\ \\n|;=\xc3\xbc"\ninf "%s"\noutput "%s/o"\n' \
+      "$TOASTPKG/toastpkg.inf" "$work" >"$corpus/quoted.manifest"
     ;;
   fuzz_timestamp*)
     # the test TSA's real replies to the target's fixed requests (nonce 0102030405060708,

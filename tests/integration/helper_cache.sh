@@ -7,7 +7,7 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 # a copy of the sources, so that one can change; and a private cache
 tree="$WORK/tree"
 mkdir -p "$tree"
-cp -r "$REPO/CMakeLists.txt" "$REPO/helper" "$REPO/include" "$REPO/cmake" "$REPO/example-project" "$tree/"
+cp -r "$REPO/CMakeLists.txt" "$REPO/helper" "$REPO/pipeline" "$REPO/cli" "$REPO/include" "$REPO/cmake" "$REPO/example-project" "$tree/"
 export XDG_CACHE_HOME="$WORK/cache"
 unset DRVSIGN_HELPER_CACHE
 conf() { # build-dir [cmake args]: configure the example against the copied module

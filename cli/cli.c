@@ -1,5 +1,6 @@
 /*
- * The drvsign command line: argv into drvsign_params, then one libdrvsign call.
+ * The drvsign command line: argv into drvsign_params, then one libdrvsign call (or, for
+ * `package`, one step of the CMake module's pipeline, pipeline/).
  * Exit codes: 0 success, 1 invalid input or failed verification, 2 usage error.
  */
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "drvsign/drvsign.h"
+#include "pipeline.h"
 
 enum command {
     CMD_SIGN = 1,
@@ -640,8 +642,8 @@ int main(int argc, char **argv)
             status = DRVSIGN_USAGE;
             break;
         }
-        status = drvsign_package(c.manifest, files[0], file_count > 1 ? files[1] : NULL, stdout,
-                                 &diag);
+        status = drvsign_pipeline_step(c.manifest, files[0], file_count > 1 ? files[1] : NULL,
+                                       stdout, &diag);
         break;
     case CMD_TIMESTAMP:
         c.params.report = stdout;

@@ -1,0 +1,26 @@
+/* The package's layout, from the stamped INF: which catalogs, which files where. */
+#ifndef DRVSIGN_PIPELINE_PLAN_H
+#define DRVSIGN_PIPELINE_PLAN_H
+
+#include <stdio.h>
+
+#include "driverpkg.h"
+#include "manifest.h"
+#include "stampinf.h"
+
+typedef struct plan {
+    drv_pkg pkg;
+    char *inf_name;
+} plan;
+
+/* The StampInf settings the manifest gives. */
+stampinf_opts plan_stamp_opts(const manifest *m);
+/* Stamp the INF into work/plan and lay the package out from it; files need not exist. */
+int plan_make(const manifest *m, plan *pl, drvsign_diag *diag);
+void plan_free(plan *pl);
+/* The file that provides name: a file entry (build time) or a provides entry (configure time). */
+const char *plan_provider(const manifest *m, const char *name, int configure);
+/* The plan step: "inf|NAME", "catalog|NAME" and "file|SOURCE|REL" lines for the module. */
+int plan_print(const manifest *m, FILE *report, drvsign_diag *diag);
+
+#endif

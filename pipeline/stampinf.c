@@ -1,0 +1,291 @@
+/*
+ * StampInf on the INF reader: the reader decodes the text and finds [Version] (where its
+ * first block ends) and DriverVer; this file only replaces tokens and rewrites that one line.
+ */
+#include "stampinf.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "diag.h"
+#include "inf.h"
+#include "port.h"
+
+#define MAX_INF_BYTES (64u << 20)
+
+typedef struct out_buf {
+    unsigned char *p;
+    size_t len, cap;
+    int failed;
+} out_buf;
+
+static void put(out_buf *b, const void *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        unsigned char *p;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        if ((p = realloc(b->p, cap)) == NULL) {
+            b->failed = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+static void put_str(out_buf *b, const char *s)
+{
+    put(b, s, strlen(s));
+}
+
+char *stampinf_output_name(const char *source)
+{
+    const char *b = drv_base_name(source);
+    size_t n = strlen(b);
+    char *out = drv_strdup(b);
+    if (out != NULL && n > 4 && drv_strcasecmp(out + n - 4, ".inx") == 0)
+        memcpy(out + n - 4, ".inf", 4);
+    return out;
+}
+
+static void driver_date(const stampinf_opts *o, char *out, size_t size, drvsign_diag *diag)
+{
+    time_t t;
+    struct tm tm;
+    if (o->driver_date != NULL) {
+        snprintf(out, size, "%s", o->driver_date);
+        return;
+    }
+    t = (time_t)drv_source_date_epoch(diag);
+    if (t == 0)
+        t = time(NULL);
+#ifdef _WIN32
+    gmtime_s(&tm, &t);
+#else
+    gmtime_r(&t, &tm);
+#endif
+    snprintf(out, size, "%02d/%02d/%04d", tm.tm_mon + 1, tm.tm_mday, tm.tm_year + 1900);
+}
+
+/* text with every $TOKEN$ replaced, into out; a token with no value is an error at its line. */
+static int replace_tokens(const stampinf_opts *o, const char *text, out_buf *out,
+                          drvsign_diag *diag)
+{
+    static const char *const tokens[] = {"$ARCH$", "$KMDFVERSION$", "$UMDFVERSION$"};
+    static const char *const names[] = {"ARCH", "KMDF_VERSION", "UMDF_VERSION"};
+    const char *values[] = {o->arch, o->kmdf_version, o->umdf_version};
+    unsigned lineno = 1;
+    int rc = 0;
+
+    for (const char *p = text; *p;) {
+        size_t t, plain = strcspn(p, "$\n");
+        put(out, p, plain);
+        p += plain;
+        if (*p == '\n') {
+            put(out, "\n", 1);
+            p++;
+            lineno++;
+            continue;
+        }
+        if (*p == 0)
+            break;
+        for (t = 0; t < 3 && strncmp(p, tokens[t], strlen(tokens[t])) != 0; t++)
+            ;
+        if (t == 3) {
+            put(out, "$", 1);
+            p++;
+            continue;
+        }
+        if (values[t] == NULL) {
+            drv_error_at(diag, o->source, lineno, "the INF uses %s, but no %s was given",
+                         tokens[t], names[t]);
+            rc = -1;
+        } else
+            put_str(out, values[t]);
+        p += strlen(tokens[t]);
+    }
+    return rc;
+}
+
+static void drop(void *ctx, int is_error, const char *line)
+{
+    (void)ctx, (void)is_error, (void)line;
+}
+
+/* Where DriverVer goes: replace line `replace`, or insert after line `after` (0: neither). */
+typedef struct driver_ver {
+    unsigned replace, after;
+    char line[192];
+} driver_ver;
+
+static int plan_driver_ver(const stampinf_opts *o, const char *text, size_t len, driver_ver *dv,
+                           drvsign_diag *diag)
+{
+    drvsign_diag silent = {drop, NULL, 0, 0, 1}; /* syntax problems are the catalog's to report */
+    const drv_inf_section *version;
+    const drv_inf_entry *e;
+    char date[48];
+    const char *ver = o->driver_version;
+    int want = o->driver_version != NULL || o->driver_date != NULL, comma = ver != NULL;
+    drv_inf inf;
+
+    memset(dv, 0, sizeof *dv);
+    if (drv_inf_parse(&inf, o->source, (const unsigned char *)text, len, &silent) != 0) {
+        drv_inf_free(&inf);
+        drv_error(diag, o->source, "out of memory");
+        return -1;
+    }
+    version = drv_inf_find_section(&inf, "Version");
+    if (version == NULL) {
+        drv_inf_free(&inf);
+        return 0;
+    }
+    e = drv_inf_key(version, "DriverVer");
+    if (e != NULL && e->line > version->end_line)
+        e = NULL; /* in a later [Version] block: the first block gets its own */
+    if (e != NULL && !want && e->value_count > 0 && *e->values[0] != 0) {
+        /* a dated DriverVer, and nothing asked to restamp it: as written */
+        drv_inf_free(&inf);
+        return 0;
+    }
+    if (e != NULL && ver == NULL && e->value_count > 1) {
+        ver = e->values[1]; /* keep a version the caller did not replace */
+        comma = 1;
+    }
+    driver_date(o, date, sizeof date, diag);
+    snprintf(dv->line, sizeof dv->line, "DriverVer = %s%s%.64s\r\n", date,
+             comma && (ver[0] != 0 || o->driver_version == NULL) ? "," : "", ver ? ver : "");
+    if (e != NULL)
+        dv->replace = e->line;
+    else
+        dv->after = version->end_line;
+    drv_inf_free(&inf);
+    return 0;
+}
+
+/* The stamped text: line by line, DriverVer replaced or inserted. */
+static void rewrite(const char *text, const driver_ver *dv, out_buf *out, unsigned *inserted)
+{
+    unsigned lineno = 0;
+    const char *p = text;
+    *inserted = 0;
+    while (*p) {
+        size_t n = strcspn(p, "\n");
+        lineno++;
+        if (lineno == dv->replace)
+            put_str(out, dv->line);
+        else
+            put(out, p, n + (p[n] == '\n'));
+        if (lineno == dv->after) {
+            if (p[n] != '\n')
+                put(out, "\r\n", 2);
+            put_str(out, dv->line);
+            *inserted = lineno + 1;
+        }
+        p += n + (p[n] == '\n');
+    }
+    if (dv->after != 0 && *inserted == 0) {
+        /* [Version] runs to the end, past the last line counted */
+        if (out->len > 0 && out->p[out->len - 1] != '\n')
+            put(out, "\r\n", 2);
+        put_str(out, dv->line);
+        *inserted = lineno + 1;
+    }
+}
+
+int stampinf_buffer(const stampinf_opts *o, const unsigned char *data, size_t len,
+                    unsigned char **out, size_t *out_len, unsigned *inserted,
+                    drvsign_diag *diag)
+{
+    drv_inf_encoding encoding;
+    char *decoded = NULL;
+    size_t decoded_len;
+    out_buf tokens = {0}, stamped = {0}, encoded = {0};
+    driver_ver dv;
+    unsigned added = 0;
+    int rc = -1;
+
+    *out = NULL;
+    *out_len = 0;
+    if (drv_inf_decode(o->source, data, len, &decoded, &decoded_len, &encoding, diag) != 0)
+        goto done;
+    if (encoding == DRV_INF_ANSI) {
+        /* Windows-1252 back from UTF-8 would lose its five undefined bytes; what stamping
+         * changes is ASCII, which no byte above 0x7f can be part of, so the bytes as read */
+        free(decoded);
+        decoded = malloc(len + 1);
+        if (decoded == NULL)
+            goto oom;
+        memcpy(decoded, data, len);
+        decoded[len] = 0;
+    }
+    if (replace_tokens(o, decoded, &tokens, diag) != 0)
+        goto done;
+    put(&tokens, "", 0);
+    if (tokens.failed)
+        goto oom;
+    if (plan_driver_ver(o, (const char *)tokens.p, tokens.len, &dv, diag) != 0)
+        goto done;
+    rewrite((const char *)tokens.p, &dv, &stamped, &added);
+    put(&stamped, "", 0);
+    if (stamped.failed)
+        goto oom;
+    if (encoding == DRV_INF_UTF16LE) {
+        put(&encoded, "\xff\xfe", 2);
+        for (size_t i = 0; i < stamped.len;) {
+            unsigned char u[4];
+            put(&encoded, u, drv_utf16le_put(drv_utf8_next(stamped.p, stamped.len, &i), u));
+        }
+    } else {
+        if (encoding == DRV_INF_UTF8_BOM)
+            put(&encoded, "\xef\xbb\xbf", 3);
+        put(&encoded, stamped.p, stamped.len);
+    }
+    if (encoded.failed)
+        goto oom;
+    *out = encoded.p;
+    *out_len = encoded.len;
+    encoded.p = NULL;
+    if (inserted != NULL)
+        *inserted = added;
+    rc = 0;
+    goto done;
+oom:
+    drv_error(diag, o->source, "out of memory");
+done:
+    free(decoded);
+    free(tokens.p);
+    free(stamped.p);
+    free(encoded.p);
+    return rc;
+}
+
+int stampinf_file(const stampinf_opts *o, const char *out_path, unsigned *inserted,
+                  drvsign_diag *diag)
+{
+    unsigned char *data = NULL, *stamped = NULL;
+    size_t len, stamped_len;
+    drv_atomic a;
+    int rc = -1;
+
+    if (drv_read_small_file(o->source, MAX_INF_BYTES, &data, &len, diag) != 0)
+        return -1;
+    if (stampinf_buffer(o, data, len, &stamped, &stamped_len, inserted, diag) == 0 &&
+        drv_atomic_open(&a, out_path, NULL, diag) == 0) {
+        if (drv_atomic_write(&a, stamped, stamped_len, diag) == 0 &&
+            drv_atomic_commit(&a, diag) == 0)
+            rc = 0;
+        drv_atomic_abort(&a);
+    }
+    free(data);
+    free(stamped);
+    return rc;
+}

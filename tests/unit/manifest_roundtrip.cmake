@@ -1,0 +1,20 @@
+# cmake -DOUT=<file> -P manifest_roundtrip.cmake: a manifest written by DrvSign.cmake's own
+# writer, with every character a path may hold; test_manifest reads it back (the values here
+# and in test_manifest.c are the same).
+include("${CMAKE_CURRENT_LIST_DIR}/../../cmake/DrvSign.cmake")
+set(v0 "/src/a \"quoted\" path\\with\\backslashes")
+set(v1 "/line1\nline2\r\ttab")
+set(v2 "/pipe|semi;colon=equals # hash 'single'")
+set(v3 "/ünïcødé/路径/😀")
+set(v4 "/$<NOT_A_GENEX> [[brackets]] \${dollar} \\n not a newline")
+set(text "drvsign-manifest 1\n")
+_drvsign_manifest_line(text name "${v2}")
+_drvsign_manifest_line(text inf "${v0}")
+_drvsign_manifest_line(text output "${v1}")
+_drvsign_manifest_line(text work "${v3}")
+foreach(i RANGE 4)
+  _drvsign_manifest_line(text file "${v${i}}")
+endforeach()
+file(WRITE "${OUT}.path" "${v1}")
+_drvsign_manifest_line(text file_from "${OUT}.path")
+_drvsign_write_if_changed("${OUT}" "${text}")
