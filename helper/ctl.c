@@ -682,7 +682,8 @@ static long count_elements(const unsigned char **p, long max)
  * How many members and catalog attributes the CTL holds, before d2i_CTL decodes them all:
  * OpenSSL's tree takes ~50 times the DER of a list of empty elements. The member list is the
  * CTL's third SEQUENCE (after subjectUsage and subjectAlgorithm; no other field is one), the
- * attributes the SEQUENCE in its [0]. -1 when the DER is not of that shape: d2i_CTL says how.
+ * attributes the SEQUENCE in its [0]. -1 when the lengths do not parse, or are BER's
+ * indefinite ones (which d2i_CTL would take, uncounted; catalogs are DER).
  */
 static long count_entries(const unsigned char *der, long len)
 {
@@ -726,7 +727,12 @@ int drv_ctl_parse(const unsigned char *der, size_t len, drv_ctl *out, const char
 
     memset(out, 0, sizeof *out);
     entries = len > LONG_MAX ? -1 : count_entries(der, (long)len);
-    if (entries > 0 && (unsigned long)entries > len / MIN_ENTRY_DER) {
+    if (entries < 0) {
+        drv_ssl_error(diag, where, "the catalog's certificate trust list is malformed: its "
+                                   "lengths are not DER");
+        return -1;
+    }
+    if ((unsigned long)entries > len / MIN_ENTRY_DER) {
         drv_error(diag, where,
                   "the catalog's certificate trust list is malformed: %ld members and attributes "
                   "in %zu bytes, fewer than %d bytes each, are not a catalog's",

@@ -52,7 +52,7 @@ def catalog(subjects, subjects_length=None, list_id=b'\x11' * 16, extensions=Non
     ctl = seq(seq(oid('1.3.6.1.4.1.311.12.1.1')), octets(list_id),
               tlv(0x17, b'260101000000Z'),
               seq(oid('1.3.6.1.4.1.311.12.1.2'), b'\x05\x00'),
-              seq(*subjects, length=subjects_length),
+              seq(*subjects, length=subjects_length) + (b'\0\0' if subjects_length == b'\x80' else b''),
               tlv(0xa0, seq(*extensions)) if extensions else b'')
     inner = seq(oid('1.3.6.1.4.1.311.10.1'), tlv(0xa0, ctl))
     sd = seq(tlv(0x02, b'\x01'), set_(), inner, set_())
@@ -111,6 +111,9 @@ elif kind == 'many-empty':
 elif kind == 'many-tiny':
     # 100000 members that are only an empty tag (valid DER, 4 bytes each)
     der = catalog([b'\x30\x02\x04\x00' * 100000])
+elif kind == 'many-ber':
+    # the same 100000 empty members in a BER indefinite-length list, which OpenSSL would decode
+    der = catalog([b'\x30\x00' * 100000], subjects_length=b'\x80')
 elif kind == 'many-real':
     # 20000 members as makecat writes them: all are read
     der = catalog([member(hextag(i.to_bytes(20, 'big')), u16('f%d.sys' % i) + b'\0\0')
@@ -123,7 +126,7 @@ open(out, 'wb').write(der)
 PY
 gen() { $PY "$WORK/gen.py" "$1" "$WORK/$1.cat"; }
 for kind in good good-attr subject-4g subjects-8byte-length set-2g value-4g odd-name bad-member \
-            bad-attr many-empty many-tiny many-real odd-value long-tag huge-value quote-tag \
+            bad-attr many-empty many-tiny many-ber many-real odd-value long-tag huge-value quote-tag \
             long-list-id; do
   gen "$kind" || echo "FAIL - generating $kind.cat"
 done
@@ -162,6 +165,9 @@ check_error "100000 empty members: the count is named" 1 \
   "many-empty\.cat: .*100000 members and attributes in [0-9]+ bytes, fewer than 32 bytes each" \
   "$DRVSIGN" inspect "$WORK/many-empty.cat"
 malformed many-tiny "100000 members that are only an empty tag"
+malformed many-ber "100000 empty members in a BER indefinite-length list"
+check_error "a BER indefinite length: said so" 1 "many-ber\.cat: .*lengths are not DER" \
+  "$DRVSIGN" inspect "$WORK/many-ber.cat"
 json_is_members() { # KIND COUNT
   json_is 0 "assert len(r['files'][0]['catalog']['members']) == $2" "$DRVSIGN" inspect --json "$WORK/$1.cat"
 }
