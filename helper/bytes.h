@@ -1,11 +1,39 @@
 /*
- * Little-endian fields, as PE and CAB files store them. Read and written a byte at a time, so
- * neither the host's byte order nor the field's alignment matters.
+ * Bytes in memory: growable arrays and byte strings (the one place that grows memory, always
+ * geometrically and overflow-checked), and little-endian fields as PE and CAB files store
+ * them, read and written a byte at a time so neither byte order nor alignment matters.
  */
 #ifndef DRVSIGN_BYTES_H
 #define DRVSIGN_BYTES_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define DRV_BYTES_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define DRV_BYTES_PRINTF(a, b)
+#endif
+
+/*
+ * Room for `more` elements of `size` bytes after the first `count` of an array that has room
+ * for *cap: the array itself (moved when it had to grow, capacity at least doubled), or NULL
+ * when out of memory or the size would overflow, and then items and *cap are as they were.
+ */
+void *drv_grow(void *items, size_t *cap, size_t count, size_t more, size_t size);
+
+/* A growable byte string, NUL-terminated once anything is in it. A failed allocation sticks
+ * in failed, so a caller checks once at the end. Zero-initialised is empty. */
+typedef struct drv_buf {
+    char *p;
+    size_t len, cap;
+    int failed;
+} drv_buf;
+
+void drv_buf_put(drv_buf *b, const void *data, size_t n);
+void drv_buf_putc(drv_buf *b, char c);
+void drv_buf_printf(drv_buf *b, const char *fmt, ...) DRV_BYTES_PRINTF(2, 3);
+void drv_buf_free(drv_buf *b);
 
 static inline uint16_t drv_le16(const unsigned char *p)
 {

@@ -273,15 +273,9 @@ int drv_cab_check_files(const drv_cab *cab, drvsign_diag *diag)
 
 static void dos_time(int64_t t, uint16_t *date, uint16_t *tm_out)
 {
-    time_t tt = (time_t)t;
     struct tm tm;
-#ifdef _WIN32
-    if (gmtime_s(&tm, &tt) != 0)
+    if (drv_broken_down_time(t, 0, &tm) != 0)
         memset(&tm, 0, sizeof tm);
-#else
-    if (gmtime_r(&tt, &tm) == NULL)
-        memset(&tm, 0, sizeof tm);
-#endif
     if (tm.tm_year < 80) { /* DOS dates start in 1980 */
         *date = (1 << 5) | 1;
         *tm_out = 0;

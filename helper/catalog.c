@@ -24,6 +24,11 @@ typedef struct hash_job {
     time_t last;
 } hash_job;
 
+static void job_progress(void *ctx, int done, const char *line)
+{
+    (void)ctx, (void)done, (void)line; /* workers report none: hash_task does, for them all */
+}
+
 static void job_error(void *ctx, int is_error, const char *line)
 {
     hash_job *job = ctx;
@@ -39,7 +44,8 @@ static int hash_task(void *arg, size_t i)
 {
     hash_job *job = arg;
     /* each worker reports through the shared, locked diagnostics */
-    drvsign_diag local = {job_error, job, 0, 0, job->diag->quiet};
+    drvsign_diag local = {.emit = job_error, .ctx = job, .quiet = job->diag->quiet,
+                          .progress = job_progress};
     int rc = drv_member_hash_file(job->paths[i], job->want_sha256, job->page_hashes,
                                   &job->hashes[i], &local);
     drv_mutex_lock(job->lock);
@@ -49,11 +55,8 @@ static int hash_task(void *arg, size_t i)
         time_t now = time(NULL);
         if (now != job->last || job->done == job->count) {
             job->last = now;
-            fprintf(stderr, "\rdrvsign: hashed %zu/%zu files, %llu MB", job->done, job->count,
-                    (unsigned long long)(job->bytes >> 20));
-            if (job->done == job->count)
-                fputc('\n', stderr);
-            fflush(stderr);
+            drv_progress(job->diag, job->done == job->count, "hashed %zu/%zu files, %llu MB",
+                         job->done, job->count, (unsigned long long)(job->bytes >> 20));
         }
     }
     drv_mutex_unlock(job->lock);
@@ -68,8 +71,8 @@ static int hash_all(const char **paths, size_t count, int want_sha256, int page_
     int rc;
     if (job.lock == NULL)
         return -1;
-    /* progress only for people watching a terminal, and only when it takes a while */
-    job.progress = !quiet && !diag->quiet && drv_stderr_is_tty() && count > 20;
+    /* progress only when it takes a while (the sink decides who sees it) */
+    job.progress = !quiet && !diag->quiet && count > 20;
     rc = drv_parallel_for(count, drv_cpu_count(), hash_task, &job);
     drv_mutex_free(job.lock);
     return rc;

@@ -3,11 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "port.h"
 
 typedef struct word_list {
     char **v;
-    size_t n;
+    size_t n, cap;
     char *cur; /* the word being built: text may only shrink, so strlen(text)+1 is room */
     size_t len;
     int open; /* a word has started (even an empty '' one) */
@@ -18,7 +19,7 @@ static int end_word(word_list *w)
     char **bigger;
     if (!w->open)
         return 0;
-    bigger = realloc(w->v, (w->n + 1) * sizeof *bigger);
+    bigger = drv_grow(w->v, &w->cap, w->n, 1, sizeof *bigger);
     if (bigger == NULL)
         return -1;
     w->v = bigger;

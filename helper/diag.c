@@ -6,21 +6,59 @@
 
 #include <openssl/err.h>
 
+#include "port.h"
+
 static void emit(drvsign_diag *diag, int is_error, const char *line)
 {
-    if (diag != NULL) {
-        if (is_error)
-            diag->errors++;
-        else
-            diag->warnings++;
-        if (!is_error && diag->quiet)
-            return;
-        if (diag->emit != NULL) {
-            diag->emit(diag->ctx, is_error, line);
-            return;
-        }
+    if (is_error)
+        diag->errors++;
+    else
+        diag->warnings++;
+    if (!is_error && diag->quiet)
+        return;
+    if (diag->emit != NULL) {
+        diag->emit(diag->ctx, is_error, line);
+        return;
     }
     fprintf(stderr, "drvsign: %s%s\n", is_error ? "" : "warning: ", line);
+}
+
+static void drop_line(void *ctx, int is_error, const char *line)
+{
+    (void)ctx, (void)is_error, (void)line;
+}
+
+static void drop_progress(void *ctx, int done, const char *line)
+{
+    (void)ctx, (void)done, (void)line;
+}
+
+void drvsign_diag_silent(drvsign_diag *diag)
+{
+    memset(diag, 0, sizeof *diag);
+    diag->emit = drop_line;
+    diag->progress = drop_progress;
+}
+
+void drv_progress(drvsign_diag *diag, int done, const char *fmt, ...)
+{
+    char line[256];
+    va_list ap;
+
+    if (diag->quiet)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (diag->progress != NULL) {
+        diag->progress(diag->ctx, done, line);
+        return;
+    }
+    /* the default sink: one line rewritten in place, for people watching a terminal */
+    if (!drv_stderr_is_tty())
+        return;
+    fprintf(stderr, "\rdrvsign: %s%s", line, done ? "\n" : "");
+    fflush(stderr);
 }
 
 static void forward_error(void *parent, int is_error, const char *line)
@@ -31,7 +69,7 @@ static void forward_error(void *parent, int is_error, const char *line)
 
 void drv_diag_errors_only(drvsign_diag *sub, drvsign_diag *parent)
 {
-    memset(sub, 0, sizeof *sub);
+    drvsign_diag_silent(sub);
     sub->emit = forward_error;
     sub->ctx = parent;
     sub->quiet = 1;

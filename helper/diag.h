@@ -19,6 +19,8 @@ void drv_error_at(drvsign_diag *diag, const char *where, unsigned line, const ch
 /* A sink for reading a file on the side (an INF's architectures, a catalog's OS ids): warnings
  * are dropped, errors go on to parent and count there, so they still fail the command. */
 void drv_diag_errors_only(drvsign_diag *sub, drvsign_diag *parent);
+/* A progress line ("hashed 120/400 files"); dropped when the sink is quiet. done: the last. */
+void drv_progress(drvsign_diag *diag, int done, const char *fmt, ...) DRV_PRINTF(3, 4);
 /* As drv_error, with OpenSSL's most specific queued reason appended; clears OpenSSL's queue. */
 void drv_ssl_error(drvsign_diag *diag, const char *where, const char *fmt, ...) DRV_PRINTF(3, 4);
 

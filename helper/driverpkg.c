@@ -6,36 +6,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bytes.h"
 #include "decoration.h"
 #include "inf.h"
 #include "port.h"
 #include "strmap.h"
-
-/* ---- small string helpers ---- */
-
-static char *str_printf(const char *fmt, ...) DRV_PRINTF(1, 2);
-static char *str_printf(const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-    char *s;
-    va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
-        return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
-
-static void lower(char *s)
-{
-    for (; *s; s++)
-        if (*s >= 'A' && *s <= 'Z')
-            *s += 32;
-}
 
 /* ---- the analysis context ---- */
 
@@ -58,7 +33,7 @@ static void problem(ctx *c, unsigned line, const char *fmt, ...)
     va_end(ap);
     c->failed = 1;
     {
-        char *key = str_printf("%u:%s", line, msg);
+        char *key = drv_str_printf("%u:%s", line, msg);
         int added = key ? drv_strmap_put(&c->reported, key, 0) : 1;
         free(key);
         if (added == 0)
@@ -76,7 +51,7 @@ int drv_parse_os_list(const char *const *lists, size_t count, const drv_os ***os
                       drvsign_diag *diag)
 {
     const drv_os **out = NULL;
-    size_t used = 0;
+    size_t used = 0, cap = 0;
     int bad = 0;
 
     *os = NULL;
@@ -105,7 +80,7 @@ int drv_parse_os_list(const char *const *lists, size_t count, const drv_os ***os
             if (dup)
                 continue;
             {
-                const drv_os **bigger = realloc(out, (used + 1) * sizeof *out);
+                const drv_os **bigger = drv_grow(out, &cap, used, 1, sizeof *out);
                 if (bigger == NULL) {
                     free(copy);
                     free(out);
@@ -153,7 +128,7 @@ static void check_driver_ver(ctx *c, const drv_inf_section *version)
     unsigned mm, dd, yyyy, part;
     static const unsigned mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     struct tm now_tm;
-    time_t now;
+    int64_t now;
     long today, stamp;
 
     if (e == NULL) {
@@ -190,14 +165,9 @@ static void check_driver_ver(ctx *c, const drv_inf_section *version)
             p = dot + 1;
         }
     }
-    now = c->opts->now ? (time_t)c->opts->now : time(NULL);
-#ifdef _WIN32
-    if (c->opts->use_local_time ? localtime_s(&now_tm, &now) != 0 : gmtime_s(&now_tm, &now) != 0)
+    now = c->opts->now ? c->opts->now : (int64_t)time(NULL);
+    if (drv_broken_down_time(now, c->opts->use_local_time, &now_tm) != 0)
         return;
-#else
-    if ((c->opts->use_local_time ? localtime_r(&now, &now_tm) : gmtime_r(&now, &now_tm)) == NULL)
-        return;
-#endif
     today = (now_tm.tm_year + 1900L) * 10000 + (now_tm.tm_mon + 1L) * 100 + now_tm.tm_mday;
     stamp = (long)yyyy * 10000 + (long)mm * 100 + dd;
     if (stamp > today)
@@ -230,24 +200,6 @@ typedef struct collect {
     drv_strmap visited; /* install sections already followed for this target */
 } collect;
 
-/* Room for one more element in a growing array (doubling, overflow-checked). */
-static int reserve(void **items, size_t *cap, size_t count, size_t size)
-{
-    void *bigger;
-    size_t n;
-    if (count < *cap)
-        return 0;
-    n = *cap ? *cap * 2 : 8;
-    if (n < *cap || n > (size_t)-1 / size)
-        return -1;
-    bigger = realloc(*items, n * size);
-    if (bigger == NULL)
-        return -1;
-    *items = bigger;
-    *cap = n;
-    return 0;
-}
-
 static int add_file(collect *col, const char *path, const char *name, const char *rel)
 {
     drv_pkg_catalog *cat = col->cat;
@@ -255,8 +207,10 @@ static int add_file(collect *col, const char *path, const char *name, const char
     int added = drv_strmap_put(&cat->file_index, path, cat->file_count);
     if (added <= 0)
         return added;
-    if (reserve((void **)&cat->files, &cat->file_cap, cat->file_count, sizeof *cat->files) != 0)
+    f = drv_grow(cat->files, &cat->file_cap, cat->file_count, 1, sizeof *cat->files);
+    if (f == NULL)
         return -1;
+    cat->files = f;
     f = &cat->files[cat->file_count];
     f->path = drv_strdup(path);
     f->name = drv_strdup(name);
@@ -265,7 +219,7 @@ static int add_file(collect *col, const char *path, const char *name, const char
     cat->file_count++; /* counted now so drv_pkg_free frees what was made */
     if (f->path == NULL || f->name == NULL || f->rel == NULL || f->source_name == NULL)
         return -1;
-    lower(f->name);
+    drv_str_lower(f->name);
     return 0;
 }
 
@@ -275,15 +229,19 @@ static int add_hwid(drv_pkg_catalog *cat, const char *hwid)
     int added;
     if (id == NULL)
         return -1;
-    lower(id);
+    drv_str_lower(id);
     added = drv_strmap_put(&cat->hwid_index, id, cat->hwid_count);
     if (added <= 0) {
         free(id);
         return added;
     }
-    if (reserve((void **)&cat->hwids, &cat->hwid_cap, cat->hwid_count, sizeof *cat->hwids) != 0) {
-        free(id);
-        return -1;
+    {
+        char **bigger = drv_grow(cat->hwids, &cat->hwid_cap, cat->hwid_count, 1, sizeof *bigger);
+        if (bigger == NULL) {
+            free(id);
+            return -1;
+        }
+        cat->hwids = bigger;
     }
     cat->hwids[cat->hwid_count++] = id;
     return 0;
@@ -451,6 +409,16 @@ static void copy_inf_directive(ctx *c, const drv_inf_entry *e)
     }
 }
 
+/* Room for one more section on the walk's stack. */
+static int push_section(const drv_inf_section ***todo, size_t *cap, size_t count)
+{
+    const drv_inf_section **bigger = drv_grow(*todo, cap, count, 1, sizeof *bigger);
+    if (bigger == NULL)
+        return -1;
+    *todo = bigger;
+    return 0;
+}
+
 /*
  * Follow an install section and every section its Needs= lines name, as a work list: the
  * depth of a Needs chain is the input's to choose, so no recursion. Needs sections that are
@@ -467,7 +435,7 @@ static void install_section(ctx *c, collect *col, const char *name)
     if (first == NULL)
         return;
     added = drv_strmap_put(&col->visited, first->name, 0);
-    if (added <= 0 || reserve((void **)&todo, &cap, count, sizeof *todo) != 0) {
+    if (added <= 0 || push_section(&todo, &cap, count) != 0) {
         if (added < 0)
             problem(c, 0, "out of memory");
         free(todo);
@@ -491,7 +459,7 @@ static void install_section(ctx *c, collect *col, const char *name)
                         continue;
                     added = drv_strmap_put(&col->visited, next->name, 0);
                     if (added < 0 ||
-                        (added && reserve((void **)&todo, &cap, count, sizeof *todo) != 0)) {
+                        (added && push_section(&todo, &cap, count) != 0)) {
                         problem(c, 0, "out of memory");
                         free(todo);
                         return;
@@ -681,39 +649,17 @@ static drv_pkg_catalog *catalog_named(drv_pkg *pkg, const char *inf_path, const 
         if (drv_strcasecmp(pkg->catalogs[i].name, name) == 0 &&
             strcmp(pkg->catalogs[i].inf_path, inf_path) == 0)
             return &pkg->catalogs[i];
-    bigger = realloc(pkg->catalogs, (pkg->count + 1) * sizeof *bigger);
+    bigger = drv_grow(pkg->catalogs, &pkg->cap, pkg->count, 1, sizeof *bigger);
     if (bigger == NULL)
         return NULL;
     pkg->catalogs = bigger;
     memset(&bigger[pkg->count], 0, sizeof bigger[0]);
     bigger[pkg->count].inf_path = drv_strdup(inf_path);
     bigger[pkg->count].name = drv_strdup(name);
-    if (bigger[pkg->count].inf_path == NULL || bigger[pkg->count].name == NULL)
+    pkg->count++; /* counted now so drv_pkg_free frees what was made */
+    if (bigger[pkg->count - 1].inf_path == NULL || bigger[pkg->count - 1].name == NULL)
         return NULL;
-    return &bigger[pkg->count++];
-}
-
-int drv_join_unique(char **out, const char *item)
-{
-    char *s;
-    if (*out != NULL) {
-        /* exact comma-separated membership */
-        const char *p = *out;
-        size_t n = strlen(item);
-        while (p != NULL) {
-            if (strncmp(p, item, n) == 0 && (p[n] == ',' || p[n] == 0))
-                return 0;
-            p = strchr(p, ',');
-            if (p != NULL)
-                p++;
-        }
-    }
-    s = *out ? str_printf("%s,%s", *out, item) : drv_strdup(item);
-    if (s == NULL)
-        return -1;
-    free(*out);
-    *out = s;
-    return 0;
+    return &bigger[pkg->count - 1];
 }
 
 static void analyze_inf(const drv_inf *inf, const char *dir, const drv_pkg_opts *opts,
@@ -766,7 +712,8 @@ static void analyze_inf(const drv_inf *inf, const char *dir, const drv_pkg_opts 
             }
         }
         {
-            const drv_os **bigger = realloc(cat->targets, (cat->target_count + 1) * sizeof *bigger);
+            const drv_os **bigger =
+                drv_grow(cat->targets, &cat->target_cap, cat->target_count, 1, sizeof *bigger);
             if (bigger == NULL) {
                 problem(c, 0, "out of memory");
                 return;

@@ -33,13 +33,13 @@ typedef struct drv_pkg_catalog {
     char *os_tokens; /* the catalog OS attribute, e.g. "_v100_X64,_v100_X64_RS3" */
     char *os_attr;   /* the member OSAttr, e.g. "2:10.0" */
     /* the analysis' own bookkeeping */
-    size_t file_cap, hwid_cap;
+    size_t file_cap, hwid_cap, target_cap;
     drv_strmap file_index, hwid_index;
 } drv_pkg_catalog;
 
 typedef struct drv_pkg {
     drv_pkg_catalog *catalogs;
-    size_t count;
+    size_t count, cap;
     size_t inf_count; /* INF files examined: 0 when there was nothing to check */
 } drv_pkg;
 
@@ -60,7 +60,5 @@ void drv_pkg_free(drv_pkg *pkg);
 int drv_parse_os_list(const char *const *lists, size_t count, const drv_os ***os, size_t *n,
                       drvsign_diag *diag);
 
-/* Append item to a comma-separated list unless it is there already. */
-int drv_join_unique(char **csv, const char *item);
 
 #endif

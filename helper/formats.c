@@ -154,7 +154,7 @@ static int flat_hash(const drv_file *f, int want_sha256, drv_member_hash *out, d
 {
     digests d = {{EVP_MD_CTX_new(), want_sha256 ? EVP_MD_CTX_new() : NULL}, want_sha256 ? 2 : 1};
     drv_range all = {0, f->size};
-    unsigned errors = diag != NULL ? diag->errors : 0;
+    unsigned errors = diag->errors;
     int rc = -1;
 
     if (d.ctx[0] == NULL || (want_sha256 && d.ctx[1] == NULL) ||
@@ -168,7 +168,7 @@ static int flat_hash(const drv_file *f, int want_sha256, drv_member_hash *out, d
         goto done;
     rc = 0;
 done:
-    if (rc != 0 && diag != NULL && diag->errors == errors)
+    if (rc != 0 && diag->errors == errors)
         drv_ssl_error(diag, f->path, "cannot hash the file");
     EVP_MD_CTX_free(d.ctx[0]);
     EVP_MD_CTX_free(d.ctx[1]);

@@ -4,64 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "port.h"
 
 /* INF files are small; anything larger is not an INF. */
 #define MAX_INF_BYTES (64u << 20)
 
-int drv_strncasecmp(const char *a, const char *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        int ca = (unsigned char)a[i], cb = (unsigned char)b[i];
-        if (ca >= 'A' && ca <= 'Z')
-            ca += 32;
-        if (cb >= 'A' && cb <= 'Z')
-            cb += 32;
-        if (ca != cb || ca == 0)
-            return ca - cb;
-    }
-    return 0;
-}
-
-int drv_strcasecmp(const char *a, const char *b)
-{
-    return drv_strncasecmp(a, b, (size_t)-1);
-}
-
-/* ---- a growable byte buffer ---- */
-
-typedef struct buf {
-    char *p;
-    size_t len, cap;
-    int failed;
-} buf;
-
-static void buf_put(buf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        char *p;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        p = realloc(b->p, cap);
-        if (p == NULL) {
-            b->failed = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = 0;
-}
-
-static void buf_putc(buf *b, char c)
-{
-    buf_put(b, &c, 1);
-}
+/* The growable byte buffer of bytes.h, under the short name this file uses a lot. */
+typedef drv_buf buf;
+#define buf_put drv_buf_put
+#define buf_putc drv_buf_putc
 
 static void put_utf8(buf *b, uint32_t cp)
 {
@@ -141,13 +93,11 @@ static drv_inf_section *section_for(drv_inf *inf, const char *name, unsigned lin
     size_t idx;
     if (drv_strmap_get(&inf->index, name, &idx))
         return &inf->sections[idx];
-    if (inf->count == inf->cap) {
-        size_t cap = inf->cap ? inf->cap * 2 : 16;
-        drv_inf_section *s = realloc(inf->sections, cap * sizeof *s);
+    {
+        drv_inf_section *s = drv_grow(inf->sections, &inf->cap, inf->count, 1, sizeof *s);
         if (s == NULL)
             return NULL;
         inf->sections = s;
-        inf->cap = cap;
     }
     memset(&inf->sections[inf->count], 0, sizeof inf->sections[0]);
     inf->sections[inf->count].name = drv_strdup(name);
@@ -161,13 +111,11 @@ static drv_inf_section *section_for(drv_inf *inf, const char *name, unsigned lin
 
 static drv_inf_entry *new_entry(drv_inf_section *s)
 {
-    if (s->count == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 8;
-        drv_inf_entry *e = realloc(s->entries, cap * sizeof *e);
+    {
+        drv_inf_entry *e = drv_grow(s->entries, &s->cap, s->count, 1, sizeof *e);
         if (e == NULL)
             return NULL;
         s->entries = e;
-        s->cap = cap;
     }
     memset(&s->entries[s->count], 0, sizeof s->entries[0]);
     return &s->entries[s->count++];
@@ -265,13 +213,11 @@ static int add_line(drv_inf *inf, drv_inf_section *section, const char *text, un
                          (unsigned)DRV_INF_MAX_FIELDS);
             return 0;
         }
-        if (fields == sc->cap) {
-            size_t cap = sc->cap ? sc->cap * 2 : 64;
-            size_t *bigger = realloc(sc->starts, cap * sizeof *bigger);
+        {
+            size_t *bigger = drv_grow(sc->starts, &sc->cap, fields, 1, sizeof *bigger);
             if (bigger == NULL)
                 return -1;
             sc->starts = bigger;
-            sc->cap = cap;
         }
         sc->starts[fields++] = sc->text.len;
         read_field(&sc->text, &p, 0, &bad_quote);
@@ -407,9 +353,7 @@ static int is_strings_section(const char *name)
 {
     static const char prefix[] = "strings.";
     for (size_t i = 0; i < sizeof prefix - 1; i++) {
-        char c = name[i];
-        if (c >= 'A' && c <= 'Z')
-            c += 32;
+        char c = drv_ascii_lower(name[i]);
         if (c != prefix[i])
             return i == 7 && name[i] == 0; /* exactly "strings" */
     }
@@ -419,7 +363,7 @@ static int is_strings_section(const char *name)
 typedef struct strings {
     drv_strmap map; /* key -> index into values */
     const char **values;
-    size_t count;
+    size_t count, cap;
 } strings;
 
 static int collect_strings(const drv_inf *inf, strings *st)
@@ -437,9 +381,8 @@ static int collect_strings(const drv_inf *inf, strings *st)
                 int added;
                 if (en->key == NULL)
                     continue;
-                if ((st->count & (st->count - 1)) == 0) { /* grow at powers of two */
-                    const char **v = realloc(st->values, (st->count ? st->count * 2 : 1) *
-                                                             sizeof *v);
+                {
+                    const char **v = drv_grow(st->values, &st->cap, st->count, 1, sizeof *v);
                     if (v == NULL)
                         return -1;
                     st->values = v;

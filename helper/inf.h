@@ -17,6 +17,7 @@
 
 #include "diag.h"
 #include "strmap.h"
+#include "text.h"
 
 #define DRV_INF_MAX_FIELDS 65536
 
@@ -69,9 +70,5 @@ const drv_inf_entry *drv_inf_key(const drv_inf_section *section, const char *key
 /* Field i of an entry, or "" when the entry has fewer fields. */
 const char *drv_inf_field(const drv_inf_entry *entry, size_t i);
 
-/* ASCII case-insensitive comparison (INF names are ASCII in practice). */
-int drv_strcasecmp(const char *a, const char *b);
-/* The same over at most n bytes. */
-int drv_strncasecmp(const char *a, const char *b, size_t n);
 
 #endif

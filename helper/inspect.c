@@ -9,6 +9,7 @@
 #include "authenticode.h"
 #include "formats.h"
 #include "json.h"
+#include "sig_report.h"
 
 static int inspect_one(const char *path, FILE *out, int json, int first, drvsign_diag *diag)
 {
@@ -49,30 +50,19 @@ static int inspect_one(const char *path, FILE *out, int json, int first, drvsign
         /* inspect reports what is there; verify judges it */
         drv_ac_check(&sigs[i], none, 0, &check);
         if (json) {
-            fprintf(out, "%s{\"index\": %zu, \"nested\": %s, \"digest\": ", i ? ", " : "", i + 1,
+            fprintf(out, "%s{\"index\": %zu, \"nested\": %s, ", i ? ", " : "", i + 1,
                     sigs[i].nested ? "true" : "false");
-            drv_json_string(out, check.digest_name);
-            fprintf(out, ", \"signer\": ");
-            drv_json_string(out, check.signer);
-            fprintf(out, ", \"issuer\": ");
-            drv_json_string(out, check.issuer);
+            drv_report_json_signer(out, &check);
             fprintf(out, ", \"content_type\": \"%s\"", sigs[i].content_type);
             if (check.ts_kind != NULL) {
-                fprintf(out, ", \"timestamp\": {\"kind\": \"%s\", \"time\": ", check.ts_kind);
-                drv_json_string(out, check.ts_time);
-                fprintf(out, ", \"tsa\": ");
-                drv_json_string(out, check.tsa);
+                fprintf(out, ", ");
+                drv_report_json_ts_open(out, &check);
                 fputc('}', out);
             }
             fputc('}', out);
-        } else
-        {
-            fprintf(out, "  signature %zu%s: %s, signer \"%s\", issuer \"%s\"\n", i + 1,
-                    sigs[i].nested ? " (nested)" : "", check.digest_name, check.signer,
-                    check.issuer);
-            if (check.ts_kind != NULL)
-                fprintf(out, "    timestamp %s (%s) by \"%s\"\n", check.ts_time, check.ts_kind,
-                        check.tsa);
+        } else {
+            drv_report_sig_line(out, i + 1, sigs[i].nested, NULL, &check, NULL);
+            drv_report_ts_line(out, &check, NULL);
         }
     }
     if (json)

@@ -239,7 +239,7 @@ typedef struct scan_writer {
 static int write_and_sum(void *arg, uint64_t off, const unsigned char *p, size_t n)
 {
     scan_writer *w = arg;
-    drvsign_diag private_diag = {capture_error, w->error, 0, 0, 0};
+    drvsign_diag private_diag = {.emit = capture_error, .ctx = w->error};
     if (off >= w->pe->content_end) { /* the old certificate table and what follows it */
         w->sum_tail += drv_pe_word_sum(p, n, off);
         return 0;
@@ -262,7 +262,7 @@ static void scan_write(void *arg)
 {
     static const unsigned char zeros[8] = {0};
     scan_writer *w = arg;
-    drvsign_diag private_diag = {capture_error, w->error, 0, 0, 0};
+    drvsign_diag private_diag = {.emit = capture_error, .ctx = w->error};
     w->rc = drv_file_stream(w->pe->file, w->ranges, w->sums ? 4 : 3, write_and_sum, w,
                             &private_diag);
     if (w->rc == 0 && w->out != NULL &&

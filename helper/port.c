@@ -1364,27 +1364,6 @@ void drv_free_list(char **names, size_t count)
     free(names);
 }
 
-static void silent(void *ctx, int is_error, const char *line)
-{
-    (void)ctx;
-    (void)is_error;
-    (void)line;
-}
-
-static int same_ci(const char *a, const char *b)
-{
-    for (; *a && *b; a++, b++) {
-        char x = *a, y = *b;
-        if (x >= 'A' && x <= 'Z')
-            x += 32;
-        if (y >= 'A' && y <= 'Z')
-            y += 32;
-        if (x != y)
-            return 0;
-    }
-    return *a == *b;
-}
-
 char *drv_resolve_ci(const char *dir, const char *rel)
 {
     char *path = drv_strdup(dir), *work = drv_strdup(rel), *save = NULL, *comp;
@@ -1402,12 +1381,13 @@ char *drv_resolve_ci(const char *dir, const char *rel)
             /* case-sensitive file system: look for the Windows match */
             char **names;
             size_t count;
-            drvsign_diag quiet = {silent, NULL, 0, 0, 1};
+            drvsign_diag quiet;
+            drvsign_diag_silent(&quiet);
             free(next);
             next = NULL;
             if (drv_is_dir(path) && drv_list_dir(path, &names, &count, &quiet) == 0) {
                 for (size_t i = 0; i < count && next == NULL; i++)
-                    if (same_ci(names[i], comp))
+                    if (drv_strcasecmp(names[i], comp) == 0)
                         next = drv_path_join(path, names[i]);
                 drv_free_list(names, count);
             }

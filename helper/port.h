@@ -7,8 +7,22 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <time.h>
 
 #include "diag.h"
+#include "text.h"
+
+/* ---- small C library differences, so that no other file needs an #ifdef ---- */
+
+#ifdef _WIN32
+#define strtok_r strtok_s /* the same contract under Windows' name */
+#endif
+
+/* The broken-down UTC (or local, when local) time of t; 0, or -1 when it has none. */
+int drv_broken_down_time(int64_t t, int local, struct tm *out);
+/* Only the owner may read the open file fd (a private key), where the platform has modes. */
+int drv_make_private(int fd);
 
 /* Buffer size for streaming; peak memory is a small multiple of this, whatever the file size. */
 #define DRV_IO_CHUNK ((size_t)1 << 20)

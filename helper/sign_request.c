@@ -8,47 +8,16 @@
 #include <openssl/evp.h>
 
 #include "authenticode.h"
+#include "bytes.h"
+#include "port.h" /* strtok_r */
 
 #define MAX_REQUEST (1u << 20)
 
-#ifdef _WIN32
-#define strtok_r strtok_s
-#endif
 
-/* The request's text as it is built; failed goes sticky, so callers check once at the end. */
-typedef struct out_text {
-    char *p;
-    size_t len, cap;
-    int failed;
-} out_text;
-
-DRV_PRINTF(2, 3)
-static void put(out_text *t, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-    va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || t->failed) {
-        t->failed = 1;
-        return;
-    }
-    if (t->len + (size_t)n + 1 > t->cap) {
-        size_t cap = (t->len + (size_t)n + 1) * 2;
-        char *bigger = realloc(t->p, cap);
-        if (bigger == NULL) {
-            t->failed = 1;
-            return;
-        }
-        t->p = bigger;
-        t->cap = cap;
-    }
-    va_start(ap, fmt);
-    vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
-    va_end(ap);
-    t->len += (size_t)n;
-}
+/* The request's text as it is built (a drv_buf: failed goes sticky, so callers check once at
+ * the end). */
+typedef drv_buf out_text;
+#define put drv_buf_printf
 
 int drv_file_sha256(const drv_file *f, unsigned char out[32], drvsign_diag *diag)
 {

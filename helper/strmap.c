@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
+
 static unsigned char fold(unsigned char c, int ci)
 {
-    return ci && c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+    return ci ? (unsigned char)drv_ascii_lower((char)c) : c;
 }
 
 static uint32_t hash(const char *s, size_t n, int ci)

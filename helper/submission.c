@@ -7,11 +7,12 @@
 #include <time.h>
 
 #include "archive_writer.h"
+#include "bytes.h"
 #include "cab.h"
-#include "decoration.h"
 #include "inf.h"
 #include "pe.h"
 #include "port.h"
+#include "submission_rules.h"
 
 typedef struct item {
     char *path; /* on disk; NULL for a directory */
@@ -21,20 +22,23 @@ typedef struct item {
 
 typedef struct items {
     item *v;
-    size_t count;
+    size_t count, cap;
 } items;
 
 static int push(items *l, const char *path, const char *name, int64_t mtime)
 {
-    item *bigger = realloc(l->v, (l->count + 1) * sizeof *bigger);
+    item *bigger = drv_grow(l->v, &l->cap, l->count, 1, sizeof *bigger);
     if (bigger == NULL)
         return -1;
     l->v = bigger;
     bigger[l->count].path = path ? drv_strdup(path) : NULL;
     bigger[l->count].name = drv_strdup(name);
     bigger[l->count].mtime = mtime;
-    if ((path && bigger[l->count].path == NULL) || bigger[l->count].name == NULL)
+    if ((path && bigger[l->count].path == NULL) || bigger[l->count].name == NULL) {
+        free(bigger[l->count].path);
+        free(bigger[l->count].name);
         return -1;
+    }
     l->count++;
     return 0;
 }
@@ -47,7 +51,7 @@ static void items_free(items *l)
     }
     free(l->v);
     l->v = NULL;
-    l->count = 0;
+    l->count = l->cap = 0;
 }
 
 static int by_name(const void *a, const void *b)
@@ -133,93 +137,6 @@ static char *package_name(const char *dir)
 static int64_t fixed_time(const drvsign_params *p, drvsign_diag *diag)
 {
     return p->time != 0 ? p->time : drv_source_date_epoch(diag);
-}
-
-/* ---- Partner Center's rules (reference 5.1) ---- */
-
-static int valid_folder_name(const char *name)
-{
-    size_t n = strlen(name);
-    if (n == 0 || n >= 40 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || c == '.'))
-            return 0;
-    }
-    return 1;
-}
-
-static int is_inf(const char *name)
-{
-    size_t n = strlen(name);
-    return n > 4 && drv_strcasecmp(name + n - 4, ".inf") == 0;
-}
-
-/* "NTamd64" or "NTamd64.10.0...16299" -> index into drv_inf_arches(), or -1 */
-static int decoration_arch(const char *text)
-{
-    drv_decoration d;
-    size_t count;
-    const drv_inf_arch *arches = drv_inf_arches(&count), *a;
-    if (drv_decoration_parse(text, &d) != 0 || (a = drv_inf_arch_named(d.arch)) == NULL)
-        return -1;
-    return (int)(a - arches);
-}
-
-/* The architectures an INF serves, as a bit mask over drv_inf_arches(): its [Manufacturer]
- * decorations and CatalogFile.NT<arch> keys; x86 alone when it decorates nothing. */
-static unsigned inf_arches(const char *path, drvsign_diag *diag)
-{
-    static const char catalog_prefix[] = "CatalogFile.", install_prefix[] = "DefaultInstall.";
-    unsigned mask = 0;
-    drv_inf inf;
-    drvsign_diag quiet;
-    const drv_inf_section *mfg, *ver;
-
-    drv_diag_errors_only(&quiet, diag);
-    if (drv_inf_load(&inf, path, &quiet) != 0) {
-        drv_inf_free(&inf);
-        return 0;
-    }
-    mfg = drv_inf_find_section(&inf, "Manufacturer");
-    ver = drv_inf_find_section(&inf, "Version");
-    for (size_t e = 0; mfg != NULL && e < mfg->count; e++)
-        for (size_t v = 1; v < mfg->entries[e].value_count; v++) {
-            int a = decoration_arch(mfg->entries[e].values[v]);
-            mask |= a >= 0 ? 1u << a : 0;
-        }
-    for (size_t e = 0; ver != NULL && e < ver->count; e++) {
-        const char *key = ver->entries[e].key;
-        if (key != NULL && strlen(key) > sizeof catalog_prefix - 1 &&
-            drv_strncasecmp(key, catalog_prefix, sizeof catalog_prefix - 1) == 0) {
-            int a = decoration_arch(key + sizeof catalog_prefix - 1);
-            mask |= a >= 0 ? 1u << a : 0;
-        }
-    }
-    /* primitive drivers: [DefaultInstall.NT<arch>] */
-    for (size_t i = 0; i < inf.count; i++) {
-        const char *name = inf.sections[i].name;
-        if (strlen(name) > sizeof install_prefix - 1 &&
-            drv_strncasecmp(name, install_prefix, sizeof install_prefix - 1) == 0) {
-            int a = decoration_arch(name + sizeof install_prefix - 1);
-            mask |= a >= 0 ? 1u << a : 0;
-        }
-    }
-    drv_inf_free(&inf);
-    return mask ? mask : 1u; /* x86 alone when it decorates nothing */
-}
-
-static void arch_text(unsigned mask, char *out, size_t size)
-{
-    size_t count;
-    const drv_inf_arch *arches = drv_inf_arches(&count);
-    out[0] = 0;
-    for (size_t a = 0; a < count; a++)
-        if (mask & (1u << a))
-            snprintf(out + strlen(out), size - strlen(out), "%s%s", out[0] ? ", " : "",
-                     arches[a].name);
 }
 
 static int has_pe_extension(const char *name)
@@ -313,18 +230,20 @@ drvsign_status drvsign_cab(const drvsign_params *p, const char *const *dirs, siz
     drvsign_status status = DRVSIGN_FAILED;
 
     out.fd = -1;
-    if (names == NULL)
-        return DRVSIGN_FAILED;
+    if (names == NULL) {
+        drv_error(diag, NULL, "out of memory");
+        goto done;
+    }
     if (p->out == NULL || count == 0) {
         drv_error(diag, NULL, "cab needs --out FILE.cab and at least one package directory");
-        free(names);
-        return DRVSIGN_USAGE;
+        status = DRVSIGN_USAGE;
+        goto done;
     }
     if (p->compression != NULL && strcmp(p->compression, "mszip") != 0 &&
         strcmp(p->compression, "none") != 0) {
         drv_error(diag, NULL, "--compression is mszip or none, not '%s'", p->compression);
-        free(names);
-        return DRVSIGN_USAGE;
+        status = DRVSIGN_USAGE;
+        goto done;
     }
     opts.mszip = p->compression == NULL || strcmp(p->compression, "mszip") == 0;
     opts.time = fixed_time(p, diag);
@@ -334,7 +253,7 @@ drvsign_status drvsign_cab(const drvsign_params *p, const char *const *dirs, siz
     for (size_t i = 0; i < count && !failed; i++) {
         int infs = 0;
         unsigned arches = 0, before;
-        if (!valid_folder_name(names[i])) {
+        if (!drv_pc_folder_name_ok(names[i])) {
             drv_error(diag, dirs[i],
                       "the folder name '%s' is not accepted by Partner Center: under 40 "
                       "characters, letters, digits, '.', '_' and '-' only",
@@ -345,11 +264,11 @@ drvsign_status drvsign_cab(const drvsign_params *p, const char *const *dirs, siz
             size_t nl = strlen(names[i]);
             const char *rel = files.v[k].name + nl + 1;
             if (strncmp(files.v[k].name, names[i], nl) != 0 || files.v[k].name[nl] != '/' ||
-                strchr(rel, '/') != NULL || !is_inf(rel))
+                strchr(rel, '/') != NULL || !drv_pc_is_inf(rel))
                 continue;
             infs++;
             before = diag->errors;
-            arches |= inf_arches(files.v[k].path, diag);
+            arches |= drv_pc_inf_arches(files.v[k].path, diag);
             if (diag->errors != before)
                 failed = 1; /* an INF Partner Center cannot read */
         }
@@ -363,8 +282,8 @@ drvsign_status drvsign_cab(const drvsign_params *p, const char *const *dirs, siz
             first_arches = arches;
         else if (first_arches != arches) {
             char mine[64], theirs[64];
-            arch_text(arches, mine, sizeof mine);
-            arch_text(first_arches, theirs, sizeof theirs);
+            drv_pc_arch_text(arches, mine, sizeof mine);
+            drv_pc_arch_text(first_arches, theirs, sizeof theirs);
             drv_error(diag, dirs[i],
                       "package %s supports %s, but %s supports %s; every package in a "
                       "submission must support the same architectures",
@@ -378,8 +297,10 @@ drvsign_status drvsign_cab(const drvsign_params *p, const char *const *dirs, siz
         goto done;
     qsort(files.v, files.count, sizeof *files.v, by_name);
     inputs = calloc(files.count ? files.count : 1, sizeof *inputs);
-    if (inputs == NULL)
+    if (inputs == NULL) {
+        drv_error(diag, p->out, "out of memory");
         goto done;
+    }
     for (size_t i = 0; i < files.count; i++) {
         for (char *c = files.v[i].name; *c; c++)
             if (*c == '/')
@@ -411,7 +332,7 @@ drvsign_status drvsign_cab(const drvsign_params *p, const char *const *dirs, siz
     status = DRVSIGN_OK;
 done:
     drv_atomic_abort(&out);
-    for (size_t i = 0; i < count; i++)
+    for (size_t i = 0; names != NULL && i < count; i++)
         free(names[i]);
     free(names);
     free(inputs);
@@ -463,7 +384,7 @@ drvsign_status drvsign_archive(const drvsign_params *p, const char *const *dirs,
     status = DRVSIGN_OK;
 done:
     drv_atomic_abort(&out);
-    for (size_t i = 0; i < count; i++)
+    for (size_t i = 0; names != NULL && i < count; i++)
         free(names[i]);
     free(names);
     free(list);

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <openssl/pem.h>
@@ -92,12 +91,8 @@ static int write_file(const char *dir, const char *name, const unsigned char *da
     if (path == NULL)
         return -1;
     if (drv_atomic_open(&a, path, NULL, diag) == 0) {
-#ifndef _WIN32
         if (secret)
-            fchmod(a.fd, 0600);
-#else
-        (void)secret;
-#endif
+            drv_make_private(a.fd);
         if (drv_atomic_write(&a, data, len, diag) == 0 && drv_atomic_commit(&a, diag) == 0)
             rc = 0;
         drv_atomic_abort(&a);

@@ -7,15 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef _WIN32
-#define strtok_r strtok_s
-#endif
 
 #include "authenticode.h"
 #include "driverpkg.h"
 #include "formats.h"
 #include "inf.h"
 #include "json.h"
+#include "port.h" /* strtok_r */
+#include "sig_report.h"
 
 #define MAX_SIGS_REPORTED 16
 
@@ -114,13 +113,9 @@ static void report_json(FILE *out, const file_result *r, int first)
     for (size_t i = 0; i < r->sig_count; i++) {
         const sig_result *s = &r->sigs[i];
         const drv_sig_check *c = &s->sig;
-        fprintf(out, "%s\n      {\"index\": %zu, \"nested\": %s, \"valid\": %s, \"digest\": ",
+        fprintf(out, "%s\n      {\"index\": %zu, \"nested\": %s, \"valid\": %s, ",
                 i ? "," : "", i + 1, json_bool(s->nested), json_bool(sig_good(s)));
-        drv_json_string(out, c->digest_name);
-        fprintf(out, ", \"signer\": ");
-        drv_json_string(out, c->signer);
-        fprintf(out, ", \"issuer\": ");
-        drv_json_string(out, c->issuer);
+        drv_report_json_signer(out, c);
         fprintf(out,
                 ", \"file_digest_ok\": %s, \"page_hashes\": \"%s\", \"signature_ok\": %s, "
                 "\"chain_ok\": %s",
@@ -138,10 +133,8 @@ static void report_json(FILE *out, const file_result *r, int first)
             fputc('}', out);
         }
         if (c->ts_kind != NULL) {
-            fprintf(out, ", \"timestamp\": {\"kind\": \"%s\", \"time\": ", c->ts_kind);
-            drv_json_string(out, c->ts_time);
-            fprintf(out, ", \"tsa\": ");
-            drv_json_string(out, c->tsa);
+            fprintf(out, ", ");
+            drv_report_json_ts_open(out, c);
             fprintf(out, ", \"ok\": %s", json_bool(c->ts_ok));
             json_opt_string(out, "digest", c->ts_digest);
             json_opt_string(out, "root", c->tsa_root);
@@ -172,10 +165,11 @@ static void report_text(FILE *out, const file_result *r)
     for (size_t i = 0; i < r->sig_count; i++) {
         const sig_result *s = &r->sigs[i];
         const drv_sig_check *c = &s->sig;
-        fprintf(out, "  signature %zu%s: %s, %s, signer \"%s\", issuer \"%s\"%s%s\n", i + 1,
-                s->nested ? " (nested)" : "", sig_good(s) ? "valid" : "INVALID", c->digest_name,
-                c->signer, c->issuer, s->content.page_hashes ? ", page hashes " : "",
-                s->content.page_hashes ? page_hash_word(s->content.page_hashes) : "");
+        char pages[32] = "";
+        if (s->content.page_hashes)
+            snprintf(pages, sizeof pages, ", page hashes %s",
+                     page_hash_word(s->content.page_hashes));
+        drv_report_sig_line(out, i + 1, s->nested, sig_good(s) ? "valid" : "INVALID", c, pages);
         fprintf(out, "    digest: %s%s%s; signature: %s\n",
                 s->content.digest_ok ? "matches the file" : "MISMATCH",
                 s->content.page_hashes ? ", page hashes " : ", no page hashes",
@@ -188,8 +182,7 @@ static void report_text(FILE *out, const file_result *r)
                     chain_time_words(c), c->lifetime_signing ? ", lifetime signing" : "");
         }
         if (c->ts_kind != NULL) {
-            fprintf(out, "    timestamp %s (%s) by \"%s\"%s\n", c->ts_time, c->ts_kind, c->tsa,
-                    c->ts_ok ? "" : ", INVALID");
+            drv_report_ts_line(out, c, c->ts_ok ? "" : ", INVALID");
             if (c->tsa[0]) {
                 chain_line(out, "timestamp chain", c->ts_ok, c->tsa_root, c->tsa_root_untrusted,
                            c->ts_problem);

@@ -149,7 +149,7 @@ int sign_file(const manifest *m, int production_keys, const char *source, const 
         return -1;
     if (stored != NULL && drv_file_exists(stored)) {
         first_error why = {{0}};
-        drvsign_diag quiet = {keep_first_error, &why, 0, 0, 1};
+        drvsign_diag quiet = {.emit = keep_first_error, .ctx = &why, .quiet = 1};
         drvsign_params a = {0};
         a.signature = stored;
         a.out = dest;

@@ -62,7 +62,7 @@ void source_map_init(source_map *sm, const manifest *m, const char *step,
         sm->copies[3] = drv_strdup(arg);
     {
         /* where the copies have a line the source has not (an added DriverVer) */
-        drvsign_diag silent = {drop, NULL, 0, 0, 1};
+        drvsign_diag silent = {.emit = drop, .quiet = 1};
         stampinf_opts so = plan_stamp_opts(m);
         unsigned char *data = NULL, *out = NULL;
         size_t len, out_len;

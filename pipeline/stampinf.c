@@ -129,7 +129,7 @@ typedef struct driver_ver {
 static int plan_driver_ver(const stampinf_opts *o, const char *text, size_t len, driver_ver *dv,
                            drvsign_diag *diag)
 {
-    drvsign_diag silent = {drop, NULL, 0, 0, 1}; /* syntax problems are the catalog's to report */
+    drvsign_diag silent = {.emit = drop, .quiet = 1}; /* syntax problems are the catalog's to report */
     const drv_inf_section *version;
     const drv_inf_entry *e;
     char date[48];

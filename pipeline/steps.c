@@ -210,7 +210,7 @@ drvsign_status drvsign_pipeline_step(const char *manifest_path, const char *step
 {
     manifest m;
     source_map sm;
-    drvsign_diag mapped = {source_map_emit, NULL, 0, 0, 0}, *diag = user_diag;
+    drvsign_diag mapped = {.emit = source_map_emit}, *diag = user_diag;
     int rc = -1;
 
     if (manifest_path == NULL || step == NULL) {

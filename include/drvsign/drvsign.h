@@ -4,7 +4,9 @@
  * The operations only: the front ends (the CLI, cli/, and the CMake module's pipeline,
  * pipeline/) share one parameter model, drvsign_params: the CLI fills it from argv, the
  * pipeline from the manifest the module writes. Every entry point reports problems through
- * a drvsign_diag sink (one line per problem) and returns a drvsign_status.
+ * a drvsign_diag sink (one line per problem) and returns a drvsign_status. The sink is never
+ * NULL: every function that takes one writes through it (drvsign_diag_silent makes one that
+ * shows nothing).
  */
 #ifndef DRVSIGN_DRVSIGN_H
 #define DRVSIGN_DRVSIGN_H
@@ -26,9 +28,11 @@ typedef enum drvsign_status {
 } drvsign_status;
 
 /*
- * Where problems go. emit receives one complete line without the trailing newline, already
- * prefixed with the file (and line) it is about. A NULL emit writes "drvsign: <line>" to
- * stderr. Counters let callers list every problem and fail at the end.
+ * Where problems and progress go; never NULL. emit receives one complete line without the
+ * trailing newline, already prefixed with the file (and line) it is about. A NULL emit writes
+ * "drvsign: <line>" to stderr. Counters let callers list every problem and fail at the end.
+ * progress receives a line that replaces the previous progress line (done is 1 on the last);
+ * a NULL progress rewrites one line on stderr when stderr is a terminal.
  */
 typedef struct drvsign_diag {
     void (*emit)(void *ctx, int is_error, const char *line);
@@ -36,7 +40,11 @@ typedef struct drvsign_diag {
     unsigned errors;
     unsigned warnings;
     int quiet; /* drop warnings and progress */
+    void (*progress)(void *ctx, int done, const char *line);
 } drvsign_diag;
+
+/* A sink that shows nothing (errors and warnings are still counted). */
+void drvsign_diag_silent(drvsign_diag *diag);
 
 /* The one parameter model. Zero-initialise, then set what applies. */
 typedef struct drvsign_params {

@@ -18,16 +18,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static inline void fuzz_quiet(void *ctx, int is_error, const char *line)
-{
-    (void)ctx;
-    (void)is_error;
-    (void)line;
-}
-
 static inline drvsign_diag fuzz_diag(void)
 {
-    drvsign_diag d = {fuzz_quiet, NULL, 0, 0, 1};
+    drvsign_diag d;
+    drvsign_diag_silent(&d);
+    d.quiet = 1;
     return d;
 }
 

@@ -26,7 +26,7 @@ static void capture(void *ctx, int is_error, const char *line)
 
 static drvsign_diag diag_new(void)
 {
-    drvsign_diag d = {capture, NULL, 0, 0, 1};
+    drvsign_diag d = {.emit = capture, .quiet = 1};
     last_error[0] = 0;
     errors_seen = 0;
     return d;

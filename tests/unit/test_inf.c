@@ -19,7 +19,7 @@ static void capture(void *ctx, int is_error, const char *line)
 
 static int parse(drv_inf *inf, const void *data, size_t len)
 {
-    drvsign_diag diag = {capture, NULL, 0, 0, 0};
+    drvsign_diag diag = {.emit = capture};
     n_errors = n_warnings = 0;
     return drv_inf_parse(inf, "t.inf", data, len, &diag);
 }

@@ -19,7 +19,7 @@ static void capture(void *ctx, int is_error, const char *line)
 
 static int parse(manifest *m, const char *text)
 {
-    drvsign_diag diag = {capture, NULL, 0, 0, 0};
+    drvsign_diag diag = {.emit = capture};
     n_errors = 0;
     return manifest_parse(m, "m.txt", (const unsigned char *)text, strlen(text), &diag);
 }
@@ -87,7 +87,7 @@ int main(int argc, char **argv)
     CHECK(parse(&m, "") != 0 && has_error("m.txt: empty: not a drvsign package manifest"),
           "empty");
     {
-        drvsign_diag diag = {capture, NULL, 0, 0, 0};
+        drvsign_diag diag = {.emit = capture};
         n_errors = 0;
         CHECK(manifest_parse(&m, "m.txt", (const unsigned char *)"drvsign-manifest 1\n\0x", 21,
                              &diag) != 0 &&
@@ -126,7 +126,7 @@ int main(int argc, char **argv)
 
     /* the round trip through DrvSign.cmake's writer */
     if (argc > 1) {
-        drvsign_diag diag = {capture, NULL, 0, 0, 0};
+        drvsign_diag diag = {.emit = capture};
         n_errors = 0;
         CHECK(manifest_load(&m, argv[1], &diag) == 0, "the module's manifest reads (%s)",
               n_errors ? errors[0] : "");

@@ -68,7 +68,7 @@ static void check_size(const char *dir, size_t size)
 {
     char path[256];
     drv_file f;
-    drvsign_diag diag = {remember, NULL, 0, 0, 0};
+    drvsign_diag diag = {.emit = remember};
     unsigned char *want;
     collected c = {0};
     drv_range ranges[3] = {{0, 100}, {104, size / 2 - 104}, {size / 2 + 8, size - size / 2 - 8}};
@@ -105,7 +105,7 @@ int main(void)
     char dir[] = "/tmp/drvsign-unit-XXXXXX";
     char path[256];
     drv_file f;
-    drvsign_diag diag = {remember, NULL, 0, 0, 0};
+    drvsign_diag diag = {.emit = remember};
 
     if (mkdtemp(dir) == NULL)
         return 1;

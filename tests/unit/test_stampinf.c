@@ -32,7 +32,7 @@ static stampinf_opts opts(void)
 static int stamp(const stampinf_opts *o, const void *in, size_t len, unsigned char **out,
                  size_t *out_len, unsigned *inserted)
 {
-    drvsign_diag diag = {capture, NULL, 0, 0, 0};
+    drvsign_diag diag = {.emit = capture};
     unsigned char *raw;
     int rc;
     n_errors = 0;
