@@ -1,6 +1,13 @@
 # Shared helpers for drvsign's integration tests (sourced, bash).
-# Each test script: source this, run checks, end with `finish`. Every check prints one line;
-# the summary line "N passed, N failed" is what CTest and CI read.
+# Each test script sources this. Every check prints one line; the summary line
+# "N passed, N failed" is what CTest and CI read.
+#
+# A script is a set of behaviours (see run_behaviours below): one function per behaviour,
+#   behaviour_NAME() {
+# at the start of a line, exactly so: tests/CMakeLists.txt reads these lines at configure time
+# and registers one CTest entry, integration.SCRIPT.NAME, per behaviour. The script ends with
+# `run_behaviours "$@"`. (A script not yet split runs its checks at the top level and ends with
+# `finish`; it is one CTest entry.)
 set -uo pipefail
 : "${DRVSIGN:?set DRVSIGN to the drvsign binary}"
 : "${PKI:?set PKI to the test PKI directory}"
@@ -100,6 +107,16 @@ check() {
   if "$@" >"$WORK/.log" 2>&1; then _report ok "$d" "$WORK/.log"; else _report fail "$d" "$WORK/.log"; fi
 }
 
+# setup DESCRIPTION CMD...: CMD prepares a behaviour's checks; it must succeed. Success is silent
+# and no check (a check's count stays what it was before the script was split); a failure is a
+# failed check, and returns 1, so `setup ... || return` ends the behaviour there.
+setup() {
+  local d=$1
+  shift
+  "$@" >"$WORK/.log" 2>&1 && return 0
+  _report fail "setup: $d" "$WORK/.log"
+}
+
 # check_exit DESCRIPTION CODE CMD...: CMD must exit with CODE
 check_exit() {
   local d=$1
@@ -136,6 +153,59 @@ check_output() {
 finish() {
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]
+}
+
+# run_behaviours [NAME...|--list]: run the behaviours NAME... of the calling script, or all of
+# them in the order they are defined, then print the summary and exit with its status.
+# Each behaviour runs in a subshell of its own, with a WORK (and helper cache) of its own, so it
+# depends on no other having run: setup that several share is a helper each one calls (caching
+# only inside its own WORK). A behaviour that ran no check, or stopped before its end, fails,
+# and so does a NAME the script does not define.
+run_behaviours() {
+  local script=${BASH_SOURCE[${#BASH_SOURCE[@]} - 1]} root=$WORK name p f ended rc
+  local -a names selected defined
+  # the same lines tests/CMakeLists.txt registers
+  mapfile -t names < <(sed -n 's/^behaviour_\([A-Za-z0-9_]*\)() {.*/\1/p' "$script")
+  if [ "${1-}" = --list ]; then
+    printf '%s\n' "${names[@]}"
+    exit 0
+  fi
+  # a behaviour function CTest cannot see (written another way) would never run under CTest
+  mapfile -t defined < <(declare -F | sed -n 's/^declare -f behaviour_//p')
+  for name in "${defined[@]}"; do
+    [[ " ${names[*]} " == *" $name "* ]] ||
+      _report fail "behaviour_$name is not defined as 'behaviour_$name() {' at the start of a line, so CTest does not see it" /dev/null
+  done
+  if [ $# -gt 0 ]; then selected=("$@"); else selected=("${names[@]}"); fi
+  [ ${#selected[@]} -gt 0 ] || _report fail "$(basename "$script") defines no behaviour" /dev/null
+  for name in "${selected[@]}"; do
+    if [[ ! $name =~ ^[A-Za-z0-9_]+$ || " ${names[*]} " != *" $name "* ]]; then
+      _report fail "$(basename "$script") has no behaviour '$name' (it has: ${names[*]})" /dev/null
+      continue
+    fi
+    echo "# $name"
+    mkdir -p "$root/$name"
+    # (globals only in the trap: an error under set -u unwinds the locals before it runs)
+    (
+      WORK=$root/$name
+      export DRVSIGN_HELPER_CACHE=$WORK/helper-cache
+      passed=0 failed=0 _behaviour_ended=0
+      trap 'echo "$passed $failed $_behaviour_ended" >"$WORK/.counts"' EXIT
+      "behaviour_$name"
+      _behaviour_ended=1
+    )
+    rc=$?
+    read -r p f ended 2>/dev/null <"$root/$name/.counts" || { p=0 f=0 ended=0; }
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$ended" != 1 ]; then
+      _report fail "$name: stopped before its end (exit code $rc)" /dev/null
+    elif [ $((p + f)) -eq 0 ]; then
+      _report fail "$name: ran no check" /dev/null
+    fi
+  done
+  finish
+  exit
 }
 
 # independent verifiers
