@@ -637,6 +637,11 @@ int main(int argc, char **argv)
         status = drvsign_cab(&c.params, files, file_count, stdout, &diag);
         break;
     case CMD_PACKAGE:
+        if (c.manifest == NULL) {
+            usage_error("%s", "package needs --manifest FILE (the manifest the CMake module writes)");
+            status = DRVSIGN_USAGE;
+            break;
+        }
         if (file_count < 1 || file_count > 2) {
             usage_error("%s", "package takes a step and at most one argument");
             status = DRVSIGN_USAGE;

@@ -11,104 +11,145 @@ cabinet. Every step is a real build rule with real outputs, so builds are increm
 
   find_package(DrvSign CONFIG REQUIRED)
 
-  add_signed_driver_package(<name>
-      INF <file.inf|file.inx>
-      [TARGETS <target>...]            # built binaries, placed where the INF says
-      [FILES <file|genex>...]          # other package files
-      [BOOT_START <target|file>...]    # binaries that also get an embedded signature
-      [OS <id>...]                     # Inf2Cat /os ids; default 10_X64, 10_X86 or Server10_ARM64
-      [ARCH amd64|x86|arm64]           # default from CMAKE_SYSTEM_PROCESSOR
-      [DRIVER_VERSION <w.x.y.z>] [DRIVER_DATE <mm/dd/yyyy>]
-      [KMDF_VERSION <x.y>] [UMDF_VERSION <x.y.z>]
-      [CATALOG_VERSION 1|2] [PAGE_HASHES]
-      [SIGN_MODE off|test|production]  # default test
-      [TIMESTAMP_URL <url>...]
-      [SIGNATURES <dir>]               # stored signatures: reproducible signed rebuilds
-      [SUBMISSION_CAB [<file.cab>]]
-      [ARCHIVE zip|tar.gz|tar.xz|7z]
-      [OUTPUT_DIRECTORY <dir>])
+The module needs CMake 3.21 or later and sets its own policies (``cmake_policy(VERSION
+3.21...3.28)`` inside a ``cmake_policy(PUSH)``/``POP`` block), whatever the including
+project's ``cmake_minimum_required`` says. Including it defines functions and nothing else:
+no cache variables, no targets.
 
-The package lands in ``<OUTPUT_DIRECTORY>/<name>/`` (default
-``${CMAKE_CURRENT_BINARY_DIR}/<name>-package``, with a ``$<CONFIG>`` level under
-multi-config generators). The cabinet and archive go beside that folder. ``INF`` may be an
-``.inx`` template: like StampInf, the build replaces ``$ARCH$``, ``$KMDFVERSION$`` and
-``$UMDFVERSION$`` and sets ``DriverVer`` from ``DRIVER_DATE`` (default: SOURCE_DATE_EPOCH's
-date, else today) and ``DRIVER_VERSION`` (default: ``PROJECT_VERSION``, if the project has one).
-With neither, an INF's own dated ``DriverVer`` stays as written, and one left empty for StampInf
-(as Visual Studio's templates do) gets the date. ``<name>`` becomes a target and the package
-folder: it must not be a target already (name a package ``<driver>_package``, not after its
-driver). Every argument is checked at configure time, each misuse one error naming it.
+Commands
+^^^^^^^^
 
-Sign modes, as in the WDK's driver signing properties:
+.. command:: drvsign_add_package
 
-``test`` (default)
-  One test identity per build tree (``drvsign testcert``) signs everything, and
-  ``root.cer`` is put next to the package for test machines.
-``production``
-  Credentials come from the environment at build time, or from these cache variables:
-  ``DRVSIGN_PFX`` with ``DRVSIGN_PASSWORD_FILE``, or ``DRVSIGN_CERT`` with ``DRVSIGN_KEY``
-  (a file or a ``pkcs11:`` URI, with ``DRVSIGN_PKCS11_MODULE`` and the PIN in
-  ``DRVSIGN_PASSWORD_FILE``), or ``DRVSIGN_CERT`` (the chain) with ``DRVSIGN_SIGNER_COMMAND``
-  (an external signer: a CMake list of the program and its arguments in the cache, one
-  command string, split as a shell would, in the environment), plus ``DRVSIGN_ADD_CERTS`` and
-  ``DRVSIGN_TIMESTAMP_URLS``.
-  The build verifies the result against ``DRVSIGN_CA`` (default: the system store).
-  Passwords come only from ``DRVSIGN_PASSWORD_FILE`` (a file) or the ``DRVSIGN_PASSWORD``
-  environment variable; they never reach the cache or the build logs.
-``off``
-  Stage and catalog, without signing.
+  Stage, stamp, catalogue and sign a driver package::
 
-``SIGNATURES <dir>`` (production mode; relative to the source directory) keeps every
-signature the build makes as ``<dir>/<path in the package>.p7`` (and ``<dir>/<cabinet>.p7``).
-A build attaches a stored signature when it signs the file exactly as built now, and signs
-(then stores the signature) when there is none or it no longer matches. Commit the directory,
-and a rebuild from source with the same ``SOURCE_DATE_EPOCH`` gives byte-identical signed
-files with no key present.
+    drvsign_add_package(<name>
+        INF <file.inf|file.inx>
+        [TARGETS <target>...]            # built binaries, placed where the INF says
+        [FILES <file|genex>...]          # other package files
+        [BOOT_START <target|file>...]    # binaries that also get an embedded signature
+        [OS <id>...]                     # Inf2Cat /os ids; default 10_X64, 10_X86 or Server10_ARM64
+        [ARCH amd64|x86|arm64]           # default from CMAKE_SYSTEM_PROCESSOR
+        [DRIVER_VERSION <w.x.y.z>] [DRIVER_DATE <mm/dd/yyyy>]
+        [KMDF_VERSION <x.y>] [UMDF_VERSION <x.y.z>]
+        [CATALOG_VERSION 1|2] [PAGE_HASHES]
+        [SIGN_MODE off|test|production]  # default test
+        [TIMESTAMP_URL <url>...]
+        [SIGNATURES <dir>]               # stored signatures: reproducible signed rebuilds
+        [SUBMISSION_CAB [<file.cab>]]
+        [ARCHIVE zip|tar.gz|tar.xz|7z]
+        [OUTPUT_DIRECTORY <dir>])
 
-.. code-block:: cmake
+  The package lands in ``<OUTPUT_DIRECTORY>/<name>/`` (default
+  ``${CMAKE_CURRENT_BINARY_DIR}/<name>-package``, with a ``$<CONFIG>`` level under
+  multi-config generators). The cabinet and archive go beside that folder. ``INF`` may be an
+  ``.inx`` template: like StampInf, the build replaces ``$ARCH$``, ``$KMDFVERSION$`` and
+  ``$UMDFVERSION$`` and sets ``DriverVer`` from ``DRIVER_DATE`` (default: SOURCE_DATE_EPOCH's
+  date, else today) and ``DRIVER_VERSION`` (default: ``PROJECT_VERSION``, if the project has
+  one). With neither, an INF's own dated ``DriverVer`` stays as written, and one left empty for
+  StampInf (as Visual Studio's templates do) gets the date. The INF keeps its encoding
+  (UTF-16LE, UTF-8 or ANSI) and every character. ``<name>`` becomes a target and the package
+  folder: it must not be a target already (name a package ``<driver>_package``, not after its
+  driver). Every argument is checked at configure time, each misuse one error naming it.
 
-  drvsign_install_driver_package(<name> DESTINATION <dir> [COMPONENT <c>])
+  Sign modes, as in the WDK's driver signing properties:
 
-Installs the package. If production credentials (the variables above) are in the
-environment at ``cmake --install`` time, the installed copy is release-signed there: boot-start
-binaries, catalogs and the cabinet. So CI can build test-signed and release-sign at install.
+  ``test`` (default)
+    One test identity per build tree (``drvsign testcert``, the target
+    ``drvsign_test_identity``) signs everything, and ``root.cer`` is put next to the package
+    for test machines.
+  ``production``
+    Credentials come from the environment at build time, or from these variables (set them
+    in the cache, ``-DDRVSIGN_PFX=...``, or as normal variables before the call):
+    ``DRVSIGN_PFX`` with ``DRVSIGN_PASSWORD_FILE``, or ``DRVSIGN_CERT`` with ``DRVSIGN_KEY``
+    (a file or a ``pkcs11:`` URI, with ``DRVSIGN_PKCS11_MODULE`` and the PIN in
+    ``DRVSIGN_PASSWORD_FILE``), or ``DRVSIGN_CERT`` (the chain) with ``DRVSIGN_SIGNER_COMMAND``
+    (an external signer: a CMake list of the program and its arguments as a variable, one
+    command string, split as a shell would, in the environment), plus ``DRVSIGN_ADD_CERTS``
+    and ``DRVSIGN_TIMESTAMP_URLS``. The build verifies the result against ``DRVSIGN_CA``
+    (default: the system store). Passwords come only from ``DRVSIGN_PASSWORD_FILE`` (a file)
+    or the ``DRVSIGN_PASSWORD`` environment variable; they never reach the cache or the build
+    logs.
+  ``off``
+    Stage and catalog, without signing.
 
-.. code-block:: cmake
+  ``SIGNATURES <dir>`` (production mode; relative to the source directory) keeps every
+  signature the build makes as ``<dir>/<path in the package>.p7`` (and ``<dir>/<cabinet>.p7``).
+  A build attaches a stored signature when it signs the file exactly as built now, and signs
+  (then stores the signature) when there is none or it no longer matches. Commit the
+  directory, and a rebuild from source with the same ``SOURCE_DATE_EPOCH`` gives
+  byte-identical signed files with no key present.
 
-  add_driver_package_test(<name> [NAME <test>] [CA <file>])
+  The target ``<name>`` gets these properties, for other code to read: ``DRVSIGN_PACKAGE_DIR``,
+  ``DRVSIGN_MANIFEST`` (the build-time manifest, README "The package manifest"),
+  ``DRVSIGN_HELPER``, ``DRVSIGN_SIGN_MODE``, ``DRVSIGN_IDENTITY``, ``DRVSIGN_CAB``,
+  ``DRVSIGN_SIGNATURES`` and ``DRVSIGN_OS``.
 
-Registers a CTest test that runs ``drvsign verify --package`` on the staged package, against
-the test root (test mode), ``CA``, or the system store.
+.. command:: drvsign_install_package
 
-The helper, ``drvsign``, always runs on the build host, also when the drivers are
-cross-compiled with a mingw-w64 or MSVC toolchain. Set ``DRVSIGN_EXECUTABLE`` to use a given
-one; otherwise an installed copy's (the imported target ``DrvSign::drvsign``, which the installed
-``DrvSignConfig.cmake`` defines) is used, or, from a source tree (a clone, ``add_subdirectory()``,
-``FetchContent``), one is built for the host at configure time. The package's location is
-printed at the end of every build, also when nothing had to be redone.
+  Install a package made by :command:`drvsign_add_package`::
+
+    drvsign_install_package(<name> DESTINATION <dir> [COMPONENT <c>])
+
+  Installs the package folder into ``<dir>``. If production credentials (the variables
+  above) are in the environment at ``cmake --install`` time, the installed copy is
+  release-signed there: boot-start binaries, catalogs and the cabinet. So CI can build
+  test-signed and release-sign at install.
+
+.. command:: drvsign_add_package_test
+
+  Register a CTest test that verifies a package::
+
+    drvsign_add_package_test(<name> [NAME <test>] [CA <file>])
+
+  The test (default name ``<name>.verify``) runs ``drvsign verify --package`` on the staged
+  package, against the test root (test mode), ``CA``, ``DRVSIGN_CA``, or the system store.
+
+Earlier names
+^^^^^^^^^^^^^
+
+``add_signed_driver_package()``, ``drvsign_install_driver_package()`` and
+``add_driver_package_test()`` are aliases of :command:`drvsign_add_package`,
+:command:`drvsign_install_package` and :command:`drvsign_add_package_test`: the same
+arguments, the same behaviour, and messages that name the function as it was called. They
+stay.
+
+Variables
+^^^^^^^^^
+
+``DRVSIGN_EXECUTABLE``
+  The ``drvsign`` helper to run. The helper always runs on the build host, also when the
+  drivers are cross-compiled with a mingw-w64 or MSVC toolchain. Without it, an installed
+  copy's helper is used (the imported target ``DrvSign::drvsign``, which the installed
+  ``DrvSignConfig.cmake`` defines), or, from a source tree (a clone, ``add_subdirectory()``,
+  ``FetchContent``), one is built for the host at configure time.
+``DRVSIGN_HELPER_CACHE``
+  (variable or environment) Where host helpers built from a source tree are kept for every
+  project on the machine: a directory, or ``OFF``. Default
+  ``${XDG_CACHE_HOME:-~/.cache}/drvsign`` (``%LOCALAPPDATA%\drvsign`` on Windows).
+``DRVSIGN_PFX``, ``DRVSIGN_PASSWORD_FILE``, ``DRVSIGN_CERT``, ``DRVSIGN_KEY``, ``DRVSIGN_PKCS11_MODULE``, ``DRVSIGN_SIGNER_COMMAND``, ``DRVSIGN_ADD_CERTS``, ``DRVSIGN_TIMESTAMP_URLS``, ``DRVSIGN_CA``
+  Production signing, above. Read when :command:`drvsign_add_package` is called.
+
+The package's location is printed at the end of every build, also when nothing had to be
+redone.
 #]=======================================================================]
 
 include_guard(GLOBAL)
+if(CMAKE_VERSION VERSION_LESS 3.21)
+  message(FATAL_ERROR "DrvSign needs CMake 3.21 or later (this is ${CMAKE_VERSION})")
+endif()
+# the module's own policies, whatever the including project's: functions keep the policies in
+# effect where they are defined
+cmake_policy(PUSH)
+cmake_policy(VERSION 3.21...3.28)
 
 # global, not a variable: functions are global, but variables set here stay in the directory
 # that included us (add_subdirectory, FetchContent)
 set_property(GLOBAL PROPERTY DRVSIGN_MODULE_DIR "${CMAKE_CURRENT_LIST_DIR}")
 
-set(DRVSIGN_PFX "" CACHE FILEPATH "drvsign: PKCS#12 file for production signing")
-set(DRVSIGN_PASSWORD_FILE "" CACHE FILEPATH "drvsign: file holding the key or PFX password")
-set(DRVSIGN_CERT "" CACHE STRING "drvsign: certificate file or pkcs11: URI for production signing")
-set(DRVSIGN_KEY "" CACHE STRING "drvsign: key file or pkcs11: URI for production signing")
-set(DRVSIGN_PKCS11_MODULE "" CACHE FILEPATH "drvsign: PKCS#11 module for pkcs11: keys (default: p11-kit)")
-set(DRVSIGN_SIGNER_COMMAND "" CACHE STRING
-    "drvsign: external signer holding the key: program and arguments (list); needs DRVSIGN_CERT")
-set(DRVSIGN_ADD_CERTS "" CACHE STRING "drvsign: extra certificates for signatures (list)")
-set(DRVSIGN_TIMESTAMP_URLS "" CACHE STRING "drvsign: RFC 3161 timestamp servers (list)")
-set(DRVSIGN_CA "" CACHE FILEPATH
-    "drvsign: trusted root for verifying production-signed packages (default: the system store)")
-
 # An installed copy: DrvSignConfig.cmake has imported the helper as DrvSign::drvsign. Imported
 # targets are seen only below the directory that called find_package(), so its path goes into a
-# global property, for add_signed_driver_package() called anywhere.
+# global property, for drvsign_add_package() called anywhere.
 if(TARGET DrvSign::drvsign)
   get_target_property(_drvsign_imported DrvSign::drvsign IMPORTED)
   if(_drvsign_imported)
@@ -345,14 +386,14 @@ function(_drvsign_check_package_name fn name cab)
   endif()
 endfunction()
 
-function(add_signed_driver_package name)
+function(_drvsign_add_package called name)
   # the arguments, one list per kind: a new one is a word here and a check below
   set(flags PAGE_HASHES)
   set(single INF ARCH DRIVER_VERSION DRIVER_DATE KMDF_VERSION UMDF_VERSION CATALOG_VERSION SIGN_MODE
              ARCHIVE OUTPUT_DIRECTORY SIGNATURES)
   set(multi TARGETS FILES BOOT_START OS TIMESTAMP_URL SUBMISSION_CAB)
-  set(fn "add_signed_driver_package(${name})")
-  cmake_parse_arguments(PARSE_ARGV 1 arg "${flags}" "${single}" "${multi}")
+  set(fn "${called}(${name})")
+  cmake_parse_arguments(PARSE_ARGV 2 arg "${flags}" "${single}" "${multi}")
   _drvsign_check_arguments("${fn}" "${flags};${single};${multi}" "SUBMISSION_CAB")
   set(want_cab OFF)
   if("SUBMISSION_CAB" IN_LIST arg_KEYWORDS_MISSING_VALUES OR DEFINED arg_SUBMISSION_CAB)
@@ -499,7 +540,7 @@ function(add_signed_driver_package name)
   foreach(t IN LISTS arg_TARGETS)
     if(NOT TARGET ${t})
       message(FATAL_ERROR "${fn}: TARGETS names ${t}, which is not a target (define it before "
-                          "add_signed_driver_package, or give a file in FILES)")
+                          "${called}, or give a file in FILES)")
     endif()
     _drvsign_target_file_name(${t} fname "${fn}: TARGETS")
     list(APPEND provides "${fname}")
@@ -523,7 +564,7 @@ function(add_signed_driver_package name)
     list(APPEND provides "${fname}")
     _drvsign_manifest_line(file_lines file "${f}")
     set(source_of_${fname} "${f}")
-    set(dep_of_${fname} "${f}")
+    string(REPLACE ";" "\\;" dep_of_${fname} "${f}") # one list element, ';' and all
   endforeach()
   set(boot_lines "")
   foreach(b IN LISTS arg_BOOT_START)
@@ -596,7 +637,9 @@ function(add_signed_driver_package name)
   if(rc)
     message(FATAL_ERROR "${fn}:\n${err}")
   endif()
-  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${inf}")
+  # DEPENDS and properties are lists: a ';' in the source path stays in it escaped
+  string(REPLACE ";" "\\;" inf_dep "${inf}")
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${inf_dep}")
   string(REPLACE "\n" ";" plan_lines "${plan}")
   set(catalogs "")
   set(staged_names "")
@@ -672,7 +715,7 @@ function(add_signed_driver_package name)
   set(stamped "${work}/${inf_name}")
   add_custom_command(OUTPUT "${stamped}"
     COMMAND ${run} stamp "${stamped}"
-    DEPENDS "${inf}" "${manifest}" "${helper}"
+    DEPENDS "${inf_dep}" "${manifest}" "${helper}"
     COMMENT "drvsign: stamping ${inf_name}"
     VERBATIM)
 
@@ -694,7 +737,7 @@ function(add_signed_driver_package name)
     # no dependency on the INF: a layout change re-runs configure (CMAKE_CONFIGURE_DEPENDS)
     add_custom_command(OUTPUT "${pkgdir}/${rel_of_${n}}"
       COMMAND ${run} stage "${n}"
-      DEPENDS ${dep_of_${n}} "${manifest}" ${extra}
+      DEPENDS "${dep_of_${n}}" "${manifest}" ${extra}
       COMMENT "drvsign: staging ${rel_of_${n}}"
       VERBATIM)
     list(APPEND staged "${pkgdir}/${rel_of_${n}}")
@@ -767,20 +810,20 @@ function(add_signed_driver_package name)
     DRVSIGN_OS "${arg_OS}")
 endfunction()
 
-# name must be a package that add_signed_driver_package() made
+# name must be a package that drvsign_add_package() made
 function(_drvsign_check_package fn name)
   if(NOT TARGET ${name})
-    message(FATAL_ERROR "${fn}: ${name} is not a package; call add_signed_driver_package(${name} ...) first")
+    message(FATAL_ERROR "${fn}: ${name} is not a package; call drvsign_add_package(${name} ...) first")
   endif()
   get_target_property(pkgdir ${name} DRVSIGN_PACKAGE_DIR)
   if(NOT pkgdir)
-    message(FATAL_ERROR "${fn}: ${name} is a target, but not a package from add_signed_driver_package()")
+    message(FATAL_ERROR "${fn}: ${name} is a target, but not a package from drvsign_add_package()")
   endif()
 endfunction()
 
-function(drvsign_install_driver_package name)
-  set(fn "drvsign_install_driver_package(${name})")
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "DESTINATION;COMPONENT" "")
+function(_drvsign_install_package called name)
+  set(fn "${called}(${name})")
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "DESTINATION;COMPONENT" "")
   _drvsign_check_arguments("${fn}" "DESTINATION;COMPONENT" "")
   _drvsign_check_package("${fn}" "${name}")
   if(NOT DEFINED arg_DESTINATION)
@@ -829,9 +872,9 @@ function(drvsign_install_driver_package name)
   " ${component})
 endfunction()
 
-function(add_driver_package_test name)
-  set(fn "add_driver_package_test(${name})")
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "NAME;CA" "")
+function(_drvsign_add_package_test called name)
+  set(fn "${called}(${name})")
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "NAME;CA" "")
   _drvsign_check_arguments("${fn}" "NAME;CA" "")
   _drvsign_check_package("${fn}" "${name}")
   if(NOT arg_NAME)
@@ -853,12 +896,72 @@ function(add_driver_package_test name)
   get_target_property(os ${name} DRVSIGN_OS)
   set(ca "")
   if(arg_CA)
-    set(ca --ca "${arg_CA}")
+    set(ca "${arg_CA}")
   elseif(mode STREQUAL "test")
-    set(ca --ca "${identity}/root.pem")
+    set(ca "${identity}/root.pem")
   elseif(DRVSIGN_CA)
-    set(ca --ca "${DRVSIGN_CA}")
+    set(ca "${DRVSIGN_CA}")
   endif()
   list(JOIN os "," os_list)
-  add_test(NAME "${arg_NAME}" COMMAND "${helper}" verify --package "${pkgdir}" --os "${os_list}" ${ca})
+  if(ca STREQUAL "")
+    add_test(NAME "${arg_NAME}" COMMAND "${helper}" verify --package "${pkgdir}" --os "${os_list}")
+  else()
+    add_test(NAME "${arg_NAME}" COMMAND "${helper}" verify --package "${pkgdir}" --os "${os_list}"
+                                        --ca "${ca}")
+  endif()
 endfunction()
+
+# The public commands and their earlier names: each calls the implementation with the name it
+# was called by (for messages) and its own arguments exactly as given. ${ARGV} would split
+# list-valued and drop empty arguments, so each goes as a bracket argument, its '='s chosen so
+# no value can end it. The caller sets _drvsign_argc to its ARGC (a macro's ${ARGC} is its own).
+macro(_drvsign_forward impl called)
+  set(_drvsign_call "")
+  set(_drvsign_i 0)
+  while(_drvsign_i LESS _drvsign_argc)
+    set(_drvsign_v "${ARGV${_drvsign_i}}")
+    set(_drvsign_eq "=")
+    while(_drvsign_v MATCHES "]${_drvsign_eq}]")
+      string(APPEND _drvsign_eq "=")
+    endwhile()
+    if(_drvsign_v MATCHES "^\n")
+      set(_drvsign_v "\n${_drvsign_v}") # a bracket argument drops a newline right after [=[
+    endif()
+    string(APPEND _drvsign_call " [${_drvsign_eq}[${_drvsign_v}]${_drvsign_eq}]")
+    math(EXPR _drvsign_i "${_drvsign_i} + 1")
+  endwhile()
+  cmake_language(EVAL CODE "${impl}(${called}${_drvsign_call})")
+endmacro()
+
+function(drvsign_add_package)
+  set(_drvsign_argc ${ARGC})
+  _drvsign_forward(_drvsign_add_package drvsign_add_package)
+endfunction()
+
+function(drvsign_install_package)
+  set(_drvsign_argc ${ARGC})
+  _drvsign_forward(_drvsign_install_package drvsign_install_package)
+endfunction()
+
+function(drvsign_add_package_test)
+  set(_drvsign_argc ${ARGC})
+  _drvsign_forward(_drvsign_add_package_test drvsign_add_package_test)
+endfunction()
+
+# the earlier names (documented above as aliases)
+function(add_signed_driver_package)
+  set(_drvsign_argc ${ARGC})
+  _drvsign_forward(_drvsign_add_package add_signed_driver_package)
+endfunction()
+
+function(drvsign_install_driver_package)
+  set(_drvsign_argc ${ARGC})
+  _drvsign_forward(_drvsign_install_package drvsign_install_driver_package)
+endfunction()
+
+function(add_driver_package_test)
+  set(_drvsign_argc ${ARGC})
+  _drvsign_forward(_drvsign_add_package_test add_driver_package_test)
+endfunction()
+
+cmake_policy(POP)

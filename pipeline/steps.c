@@ -214,7 +214,7 @@ drvsign_status drvsign_pipeline_step(const char *manifest_path, const char *step
     int rc = -1;
 
     if (manifest_path == NULL || step == NULL) {
-        drv_error(diag, NULL, "package needs --manifest FILE and a step");
+        drv_error(diag, NULL, "the pipeline needs a manifest and a step");
         return DRVSIGN_USAGE;
     }
     if (manifest_load(&m, manifest_path, diag) != 0)

@@ -83,8 +83,8 @@ done
 
 # the name the template suggests for the package is its driver's: a clear error, not CMP0002
 d=$(project samename)
-sed -i 's/add_signed_driver_package(KMDFDriver1_package /add_signed_driver_package(KMDFDriver1 /' "$d/CMakeLists.txt"
+sed -i 's/drvsign_add_package(KMDFDriver1_package /drvsign_add_package(KMDFDriver1 /' "$d/CMakeLists.txt"
 check "a package named like its driver target: the module says so, naming another name" exits_flat 1 \
-  "add_signed_driver_package\\(KMDFDriver1\\): the package name 'KMDFDriver1' is already a target .* for example KMDFDriver1_package" \
+  "drvsign_add_package\\(KMDFDriver1\\): the package name 'KMDFDriver1' is already a target .* for example KMDFDriver1_package" \
   cmake -S "$d" -B "$d/build" "${TOOLCHAIN[@]}" -DCMAKE_PREFIX_PATH="$WORK/prefix"
 finish

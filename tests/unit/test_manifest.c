@@ -5,17 +5,9 @@
 #include <string.h>
 
 #include "manifest.h"
+#include "capture.h"
 #include "unit.h"
 
-static char errors[8][512];
-static unsigned n_errors;
-
-static void capture(void *ctx, int is_error, const char *line)
-{
-    (void)ctx;
-    if (is_error && n_errors < 8)
-        snprintf(errors[n_errors++], sizeof errors[0], "%s", line);
-}
 
 static int parse(manifest *m, const char *text)
 {
