@@ -654,6 +654,67 @@ static unsigned char *bytes_of(const ASN1_STRING *s, size_t *len)
     return copy;
 }
 
+/* No catalog member or attribute takes fewer bytes (makecat's smallest, a SHA-1 compat entry,
+ * takes about 90): what keeps the decoded catalog within a small multiple of its size. */
+#define MIN_ENTRY_DER 32
+
+/* The elements of the constructed DER element at *p (advanced past it), counted with
+ * ASN1_get_object and not decoded; -1 when it does not parse or has indefinite lengths. */
+static long count_elements(const unsigned char **p, long max)
+{
+    const unsigned char *q = *p, *end;
+    long len, count = 0;
+    int tag, xclass, ret = ASN1_get_object(&q, &len, &tag, &xclass, max);
+    if ((ret & 0x80) || ret != V_ASN1_CONSTRUCTED)
+        return -1;
+    for (end = q + len; q < end; count++) {
+        long elen;
+        ret = ASN1_get_object(&q, &elen, &tag, &xclass, end - q);
+        if ((ret & 0x80) || (ret & 1))
+            return -1;
+        q += elen;
+    }
+    *p = end;
+    return count;
+}
+
+/*
+ * How many members and catalog attributes the CTL holds, before d2i_CTL decodes them all:
+ * OpenSSL's tree takes ~50 times the DER of a list of empty elements. The member list is the
+ * CTL's third SEQUENCE (after subjectUsage and subjectAlgorithm; no other field is one), the
+ * attributes the SEQUENCE in its [0]. -1 when the lengths do not parse, or are BER's
+ * indefinite ones (which d2i_CTL would take, uncounted; catalogs are DER).
+ */
+static long count_entries(const unsigned char *der, long len)
+{
+    const unsigned char *p = der, *end;
+    long clen, total = 0;
+    int tag, xclass, seqs = 0, ret = ASN1_get_object(&p, &clen, &tag, &xclass, len);
+    if ((ret & 0x80) || ret != V_ASN1_CONSTRUCTED || tag != V_ASN1_SEQUENCE)
+        return -1;
+    for (end = p + clen; p < end;) {
+        const unsigned char *field = p;
+        long flen;
+        ret = ASN1_get_object(&p, &flen, &tag, &xclass, end - p);
+        if ((ret & 0x80) || (ret & 1))
+            return -1;
+        if (xclass == V_ASN1_UNIVERSAL && tag == V_ASN1_SEQUENCE && ++seqs == 3) {
+            long n = count_elements(&field, end - field);
+            if (n < 0)
+                return -1;
+            total += n;
+        } else if (xclass == V_ASN1_CONTEXT_SPECIFIC && tag == 0) {
+            long n = count_elements(&p, flen);
+            if (n < 0)
+                return -1;
+            total += n;
+            continue;
+        }
+        p += flen;
+    }
+    return total;
+}
+
 int drv_ctl_parse(const unsigned char *der, size_t len, drv_ctl *out, const char *where,
                   drvsign_diag *diag)
 {
@@ -662,8 +723,22 @@ int drv_ctl_parse(const unsigned char *der, size_t len, drv_ctl *out, const char
     const ASN1_OBJECT *alg;
     int n, malformed = 0;
     const char *bad = NULL;
+    long entries;
 
     memset(out, 0, sizeof *out);
+    entries = len > LONG_MAX ? -1 : count_entries(der, (long)len);
+    if (entries < 0) {
+        drv_ssl_error(diag, where, "the catalog's certificate trust list is malformed: its "
+                                   "lengths are not DER");
+        return -1;
+    }
+    if ((unsigned long)entries > len / MIN_ENTRY_DER) {
+        drv_error(diag, where,
+                  "the catalog's certificate trust list is malformed: %ld members and attributes "
+                  "in %zu bytes, fewer than %d bytes each, are not a catalog's",
+                  entries, len, MIN_ENTRY_DER);
+        return -1;
+    }
     if (len > LONG_MAX || (ctl = d2i_CTL(NULL, &p, (long)len)) == NULL) {
         drv_ssl_error(diag, where, "the catalog's certificate trust list is malformed");
         return -1;

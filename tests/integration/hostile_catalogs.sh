@@ -52,7 +52,7 @@ def catalog(subjects, subjects_length=None, list_id=b'\x11' * 16, extensions=Non
     ctl = seq(seq(oid('1.3.6.1.4.1.311.12.1.1')), octets(list_id),
               tlv(0x17, b'260101000000Z'),
               seq(oid('1.3.6.1.4.1.311.12.1.2'), b'\x05\x00'),
-              seq(*subjects, length=subjects_length),
+              seq(*subjects, length=subjects_length) + (b'\0\0' if subjects_length == b'\x80' else b''),
               tlv(0xa0, seq(*extensions)) if extensions else b'')
     inner = seq(oid('1.3.6.1.4.1.311.10.1'), tlv(0xa0, ctl))
     sd = seq(tlv(0x02, b'\x01'), set_(), inner, set_())
@@ -105,6 +105,19 @@ elif kind == 'bad-attr':
     der = catalog([good], extensions=[seq(oid(NV), octets(nv))])
 elif kind == 'good-attr':
     der = catalog([good], extensions=[seq(oid(NV), octets(namevalue('OS', u16('_v100_X64') + b'\0\0')))])
+elif kind == 'many-empty':
+    # 100000 empty members in 200 KB: each decoded element costs OpenSSL ~100 bytes
+    der = catalog([b'\x30\x00' * 100000])
+elif kind == 'many-tiny':
+    # 100000 members that are only an empty tag (valid DER, 4 bytes each)
+    der = catalog([b'\x30\x02\x04\x00' * 100000])
+elif kind == 'many-ber':
+    # the same 100000 empty members in a BER indefinite-length list, which OpenSSL would decode
+    der = catalog([b'\x30\x00' * 100000], subjects_length=b'\x80')
+elif kind == 'many-real':
+    # 20000 members as makecat writes them: all are read
+    der = catalog([member(hextag(i.to_bytes(20, 'big')), u16('f%d.sys' % i) + b'\0\0')
+                   for i in range(20000)])
 elif kind == 'long-list-id':
     der = catalog([good], list_id=b'\x22' * 100)
 else:
@@ -113,7 +126,8 @@ open(out, 'wb').write(der)
 PY
 gen() { $PY "$WORK/gen.py" "$1" "$WORK/$1.cat"; }
 for kind in good good-attr subject-4g subjects-8byte-length set-2g value-4g odd-name bad-member \
-            bad-attr odd-value long-tag huge-value quote-tag long-list-id; do
+            bad-attr many-empty many-tiny many-ber many-real odd-value long-tag huge-value quote-tag \
+            long-list-id; do
   gen "$kind" || echo "FAIL - generating $kind.cat"
 done
 printf 'a member\n' >"$WORK/member.txt"
@@ -144,6 +158,20 @@ check_error "a member with no tag: the member is named" 1 "bad-member\.cat: .*me
 malformed bad-attr "a catalog attribute whose name has odd length"
 check_error "a catalog attribute that does not decode: it is named" 1 "bad-attr\.cat: .*catalog attribute 1" \
   "$DRVSIGN" inspect "$WORK/bad-attr.cat"
+
+# ---- member counts no catalog of that size has: refused before OpenSSL decodes them ----
+malformed many-empty "100000 empty members in 200 KB"
+check_error "100000 empty members: the count is named" 1 \
+  "many-empty\.cat: .*100000 members and attributes in [0-9]+ bytes, fewer than 32 bytes each" \
+  "$DRVSIGN" inspect "$WORK/many-empty.cat"
+malformed many-tiny "100000 members that are only an empty tag"
+malformed many-ber "100000 empty members in a BER indefinite-length list"
+check_error "a BER indefinite length: said so" 1 "many-ber\.cat: .*lengths are not DER" \
+  "$DRVSIGN" inspect "$WORK/many-ber.cat"
+json_is_members() { # KIND COUNT
+  json_is 0 "assert len(r['files'][0]['catalog']['members']) == $2" "$DRVSIGN" inspect --json "$WORK/$1.cat"
+}
+check "20000 members as makecat writes them are all read" json_is_members many-real 20000
 
 # ---- odd, long and huge values that are still a catalog ----
 json_ok() { # KIND DESCRIPTION PYTHON
