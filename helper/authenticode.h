@@ -100,10 +100,22 @@ int drv_ac_assemble(X509 *cert, STACK_OF(X509) *extra, const EVP_MD *md, const c
 
 /* Append nested as a nested signature (1.3.6.1.4.1.311.2.4.1) of primary's signer. */
 int drv_ac_add_nested(PKCS7 *primary, const PKCS7 *nested, drvsign_diag *diag);
+/* Steps through the values of si's SpcNestedSignature attributes, each the DER of one more
+ * SignedData; start with both indexes at 0. NULL when there are no more. */
+ASN1_STRING *drv_ac_next_nested(PKCS7_SIGNER_INFO *si, int *attr_index, int *value_index);
 int drv_ac_to_der(const PKCS7 *p7, unsigned char **der, size_t *der_len);
 PKCS7 *drv_ac_from_der(const unsigned char *der, size_t der_len);
 /* Is obj the OID written in dotted form? */
 int drv_oid_is(const ASN1_OBJECT *obj, const char *dotted);
+/* Add an attribute (one value of asn1_type, data as OpenSSL takes it) to a set. 0 or -1. */
+int drv_ac_add_attr(STACK_OF(X509_ATTRIBUTE) **attrs, const char *oid, int asn1_type,
+                    const void *data, int len);
+/* Replace p7's certificates with certs, sorted by DER and without duplicates (a SET OF). */
+int drv_ac_set_sorted_certs(PKCS7 *p7, X509 *const *certs, size_t count);
+/* SpcSpOpusInfo (program name, more-info URL; either may be NULL) and SpcStatementType
+ * (individual code signing), DER in *der (OPENSSL_malloc'd). 0 or -1. */
+int drv_ac_opus_info(const char *description, const char *url, unsigned char **der, int *len);
+int drv_ac_statement_type(unsigned char **der, int *len);
 
 /* One signature of a file, primary or nested, ready to check. */
 typedef struct drv_sig {

@@ -8,6 +8,7 @@
 
 #include "bytes.h"
 #include "decoration.h"
+#include "driverver.h"
 #include "inf.h"
 #include "port.h"
 #include "strmap.h"
@@ -45,138 +46,19 @@ static void problem(ctx *c, unsigned line, const char *fmt, ...)
         drv_error(c->diag, c->inf->path, "%s", msg);
 }
 
-/* ---- /os lists ---- */
-
-int drv_parse_os_list(const char *const *lists, size_t count, const drv_os ***os, size_t *n,
-                      drvsign_diag *diag)
-{
-    const drv_os **out = NULL;
-    size_t used = 0, cap = 0;
-    int bad = 0;
-
-    *os = NULL;
-    *n = 0;
-    for (size_t i = 0; i < count; i++) {
-        char *copy = drv_strdup(lists[i]), *save = NULL, *tok;
-        if (copy == NULL)
-            return -1;
-        for (tok = strtok_r(copy, ",; ", &save); tok != NULL; tok = strtok_r(NULL, ",; ", &save)) {
-            const drv_os *o = drv_os_find(tok);
-            int dup = 0;
-            if (o == NULL) {
-                const char *near[3];
-                size_t k = drv_os_suggest(tok, near, 3);
-                if (k == 0)
-                    drv_error(diag, NULL, "unknown --os id '%s' (see the Inf2Cat /os table in the README)", tok);
-                else
-                    drv_error(diag, NULL, "unknown --os id '%s'; did you mean %s%s%s%s%s?", tok,
-                              near[0], k > 1 ? ", " : "", k > 1 ? near[1] : "", k > 2 ? ", " : "",
-                              k > 2 ? near[2] : "");
-                bad = 1;
-                continue;
-            }
-            for (size_t j = 0; j < used; j++)
-                dup |= out[j] == o;
-            if (dup)
-                continue;
-            {
-                const drv_os **bigger = drv_grow(out, &cap, used, 1, sizeof *out);
-                if (bigger == NULL) {
-                    free(copy);
-                    free(out);
-                    return -1;
-                }
-                out = bigger;
-                out[used++] = o;
-            }
-        }
-        free(copy);
-    }
-    if (bad || used == 0) {
-        if (!bad)
-            drv_error(diag, NULL, "--os names no operating system");
-        free(out);
-        return -1;
-    }
-    *os = out;
-    *n = used;
-    return 0;
-}
-
 /* ---- [Version] checks ---- */
-
-static int parse_uint(const char *s, size_t len, unsigned max, unsigned *out)
-{
-    unsigned v = 0;
-    if (len == 0 || len > 5)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (unsigned)(s[i] - '0');
-    }
-    if (v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
 
 static void check_driver_ver(ctx *c, const drv_inf_section *version)
 {
     const drv_inf_entry *e = drv_inf_key(version, "DriverVer");
-    const char *date, *ver, *p;
-    unsigned mm, dd, yyyy, part;
-    static const unsigned mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    struct tm now_tm;
-    int64_t now;
-    long today, stamp;
+    char why[256];
+    int64_t now = c->opts->now ? c->opts->now : (int64_t)time(NULL);
 
-    if (e == NULL) {
+    if (e == NULL)
         problem(c, version->line, "DriverVer missing from [Version] (22.9.6)");
-        return;
-    }
-    date = drv_inf_field(e, 0);
-    ver = drv_inf_field(e, 1);
-    {
-        const char *s1 = strchr(date, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
-        if (s1 == NULL || s2 == NULL || parse_uint(date, (size_t)(s1 - date), 12, &mm) != 0 ||
-            parse_uint(s1 + 1, (size_t)(s2 - s1 - 1), 31, &dd) != 0 || strlen(s2 + 1) != 4 ||
-            parse_uint(s2 + 1, 4, 9999, &yyyy) != 0 || mm == 0 || dd == 0 || dd > mdays[mm - 1] ||
-            (mm == 2 && dd == 29 && !(yyyy % 4 == 0 && (yyyy % 100 != 0 || yyyy % 400 == 0))) ||
-            yyyy < 1980) {
-            problem(c, e->line,
-                    "DriverVer date '%s' is not a valid mm/dd/yyyy date (22.9.6)", date);
-            return;
-        }
-    }
-    if (*ver != 0) {
-        unsigned parts = 0;
-        for (p = ver;;) {
-            const char *dot = strchr(p, '.');
-            size_t len = dot ? (size_t)(dot - p) : strlen(p);
-            if (parse_uint(p, len, 65535, &part) != 0 || ++parts > 4) {
-                problem(c, e->line, "DriverVer version '%s' is not w.x.y.z with numbers up to "
-                                    "65535 (22.9.6)",
-                        ver);
-                return;
-            }
-            if (dot == NULL)
-                break;
-            p = dot + 1;
-        }
-    }
-    now = c->opts->now ? c->opts->now : (int64_t)time(NULL);
-    if (drv_broken_down_time(now, c->opts->use_local_time, &now_tm) != 0)
-        return;
-    today = (now_tm.tm_year + 1900L) * 10000 + (now_tm.tm_mon + 1L) * 100 + now_tm.tm_mday;
-    stamp = (long)yyyy * 10000 + (long)mm * 100 + dd;
-    if (stamp > today)
-        problem(c, e->line,
-                "DriverVer set to a date in the future (%s; today is %04ld-%02ld-%02ld %s)%s "
-                "(22.9.7)",
-                date, today / 10000, today / 100 % 100, today % 100,
-                c->opts->use_local_time ? "local time" : "UTC",
-                c->opts->use_local_time ? "" : "; --use-local-time judges it in local time");
+    else if (drv_driver_ver_check(drv_inf_field(e, 0), drv_inf_field(e, 1), now,
+                                  c->opts->use_local_time, why, sizeof why) != 0)
+        problem(c, e->line, "%s", why);
 }
 
 /* CatalogFile.nt<arch>, then CatalogFile.nt, then CatalogFile (reference 1.4). */

@@ -55,10 +55,6 @@ typedef struct drv_pkg_opts {
 int drv_pkg_analyze(const char *dir, const drv_pkg_opts *opts, drv_pkg *pkg, drvsign_diag *diag);
 void drv_pkg_free(drv_pkg *pkg);
 
-/* Parse Inf2Cat /os lists ("10_X64,Server10_X64" or repeated); reports unknown ids with the
- * closest valid ones. *os is malloc'd. */
-int drv_parse_os_list(const char *const *lists, size_t count, const drv_os ***os, size_t *n,
-                      drvsign_diag *diag);
 
 
 #endif

@@ -163,19 +163,25 @@ EVP_PKEY *drv_load_key_file(const char *path, const char *password, drvsign_diag
 }
 
 /* certs[leaf] becomes the signing certificate, the others its chain; certs is consumed. */
-static int take_chain(drv_signer *s, STACK_OF(X509) *certs, int leaf)
+int drv_certs_move(STACK_OF(X509) *to, STACK_OF(X509) *from)
 {
-    s->cert = sk_X509_delete(certs, leaf);
-    while (sk_X509_num(certs) > 0) {
-        X509 *x = sk_X509_shift(certs);
-        if (!sk_X509_push(s->extra, x)) {
+    while (sk_X509_num(from) > 0) {
+        X509 *x = sk_X509_shift(from);
+        if (!sk_X509_push(to, x)) {
             X509_free(x);
-            sk_X509_pop_free(certs, X509_free);
             return -1;
         }
     }
-    sk_X509_free(certs);
     return 0;
+}
+
+static int take_chain(drv_signer *s, STACK_OF(X509) *certs, int leaf)
+{
+    int rc;
+    s->cert = sk_X509_delete(certs, leaf);
+    rc = drv_certs_move(s->extra, certs);
+    sk_X509_pop_free(certs, X509_free);
+    return rc;
 }
 
 int drv_load_chain_for_key(drv_signer *s, const char *path, drvsign_diag *diag)

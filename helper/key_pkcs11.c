@@ -184,21 +184,22 @@ static drv_token *token_open(const drv_key_spec *p, const char *pin, drvsign_dia
     drv_token *t = calloc(1, sizeof *t);
     const char *module = p->pkcs11_module ? p->pkcs11_module : default_module();
     const char *backend = getenv("DRVSIGN_PKCS11_BACKEND");
-    int rc = 0;
+    int rc = -1;
 
-    if (t == NULL)
-        return NULL;
+    if (t == NULL) {
+        drv_error(diag, NULL, "out of memory");
+        goto done;
+    }
     if (module == NULL) {
         drv_error(diag, NULL, "no PKCS#11 module: give --pkcs11-module PATH (the vendor's .so), "
                               "or install p11-kit");
-        free(t);
-        return NULL;
+        goto done;
     }
     if (!drv_file_exists(module)) {
         drv_error(diag, module, "cannot load the PKCS#11 module: no such file");
-        free(t);
-        return NULL;
+        goto done;
     }
+    rc = 0;
     if (backend == NULL || strcmp(backend, "engine") != 0)
         rc = token_provider(t, module, diag);
     if (rc == 0 && backend != NULL && strcmp(backend, "provider") == 0) {
@@ -207,6 +208,7 @@ static drv_token *token_open(const drv_key_spec *p, const char *pin, drvsign_dia
         rc = -1;
     } else if (rc == 0)
         rc = token_engine(t, module, pin, diag);
+done:
     if (rc < 0) {
         token_free(t);
         return NULL;

@@ -39,15 +39,14 @@ static int load_pfx(drv_signer *s, const char *path, const char *password, drvsi
 {
     PKCS12 *p12 = read_pfx(path, diag);
     STACK_OF(X509) *ca = NULL;
-    int ok;
+    int ok, rc = -1;
 
     if (p12 == NULL)
-        return -1;
+        goto done;
     if (password != NULL && *password != '\0' && PKCS12_mac_present(p12) &&
         !PKCS12_verify_mac(p12, password, -1)) {
         drv_error(diag, path, "wrong password for PKCS#12 file");
-        PKCS12_free(p12);
-        return -1;
+        goto done;
     }
     ok = parse_pfx(p12, password, &s->key, &s->cert, &ca);
     if (!ok) {
@@ -61,20 +60,22 @@ static int load_pfx(drv_signer *s, const char *path, const char *password, drvsi
         OSSL_PROVIDER_unload(legacy);
         OSSL_PROVIDER_unload(deflt);
     }
-    PKCS12_free(p12);
     if (!ok || s->key == NULL || s->cert == NULL) {
-        sk_X509_pop_free(ca, X509_free);
         drv_ssl_error(diag, path, "cannot read the key and certificate from the PKCS#12 file%s",
                       password == NULL ? " (if it has a password, give it with --password-env "
                                          "or --password-file)"
                                        : "");
-        return -1;
+        goto done;
     }
-    for (int i = 0; i < sk_X509_num(ca); i++)
-        if (!sk_X509_push(s->extra, sk_X509_value(ca, i)))
-            return -1;
-    sk_X509_free(ca);
-    return 0;
+    if (drv_certs_move(s->extra, ca) != 0) {
+        drv_error(diag, path, "out of memory");
+        goto done;
+    }
+    rc = 0;
+done:
+    sk_X509_pop_free(ca, X509_free);
+    PKCS12_free(p12);
+    return rc;
 }
 
 static int pfx_claims(const drv_key_spec *spec)

@@ -48,17 +48,12 @@ static int add_extra_certs(drv_signer *s, const drvsign_params *p, drvsign_diag 
 {
     for (size_t i = 0; i < p->add_cert_count; i++) {
         STACK_OF(X509) *more;
-        int rc = 0;
+        int rc;
         if (drv_load_certs(p->add_certs[i], &more, diag) != 0)
             return -1;
-        while (rc == 0 && sk_X509_num(more) > 0) {
-            X509 *x = sk_X509_shift(more);
-            if (!sk_X509_push(s->extra, x)) {
-                X509_free(x);
-                drv_error(diag, p->add_certs[i], "out of memory");
-                rc = -1;
-            }
-        }
+        rc = drv_certs_move(s->extra, more);
+        if (rc != 0)
+            drv_error(diag, p->add_certs[i], "out of memory");
         sk_X509_pop_free(more, X509_free);
         if (rc != 0)
             return -1;

@@ -71,6 +71,8 @@ int drv_signature_accept(X509 *cert, const EVP_MD *md, const unsigned char *dige
                          const char *from, const char *where, drvsign_diag *diag);
 /* Every certificate of a chain file, the signing one first: the first that is not a CA. */
 int drv_load_chain_no_key(drv_signer *signer, const char *path, drvsign_diag *diag);
+/* Every certificate of from appended to to (from ends empty). 0, or -1 out of memory. */
+int drv_certs_move(STACK_OF(X509) *to, STACK_OF(X509) *from);
 /* From a file that may hold a whole chain, the certificate of signer->key and its chain. */
 int drv_load_chain_for_key(drv_signer *signer, const char *path, drvsign_diag *diag);
 /* A private key file (PEM or DER, PKCS#1 or PKCS#8, encrypted with password or not). */

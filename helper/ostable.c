@@ -1,8 +1,11 @@
 #include "ostable.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "inf.h"
+#include "port.h" /* drv_strdup, strtok_r */
 
 /* Tokens and versions as observed in catalogs (reference 3.3); builds are the first release
  * of each version, which is what TargetOSVersion build decorations compare against. */
@@ -122,4 +125,60 @@ size_t drv_os_suggest(const char *id, const char **out, size_t max)
             if (distance(id, table[i].id) == d)
                 out[n++] = table[i].id;
     return n;
+}
+
+int drv_parse_os_list(const char *const *lists, size_t count, const drv_os ***os, size_t *n,
+                      drvsign_diag *diag)
+{
+    const drv_os **out = NULL;
+    size_t used = 0, cap = 0;
+    int bad = 0;
+
+    *os = NULL;
+    *n = 0;
+    for (size_t i = 0; i < count; i++) {
+        char *copy = drv_strdup(lists[i]), *save = NULL, *tok;
+        if (copy == NULL)
+            return -1;
+        for (tok = strtok_r(copy, ",; ", &save); tok != NULL; tok = strtok_r(NULL, ",; ", &save)) {
+            const drv_os *o = drv_os_find(tok);
+            int dup = 0;
+            if (o == NULL) {
+                const char *near[3];
+                size_t k = drv_os_suggest(tok, near, 3);
+                if (k == 0)
+                    drv_error(diag, NULL, "unknown --os id '%s' (see the Inf2Cat /os table in the README)", tok);
+                else
+                    drv_error(diag, NULL, "unknown --os id '%s'; did you mean %s%s%s%s%s?", tok,
+                              near[0], k > 1 ? ", " : "", k > 1 ? near[1] : "", k > 2 ? ", " : "",
+                              k > 2 ? near[2] : "");
+                bad = 1;
+                continue;
+            }
+            for (size_t j = 0; j < used; j++)
+                dup |= out[j] == o;
+            if (dup)
+                continue;
+            {
+                const drv_os **bigger = drv_grow(out, &cap, used, 1, sizeof *out);
+                if (bigger == NULL) {
+                    free(copy);
+                    free(out);
+                    return -1;
+                }
+                out = bigger;
+                out[used++] = o;
+            }
+        }
+        free(copy);
+    }
+    if (bad || used == 0) {
+        if (!bad)
+            drv_error(diag, NULL, "--os names no operating system");
+        free(out);
+        return -1;
+    }
+    *os = out;
+    *n = used;
+    return 0;
 }

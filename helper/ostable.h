@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "diag.h"
+
 typedef struct drv_os {
     const char *id;      /* the /os identifier, matched case-insensitively */
     const char *arch;    /* x86, amd64, ia64, arm, arm64 */
@@ -22,5 +24,10 @@ const drv_os *drv_os_find(const char *id);
 const drv_os *drv_os_table(size_t *count);
 /* Up to max ids closest to a mistyped one (edit distance), best first. */
 size_t drv_os_suggest(const char *id, const char **out, size_t max);
+
+/* Parse Inf2Cat /os lists ("10_X64,Server10_X64" or repeated); reports unknown ids with the
+ * closest valid ones. *os is malloc'd. */
+int drv_parse_os_list(const char *const *lists, size_t count, const drv_os ***os, size_t *n,
+                      drvsign_diag *diag);
 
 #endif

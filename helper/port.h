@@ -157,16 +157,6 @@ int drv_mkdir(const char *path, drvsign_diag *diag);
 char *drv_path_join(const char *dir, const char *name);
 /* The last component of a path (after '/', and '\\' on Windows). */
 const char *drv_base_name(const char *path);
-/* The code point of the UTF-16LE unit (or surrogate pair) at p[*i], advancing *i past it;
- * unpaired surrogates become U+FFFD. Needs *i + 1 < n. */
-unsigned long drv_utf16le_next(const unsigned char *p, size_t n, size_t *i);
-/* Encode a code point as UTF-8 into out; returns the byte count (1 to 4). */
-size_t drv_utf8_put(unsigned long cp, char out[4]);
-/* The code point of the UTF-8 sequence at p[*i], advancing *i past it; a malformed
- * sequence becomes U+FFFD. Needs *i < n. */
-unsigned long drv_utf8_next(const unsigned char *p, size_t n, size_t *i);
-/* Encode a code point as UTF-16LE into out; returns the byte count (2 or 4). */
-size_t drv_utf16le_put(unsigned long cp, unsigned char out[4]);
 
 
 /* How a child process ended (drv_run). */

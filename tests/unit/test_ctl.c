@@ -13,16 +13,9 @@
 #include "ctl.h"
 #include "unit.h"
 
-static char last_error[1024];
-static unsigned errors_seen;
-static void capture(void *ctx, int is_error, const char *line)
-{
-    (void)ctx;
-    if (is_error) {
-        errors_seen++;
-        snprintf(last_error, sizeof last_error, "%s", line);
-    }
-}
+#define capture unit_capture
+#define last_error unit_last_error
+#define errors_seen unit_errors
 
 static drvsign_diag diag_new(void)
 {

@@ -13,17 +13,8 @@
 #include "unit.h"
 
 static char dir[] = "/tmp/drvsign-unit-pc-XXXXXX";
-static char last_error[1024];
-static unsigned errors_seen;
-
-static void capture(void *ctx, int is_error, const char *line)
-{
-    (void)ctx;
-    if (is_error) {
-        errors_seen++;
-        snprintf(last_error, sizeof last_error, "%s", line);
-    }
-}
+#define capture unit_capture
+#define last_error unit_last_error
 
 static char *path_in(const char *rel)
 {
@@ -85,24 +76,24 @@ static unsigned arches_of(const char *body)
 
 static void inf_architectures(void)
 {
+    static const struct {
+        const char *body, *want, *what;
+    } cases[] = {
+        {"[Manufacturer]\n%M%=Models,NTamd64.10.0...16299,NTarm64\n", "amd64, arm64",
+         "[Manufacturer] decorations"},
+        {"[Manufacturer]\n%M%=Models\n", "x86", "no decoration: x86 alone"},
+        {"[Manufacturer]\n%M%=Models,NT.6.1\n", "x86", "a decoration with no architecture"},
+        {"[DefaultInstall.NTarm64]\nCopyFiles=x\n", "arm64", "primitive driver"},
+        {"[Manufacturer]\n%M%=Models,NTx86\n", "x86", "NTx86"},
+    };
     char text[64];
     unsigned m;
 
-    m = arches_of("[Manufacturer]\n%M%=Models,NTamd64.10.0...16299,NTarm64\n");
-    drv_pc_arch_text(m, text, sizeof text);
-    CHECK(strcmp(text, "amd64, arm64") == 0, "[Manufacturer] decorations: %s", text);
-    m = arches_of("[Manufacturer]\n%M%=Models\n");
-    drv_pc_arch_text(m, text, sizeof text);
-    CHECK(strcmp(text, "x86") == 0, "no decoration: x86 alone (%s)", text);
-    m = arches_of("[Manufacturer]\n%M%=Models,NT.6.1\n");
-    drv_pc_arch_text(m, text, sizeof text);
-    CHECK(strcmp(text, "x86") == 0, "a decoration with no architecture: x86 (%s)", text);
-    m = arches_of("[DefaultInstall.NTarm64]\nCopyFiles=x\n");
-    drv_pc_arch_text(m, text, sizeof text);
-    CHECK(strcmp(text, "arm64") == 0, "primitive driver: [DefaultInstall.NTarm64] (%s)", text);
-    m = arches_of("[Manufacturer]\n%M%=Models,NTx86\n");
-    drv_pc_arch_text(m, text, sizeof text);
-    CHECK(strcmp(text, "x86") == 0, "NTx86 (%s)", text);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        m = arches_of(cases[i].body);
+        drv_pc_arch_text(m, text, sizeof text);
+        CHECK(strcmp(text, cases[i].want) == 0, "%s: %s", cases[i].what, text);
+    }
     {
         /* CatalogFile.NT<arch> keys count too */
         drvsign_diag diag = {.emit = capture};

@@ -17,6 +17,18 @@ static unsigned unit_passed, unit_failed;
         }                                                                                      \
     } while (0)
 
+/* A diagnostics sink that keeps the last error line and counts errors. */
+static char unit_last_error[1024];
+static unsigned unit_errors;
+static inline void unit_capture(void *ctx, int is_error, const char *line)
+{
+    (void)ctx;
+    if (is_error) {
+        unit_errors++;
+        snprintf(unit_last_error, sizeof unit_last_error, "%s", line);
+    }
+}
+
 static int unit_finish(void)
 {
     printf("%u passed, %u failed\n", unit_passed, unit_failed);

@@ -1,0 +1,14 @@
+/* DriverVer = mm/dd/yyyy[,w.x.y.z], as Inf2Cat checks it (reference 22.9.6, 22.9.7). */
+#ifndef DRVSIGN_DRIVERVER_H
+#define DRVSIGN_DRIVERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* 0 when date and version (version may be "") pass: a real date from 1980 on, not after
+ * today at now (UTC, or local time when local_time), and up to four numbers up to 65535.
+ * Otherwise -1 and the problem, one line, in why. */
+int drv_driver_ver_check(const char *date, const char *version, int64_t now, int local_time,
+                         char *why, size_t size);
+
+#endif
