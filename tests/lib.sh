@@ -188,7 +188,8 @@ run_behaviours() {
     # (globals only in the trap: an error under set -u unwinds the locals before it runs)
     (
       WORK=$root/$name
-      export DRVSIGN_HELPER_CACHE=$WORK/helper-cache
+      # (unless the script chose another helper cache, such as OFF)
+      [ "$DRVSIGN_HELPER_CACHE" != "$root/helper-cache" ] || export DRVSIGN_HELPER_CACHE=$WORK/helper-cache
       passed=0 failed=0 _behaviour_ended=0
       trap 'echo "$passed $failed $_behaviour_ended" >"$WORK/.counts"' EXIT
       "behaviour_$name"

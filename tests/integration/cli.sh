@@ -2,6 +2,8 @@
 # The command line: help, exit codes, usage errors, passwords, reports.
 . "$(dirname "$0")/../lib.sh"
 
+behaviour_version_and_help() {
+local cmd
 check_output "--version" "^drvsign [0-9]+\.[0-9]+\.[0-9]+$" "$DRVSIGN" --version
 check_exit "--version exits 0" 0 "$DRVSIGN" --version
 check_output "--help lists the commands" "sign .*verify|verify" "$DRVSIGN" --help
@@ -11,7 +13,10 @@ for cmd in sign verify testcert; do
 done
 check_output "sign --help lists the signer options" "--pfx FILE.*" "$DRVSIGN" sign --help
 check_output "sign --help lists --page-hashes" "--page-hashes" "$DRVSIGN" sign --help
+}
 # each command's help lists only options that command takes, each in that command's words
+behaviour_help_options() {
+local cmd
 for cmd in sign verify catalog cab archive inspect timestamp package testcert extract remove attach; do
   "$DRVSIGN" "$cmd" --help >"$WORK/help-$cmd" 2>&1
   check "$cmd --help: every option it lists, $cmd takes" bash -c "
@@ -24,7 +29,10 @@ done
 check "timestamp --help explains --out for timestamp only" lacks "identity|catalog" grep -- "--out" "$WORK/help-timestamp"
 check "catalog --help says nothing of sha1/sha256 (catalog has no --digest)" lacks "sha1|sha256" cat "$WORK/help-catalog"
 
+}
+
 # usage errors: exit 2
+behaviour_usage_errors() {
 check_exit "no arguments" 2 "$DRVSIGN"
 check_exit "unknown command" 2 "$DRVSIGN" frobnicate
 check_exit "unknown option" 2 "$DRVSIGN" sign --frob x.sys
@@ -45,9 +53,12 @@ check_exit "a password on the command line is refused" 2 "$DRVSIGN" sign --pfx "
 check_error "... with the reason" 2 "not taken on the command line" \
   "$DRVSIGN" sign --pfx "$PKI/leaf.pfx" --password hunter2 "$DRIVERS/toaster.sys"
 
+}
+
 # passwords from the environment or a file, never argv, never echoed
-pw=$(cat "$PKI/password.txt")
-export DRVSIGN_TEST_PW="$pw"
+test_password() { DRVSIGN_TEST_PW=$(cat "$PKI/password.txt") && export DRVSIGN_TEST_PW; }
+behaviour_passwords() {
+test_password
 check "PFX with --password-env" "$DRVSIGN" sign --pfx "$PKI/leaf.pfx" --password-env DRVSIGN_TEST_PW \
   --out "$WORK/pfx-env.sys" "$DRIVERS/toaster.sys"
 check "... verifies with osslsigncode" oss_verify "$WORK/pfx-env.sys"
@@ -59,6 +70,9 @@ check "... verifies with osslsigncode" oss_verify "$WORK/pfx-none.sys"
 check "encrypted key with --password-env" "$DRVSIGN" sign --cert "$PKI/leaf-chain.pem" \
   --key "$PKI/leaf-encrypted.key" --password-env DRVSIGN_TEST_PW --out "$WORK/enc.sys" "$DRIVERS/toaster.sys"
 check "... verifies with osslsigncode" oss_verify "$WORK/enc.sys"
+}
+behaviour_wrong_passwords() {
+local before
 export DRVSIGN_WRONG_PW="not-the-password"
 cp "$DRIVERS/toaster.sys" "$WORK/keep.sys"
 before=$(sha256sum <"$WORK/keep.sys")
@@ -78,7 +92,16 @@ check "... leaving the input untouched" test "$before" = "$(sha256sum <"$WORK/ke
 check_error "missing key file" 1 "nonexistent.key" "$DRVSIGN" sign --cert "$PKI/leaf.pem" --key "$WORK/nonexistent.key" "$WORK/keep.sys"
 check_error "missing input file names it" 1 "drvsign: $WORK/missing.sys: cannot open" "$DRVSIGN" sign "${LEAF[@]}" "$WORK/missing.sys"
 
+}
+
 # verify reports
+behaviour_verify_reports() {
+local bad rc
+test_password
+setup "PFX with --password-env" "$DRVSIGN" sign --pfx "$PKI/leaf.pfx" --password-env DRVSIGN_TEST_PW \
+  --out "$WORK/pfx-env.sys" "$DRIVERS/toaster.sys" || return
+setup "encrypted key with --password-env" "$DRVSIGN" sign --cert "$PKI/leaf-chain.pem" \
+  --key "$PKI/leaf-encrypted.key" --password-env DRVSIGN_TEST_PW --out "$WORK/enc.sys" "$DRIVERS/toaster.sys" || return
 check_exit "verify an unsigned file exits 1" 1 ds_verify "$DRIVERS/toaster.sys"
 check_error "... saying it is not signed" 1 "toaster.sys: the file is not signed" ds_verify "$DRIVERS/toaster.sys"
 check_exit "verify a missing file exits 1" 1 ds_verify "$WORK/missing.sys"
@@ -102,6 +125,10 @@ assert "changed after signing" in r["files"][0]["signatures"][0]["problem"]
 rc=$?
 check "verify of good and bad files exits 1" test $rc -eq 1
 check "... listing both" bash -c "grep -q 'enc.sys: verified' '$WORK/both.out' && grep -q 'bad.sys: FAILED' '$WORK/both.out'"
+}
+# sign reports
+behaviour_sign_reports() {
+local f rc
 for f in a b; do cp "$DRIVERS/toaster.sys" "$WORK/line-$f.sys"; done
 "$DRVSIGN" sign "${LEAF[@]}" "$WORK/line-a.sys" "$WORK/line-b.sys" >"$WORK/lines.out" 2>"$WORK/lines.err"
 rc=$?
@@ -112,4 +139,6 @@ check "... and nothing else" test ! -s "$WORK/lines.err" -a "$(wc -l <"$WORK/lin
 check_output "sign --out names the output" "^$WORK/out-line\.sys: signed \(SHA1, nested\)$" \
   "$DRVSIGN" sign "${LEAF[@]}" --digest sha1 --append --out "$WORK/out-line.sys" "$WORK/line-a.sys"
 check "--quiet prints nothing on success" silent "$DRVSIGN" sign --quiet "${LEAF[@]}" --out "$WORK/q.sys" "$DRIVERS/toaster.sys"
-finish
+}
+
+run_behaviours "$@"

@@ -11,7 +11,10 @@ export SOURCE_DATE_EPOCH=1767225600
 unset DRVSIGN_PFX DRVSIGN_CERT DRVSIGN_KEY DRVSIGN_PASSWORD DRVSIGN_PASSWORD_FILE DRVSIGN_SIGNER_COMMAND
 KEYS=(env DRVSIGN_PFX="$PKI/leaf.pfx" DRVSIGN_PASSWORD_FILE="$PKI/password.txt")
 
-src="$WORK/src1"
+# stored signatures: a first build with the key, a rebuild without, a changed driver (one
+# behaviour: each build starts from what the one before stored)
+behaviour_stored_signatures() {
+local src="$WORK/src1" outputs f p1 p2
 cp -r "$REPO/example-project" "$src"
 sed -i 's/SUBMISSION_CAB)/SUBMISSION_CAB SIGN_MODE production SIGNATURES signatures)/' "$src/CMakeLists.txt"
 check "the variant uses SIGNATURES" grep -q 'SIGNATURES signatures' "$src/CMakeLists.txt"
@@ -56,13 +59,19 @@ check "... after saying the stored signature no longer matches" grep -q "stored 
 check_exit "... the new signature is stored" 1 cmp -s "$WORK/src3/signatures/amd64/toaster.sys.p7" "$src/signatures/amd64/toaster.sys.p7"
 check "... and osslsigncode verifies the driver" oss_verify "$WORK/b3/toastpkg-package/toastpkg/amd64/toaster.sys"
 
-v="$WORK/test-mode"
+}
+
+behaviour_signatures_in_test_mode() {
+local v="$WORK/test-mode"
 cp -r "$REPO/example-project" "$v"
 sed -i 's/SUBMISSION_CAB)/SUBMISSION_CAB SIGNATURES signatures)/' "$v/CMakeLists.txt"
 check_error "SIGNATURES in test mode: a configure error" 1 "SIGNATURES needs SIGN_MODE production" cmake -S "$v" -B "$v/b" "${CFG[@]}"
 
+}
+
 # DRVSIGN_SIGNER_COMMAND: a list in the cache at build time, a string in the environment at install
-c="$WORK/cmd"
+behaviour_signer_command() {
+local c="$WORK/cmd"
 cp -r "$REPO/example-project" "$c"
 sed -i 's/SUBMISSION_CAB)/SUBMISSION_CAB SIGN_MODE production)/' "$c/CMakeLists.txt"
 check "production build with DRVSIGN_SIGNER_COMMAND in the cache (a list)" bash -c "
@@ -81,4 +90,6 @@ check "... osslsigncode: the installed driver is signed by the other PKI" osslsi
 check "... and the installed cabinet" osslsigncode verify -CAfile "$PKI/other-root.pem" -in "$WORK/inst/drivers/toastpkg.cab"
 check_exit "install with a signer command that fails: the install fails" 1 env DRVSIGN_CERT="$PKI/other-leaf-chain.pem" \
   DRVSIGN_SIGNER_COMMAND="false" cmake --install "$c/b" --prefix "$WORK/inst2"
-finish
+}
+
+run_behaviours "$@"

@@ -9,15 +9,18 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 CATCHECK="$PY $REPO/tests/tools/catcheck.py"
 CFG=(-DDrvSign_DIR="$REPO/cmake" -DDRVSIGN_EXECUTABLE="$DRVSIGN")
 
-src="$WORK/src"
-mkdir -p "$src/bin"
-cp "$REPO"/tests/infs/*.inx "$src/"
-cp "$DRIVERS/toaster.sys" "$DRIVERS/helper.dll" "$DRIVERS/tool.exe" "$src/bin/"
 declare -A ships=(
   [kmdf]=kmdfdemo.sys [kmdf_empty]="" [umdf2]=umdfdemo.dll [wdm]=wdmdemo.sys
   [filter]=kbfiltdemo.sys [extension]=extdemo.dll [component]=swcdemo.exe
   [primitive]=primdemo.sys [banner]=bannerdemo.sys [win11]=win11demo.sys)
 templates="kmdf kmdf_empty umdf2 wdm filter extension component primitive banner win11"
+# the project of every template, in $src (this behaviour's WORK)
+templates_project() {
+local t f b files
+src="$WORK/src"
+mkdir -p "$src/bin"
+cp "$REPO"/tests/infs/*.inx "$src/"
+cp "$DRIVERS/toaster.sys" "$DRIVERS/helper.dll" "$DRIVERS/tool.exe" "$src/bin/"
 {
   echo 'cmake_minimum_required(VERSION 3.20)'
   echo 'project(templates NONE)'
@@ -38,8 +41,12 @@ templates="kmdf kmdf_empty umdf2 wdm filter extension component primitive banner
     echo "  DRIVER_VERSION 1.0.0.1 DRIVER_DATE 01/15/2024 KMDF_VERSION 1.15 UMDF_VERSION 2.15.0)"
   done
 } >"$src/CMakeLists.txt"
+}
 
-for arch in amd64 arm64; do
+# one project for every template, with no OS argument, built for ARCH
+templates_for() {
+  local arch=$1 src b extra os_token t pkg inf cat members f
+  templates_project
   b="$WORK/b-$arch"
   extra=()
   [ $arch = arm64 ] && extra=(-DTEST_ARCH=arm64)
@@ -57,10 +64,13 @@ for arch in amd64 arm64; do
     check "$arch $t: catalog members, OS $os_token, OSAttr 2:10.0 (catcheck)" \
       $CATCHECK check "$pkg/$cat" --os "$os_token" --osattr 2:10.0 "${members[@]}"
   done
-done
+}
+behaviour_amd64() { templates_for amd64; }
+behaviour_arm64() { templates_for arm64; }
 
 # problems name the source INX and its line (CMake wraps message lines: exits_flat compares them flat)
-bad="$WORK/bad"
+behaviour_problems_name_the_source() {
+local bad="$WORK/bad" line dline
 mkdir -p "$bad"
 cp "$REPO/tests/infs/kmdf.inx" "$bad/kmdf.inx"
 # no DriverVer line, so stamping adds one to [Version]: later lines must still map back
@@ -88,4 +98,6 @@ dline=$(grep -n '^\[DestinationDirs\]' "$bad/kmdf.inx" | cut -d: -f1)
 check "... the build names the source .inx, at the end of [Version] for the DriverVer stamping added" exits_flat 2 \
   "drvsign: $bad/kmdf.inx:$((dline - 1)): DriverVer set to a date in the future" cmake --build "$bad/b3"
 check "... and never the package's copy" lacks 'kmdf-package/kmdf/kmdf\.inf' exits 2 cmake --build "$bad/b3"
-finish
+}
+
+run_behaviours "$@"

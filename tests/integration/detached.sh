@@ -20,46 +20,63 @@ refuse() {
   check "$d: says $re" grep -Eq -- "$re" "$WORK/last.log"
 }
 
-cp -r "$TOASTPKG" "$WORK/pkg"
-"$DRVSIGN" catalog --quiet --driver "$WORK/pkg" --os 10_X64
-"$DRVSIGN" cab --quiet --out "$WORK/pkg.cab" "$WORK/pkg"
+# the package, its catalog and a cabinet of it, in this behaviour's WORK
+det_pkg() {
+  [ -e "$WORK/pkg.cab" ] && return 0
+  cp -r "$TOASTPKG" "$WORK/pkg"
+  setup "catalog the package" "$DRVSIGN" catalog --quiet --driver "$WORK/pkg" --os 10_X64 || return
+  setup "a cabinet of the package" "$DRVSIGN" cab --quiet --out "$WORK/pkg.cab" "$WORK/pkg"
+}
 
 # ---- prepare / sign elsewhere / complete ----
-for kind in rsa ec; do
+# prepare_complete KIND MODE: the PE, catalog and cabinet signed in two steps into $WORK/KIND-in,
+# each step a check (MODE check) or the setup of another behaviour (MODE setup)
+prepare_complete() {
+  local kind=$1 mode=$2 chain key in req sigs files sums f rc=0
+  [ -e "$WORK/$kind-in" ] && return 0
+  det_pkg || return
   if [ $kind = rsa ]; then chain=$PKI/leaf-chain.pem key=$PKI/leaf.key; else chain=$PKI/leaf-ec-chain.pem key=$PKI/leaf-ec.key; fi
   in="$WORK/$kind-in" req="$WORK/$kind-requests" sigs="$WORK/$kind-signatures"
   mkdir -p "$in" "$sigs"
   cp "$DRIVERS/toaster.sys" "$WORK/pkg/tstamd64.cat" "$WORK/pkg.cab" "$in/"
   files=("$in/toaster.sys" "$in/tstamd64.cat" "$in/pkg.cab")
   sums=$(sha256sum "${files[@]}")
-  check "$kind: prepare writes a digest and a request per file" bash -c "
+  "$mode" "$kind: prepare writes a digest and a request per file" bash -c "
     '$DRVSIGN' sign --prepare --cert '$chain' --out '$req' ${files[*]} &&
     for f in toaster.sys tstamd64.cat pkg.cab; do test -s '$req'/\$f.digest && grep -q '^drvsign-request=1' '$req'/\$f.request || exit 1; done"
-  check "$kind: prepare leaves the files untouched" test "$sums" = "$(sha256sum "${files[@]}")"
-  check "$kind: each .digest is the request's to_sign, 32 bytes of SHA-256" bash -c "
+  "$mode" "$kind: prepare leaves the files untouched" test "$sums" = "$(sha256sum "${files[@]}")"
+  "$mode" "$kind: each .digest is the request's to_sign, 32 bytes of SHA-256" bash -c "
     for f in toaster.sys tstamd64.cat pkg.cab; do
       [ \$(stat -c %s '$req'/\$f.digest) -eq 32 ] &&
       [ \"\$(od -An -v -tx1 '$req'/\$f.digest | tr -d ' \n')\" = \"\$(sed -n 's/^to_sign=//p' '$req'/\$f.request)\" ] || exit 1; done"
-  check "$kind: the request's to_sign is the SHA-256 of its signed attributes (openssl dgst)" bash -c "
+  "$mode" "$kind: the request's to_sign is the SHA-256 of its signed attributes (openssl dgst)" bash -c "
     a=\$(sed -n 's/^signed_attributes=//p' '$req/toaster.sys.request' | $PY -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read().strip()))' | openssl dgst -sha256 -r | cut -d' ' -f1)
     [ \"\$a\" = \"\$(sed -n 's/^to_sign=//p' '$req/toaster.sys.request')\" ]"
-  check "$kind: the request's file_sha256 is sha256sum's" bash -c "
+  "$mode" "$kind: the request's file_sha256 is sha256sum's" bash -c "
     [ \"\$(sed -n 's/^file_sha256=//p' '$req/pkg.cab.request')\" = \"\$(sha256sum '$in/pkg.cab' | cut -d' ' -f1)\" ]"
   # the air-gapped side: nothing but the digests and openssl
-  check "$kind: openssl pkeyutl signs the digests in another directory" bash -c "
+  "$mode" "$kind: openssl pkeyutl signs the digests in another directory" bash -c "
     cd '$sigs' && for f in toaster.sys tstamd64.cat pkg.cab; do
       openssl pkeyutl -sign -inkey '$key' -pkeyopt digest:sha256 -in '$req'/\$f.digest -out \$f.sig || exit 1; done"
-  check "$kind: complete attaches them, with timestamps" "$DRVSIGN" sign --complete --requests "$req" --signatures "$sigs" "${TSA[@]}" "${files[@]}"
+  "$mode" "$kind: complete attaches them, with timestamps" "$DRVSIGN" sign --complete --requests "$req" --signatures "$sigs" "${TSA[@]}" "${files[@]}" || rc=1
+  [ "$mode" = check ] || return $rc
   for f in "${files[@]}"; do
     check "$kind: osslsigncode verifies $(basename "$f") and its timestamp" oss_verify_ts "$f"
   done
-done
+}
+behaviour_prepare_complete_rsa() { prepare_complete rsa check; }
+behaviour_prepare_complete_ec() { prepare_complete ec check; }
 
 # refusals: exit 1, the file untouched
+# change.sys prepared (creq) and its digest signed (csig)
+change_prepared() {
 cp "$DRIVERS/toaster.sys" "$WORK/change.sys"
-"$DRVSIGN" sign --prepare --cert "$PKI/leaf-chain.pem" --out "$WORK/creq" "$WORK/change.sys"
+setup "prepare change.sys" "$DRVSIGN" sign --prepare --cert "$PKI/leaf-chain.pem" --out "$WORK/creq" "$WORK/change.sys" || return
 mkdir -p "$WORK/csig"
-openssl pkeyutl -sign -inkey "$PKI/leaf.key" -pkeyopt digest:sha256 -in "$WORK/creq/change.sys.digest" -out "$WORK/csig/change.sys.sig"
+setup "sign its digest" openssl pkeyutl -sign -inkey "$PKI/leaf.key" -pkeyopt digest:sha256 -in "$WORK/creq/change.sys.digest" -out "$WORK/csig/change.sys.sig"
+}
+behaviour_changed_since_prepare() {
+change_prepared || return
 flip_byte "$WORK/change.sys" 1000
 cp "$WORK/change.sys" "$WORK/change.before"
 refuse "one byte changed between prepare and complete" "the file changed since it was prepared" \
@@ -69,12 +86,15 @@ flip_byte "$WORK/change.sys" 1000 # back to what was prepared
 check "... the same request completes once the file is back as prepared" "$DRVSIGN" sign --complete --requests "$WORK/creq" \
   --signatures "$WORK/csig" --out "$WORK/change-signed.sys" "$WORK/change.sys"
 check "... and osslsigncode verifies that" oss_verify "$WORK/change-signed.sys"
-cp "$WORK/change.sys" "$WORK/change.before"
+}
 refused() { # description regex sigdir [requests]
   refuse "$1" "$2" "$DRVSIGN" sign --complete --requests "${4:-$WORK/creq}" --signatures "$3" "$WORK/change.sys"
   check "$1: the file is untouched" cmp "$WORK/change.sys" "$WORK/change.before"
   check "$1: no temp left" lacks '^\.change' ls -a "$WORK"
 }
+behaviour_complete_refusals() {
+change_prepared || return
+cp "$WORK/change.sys" "$WORK/change.before"
 mkdir -p "$WORK/nosig" "$WORK/othersig" "$WORK/shortsig"
 refused "no .sig for the file" "no signature for change.sys" "$WORK/nosig"
 openssl pkeyutl -sign -inkey "$PKI/other-leaf.key" -pkeyopt digest:sha256 -in "$WORK/creq/change.sys.digest" -out "$WORK/othersig/change.sys.sig"
@@ -103,18 +123,33 @@ cp "$DRIVERS/toaster.sys" "$WORK/twin/change.sys"
 check_exit "two files of one name in one prepare: usage error" 2 "$DRVSIGN" sign --prepare --cert "$PKI/leaf-chain.pem" --out "$WORK/x" \
   "$WORK/change.sys" "$WORK/twin/change.sys"
 
-# nested, in two steps: --append is recorded and honoured
-cp "$WORK/rsa-in/toaster.sys" "$WORK/nest.sys" # signed and timestamped above
-"$DRVSIGN" sign --prepare --append --cert "$PKI/leaf-ec-chain.pem" --out "$WORK/nreq" "$WORK/nest.sys"
+}
+
+# nested, in two steps: --append is recorded and honoured. nested MODE: $WORK/nest.sys, with the
+# last step a check (MODE check) or setup
+nested() {
+[ -e "$WORK/nsig" ] && return 0
+prepare_complete rsa setup || return
+cp "$WORK/rsa-in/toaster.sys" "$WORK/nest.sys" # signed and timestamped
+setup "prepare --append nest.sys" "$DRVSIGN" sign --prepare --append --cert "$PKI/leaf-ec-chain.pem" --out "$WORK/nreq" "$WORK/nest.sys" || return
 mkdir -p "$WORK/nsig"
-openssl pkeyutl -sign -inkey "$PKI/leaf-ec.key" -in "$WORK/nreq/nest.sys.digest" -out "$WORK/nsig/nest.sys.sig"
-check "prepare --append, then complete: a nested signature" "$DRVSIGN" sign --complete --requests "$WORK/nreq" --signatures "$WORK/nsig" "$WORK/nest.sys"
+setup "sign its digest" openssl pkeyutl -sign -inkey "$PKI/leaf-ec.key" -in "$WORK/nreq/nest.sys.digest" -out "$WORK/nsig/nest.sys.sig" || return
+"$1" "prepare --append, then complete: a nested signature" "$DRVSIGN" sign --complete --requests "$WORK/nreq" --signatures "$WORK/nsig" "$WORK/nest.sys"
+}
+behaviour_nested_in_two_steps() {
+nested check
 check_output "... osslsigncode verifies both" "Number of verified signatures: 2" \
   osslsigncode verify -CAfile "$PKI/root.pem" -TSA-CAfile "$PKI/root.pem" -in "$WORK/nest.sys"
 
+}
+
 # ---- extract / remove / attach ----
-"$DRVSIGN" sign "${LEAF[@]}" --out "$WORK/plain.cat" "$WORK/pkg/tstamd64.cat"
-for f in "$WORK/nest.sys" "$WORK/rsa-in/tstamd64.cat" "$WORK/ec-in/pkg.cab" "$WORK/plain.cat"; do
+plain_cat() {
+  det_pkg || return
+  [ -e "$WORK/plain.cat" ] || setup "sign the catalog" "$DRVSIGN" sign "${LEAF[@]}" --out "$WORK/plain.cat" "$WORK/pkg/tstamd64.cat"
+}
+round_trip() { # signed file
+  local f=$1 n
   n=$(basename "$(dirname "$f")")-$(basename "$f")
   cp "$f" "$WORK/$n"
   check "$n: extract writes the signature" "$DRVSIGN" extract "$WORK/$n" --out "$WORK/$n.p7"
@@ -131,21 +166,39 @@ for f in "$WORK/nest.sys" "$WORK/rsa-in/tstamd64.cat" "$WORK/ec-in/pkg.cab" "$WO
   check_exit "$n: ... drvsign verify rejects it" 1 ds_verify "$WORK/$n"
   check "$n: attach puts it back" "$DRVSIGN" attach "$WORK/$n" --signature "$WORK/$n.p7"
   check "$n: ... byte for byte the original" unchanged "$WORK/$n" "$f"
-done
+}
+behaviour_round_trip_nested_pe() { nested setup && round_trip "$WORK/nest.sys"; }
+behaviour_round_trip_catalog() { prepare_complete rsa setup && round_trip "$WORK/rsa-in/tstamd64.cat"; }
+behaviour_round_trip_cabinet() { prepare_complete ec setup && round_trip "$WORK/ec-in/pkg.cab"; }
+behaviour_round_trip_plain_catalog() { plain_cat && round_trip "$WORK/plain.cat"; }
+
+removed_inputs() {
+  nested setup || return
+  prepare_complete ec setup || return
+  plain_cat
+}
+behaviour_removed_files() {
+removed_inputs || return
 check "a removed PE keeps a right checksum (pefile)" bash -c "cp '$WORK/nest.sys' '$WORK/rm.sys' && '$DRVSIGN' remove '$WORK/rm.sys' && $(declare -f pefile_checksum_ok); PY=$PY pefile_checksum_ok '$WORK/rm.sys'"
 check "a removed cabinet passes cabextract -t" bash -c "cp '$WORK/ec-in/pkg.cab' '$WORK/rm.cab' && '$DRVSIGN' remove '$WORK/rm.cab' && cabextract -q -t '$WORK/rm.cab'"
 check "a removed catalog is the unsigned catalog again, byte for byte" bash -c "
   cp '$WORK/plain.cat' '$WORK/rm.cat' && '$DRVSIGN' remove '$WORK/rm.cat' && cmp '$WORK/rm.cat' '$WORK/pkg/tstamd64.cat'"
+}
 # a signature of another file is refused, the target untouched
-"$DRVSIGN" sign "${LEAF[@]}" --out "$WORK/helper.dll" "$DRIVERS/helper.dll"
-"$DRVSIGN" extract "$WORK/helper.dll" --out "$WORK/helper.p7"
+behaviour_foreign_signatures() {
+removed_inputs || return
+setup "removed copies" bash -c "cp '$WORK/nest.sys' '$WORK/rm.sys' && '$DRVSIGN' remove '$WORK/rm.sys' &&
+  cp '$WORK/ec-in/pkg.cab' '$WORK/rm.cab' && '$DRVSIGN' remove '$WORK/rm.cab' &&
+  cp '$WORK/plain.cat' '$WORK/rm.cat' && '$DRVSIGN' remove '$WORK/rm.cat'" || return
+setup "sign helper.dll" "$DRVSIGN" sign "${LEAF[@]}" --out "$WORK/helper.dll" "$DRIVERS/helper.dll" || return
+setup "extract its signature" "$DRVSIGN" extract "$WORK/helper.dll" --out "$WORK/helper.p7" || return
 cp "$WORK/rm.sys" "$WORK/rm.before"
 refuse "attaching another PE's signature" "is not for this file" "$DRVSIGN" attach "$WORK/rm.sys" --signature "$WORK/helper.p7"
 check "... the file is untouched" unchanged "$WORK/rm.sys" "$WORK/rm.before"
 check_exit "attaching a PE signature to a cabinet: refused" 1 "$DRVSIGN" attach "$WORK/rm.cab" --signature "$WORK/helper.p7"
-"$DRVSIGN" catalog --quiet --files "$DRIVERS/tool.exe" --out "$WORK/other.cat"
-"$DRVSIGN" sign "${LEAF[@]}" "$WORK/other.cat"
-"$DRVSIGN" extract "$WORK/other.cat" --out "$WORK/other.p7"
+setup "another catalog" "$DRVSIGN" catalog --quiet --files "$DRIVERS/tool.exe" --out "$WORK/other.cat" || return
+setup "signed" "$DRVSIGN" sign "${LEAF[@]}" "$WORK/other.cat" || return
+setup "its signature extracted" "$DRVSIGN" extract "$WORK/other.cat" --out "$WORK/other.p7" || return
 cp "$WORK/rm.cat" "$WORK/rmcat.before"
 check_exit "attaching another catalog's signature: refused" 1 "$DRVSIGN" attach "$WORK/rm.cat" --signature "$WORK/other.p7"
 check "... the catalog is untouched" unchanged "$WORK/rm.cat" "$WORK/rmcat.before"
@@ -161,16 +214,22 @@ PY
 cp "$DRIVERS/helper.dll" "$WORK/h2.dll"
 refuse "attaching a signature whose value is damaged" "is damaged" "$DRVSIGN" attach "$WORK/h2.dll" --signature "$WORK/broken.p7"
 check "... the file is untouched" unchanged "$WORK/h2.dll" "$DRIVERS/helper.dll"
+}
+behaviour_unsigned_and_usage() {
 check_exit "extract from an unsigned file: 1" 1 "$DRVSIGN" extract "$DRIVERS/tool.exe" --out "$WORK/none.p7"
 check "... and writes nothing" test ! -e "$WORK/none.p7"
 cp "$DRIVERS/tool.exe" "$WORK/tool.exe"
 check_exit "remove from an unsigned file: 1" 1 "$DRVSIGN" remove "$WORK/tool.exe"
 check_exit "attach without --signature is a usage error" 2 "$DRVSIGN" attach "$WORK/tool.exe"
 check_exit "extract without --out is a usage error" 2 "$DRVSIGN" extract "$WORK/tool.exe"
+}
 # attach can timestamp what it attaches
-"$DRVSIGN" sign "${LEAF[@]}" --out "$WORK/late.sys" "$DRIVERS/toaster.sys"
-"$DRVSIGN" extract "$WORK/late.sys" --out "$WORK/late.p7"
-"$DRVSIGN" remove "$WORK/late.sys"
+behaviour_attach_timestamp() {
+setup "sign late.sys" "$DRVSIGN" sign "${LEAF[@]}" --out "$WORK/late.sys" "$DRIVERS/toaster.sys" || return
+setup "extract its signature" "$DRVSIGN" extract "$WORK/late.sys" --out "$WORK/late.p7" || return
+setup "remove it" "$DRVSIGN" remove "$WORK/late.sys" || return
 check "attach --timestamp stamps the stored signature" "$DRVSIGN" attach "$WORK/late.sys" --signature "$WORK/late.p7" "${TSA[@]}"
 check "... osslsigncode verifies it and its timestamp" oss_verify_ts "$WORK/late.sys"
-finish
+}
+
+run_behaviours "$@"

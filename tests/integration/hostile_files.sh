@@ -10,6 +10,7 @@ no_temp_left() { # DIR: no drvsign temp file (<name>.dsXXXXXX) remains
 }
 
 # ---- FIFOs: refused at once (timeout's 124 would mean a hang), nothing left behind ----
+behaviour_fifos() {
 mkdir -p "$WORK/fifo/pkg"
 mkfifo "$WORK/fifo/in.sys"
 check_exit "sign: a FIFO is refused, not waited on" 1 \
@@ -36,8 +37,10 @@ mkdir -p "$WORK/fifo/infpkg"
 mkfifo "$WORK/fifo/infpkg/x.inf"
 check_exit "catalog: a FIFO as the INF is refused" 1 \
   timeout 20 "$DRVSIGN" catalog --quiet --driver "$WORK/fifo/infpkg" --os 10_X64
+}
 
 # ---- signing a symlink signs its target; the link stays a link ----
+behaviour_symlink() {
 mkdir -p "$WORK/link/real"
 cp "$DRIVERS/toaster.sys" "$WORK/link/real/toaster.sys"
 ln -s real/toaster.sys "$WORK/link/toaster.sys"
@@ -46,8 +49,11 @@ check "sign: the link is still a symlink to the same file" \
   bash -c "[ -L '$WORK/link/toaster.sys' ] && [ \"\$(readlink '$WORK/link/toaster.sys')\" = real/toaster.sys ]"
 check "sign: the target is signed (osslsigncode)" oss_verify "$WORK/link/real/toaster.sys"
 check "sign: no temp file beside the link or the target" lacks '\.ds' ls -A "$WORK/link" "$WORK/link/real"
+}
 
 # ---- names of 247 to 255 bytes sign in place (the temp name must still fit) ----
+behaviour_long_names() {
+local len name uname
 mkdir -p "$WORK/long"
 for len in 247 250 255; do
   name=$(printf 'n%.0s' $(seq 1 $((len - 4)))).sys
@@ -60,10 +66,12 @@ uname=$(printf '\xc3\xa9%.0s' $(seq 1 125)).sys # 254 bytes
 cp "$DRIVERS/helper.dll" "$WORK/long/$uname"
 check "sign in place: a 254-byte UTF-8 name" "$DRVSIGN" sign --quiet "${LEAF[@]}" "$WORK/long/$uname"
 check "no temp file left by long names" no_temp_left "$WORK/long"
+}
 
 # ---- signals and SIGKILL mid-sign ----
 # A timestamp server that accepts and never answers holds drvsign inside the signing step,
-# after its temp file exists, for as long as the test needs.
+# after its temp file exists, for as long as the test needs. Sets silent and silent_pid.
+start_silent_server() {
 $PY - "$WORK/silent.port" <<'PY' &
 import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
@@ -75,6 +83,7 @@ PY
 silent_pid=$!
 for _ in $(seq 100); do [ -s "$WORK/silent.port" ] && break; sleep 0.1; done
 silent="http://127.0.0.1:$(cat "$WORK/silent.port")/"
+}
 
 # start_stuck_sign DIR [env...]: sign DIR/t.sys in place against the silent server, in the
 # background with default signal dispositions; sets $pid
@@ -96,6 +105,9 @@ wait_for() {
 has_named_temp() { ls -A "$1" | grep -q '\.ds'; }
 has_anonymous_temp() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q "$2/#[0-9]* (deleted)\|O_TMPFILE"; }
 
+behaviour_signals() {
+local sig d rc want
+start_silent_server
 for sig in TERM INT HUP; do
   d=$WORK/sig-$sig
   start_stuck_sign "$d" DRVSIGN_NAMED_TEMP=1
@@ -139,10 +151,13 @@ else
 fi
 kill "$silent_pid" 2>/dev/null
 wait "$silent_pid" 2>/dev/null
+}
 
 # ---- concurrent --append on one file: both nested signatures survive ----
 # A large overlay makes each run take long enough that, unlocked, both would read the same
 # original; the lock makes the second wait and nest on the first's result.
+behaviour_concurrent_append() {
+local a b ra rb
 mkdir -p "$WORK/lock"
 cp "$DRIVERS/toaster.sys" "$WORK/lock/big.sys"
 head -c $((64 << 20)) /dev/zero >>"$WORK/lock/big.sys"
@@ -159,9 +174,11 @@ check "concurrent --append: both runs succeed ($ra, $rb)" test "$ra$rb" = 00
 check_output "concurrent --append: three signatures (primary and two nested)" \
   "^  signature 3 \(nested\): valid" ds_verify "$WORK/lock/big.sys"
 check "concurrent --append: osslsigncode accepts the file" oss_verify "$WORK/lock/big.sys"
+}
 
 # ---- durability: in place, fsync the file and the directory around the rename; a new
 # output beside an untouched input is renamed without a sync on the critical path ----
+behaviour_durability() {
 mkdir -p "$WORK/sync"
 cp "$DRIVERS/toaster.sys" "$WORK/sync/t.sys"
 strace -f -qq -e trace=fsync,fdatasync,rename,renameat,renameat2 -o "$WORK/sync/inplace.trace" \
@@ -173,5 +190,6 @@ strace -f -qq -e trace=fsync,fdatasync,rename,renameat,renameat2 -o "$WORK/sync/
 check "new output: renamed into place" grep -q 'rename' "$WORK/sync/out.trace"
 check_exit "... with no fsync" 1 grep -q 'fsync' "$WORK/sync/out.trace"
 check "new output: signed (osslsigncode)" oss_verify "$WORK/sync/new.sys"
+}
 
-finish
+run_behaviours "$@"

@@ -7,10 +7,12 @@
 : "${TOASTPKG:?}"
 export LC_ALL=C.UTF-8
 
-mkdir -p "$WORK/outside/secrets"
-echo "not for the package" >"$WORK/outside/passwd.txt"
-echo "neither is this" >"$WORK/outside/secrets/key.txt"
-cp "$DRIVERS/toaster.sys" "$WORK/outside/toaster.sys"
+outside() { # the files outside the package the links point to, in this behaviour's WORK
+  mkdir -p "$WORK/outside/secrets"
+  echo "not for the package" >"$WORK/outside/passwd.txt"
+  echo "neither is this" >"$WORK/outside/secrets/key.txt"
+  cp "$DRIVERS/toaster.sys" "$WORK/outside/toaster.sys"
+}
 
 fresh_pkg() { # DIR: a copy of the test package at DIR/toastpkg
   rm -rf "$1"
@@ -22,7 +24,9 @@ nothing_written() { # DIR FILE: FILE does not exist and DIR holds no temp file
 }
 
 # ---- cab and archive: links out of the package, and links inside it ----
-for kind in file dir inner; do
+links() { # kind
+  local kind=$1 p bad fmt
+  outside
   p=$WORK/pk-$kind
   fresh_pkg "$p"
   case $kind in
@@ -42,8 +46,14 @@ for kind in file dir inner; do
       "$DRVSIGN" archive --quiet --format "$fmt" --out "$p/out.$fmt" "$p/toastpkg"
     check "archive $fmt: nothing written for the $kind symlink" nothing_written "$p" "$p/out.$fmt"
   done
-done
+}
+behaviour_link_to_outside_file() { links file; }
+behaviour_link_to_outside_dir() { links dir; }
+behaviour_link_inside() { links inner; }
 # every bad entry is listed, then exit 1
+behaviour_every_link_named() {
+local p rc
+outside
 p=$WORK/pk-two
 fresh_pkg "$p"
 ln -s "$WORK/outside/passwd.txt" "$p/toastpkg/a.txt"
@@ -52,20 +62,31 @@ ln -s "$WORK/outside/passwd.txt" "$p/toastpkg/amd64/b.txt"
 rc=$?
 check "cab: two links, exit 1 ($rc)" test "$rc" -eq 1
 check "cab: both links are named" bash -c "grep -q 'toastpkg/a.txt: is a symbolic link' '$p/log' && grep -q 'amd64/b.txt: is a symbolic link' '$p/log'"
+}
 # the control: the same package without links is packed (the refusals are about the links)
-p=$WORK/pk-clean
+behaviour_control_without_links() {
+local p=$WORK/pk-clean
 fresh_pkg "$p"
 check "cab: the package without links is packed" "$DRVSIGN" cab --quiet --out "$p/out.cab" "$p/toastpkg"
 check "archive: the package without links is packed" \
   "$DRVSIGN" archive --quiet --format zip --out "$p/out.zip" "$p/toastpkg"
+}
 # --include-pdb: a symlinked pdb is refused too
+behaviour_pdb_link() {
+local p=$WORK/pk-clean
+outside
+fresh_pkg "$p"
 mkdir -p "$WORK/pdbs"
 ln -s "$WORK/outside/passwd.txt" "$WORK/pdbs/toaster.pdb"
 check_exit "cab --include-pdb: a symlinked pdb is refused" 1 \
   "$DRVSIGN" cab --quiet --include-pdb "$WORK/pdbs" --out "$p/pdb.cab" "$p/toastpkg"
 
+}
+
 # ---- catalog --driver and verify --package: symlinked members ----
-p=$WORK/cat-file
+behaviour_catalog_member_link() {
+local p=$WORK/cat-file
+outside
 fresh_pkg "$p"
 rm "$p/toastpkg/amd64/toaster.sys"
 ln -s "$WORK/outside/toaster.sys" "$p/toastpkg/amd64/toaster.sys"
@@ -75,7 +96,10 @@ check_error "catalog --driver: the member and its link are named" 1 \
   "toaster.sys in \[.*\] is not a file of the package: amd64/toaster.sys is a symbolic link \(to " \
   "$DRVSIGN" catalog --quiet --driver "$p/toastpkg" --os 10_X64
 check "catalog --driver: no catalog written" nothing_written "$p/toastpkg" "$p/toastpkg/tstamd64.cat"
-p=$WORK/cat-dir
+}
+behaviour_catalog_directory_link() {
+local p=$WORK/cat-dir
+outside
 fresh_pkg "$p"
 mv "$p/toastpkg/amd64" "$WORK/outside/amd64"
 ln -s "$WORK/outside/amd64" "$p/toastpkg/amd64"
@@ -85,17 +109,23 @@ check_error "catalog --driver: the directory link is named" 1 "amd64 is a symbol
   "$DRVSIGN" catalog --quiet --driver "$p/toastpkg" --os 10_X64
 check "catalog --driver: no catalog written for the directory link" \
   nothing_written "$p/toastpkg" "$p/toastpkg/tstamd64.cat"
-p=$WORK/cat-inf
+}
+behaviour_catalog_inf_link() {
+local p=$WORK/cat-inf
+outside
 fresh_pkg "$p"
 mv "$p/toastpkg/toastpkg.inf" "$WORK/outside/toastpkg.inf"
 ln -s "$WORK/outside/toastpkg.inf" "$p/toastpkg/toastpkg.inf"
 check_exit "catalog --driver: a symlinked INF is refused" 1 \
   "$DRVSIGN" catalog --quiet --driver "$p/toastpkg" --os 10_X64
+}
 # verify --package: a good package, then one member swapped for a link to an identical copy
-p=$WORK/ver
+behaviour_verify_package_links() {
+local p=$WORK/ver
+outside
 fresh_pkg "$p"
-"$DRVSIGN" catalog --quiet --driver "$p/toastpkg" --os 10_X64
-"$DRVSIGN" sign --quiet "${LEAF[@]}" "$p/toastpkg/tstamd64.cat"
+setup "catalog the package" "$DRVSIGN" catalog --quiet --driver "$p/toastpkg" --os 10_X64 || return
+setup "sign its catalog" "$DRVSIGN" sign --quiet "${LEAF[@]}" "$p/toastpkg/tstamd64.cat" || return
 check "verify --package: the package as built verifies" \
   "$DRVSIGN" verify --ca "$PKI/root.pem" --package "$p/toastpkg" --os 10_X64
 mv "$p/toastpkg/amd64/toaster.sys" "$WORK/outside/same-toaster.sys"
@@ -109,10 +139,13 @@ ln -s "$WORK/outside/tstamd64.cat" "$p/toastpkg/tstamd64.cat"
 check_exit "verify --package: a symlinked catalog is refused" 1 \
   "$DRVSIGN" verify --ca "$PKI/root.pem" --package "$p/toastpkg" --os 10_X64
 
+}
+
 # ---- sign checks a cabinet's file table as verify does (cFiles = 0xFFFF) ----
-p=$WORK/cabtable
+behaviour_cab_file_table() {
+local p=$WORK/cabtable
 fresh_pkg "$p"
-"$DRVSIGN" cab --quiet --time 1700000000 --out "$p/t.cab" "$p/toastpkg"
+setup "a cabinet of the package" "$DRVSIGN" cab --quiet --time 1700000000 --out "$p/t.cab" "$p/toastpkg" || return
 cp "$p/t.cab" "$p/good.cab"
 put_u16 "$p/t.cab" 28 0xFFFF
 cp "$p/t.cab" "$p/orig.cab"
@@ -126,11 +159,13 @@ check_exit "sign: a file entry naming a missing folder is refused" 1 \
   "$DRVSIGN" sign --quiet "${LEAF[@]}" "$p/folder.cab"
 check "sign: the intact cabinet still signs" "$DRVSIGN" sign --quiet "${LEAF[@]}" "$p/good.cab"
 check "sign: the intact cabinet verifies (osslsigncode)" oss_verify "$p/good.cab"
+}
 
 # ---- page hashes of a section within one page of 4 GiB (a sparse PE made by truncate) ----
 # PE32+, SectionAlignment 4 KiB, one section at 0x200 of 0xFFFFF200 bytes (not a multiple of
 # the page, so a 32-bit page counter would wrap), the file 0xFFFFF400 bytes.
-big=$WORK/big4g.sys
+behaviour_page_hashes_4g() {
+local big=$WORK/big4g.sys
 $PY - "$big" <<'PY'
 import struct, sys
 h = bytearray(0x200)
@@ -176,5 +211,6 @@ assert offs == want, "entry offsets differ"
 assert t[-32:] == bytes(32), "the end marker's hash is not zero"
 PY
 rm -f "$big" "$WORK/big.cat"
+}
 
-finish
+run_behaviours "$@"

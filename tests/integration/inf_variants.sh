@@ -7,7 +7,10 @@
 : "${TOASTPKG:?}"
 CATCHECK="$PY $(dirname "$0")/../tools/catcheck.py"
 
+# the decorated package, in this behaviour's WORK
+decor_pkg() {
 pkg="$WORK/decor"
+[ -e "$pkg/decor.inf" ] && return 0
 mkdir -p "$pkg/bin" "$pkg/bin64"
 for f in new old x86 server ddi_amd64 ddi_nt coinst wdf hw extra listed renamed_src; do
   echo "contents of $f" >"$pkg/bin/$f.sys"
@@ -115,36 +118,67 @@ Mfg      = "drvsign tests"
 Dev      = "Decorated device"
 Disk     = "Disk 1"
 INF
+}
 
 files() { $CATCHECK dump "$pkg/decor.cat" | $PY -c 'import json,sys; print(" ".join(json.load(sys.stdin)["files"]))'; }
 run() { rm -f "$pkg/decor.cat"; "$DRVSIGN" catalog --quiet --driver "$pkg" --os "$1" 2>"$WORK/err"; }
 
+behaviour_rs3() {
+decor_pkg
 check "10_RS3_X64 (build 16299) catalogs" run 10_RS3_X64
 check "... and warns about nothing (DIRIDs, continuation lines, strings)" test ! -s "$WORK/err"
 check_output "build decoration 10.0...16299 applies to RS3: new.sys, not old.sys" \
   "^arch.sys coinst.sys ddi_amd64.sys decor.inf extra.sys hw.sys new.sys renamed_src.sys wdf.sys$" files
+}
+behaviour_x64_union() {
+decor_pkg
 check "10_X64 catalogs" run 10_X64
 check_output "... the union over its builds: the 6.1 models (10240) and the 16299 ones, not the server's" \
   "^arch.sys coinst.sys ddi_amd64.sys decor.inf extra.sys hw.sys new.sys old.sys renamed_src.sys wdf.sys$" files
+}
+behaviour_win7() {
+decor_pkg
 check "7_X64 uses the 6.1 models" run 7_X64
 check_output "... old.sys only" "^decor.inf old.sys$" files
+}
+behaviour_server_rs5() {
+decor_pkg
 check "ServerRS5_X64 picks the server (product type 3) models" run ServerRS5_X64
 # a domain controller (product type 2) at 17763 does not take NTamd64.10.0.3, so it takes the 16299 models
 check_output "... server.sys, and new.sys for domain controllers, not old.sys" \
   "^arch.sys coinst.sys ddi_amd64.sys decor.inf extra.sys hw.sys new.sys renamed_src.sys server.sys wdf.sys$" files
+}
+behaviour_rs5_client() {
+decor_pkg
 check "10_RS5_X64 (a client at build 17763) does not take the server models" run 10_RS5_X64
 check_output "... new.sys" " new.sys " files
+}
+behaviour_x86() {
+decor_pkg
 check "10_X86 uses the x86 models" run 10_X86
 check_output "... x86.sys and its list" "^decor.inf listed.sys x86.sys$" files
+}
+behaviour_two_targets() {
+decor_pkg
 check "two targets share one catalog: the union" run 10_RS3_X64,7_X64
 check_output "... new and old" "new.sys old.sys" files
+}
+behaviour_hwids() {
+decor_pkg
+setup "catalog for 10_RS3_X64,7_X64" run 10_RS3_X64,7_X64 || return
 check_output "HWIDs come only from the applicable models" "root.{1,2}new_device" $CATCHECK dump "$pkg/decor.cat"
 check "... and not from the others" lacks x86_device $CATCHECK dump "$pkg/decor.cat"
-run 10_RS3_X64
+}
+behaviour_source_disks_arch() {
+decor_pkg
+setup "catalog for 10_RS3_X64" run 10_RS3_X64 || return
 check "the amd64 arch.sys comes from SourceDisksFiles.amd64 (bin64)" $CATCHECK check "$pkg/decor.cat" "$pkg/bin64/arch.sys" "$pkg/decor.inf" "$pkg/bin/new.sys" "$pkg/bin/ddi_amd64.sys" "$pkg/bin/coinst.sys" "$pkg/bin/wdf.sys" "$pkg/bin/hw.sys" "$pkg/bin/extra.sys" "$pkg/bin/renamed_src.sys"
 
+}
+
 # a primitive driver: DefaultInstall, no [Manufacturer]
-prim="$WORK/prim"
+behaviour_primitive() {
+local prim="$WORK/prim"
 mkdir -p "$prim"
 echo primitive >"$prim/prim.sys"
 cat >"$prim/prim.inf" <<'INF'
@@ -173,23 +207,33 @@ INF
 check "a primitive driver (DefaultInstall) catalogs" "$DRVSIGN" catalog --quiet --driver "$prim" --os 10_X64
 check "... with its file" $CATCHECK check "$prim/prim.cat" "$prim/prim.inf" "$prim/prim.sys"
 
+}
+
 # UTF-16LE INF: the reader decodes it, the catalog hashes its raw bytes
-u16="$WORK/utf16"
+behaviour_utf16() {
+local u16="$WORK/utf16"
 cp -r "$TOASTPKG" "$u16"
 { printf '\xff\xfe'; iconv -f UTF-8 -t UTF-16LE "$TOASTPKG/toastpkg.inf"; } >"$u16/toastpkg.inf"
 check "a UTF-16LE INF catalogs" "$DRVSIGN" catalog --quiet --driver "$u16" --os 10_X64
 check "... its member is the SHA-1 of the UTF-16 bytes" $CATCHECK check "$u16/tstamd64.cat" "$u16/toastpkg.inf" "$u16"/amd64/*
 check "... and sha1sum agrees" bash -c "$CATCHECK dump '$u16/tstamd64.cat' | grep -qi \"\\\"\$(sha1sum '$u16/toastpkg.inf' | cut -c1-40)\\\"\""
+}
 # ANSI with a Windows-1252 character in a string
-ansi="$WORK/ansi"
+behaviour_ansi() {
+local ansi="$WORK/ansi"
 cp -r "$TOASTPKG" "$ansi"
 sed -i 's/"drvsign Toasters"/"drvsign Toasters \xe9\x80"/' "$ansi/toastpkg.inf"
 check "an ANSI (Windows-1252) INF catalogs" "$DRVSIGN" catalog --quiet --driver "$ansi" --os 10_X64
+}
 # a decoration with too many fields is an error, not a guess
-bad="$WORK/baddecor"
+behaviour_bad_decoration() {
+local bad="$WORK/baddecor"
+decor_pkg
 cp -r "$pkg" "$bad"
 rm -f "$bad/decor.cat"
 sed -i 's/NTamd64.10.0.3..17763/NTamd64.10.0.3...17763/' "$bad/decor.inf"
 check_error "a decoration with six fields is reported" 1 "decor.inf:33: 'NTamd64.10.0.3...17763' is not a TargetOSVersion decoration" \
   "$DRVSIGN" catalog --driver "$bad" --os 10_X64
-finish
+}
+
+run_behaviours "$@"

@@ -49,7 +49,8 @@ declare -A expect=(
   [not-pe]="unsupported file type"
 )
 
-for name in "${!expect[@]}"; do
+corrupt() { # name: signing and verifying the case are refused, the input untouched
+  local name=$1 f before rc
   make_case "$name"
   f="$WORK/cases/$name.sys"
   before=$(sha256sum <"$f")
@@ -61,12 +62,27 @@ for name in "${!expect[@]}"; do
   check "$name: input untouched" test "$before" = "$(sha256sum <"$f")"
   check "$name: no temp file left" lacks '\.ds' ls -a "$WORK/cases"
   check_exit "$name: verify exits 1" 1 ds_verify "$f"
-done
+}
+behaviour_truncated_headers() { corrupt truncated-headers; }
+behaviour_truncated() { corrupt truncated; }
+behaviour_empty() { corrupt empty; }
+behaviour_lfanew_outside() { corrupt lfanew-outside; }
+behaviour_lfanew_wrong() { corrupt lfanew-wrong; }
+behaviour_section_past_end() { corrupt section-past-end; }
+behaviour_rva_count() { corrupt rva-count; }
+behaviour_bad_magic() { corrupt bad-magic; }
+behaviour_cert_not_at_end() { corrupt cert-not-at-end; }
+behaviour_cert_outside() { corrupt cert-outside; }
+behaviour_not_pe() { corrupt not-pe; }
 # A garbage signature fails verification; signing replaces it with a good one.
+behaviour_garbage_signature() {
+local f
 make_case garbage-signature
 f="$WORK/cases/garbage-signature.sys"
 check_error "garbage-signature: verify exits 1, naming the problem" 1 \
   "garbage-signature.sys: the signature is not a valid Authenticode PKCS#7" ds_verify "$f"
 check "garbage-signature: signing replaces it" "$DRVSIGN" sign "${LEAF[@]}" "$f"
 check "garbage-signature: the result verifies with osslsigncode" oss_verify "$f"
-finish
+}
+
+run_behaviours "$@"

@@ -2,13 +2,23 @@
 # Both verifiers must reject what Windows would reject.
 . "$(dirname "$0")/../lib.sh"
 
-good="$WORK/good.sys"
-"$DRVSIGN" sign "${LEAF[@]}" --page-hashes --out "$good" "$DRIVERS/toaster.sys"
+# the good file (with page hashes) each behaviour damages, in its own WORK
+good_file() {
+  good="$WORK/good.sys"
+  setup "sign the good file" "$DRVSIGN" sign "${LEAF[@]}" --page-hashes --out "$good" "$DRIVERS/toaster.sys"
+}
+
+behaviour_control() {
+good_file || return
 check "control: the good file verifies with osslsigncode" oss_verify "$good"
 check "control: the good file verifies with drvsign" ds_verify "$good"
 
+}
+
 # a flipped byte in .text
-f="$WORK/text.sys"
+behaviour_text_byte() {
+local f="$WORK/text.sys" text
+good_file || return
 cp "$good" "$f"
 text=$(pe_field "$f" "[s.PointerToRawData for s in pe.sections if s.Name.startswith(b'.text')][0]")
 flip_byte "$f" $((text + 16))
@@ -16,8 +26,12 @@ check "flipped .text byte: osslsigncode rejects" oss_rejects "$f"
 check "flipped .text byte: drvsign rejects" ds_rejects "$f"
 check_error "flipped .text byte: drvsign says the file changed" 1 "file changed after signing" ds_verify "$f"
 
+}
+
 # a flipped byte in the signature value (the signer's encrypted digest ends the PKCS#7)
-f="$WORK/sig.sys"
+behaviour_signature_byte() {
+local f="$WORK/sig.sys" sec len
+good_file || return
 cp "$good" "$f"
 sec=$(pe_field "$f" "pe.OPTIONAL_HEADER.DATA_DIRECTORY[4].VirtualAddress")
 len=$($PY -c 'import sys,struct; f=open(sys.argv[1],"rb"); f.seek(int(sys.argv[2])); print(struct.unpack("<I", f.read(4))[0])' "$f" "$sec")
@@ -25,8 +39,12 @@ flip_byte "$f" $((sec + len - 40))
 check "flipped signature byte: osslsigncode rejects" oss_rejects "$f"
 check "flipped signature byte: drvsign rejects" ds_rejects "$f"
 
+}
+
 # a flipped byte in the stored page hash table
-f="$WORK/pagehash.sys"
+behaviour_page_hash_byte() {
+local f="$WORK/pagehash.sys" off
+good_file || return
 cp "$good" "$f"
 off=$($PY - "$f" <<'PY'
 import sys
@@ -40,24 +58,33 @@ PY
 flip_byte "$f" "$off"
 check "flipped page hash: drvsign rejects" ds_rejects "$f"
 
+}
+
 # untrusted root
-f="$WORK/untrusted.sys"
-"$DRVSIGN" sign --cert "$PKI/other-leaf-chain.pem" --key "$PKI/other-leaf.key" --out "$f" "$DRIVERS/toaster.sys"
+behaviour_untrusted_root() {
+local f="$WORK/untrusted.sys"
+setup "sign under the other root" "$DRVSIGN" sign --cert "$PKI/other-leaf-chain.pem" --key "$PKI/other-leaf.key" --out "$f" "$DRIVERS/toaster.sys" || return
 check "untrusted root: osslsigncode rejects" oss_rejects "$f"
 check "untrusted root: drvsign rejects" ds_rejects "$f"
 check "untrusted root: drvsign accepts it when that root is trusted" \
   "$DRVSIGN" verify --ca "$PKI/other-root.pem" "$f"
 
+}
+
 # a leaf without the code-signing EKU
-f="$WORK/noeku.sys"
-"$DRVSIGN" sign --cert "$PKI/leaf-noeku-chain.pem" --key "$PKI/leaf-noeku.key" --out "$f" "$DRIVERS/toaster.sys"
+behaviour_no_code_signing_eku() {
+local f="$WORK/noeku.sys"
+setup "sign with the leaf without the EKU" "$DRVSIGN" sign --cert "$PKI/leaf-noeku-chain.pem" --key "$PKI/leaf-noeku.key" --out "$f" "$DRIVERS/toaster.sys" || return
 check "leaf without code-signing EKU: osslsigncode rejects" oss_rejects "$f"
 check "leaf without code-signing EKU: drvsign rejects" ds_rejects "$f"
 check_error "... naming the reason" 1 "not valid for code signing" ds_verify "$f"
 
+}
+
 # an expired leaf (2020-2021), without a timestamp
-f="$WORK/expired.sys"
-"$DRVSIGN" sign --cert "$PKI/leaf-expired-chain.pem" --key "$PKI/leaf-expired.key" --out "$f" "$DRIVERS/toaster.sys"
+behaviour_expired_leaf() {
+local f="$WORK/expired.sys" june2020
+setup "sign with the expired leaf" "$DRVSIGN" sign --cert "$PKI/leaf-expired-chain.pem" --key "$PKI/leaf-expired.key" --out "$f" "$DRIVERS/toaster.sys" || return
 check "expired leaf: osslsigncode rejects" oss_rejects "$f"
 check "expired leaf: drvsign rejects" ds_rejects "$f"
 check_error "... saying it expired" 1 "expired" ds_verify "$f"
@@ -65,12 +92,18 @@ june2020=1590969600
 check "expired leaf: drvsign accepts it at --time inside its validity" ds_verify --time $june2020 "$f"
 check "expired leaf: osslsigncode accepts it at -time inside its validity" oss_verify "$f" -time $june2020
 
+}
+
 # a damaged header checksum on a signed file
-f="$WORK/checksum.sys"
+behaviour_wrong_checksum() {
+local f="$WORK/checksum.sys" ck
+good_file || return
 cp "$good" "$f"
 ck=$(pe_field "$f" "pe.OPTIONAL_HEADER.get_file_offset() + 64")
 put_u32 "$f" "$ck" 0x12345678
 check_exit "wrong PE checksum: pefile disagrees with the header" 1 pefile_checksum_ok "$f"
 check "wrong PE checksum: drvsign rejects" ds_rejects "$f"
 check_error "... naming the checksum" 1 "checksum is 0x12345678" ds_verify "$f"
-finish
+}
+
+run_behaviours "$@"

@@ -2,7 +2,8 @@
 # Re-signing replaces the signature; --append nests one more (the SHA-1 + SHA-256 dual signature).
 . "$(dirname "$0")/../lib.sh"
 
-f="$WORK/dual.sys"
+behaviour_replace_and_append() {
+local f="$WORK/dual.sys"
 cp "$DRIVERS/toaster.sys" "$f"
 check "first signature (sha256)" "$DRVSIGN" sign "${LEAF[@]}" "$f"
 check "re-sign with sha1 replaces it" "$DRVSIGN" sign "${LEAF[@]}" --digest sha1 "$f"
@@ -19,22 +20,35 @@ check_output "osslsigncode counts three signatures" "Number of verified signatur
 check "re-sign without --append drops the nested ones" "$DRVSIGN" sign "${LEAF[@]}" "$f"
 check_output "back to one signature" "Number of verified signatures: 1" oss_verify "$f"
 
-u="$WORK/unsigned-append.sys"
+}
+
+behaviour_append_to_unsigned() {
+local u="$WORK/unsigned-append.sys"
 cp "$DRIVERS/toaster32.sys" "$u"
 check "--append on an unsigned file makes the primary signature" "$DRVSIGN" sign "${LEAF[@]}" --append "$u"
 check_output "one signature" "Number of verified signatures: 1" oss_verify "$u"
 
+}
+
 # The image digest does not cover the signature, so re-signing keeps it: compare the digests
 # osslsigncode computes for both files.
-a="$WORK/a.sys"
-b="$WORK/b.sys"
-"$DRVSIGN" sign "${LEAF[@]}" --out "$a" "$DRIVERS/toaster.sys"
-"$DRVSIGN" sign --cert "$PKI/leaf-ec-chain.pem" --key "$PKI/leaf-ec.key" --out "$b" "$a"
+signed_a() {
+  a="$WORK/a.sys"
+  setup "sign a.sys" "$DRVSIGN" sign "${LEAF[@]}" --out "$a" "$DRIVERS/toaster.sys"
+}
 digest_of() { oss_verify "$1" | awk -F': ' '/Calculated message digest/{print $2}'; }
+behaviour_resign_keeps_image_digest() {
+local a b="$WORK/b.sys"
+signed_a || return
+setup "re-sign it as b.sys" "$DRVSIGN" sign --cert "$PKI/leaf-ec-chain.pem" --key "$PKI/leaf-ec.key" --out "$b" "$a" || return
 check "re-signing keeps the image digest" test "$(digest_of "$a")" = "$(digest_of "$b")" -a -n "$(digest_of "$a")"
 
+}
+
 # Appending to a file whose signature no longer matches is refused; the file stays as it was.
-t="$WORK/tampered.sys"
+behaviour_append_to_tampered() {
+local a t="$WORK/tampered.sys" text before
+signed_a || return
 cp "$a" "$t"
 text=$(pe_field "$t" "pe.sections[0].PointerToRawData")
 flip_byte "$t" $((text + 32))
@@ -42,4 +56,6 @@ before=$(sha256sum <"$t")
 check_error "--append onto a tampered file fails, saying why" 1 "cannot append: the existing signature is invalid" \
   "$DRVSIGN" sign "${LEAF[@]}" --append "$t"
 check "... and leaves the file untouched" test "$before" = "$(sha256sum <"$t")"
-finish
+}
+
+run_behaviours "$@"

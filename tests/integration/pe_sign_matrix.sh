@@ -2,7 +2,8 @@
 # Every test binary x digest x page hashes: sign, then osslsigncode, pefile and drvsign agree.
 . "$(dirname "$0")/../lib.sh"
 
-for bin in toaster.sys toaster32.sys helper.dll helper32.dll tool.exe; do
+matrix() { # binary: every digest x page hashes
+  local bin=$1 digest ph tag in out before
   for digest in sha256 sha1; do
     for ph in "" --page-hashes; do
       tag="$bin $digest${ph:+ page-hashes}"
@@ -22,14 +23,20 @@ for bin in toaster.sys toaster32.sys helper.dll helper32.dll tool.exe; do
       fi
     done
   done
-done
+}
+behaviour_toaster_sys() { matrix toaster.sys; }
+behaviour_toaster32_sys() { matrix toaster32.sys; }
+behaviour_helper_dll() { matrix helper.dll; }
+behaviour_helper32_dll() { matrix helper32.dll; }
+behaviour_tool_exe() { matrix tool.exe; }
 
 # The signature as signtool writes it: no signingTime, DER-sorted certificates, the
 # Authenticode signed attributes. Read with openssl, not with our own parser.
-out="$WORK/attrs.sys"
-"$DRVSIGN" sign "${LEAF[@]}" --description "Toaster Driver" --url "https://example.invalid/toaster" \
-  --out "$out" "$DRIVERS/toaster.sys"
-osslsigncode extract-signature -in "$out" -out "$WORK/sig.der" >/dev/null 2>&1
+behaviour_signed_attributes() {
+local out="$WORK/attrs.sys"
+setup "sign with --description and --url" "$DRVSIGN" sign "${LEAF[@]}" --description "Toaster Driver" --url "https://example.invalid/toaster" \
+  --out "$out" "$DRIVERS/toaster.sys" || return
+setup "osslsigncode extracts the signature" osslsigncode extract-signature -in "$out" -out "$WORK/sig.der" || return
 openssl asn1parse -inform DER -in "$WORK/sig.der" >"$WORK/asn1.txt" 2>&1
 check_exit "signature has no signingTime" 1 grep -q signingTime "$WORK/asn1.txt"
 check "signature has messageDigest and contentType" \
@@ -53,16 +60,21 @@ print(len(ders), "certificates")
 sys.exit(0 if len(ders) == 2 and ders == sorted(ders) else 1)
 PY
 check_output "osslsigncode shows the description" "Toaster Driver" oss_verify "$out"
+}
 
 # Signing in place replaces the file atomically and leaves no temp file behind.
+behaviour_in_place() {
 cp "$DRIVERS/toaster.sys" "$WORK/inplace.sys"
 chmod 640 "$WORK/inplace.sys"
 check "sign in place" "$DRVSIGN" sign "${LEAF[@]}" "$WORK/inplace.sys"
 check "in-place result verifies with osslsigncode" oss_verify "$WORK/inplace.sys"
 check "in place keeps the file mode" test "$(stat -c %a "$WORK/inplace.sys")" = 640
 check "no temp files left" lacks '\.ds' ls -a "$WORK"
+}
 
 # Several files in one call, with every key form.
+behaviour_several_files_and_key_forms() {
+local f
 for f in a b c; do cp "$DRIVERS/toaster.sys" "$WORK/multi-$f.sys"; done
 check "sign three files at once" "$DRVSIGN" sign "${LEAF[@]}" "$WORK"/multi-*.sys
 check "all three verify" ds_verify "$WORK"/multi-*.sys
@@ -73,4 +85,6 @@ check "ECDSA signature: drvsign verify" ds_verify "$WORK/ec.sys"
 check "sign with a DER key and DER certificate + --add-cert" "$DRVSIGN" sign --cert "$PKI/leaf.cer" \
   --key "$PKI/leaf.der.key" --add-cert "$PKI/intermediate.pem" --out "$WORK/der.sys" "$DRIVERS/toaster.sys"
 check "DER-key signature: osslsigncode verify" oss_verify "$WORK/der.sys"
-finish
+}
+
+run_behaviours "$@"

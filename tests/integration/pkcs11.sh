@@ -18,13 +18,17 @@ have_module() { # kind paths...: one of the paths exists
   echo "$kind is not installed (scripts/deps.sh test installs it)"
   return 1
 }
+have_provider() { have_module pkcs11-provider /usr/lib/*/ossl-modules/pkcs11.so /usr/lib/ossl-modules/pkcs11.so; }
+have_engine() { have_module libp11 /usr/lib/*/engines-3/pkcs11.so /usr/lib/engines-3/pkcs11.so; }
+behaviour_backends_installed() {
+check "OpenSSL's pkcs11 provider (pkcs11-provider) is installed" have_provider
+check "libp11's PKCS#11 engine (libengine-pkcs11-openssl) is installed" have_engine
+}
+# the backends the token behaviours go through: those installed (a missing one fails
+# backends_installed)
 backends=()
-check "OpenSSL's pkcs11 provider (pkcs11-provider) is installed" \
-  have_module pkcs11-provider /usr/lib/*/ossl-modules/pkcs11.so /usr/lib/ossl-modules/pkcs11.so &&
-  backends+=(provider)
-check "libp11's PKCS#11 engine (libengine-pkcs11-openssl) is installed" \
-  have_module libp11 /usr/lib/*/engines-3/pkcs11.so /usr/lib/engines-3/pkcs11.so &&
-  backends+=(engine)
+have_provider >/dev/null && backends+=(provider)
+have_engine >/dev/null && backends+=(engine)
 if [ -n "${DRVSIGN_SANITIZED:-}" ]; then
   # The provider dlopens modules with RTLD_DEEPBIND, which AddressSanitizer cannot run, so the
   # sanitizer build tests libp11's engine and the unsanitized build tests both.
@@ -35,11 +39,17 @@ if [ -n "${DRVSIGN_SANITIZED:-}" ]; then
   export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"
   export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$REPO/tests/lsan.supp"
 fi
-cp -r "$TOASTPKG" "$WORK/pkg"
-"$DRVSIGN" catalog --quiet --driver "$WORK/pkg" --os 10_X64
-"$DRVSIGN" cab --quiet --out "$WORK/pkg.cab" "$WORK/pkg"
+# the package, its catalog and a cabinet of it, in this behaviour's WORK
+tok_pkg() {
+  cp -r "$TOASTPKG" "$WORK/pkg"
+  setup "catalog the package" "$DRVSIGN" catalog --quiet --driver "$WORK/pkg" --os 10_X64 || return
+  setup "a cabinet of the package" "$DRVSIGN" cab --quiet --out "$WORK/pkg.cab" "$WORK/pkg"
+}
 tok() { "$DRVSIGN" sign --pkcs11-module "$MOD" --pin-file "$HSM_STATE/pin" "$@"; }
 
+behaviour_token_signing() {
+local be
+tok_pkg || return
 for be in "${backends[@]}"; do
   export DRVSIGN_PKCS11_BACKEND=$be
   check "$be: sign a PE with the token's RSA key" tok --key "$RSA" --cert "$PKI/leaf-chain.pem" --out "$WORK/$be.sys" "$DRIVERS/toaster.sys"
@@ -58,6 +68,12 @@ for be in "${backends[@]}"; do
   check "$be: osslsigncode verifies it" oss_verify "$WORK/$be-tc.sys"
   check "$be: --pin-env works as well" env PIN=1234 "$DRVSIGN" sign --pkcs11-module "$MOD" --pin-env PIN --key "$RSA" \
     --cert "$PKI/leaf-chain.pem" --out "$WORK/$be-env.sys" "$DRIVERS/toaster.sys"
+done
+}
+behaviour_token_errors() {
+local be before rc
+for be in "${backends[@]}"; do
+  export DRVSIGN_PKCS11_BACKEND=$be
   # errors, each clear, the input untouched
   cp "$DRIVERS/toaster.sys" "$WORK/keep.sys"
   before=$(sha256sum <"$WORK/keep.sys")
@@ -76,25 +92,34 @@ for be in "${backends[@]}"; do
     tok --key "$RSA" --cert "$PKI/other-leaf.pem" "$WORK/keep.sys"
   check "$be: after all that, the file is untouched" test "$before" = "$(sha256sum <"$WORK/keep.sys")"
 done
-[ -n "${DRVSIGN_SANITIZED:-}" ] || unset DRVSIGN_PKCS11_BACKEND
+}
+behaviour_module_and_pin_usage() {
+cp "$DRIVERS/toaster.sys" "$WORK/keep.sys"
 check_error "a missing module" 1 "nonexistent.so: cannot load the PKCS#11 module: no such file" \
   "$DRVSIGN" sign --pkcs11-module /nonexistent.so --pin-file "$HSM_STATE/pin" --key "$RSA" --cert "$PKI/leaf-chain.pem" "$WORK/keep.sys"
 check_exit "a PIN on the command line is refused" 2 "$DRVSIGN" sign --pin 1234 --key "$RSA" --cert "$PKI/leaf-chain.pem" "$WORK/keep.sys"
+}
+behaviour_p11kit_proxy() {
 check "p11-kit knows SoftHSM2 (softhsm2-common)" test -f /usr/share/p11-kit/modules/softhsm2.module
 check "without --pkcs11-module the p11-kit proxy finds the token" "$DRVSIGN" sign --pin-file "$HSM_STATE/pin" \
   --key "$RSA" --cert "$PKI/leaf-chain.pem" --out "$WORK/p11kit.sys" "$DRIVERS/toaster.sys"
 check "... osslsigncode verifies it" oss_verify "$WORK/p11kit.sys"
+}
 # the README's signer command for a token: openssl pkeyutl through libp11's engine (the p11-kit
 # proxy), the PIN from a file; drvsign itself never opens the token
+behaviour_signer_command_on_token() {
+tok_pkg || return
 check "a signer command: openssl pkeyutl on the token, PIN from a file" "$DRVSIGN" sign --cert "$PKI/leaf-chain.pem" \
   --signer-command "openssl pkeyutl -sign -engine pkcs11 -keyform engine -inkey '$RSA' -passin 'file:$HSM_STATE/pin' -pkeyopt digest:sha256" \
   --out "$WORK/p11cmd.cab" "$WORK/pkg.cab"
 check "... osslsigncode verifies it" oss_verify "$WORK/p11cmd.cab"
 
+}
+
 # the CMake module: build test-signed, release-sign at install with the token
-src="$WORK/example"
+behaviour_cmake_install() {
+local src="$WORK/example" b="$WORK/build"
 cp -r "$REPO/example-project" "$src"
-b="$WORK/build"
 check "configure and build the example (test signing)" bash -c "
   cmake -S '$src' -B '$b' -DDrvSign_DIR='$REPO/cmake' -DDRVSIGN_EXECUTABLE='$DRVSIGN' >/dev/null && cmake --build '$b' >/dev/null"
 check "install with DRVSIGN_KEY=pkcs11:... release-signs with the token" env DRVSIGN_CERT="$PKI/leaf-chain.pem" \
@@ -106,4 +131,6 @@ check "... and the installed cabinet" oss_verify "$WORK/inst/drivers/toastpkg.ca
 check_error "install with a wrong PIN fails" 1 "refused the PIN|release-signing the installed package failed" \
   env DRVSIGN_CERT="$PKI/leaf-chain.pem" DRVSIGN_KEY="$RSA" DRVSIGN_PKCS11_MODULE="$MOD" \
   DRVSIGN_PASSWORD_FILE="$HSM_STATE/badpin" cmake --install "$b" --prefix "$WORK/inst2"
-finish
+}
+
+run_behaviours "$@"

@@ -2,8 +2,14 @@
 # drvsign testcert: a WDK-style test identity that osslsigncode and openssl accept.
 . "$(dirname "$0")/../lib.sh"
 
-id="$WORK/identity"
-check "testcert creates an identity" "$DRVSIGN" testcert --out "$id" --subject "Contoso Test Signing" --days 30
+# the identity in this behaviour's WORK: made by a check (MODE check) or as setup
+identity() { # mode
+  id="$WORK/identity"
+  "$1" "testcert creates an identity" "$DRVSIGN" testcert --out "$id" --subject "Contoso Test Signing" --days 30
+}
+behaviour_identity() {
+local f before
+identity check
 for f in root.cer root.pem signing.pfx signing.cer; do
   check "$f exists" test -s "$id/$f"
 done
@@ -26,6 +32,10 @@ before=$(sha256sum "$id"/* | sha256sum)
 check_exit "a second testcert refuses to overwrite" 1 "$DRVSIGN" testcert --out "$id"
 check "... and leaves the identity as it was" test "$before" = "$(sha256sum "$id"/* | sha256sum)"
 
+}
+
+behaviour_sign_with_identity() {
+identity setup || return
 check "sign with the test identity" "$DRVSIGN" sign --pfx "$id/signing.pfx" --out "$WORK/t.sys" "$DRIVERS/toaster.sys"
 check "osslsigncode verifies it against root.pem" osslsigncode verify -CAfile "$id/root.pem" -in "$WORK/t.sys"
 openssl x509 -inform DER -in "$id/root.cer" -out "$WORK/root-from-cer.pem"
@@ -33,6 +43,9 @@ check "osslsigncode verifies it against root.cer" osslsigncode verify -CAfile "$
 check "drvsign verifies it against root.cer (DER)" "$DRVSIGN" verify --ca "$id/root.cer" "$WORK/t.sys"
 check "another identity's root does not verify it" oss_rejects "$WORK/t.sys"
 
+}
+
+behaviour_password() {
 export DRVSIGN_TC_PW=s3cret-test
 check "testcert with a PFX password" "$DRVSIGN" testcert --out "$WORK/pw" --password-env DRVSIGN_TC_PW
 check "openssl reads it with that password" openssl pkcs12 -in "$WORK/pw/signing.pfx" -passin pass:s3cret-test -nokeys -noout
@@ -40,6 +53,10 @@ check_exit "... and not with another" 1 openssl pkcs12 -in "$WORK/pw/signing.pfx
 check_error "signing with it needs the password" 1 "signing.pfx: .*password" "$DRVSIGN" sign --pfx "$WORK/pw/signing.pfx" "$DRIVERS/toaster.sys"
 check "... and works with it" "$DRVSIGN" sign --pfx "$WORK/pw/signing.pfx" --password-env DRVSIGN_TC_PW --out "$WORK/pw.sys" "$DRIVERS/toaster.sys"
 check "... giving a file osslsigncode verifies against the identity's root" osslsigncode verify -CAfile "$WORK/pw/root.pem" -in "$WORK/pw.sys"
+}
+behaviour_usage_and_unwritable() {
 check_exit "testcert without --out is a usage error" 2 "$DRVSIGN" testcert
 check_exit "testcert into an unwritable place fails" 1 "$DRVSIGN" testcert --out /proc/drvsign-cannot-be-here
-finish
+}
+
+run_behaviours "$@"

@@ -7,6 +7,8 @@
 
 # a file name with a quote, a backslash, a tab, a newline, an invalid UTF-8 byte (0xFF),
 # an overlong slash (0xC0 0xAF), a lone surrogate (0xED 0xA0 0x80) and a valid e-acute
+behaviour_odd_file_name() {
+local odd want_name
 odd=$(printf 'a"b\\c\td\ne\xffo\xc0\xafs\xed\xa0\x80\xc3\xa9.sys')
 cp "$DRIVERS/toaster.sys" "$WORK/$odd"
 check "sign a file with an odd name" "$DRVSIGN" sign "${LEAF[@]}" "$WORK/$odd"
@@ -32,7 +34,11 @@ check "the JSON report is strict UTF-8 (python decodes it strictly)" bash -c "
   '$DRVSIGN' verify --ca '$PKI/root.pem' --json \"\$1\" >'$WORK/strict.json' &&
   $PY -c 'import sys; open(sys.argv[1], \"rb\").read().decode(\"utf-8\", \"strict\")' '$WORK/strict.json'" _ "$WORK/$odd"
 
+}
+
 # issue 13: verify --package on a directory named pkg"x
+behaviour_odd_package_names() {
+local pkg badpkg
 pkg="$WORK/pkg\"x"
 cp -r "$TOASTPKG" "$pkg"
 check "catalog the package in pkg\"x" "$DRVSIGN" catalog --quiet --driver "$pkg" --os 10_X64 --time 1700000000
@@ -50,4 +56,6 @@ check "verify --package on a non-UTF-8 directory name: valid JSON, U+FFFD" json_
 assert r["package"].endswith("pkg\ufffd"), ascii(r["package"])
 assert all("\ufffd" in c["catalog"]["file"] for c in r["catalogs"]), r
 ' ds_verify --package "$badpkg" --json
-finish
+}
+
+run_behaviours "$@"

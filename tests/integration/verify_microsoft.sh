@@ -7,11 +7,17 @@
 MS_ROOTS=$(cd "$(dirname "$0")/../../.." && pwd)/shared/reference/ms-roots.pem
 VERDICTS="$PY $(dirname "$0")/../tools/verdicts.py"
 ds_verify_ms() { "$DRVSIGN" verify --ca "$MS_ROOTS" "$@"; }
+behaviour_fixture() {
+local files
 check "Microsoft's roots are in ../shared/reference" test -s "$MS_ROOTS"
 mapfile -t files <"$MSFILES/files.txt"
 check "the fixture has 9 PE files" test "${#files[@]}" -eq 9
+}
 
-for f in "${files[@]}"; do
+ms_file() { # the fixture's file whose path ends with /SUFFIX: every check on it
+  local f n kinds off
+  f=$(grep -m1 -- "/$1\$" "$MSFILES/files.txt")
+  [ -n "$f" ] || { _report fail "the npm fixture has no file */$1" /dev/null; return; }
   n=$(basename "$(dirname "$f")")/$(basename "$f")
   case $f in */nuget-*) kinds="rfc3161" ;; *) kinds="legacy rfc3161" ;; esac
   check "$n: verifies with ms-roots.pem" ds_verify_ms "$f"
@@ -58,5 +64,15 @@ for s, kind in zip(sigs, kinds):
   check_exit "... none with a timestamp or chain problem" 1 grep -Eq '^drvsign: .*signature [0-9]: (timestamp|certificate chain)' "$WORK/t.txt"
   check_exit "... and osslsigncode refuses it too" 1 \
     osslsigncode verify -CAfile "$MS_ROOTS" -TSA-CAfile "$MS_ROOTS" -ignore-crl -in "$WORK/t.bin"
-done
-finish
+}
+behaviour_nuget_exe() { ms_file nuget-5.8.0.exe; }
+behaviour_x64_makecat() { ms_file x64/makecat.exe; }
+behaviour_x64_mssign32() { ms_file x64/mssign32.dll; }
+behaviour_x64_signtool() { ms_file x64/signtool.exe; }
+behaviour_x64_wintrust() { ms_file x64/wintrust.dll; }
+behaviour_x86_makecat() { ms_file x86/makecat.exe; }
+behaviour_x86_mssign32() { ms_file x86/mssign32.dll; }
+behaviour_x86_signtool() { ms_file x86/signtool.exe; }
+behaviour_x86_wintrust() { ms_file x86/wintrust.dll; }
+
+run_behaviours "$@"
