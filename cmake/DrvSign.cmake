@@ -223,7 +223,7 @@ function(_drvsign_helper out_var)
   set(cached "")
   if(host_cc)
     execute_process(COMMAND "${host_cc}" --version OUTPUT_VARIABLE cc_version ERROR_QUIET)
-    file(GLOB_RECURSE key_files RELATIVE "${src}" "${src}/helper/*" "${src}/pipeline/*" "${src}/cli/*"
+    file(GLOB_RECURSE key_files RELATIVE "${src}" "${src}/lib/*" "${src}/pipeline/*" "${src}/cli/*"
          "${src}/include/*")
     list(SORT key_files)
     set(key_text "${CMAKE_HOST_SYSTEM_NAME} ${CMAKE_HOST_SYSTEM_PROCESSOR} ${host_cc} ${cc_version}")

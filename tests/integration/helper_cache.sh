@@ -7,7 +7,7 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 # a copy of the sources, so that one can change; and a private cache
 tree="$WORK/tree"
 mkdir -p "$tree"
-cp -r "$REPO/CMakeLists.txt" "$REPO/helper" "$REPO/pipeline" "$REPO/cli" "$REPO/include" "$REPO/cmake" "$REPO/example-project" "$tree/"
+cp -r "$REPO/CMakeLists.txt" "$REPO/lib" "$REPO/pipeline" "$REPO/cli" "$REPO/include" "$REPO/cmake" "$REPO/example-project" "$tree/"
 export XDG_CACHE_HOME="$WORK/cache"
 unset DRVSIGN_HELPER_CACHE
 conf() { # build-dir [cmake args]: configure the example against the copied module
@@ -35,7 +35,7 @@ check "a third project reuses it without building" bash -c "
   grep -q '$cached' '$WORK/p3/build.ninja'"
 check "... and builds the package with it" bash -c "cmake --build '$WORK/p3' >'$WORK/p3-build.log' 2>&1 &&
   '$cached' verify --package '$WORK/p3/toastpkg-package/toastpkg' --ca '$WORK/p3/drvsign-test-identity/root.pem'"
-echo "/* changed */" >>"$tree/helper/diag.c"
+echo "/* changed */" >>"$tree/lib/diag.c"
 conf "$WORK/p4"
 check "changed helper sources: a new helper is built and cached beside the old one" bash -c "
   grep -q 'building the host helper' '$WORK/p4.log' && [ \$(find '$XDG_CACHE_HOME/drvsign' -name drvsign -type f | wc -l) -eq 2 ]"
