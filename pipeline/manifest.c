@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "diag.h"
 #include "port.h"
 
@@ -15,13 +16,10 @@
 
 int list_add(list *l, const char *s)
 {
-    char **bigger;
-    if (l->n % 16 == 0) {
-        bigger = realloc(l->v, (l->n + 16) * sizeof *bigger);
-        if (bigger == NULL)
-            return -1;
-        l->v = bigger;
-    }
+    char **bigger = drv_grow(l->v, &l->cap, l->n, 1, sizeof *bigger);
+    if (bigger == NULL)
+        return -1;
+    l->v = bigger;
     l->v[l->n] = drv_strdup(s);
     return l->v[l->n] ? (l->n++, 0) : -1;
 }
@@ -30,16 +28,34 @@ void list_free(list *l)
 {
     drv_free_list(l->v, l->n);
     l->v = NULL;
-    l->n = 0;
+    l->n = l->cap = 0;
 }
 
 void manifest_free(manifest *m)
 {
-    char **scalars[] = {&m->path, &m->name, &m->inf, &m->arch, &m->output, &m->work,
-                        &m->identity, &m->ca, &m->cab, &m->archive, &m->archive_format,
-                        &m->sign_mode, &m->driver_version, &m->driver_date, &m->kmdf, &m->umdf,
-                        &m->pfx, &m->cert, &m->key, &m->password_file, &m->pkcs11_module,
-                        &m->signer_command, &m->signatures};
+    char **scalars[] = {&m->path,
+                        &m->name,
+                        &m->inf,
+                        &m->arch,
+                        &m->output,
+                        &m->work,
+                        &m->identity,
+                        &m->ca,
+                        &m->cab,
+                        &m->archive,
+                        &m->archive_format,
+                        &m->sign_mode,
+                        &m->driver_version,
+                        &m->driver_date,
+                        &m->kmdf,
+                        &m->umdf,
+                        &m->pfx,
+                        &m->cert,
+                        &m->key,
+                        &m->password_file,
+                        &m->pkcs11_module,
+                        &m->signer_command,
+                        &m->signatures};
     for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++) {
         free(*scalars[i]);
         *scalars[i] = NULL;
@@ -111,11 +127,21 @@ static char *unquote(char *s, char *end, const char **why)
         if (++s == end)
             break;
         switch (*s) {
-        case '\\': *out++ = '\\'; break;
-        case '"': *out++ = '"'; break;
-        case 'n': *out++ = '\n'; break;
-        case 'r': *out++ = '\r'; break;
-        case 't': *out++ = '\t'; break;
+        case '\\':
+            *out++ = '\\';
+            break;
+        case '"':
+            *out++ = '"';
+            break;
+        case 'n':
+            *out++ = '\n';
+            break;
+        case 'r':
+            *out++ = '\r';
+            break;
+        case 't':
+            *out++ = '\t';
+            break;
         default:
             *why = "unknown escape in the value (the escapes are \\\\, \\\", \\n, \\r and \\t)";
             return NULL;
@@ -241,8 +267,8 @@ int manifest_parse(manifest *m, const char *path, const unsigned char *data, siz
             if (strlen(keys[i].name) == klen && memcmp(keys[i].name, line, klen) == 0)
                 k = &keys[i];
         if (k == NULL) {
-            drv_error_at(diag, path, lineno, "unknown key \"%.*s\"", klen ? (int)(klen > 64 ? 64 : klen) : 0,
-                         line);
+            drv_error_at(diag, path, lineno, "unknown key \"%.*s\"",
+                         klen ? (int)(klen > 64 ? 64 : klen) : 0, line);
             rc = -1;
             continue;
         }
@@ -261,9 +287,13 @@ int manifest_parse(manifest *m, const char *path, const unsigned char *data, siz
             continue;
         }
         switch (set_value(m, k, value, lineno, diag)) {
-        case 0: break;
-        case 1: rc = -1; break;
-        default: goto oom;
+        case 0:
+            break;
+        case 1:
+            rc = -1;
+            break;
+        default:
+            goto oom;
         }
     }
     if (!versioned) {

@@ -25,7 +25,7 @@
 
 typedef struct list {
     char **v;
-    size_t n;
+    size_t n, cap;
 } list;
 
 int list_add(list *l, const char *s);

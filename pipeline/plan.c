@@ -65,6 +65,34 @@ const char *plan_provider(const manifest *m, const char *name, int configure)
     return NULL;
 }
 
+/* value as a CMake bracket argument: enough '=' that no "]=...=]" inside closes it early, and
+ * a leading newline doubled (CMake drops the one right after the opening bracket). */
+static void cmake_bracket(FILE *f, const char *value)
+{
+    size_t eq = 0;
+    for (const char *p = value; (p = strchr(p, ']')) != NULL; p++) {
+        size_t n = strspn(p + 1, "=");
+        if (p[1 + n] == ']' && n >= eq)
+            eq = n + 1;
+    }
+    fputc('[', f);
+    for (size_t i = 0; i < eq; i++)
+        fputc('=', f);
+    fputs(*value == '\n' ? "[\n" : "[", f);
+    fputs(value, f);
+    fputc(']', f);
+    for (size_t i = 0; i < eq; i++)
+        fputc('=', f);
+    fputs("]", f);
+}
+
+static void cmake_line(FILE *f, const char *call, const char *var, const char *value)
+{
+    fprintf(f, "%s%s ", call, var);
+    cmake_bracket(f, value);
+    fputs(")\n", f);
+}
+
 int plan_print(const manifest *m, FILE *report, drvsign_diag *diag)
 {
     plan pl;
@@ -73,10 +101,12 @@ int plan_print(const manifest *m, FILE *report, drvsign_diag *diag)
         plan_free(&pl);
         return -1;
     }
-    fprintf(report, "inf|%s\n", pl.inf_name);
+    /* CMake code the module evaluates: any name survives, no text protocol to split */
+    fputs("# the package layout (drvsign package plan), for DrvSign.cmake\n", report);
+    cmake_line(report, "set(", "_drvsign_plan_inf", pl.inf_name);
     for (size_t c = 0; c < pl.pkg.count; c++) {
         drv_pkg_catalog *cat = &pl.pkg.catalogs[c];
-        fprintf(report, "catalog|%s\n", cat->name);
+        cmake_line(report, "list(APPEND ", "_drvsign_plan_catalogs", cat->name);
         for (size_t i = 1; i < cat->file_count; i++) { /* [0] is the INF */
             if (plan_provider(m, cat->files[i].source_name, 1) == NULL) {
                 drv_error(diag, m->inf,
@@ -84,7 +114,8 @@ int plan_print(const manifest *m, FILE *report, drvsign_diag *diag)
                           cat->files[i].source_name, cat->files[i].rel);
                 failed = 1;
             }
-            fprintf(report, "file|%s|%s\n", cat->files[i].source_name, cat->files[i].rel);
+            cmake_line(report, "list(APPEND ", "_drvsign_plan_sources", cat->files[i].source_name);
+            cmake_line(report, "list(APPEND ", "_drvsign_plan_rels", cat->files[i].rel);
         }
     }
     plan_free(&pl);

@@ -20,7 +20,9 @@ int plan_make(const manifest *m, plan *pl, drvsign_diag *diag);
 void plan_free(plan *pl);
 /* The file that provides name: a file entry (build time) or a provides entry (configure time). */
 const char *plan_provider(const manifest *m, const char *name, int configure);
-/* The plan step: "inf|NAME", "catalog|NAME" and "file|SOURCE|REL" lines for the module. */
+/* The plan step: the layout as CMake code for the module to evaluate (bracket arguments, so any
+ * name survives): _drvsign_plan_inf, and the lists _drvsign_plan_catalogs, _drvsign_plan_sources
+ * and _drvsign_plan_rels (a file's name in the INF and its path in the package, pairwise). */
 int plan_print(const manifest *m, FILE *report, drvsign_diag *diag);
 
 #endif

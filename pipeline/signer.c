@@ -8,18 +8,14 @@
 #include "inf.h"
 #include "port.h"
 
-#ifdef _WIN32
-#define strtok_r strtok_s
-#endif
-
 static void split_into(list *l, const char *csv)
 {
     char *copy = csv ? drv_strdup(csv) : NULL, *save = NULL, *tok;
-    for (tok = copy ? strtok_r(copy, ";,", &save) : NULL; tok != NULL; tok = strtok_r(NULL, ";,", &save))
+    for (tok = copy ? strtok_r(copy, ";,", &save) : NULL; tok != NULL;
+         tok = strtok_r(NULL, ";,", &save))
         list_add(l, tok);
     free(copy);
 }
-
 
 void holder_free(holder *h)
 {
@@ -50,7 +46,8 @@ int signer_params(const manifest *m, int production_keys, drvsign_params *p, hol
         p->password_file = (env = getenv("DRVSIGN_PASSWORD_FILE")) && *env ? env : m->password_file;
         p->pkcs11_module = (env = getenv("DRVSIGN_PKCS11_MODULE")) && *env ? env : m->pkcs11_module;
         /* the environment's command is one string; the cache's is a CMake list, word by word */
-        p->signer_command = (env = getenv("DRVSIGN_SIGNER_COMMAND")) && *env ? env : m->signer_command;
+        p->signer_command =
+            (env = getenv("DRVSIGN_SIGNER_COMMAND")) && *env ? env : m->signer_command;
         if (p->signer_command == NULL && m->signer_args.n > 0) {
             p->signer_argv = (const char *const *)m->signer_args.v;
             p->signer_argc = m->signer_args.n;
@@ -59,10 +56,11 @@ int signer_params(const manifest *m, int production_keys, drvsign_params *p, hol
             p->password_env = "DRVSIGN_PASSWORD";
         if (p->pfx == NULL && (p->cert == NULL || (p->key == NULL && p->signer_command == NULL &&
                                                    p->signer_argc == 0))) {
-            drv_error(diag, m->path, "%sproduction signing needs DRVSIGN_PFX (with "
-                                     "DRVSIGN_PASSWORD_FILE), DRVSIGN_CERT and DRVSIGN_KEY, or "
-                                     "DRVSIGN_CERT and DRVSIGN_SIGNER_COMMAND, in the environment "
-                                     "or the CMake cache",
+            drv_error(diag, m->path,
+                      "%sproduction signing needs DRVSIGN_PFX (with "
+                      "DRVSIGN_PASSWORD_FILE), DRVSIGN_CERT and DRVSIGN_KEY, or "
+                      "DRVSIGN_CERT and DRVSIGN_SIGNER_COMMAND, in the environment "
+                      "or the CMake cache",
                       m->signatures ? "no stored signature matches, and " : "");
             return -1;
         }
@@ -138,7 +136,7 @@ static char *stored_signature(const manifest *m, const char *rel)
  * stored for the next build.
  */
 int sign_file(const manifest *m, int production_keys, const char *source, const char *dest,
-                     const char *rel, int page_hashes, drvsign_diag *diag)
+              const char *rel, int page_hashes, drvsign_diag *diag)
 {
     char *stored = m->signatures ? stored_signature(m, rel) : NULL;
     drvsign_params p = {0};
@@ -158,8 +156,9 @@ int sign_file(const manifest *m, int production_keys, const char *source, const 
             free(stored);
             return 0;
         }
-        drv_warn(diag, stored, "this stored signature does not sign %s as built now (%s); "
-                               "signing it again",
+        drv_warn(diag, stored,
+                 "this stored signature does not sign %s as built now (%s); "
+                 "signing it again",
                  rel, why.line);
     }
     if (signer_params(m, production_keys, &p, &keep, diag) == 0) {
@@ -183,4 +182,3 @@ int sign_file(const manifest *m, int production_keys, const char *source, const 
     free(stored);
     return rc;
 }
-

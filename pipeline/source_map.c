@@ -7,11 +7,6 @@
 #include "plan.h"
 #include "port.h"
 
-static void drop(void *ctx, int is_error, const char *line)
-{
-    (void)ctx, (void)is_error, (void)line;
-}
-
 /* ---- problems name the user's INF ---- */
 
 /* The INF copies the pipeline works on (the plan's, the package's, a stamp output) are
@@ -45,8 +40,8 @@ void source_map_emit(void *ctx, int is_error, const char *line)
         drv_warn(sm->user, NULL, "%s", line);
 }
 
-void source_map_init(source_map *sm, const manifest *m, const char *step,
-                            const char *arg, drvsign_diag *user)
+void source_map_init(source_map *sm, const manifest *m, const char *step, const char *arg,
+                     drvsign_diag *user)
 {
     char *name = stampinf_output_name(m->inf), *plan_dir = drv_path_join(m->work, "plan");
     memset(sm, 0, sizeof *sm);
@@ -62,10 +57,11 @@ void source_map_init(source_map *sm, const manifest *m, const char *step,
         sm->copies[3] = drv_strdup(arg);
     {
         /* where the copies have a line the source has not (an added DriverVer) */
-        drvsign_diag silent = {.emit = drop, .quiet = 1};
+        drvsign_diag silent;
         stampinf_opts so = plan_stamp_opts(m);
         unsigned char *data = NULL, *out = NULL;
         size_t len, out_len;
+        drvsign_diag_silent(&silent);
         if (drv_read_small_file(m->inf, 64u << 20, &data, &len, &silent) == 0)
             stampinf_buffer(&so, data, len, &out, &out_len, &sm->inserted, &silent);
         free(data);
@@ -80,4 +76,3 @@ void source_map_free(source_map *sm)
     for (size_t i = 0; i < sizeof sm->copies / sizeof sm->copies[0]; i++)
         free(sm->copies[i]);
 }
-

@@ -8,43 +8,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "bytes.h"
 #include "diag.h"
 #include "inf.h"
 #include "port.h"
 
 #define MAX_INF_BYTES (64u << 20)
-
-typedef struct out_buf {
-    unsigned char *p;
-    size_t len, cap;
-    int failed;
-} out_buf;
-
-static void put(out_buf *b, const void *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        unsigned char *p;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        if ((p = realloc(b->p, cap)) == NULL) {
-            b->failed = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = 0;
-}
-
-static void put_str(out_buf *b, const char *s)
-{
-    put(b, s, strlen(s));
-}
 
 char *stampinf_output_name(const char *source)
 {
@@ -67,16 +36,12 @@ static void driver_date(const stampinf_opts *o, char *out, size_t size, drvsign_
     t = (time_t)drv_source_date_epoch(diag);
     if (t == 0)
         t = time(NULL);
-#ifdef _WIN32
-    gmtime_s(&tm, &t);
-#else
-    gmtime_r(&t, &tm);
-#endif
+    drv_broken_down_time((int64_t)t, 0, &tm);
     snprintf(out, size, "%02d/%02d/%04d", tm.tm_mon + 1, tm.tm_mday, tm.tm_year + 1900);
 }
 
 /* text with every $TOKEN$ replaced, into out; a token with no value is an error at its line. */
-static int replace_tokens(const stampinf_opts *o, const char *text, out_buf *out,
+static int replace_tokens(const stampinf_opts *o, const char *text, drv_buf *out,
                           drvsign_diag *diag)
 {
     static const char *const tokens[] = {"$ARCH$", "$KMDFVERSION$", "$UMDFVERSION$"};
@@ -87,10 +52,10 @@ static int replace_tokens(const stampinf_opts *o, const char *text, out_buf *out
 
     for (const char *p = text; *p;) {
         size_t t, plain = strcspn(p, "$\n");
-        put(out, p, plain);
+        drv_buf_put(out, p, plain);
         p += plain;
         if (*p == '\n') {
-            put(out, "\n", 1);
+            drv_buf_put(out, "\n", 1);
             p++;
             lineno++;
             continue;
@@ -100,24 +65,19 @@ static int replace_tokens(const stampinf_opts *o, const char *text, out_buf *out
         for (t = 0; t < 3 && strncmp(p, tokens[t], strlen(tokens[t])) != 0; t++)
             ;
         if (t == 3) {
-            put(out, "$", 1);
+            drv_buf_put(out, "$", 1);
             p++;
             continue;
         }
         if (values[t] == NULL) {
-            drv_error_at(diag, o->source, lineno, "the INF uses %s, but no %s was given",
-                         tokens[t], names[t]);
+            drv_error_at(diag, o->source, lineno, "the INF uses %s, but no %s was given", tokens[t],
+                         names[t]);
             rc = -1;
         } else
-            put_str(out, values[t]);
+            drv_buf_put(out, values[t], strlen(values[t]));
         p += strlen(tokens[t]);
     }
     return rc;
-}
-
-static void drop(void *ctx, int is_error, const char *line)
-{
-    (void)ctx, (void)is_error, (void)line;
 }
 
 /* Where DriverVer goes: replace line `replace`, or insert after line `after` (0: neither). */
@@ -129,7 +89,7 @@ typedef struct driver_ver {
 static int plan_driver_ver(const stampinf_opts *o, const char *text, size_t len, driver_ver *dv,
                            drvsign_diag *diag)
 {
-    drvsign_diag silent = {.emit = drop, .quiet = 1}; /* syntax problems are the catalog's to report */
+    drvsign_diag silent; /* syntax problems are the catalog's to report */
     const drv_inf_section *version;
     const drv_inf_entry *e;
     char date[48];
@@ -138,6 +98,7 @@ static int plan_driver_ver(const stampinf_opts *o, const char *text, size_t len,
     drv_inf inf;
 
     memset(dv, 0, sizeof *dv);
+    drvsign_diag_silent(&silent);
     if (drv_inf_parse(&inf, o->source, (const unsigned char *)text, len, &silent) != 0) {
         drv_inf_free(&inf);
         drv_error(diag, o->source, "out of memory");
@@ -172,7 +133,7 @@ static int plan_driver_ver(const stampinf_opts *o, const char *text, size_t len,
 }
 
 /* The stamped text: line by line, DriverVer replaced or inserted. */
-static void rewrite(const char *text, const driver_ver *dv, out_buf *out, unsigned *inserted)
+static void rewrite(const char *text, const driver_ver *dv, drv_buf *out, unsigned *inserted)
 {
     unsigned lineno = 0;
     const char *p = text;
@@ -181,13 +142,13 @@ static void rewrite(const char *text, const driver_ver *dv, out_buf *out, unsign
         size_t n = strcspn(p, "\n");
         lineno++;
         if (lineno == dv->replace)
-            put_str(out, dv->line);
+            drv_buf_put(out, dv->line, strlen(dv->line));
         else
-            put(out, p, n + (p[n] == '\n'));
+            drv_buf_put(out, p, n + (p[n] == '\n'));
         if (lineno == dv->after) {
             if (p[n] != '\n')
-                put(out, "\r\n", 2);
-            put_str(out, dv->line);
+                drv_buf_put(out, "\r\n", 2);
+            drv_buf_put(out, dv->line, strlen(dv->line));
             *inserted = lineno + 1;
         }
         p += n + (p[n] == '\n');
@@ -195,20 +156,19 @@ static void rewrite(const char *text, const driver_ver *dv, out_buf *out, unsign
     if (dv->after != 0 && *inserted == 0) {
         /* [Version] runs to the end, past the last line counted */
         if (out->len > 0 && out->p[out->len - 1] != '\n')
-            put(out, "\r\n", 2);
-        put_str(out, dv->line);
+            drv_buf_put(out, "\r\n", 2);
+        drv_buf_put(out, dv->line, strlen(dv->line));
         *inserted = lineno + 1;
     }
 }
 
 int stampinf_buffer(const stampinf_opts *o, const unsigned char *data, size_t len,
-                    unsigned char **out, size_t *out_len, unsigned *inserted,
-                    drvsign_diag *diag)
+                    unsigned char **out, size_t *out_len, unsigned *inserted, drvsign_diag *diag)
 {
     drv_inf_encoding encoding;
     char *decoded = NULL;
     size_t decoded_len;
-    out_buf tokens = {0}, stamped = {0}, encoded = {0};
+    drv_buf tokens = {0}, stamped = {0}, encoded = {0};
     driver_ver dv;
     unsigned added = 0;
     int rc = -1;
@@ -229,29 +189,31 @@ int stampinf_buffer(const stampinf_opts *o, const unsigned char *data, size_t le
     }
     if (replace_tokens(o, decoded, &tokens, diag) != 0)
         goto done;
-    put(&tokens, "", 0);
+    drv_buf_put(&tokens, "", 0);
     if (tokens.failed)
         goto oom;
     if (plan_driver_ver(o, (const char *)tokens.p, tokens.len, &dv, diag) != 0)
         goto done;
     rewrite((const char *)tokens.p, &dv, &stamped, &added);
-    put(&stamped, "", 0);
+    drv_buf_put(&stamped, "", 0);
     if (stamped.failed)
         goto oom;
     if (encoding == DRV_INF_UTF16LE) {
-        put(&encoded, "\xff\xfe", 2);
+        drv_buf_put(&encoded, "\xff\xfe", 2);
         for (size_t i = 0; i < stamped.len;) {
             unsigned char u[4];
-            put(&encoded, u, drv_utf16le_put(drv_utf8_next(stamped.p, stamped.len, &i), u));
+            drv_buf_put(&encoded, u,
+                        drv_utf16le_put(
+                            drv_utf8_next((const unsigned char *)stamped.p, stamped.len, &i), u));
         }
     } else {
         if (encoding == DRV_INF_UTF8_BOM)
-            put(&encoded, "\xef\xbb\xbf", 3);
-        put(&encoded, stamped.p, stamped.len);
+            drv_buf_put(&encoded, "\xef\xbb\xbf", 3);
+        drv_buf_put(&encoded, stamped.p, stamped.len);
     }
     if (encoded.failed)
         goto oom;
-    *out = encoded.p;
+    *out = (unsigned char *)encoded.p;
     *out_len = encoded.len;
     encoded.p = NULL;
     if (inserted != NULL)

@@ -28,8 +28,7 @@ typedef struct stampinf_opts {
  * every other line keeps its number, so problems in the output map back to the source.
  */
 int stampinf_buffer(const stampinf_opts *o, const unsigned char *data, size_t len,
-                    unsigned char **out, size_t *out_len, unsigned *inserted,
-                    drvsign_diag *diag);
+                    unsigned char **out, size_t *out_len, unsigned *inserted, drvsign_diag *diag);
 
 /* Read o->source, stamp it, and write out_path (atomically). inserted as above; may be NULL. */
 int stampinf_file(const stampinf_opts *o, const char *out_path, unsigned *inserted,

@@ -122,7 +122,9 @@ static int step_sign_catalogs(const manifest *m, const char *dir, int force_prod
         const char *name = pl.pkg.catalogs[c].name;
         char *target = drv_path_join(dir ? dir : m->output, name);
         char *unsigned_dir = drv_path_join(m->work, "unsigned");
-        char *source = dir ? drv_strdup(target) : unsigned_dir ? drv_path_join(unsigned_dir, name) : NULL;
+        char *source = dir            ? drv_strdup(target)
+                       : unsigned_dir ? drv_path_join(unsigned_dir, name)
+                                      : NULL;
         if (target == NULL || source == NULL)
             rc = -1;
         else if (!signing(m) && !force_production)

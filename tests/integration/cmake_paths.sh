@@ -101,7 +101,8 @@ check "drvsign_add_package_test of no package: the message names it" \
 nl="$WORK/new
 line |;= \"q\" ü"
 mkdir -p "$nl/src"
-cp "$src/$inx" "$nl/src/$inx"
+nlinx='pkg ]=] ]==] ü.inx' # its stamped name comes back through the plan, as CMake code
+cp "$src/$inx" "$nl/src/$nlinx"
 cp "$DRIVERS/toaster.sys" "$nl/src/"
 "$DRVSIGN" testcert --quiet --out "$nl/identity" >/dev/null
 cat >"$WORK/write.cmake" <<'CMAKE'
@@ -123,12 +124,21 @@ _drvsign_manifest_line(text file_from "$ENV{NL}/toaster.path")
 _drvsign_write_if_changed("$ENV{NL}/manifest.txt" "${text}")
 CMAKE
 check "a newline in the paths: the module's writer writes the manifest" \
-  env NL="$nl" INX="$inx" cmake -DMODULE="$REPO/cmake/DrvSign.cmake" -P "$WORK/write.cmake"
+  env NL="$nl" INX="$nlinx" cmake -DMODULE="$REPO/cmake/DrvSign.cmake" -P "$WORK/write.cmake"
 run() { "$DRVSIGN" package --manifest "$nl/manifest.txt" "$@"; }
-check "... the plan reads it" run plan
+check "... the plan reads it" bash -c "$(declare -f run); DRVSIGN='$DRVSIGN' nl='$nl'; run plan >'$WORK/plan.cmake'"
+cat >"$WORK/check-plan.cmake" <<'CMAKE'
+include("${PLAN}")
+if(NOT _drvsign_plan_inf STREQUAL "pkg ]=] ]==] ü.inf" OR NOT _drvsign_plan_catalogs STREQUAL "pkg.cat"
+   OR NOT _drvsign_plan_sources STREQUAL "toaster.sys" OR NOT _drvsign_plan_rels STREQUAL "toaster.sys")
+  message(FATAL_ERROR "plan: '${_drvsign_plan_inf}' '${_drvsign_plan_catalogs}' '${_drvsign_plan_sources}' '${_drvsign_plan_rels}'")
+endif()
+CMAKE
+check "... its output is CMake code that gives the names back exactly" \
+  cmake -DPLAN="$WORK/plan.cmake" -P "$WORK/check-plan.cmake"
 check "... stamp, stage, catalog, sign, cab and summary run" bash -c "
   $(declare -f run); nl='$nl' DRVSIGN='$DRVSIGN'
-  run stamp \"\$nl/work/pkg ü=x y.inf\" && run stage 'pkg ü=x y.inf' && run stage toaster.sys &&
+  run stamp \"\$nl/work/pkg ]=] ]==] ü.inf\" && run stage 'pkg ]=] ]==] ü.inf' && run stage toaster.sys &&
   run catalog && run sign-catalog && run cab && run summary"
 check "... the package verifies (drvsign)" "$DRVSIGN" verify --package "$nl/out/pkg" --ca "$nl/identity/root.pem"
 check "... and its catalog (osslsigncode)" osslsigncode verify -CAfile "$nl/identity/root.pem" -in "$nl/out/pkg/pkg.cat"

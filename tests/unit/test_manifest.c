@@ -8,7 +8,6 @@
 #include "capture.h"
 #include "unit.h"
 
-
 static int parse(manifest *m, const char *text)
 {
     drvsign_diag diag = {.emit = capture};
@@ -34,7 +33,9 @@ static const char *const tricky[] = {
     "/src/a \"quoted\" path\\with\\backslashes",
     "/line1\nline2\r\ttab",
     "/pipe|semi;colon=equals # hash 'single'",
-    "/\xc3\xbcn\xc3\xaf" "c\xc3\xb8" "d\xc3\xa9/\xe8\xb7\xaf\xe5\xbe\x84/\xf0\x9f\x98\x80",
+    "/\xc3\xbcn\xc3\xaf"
+    "c\xc3\xb8"
+    "d\xc3\xa9/\xe8\xb7\xaf\xe5\xbe\x84/\xf0\x9f\x98\x80",
     "/$<NOT_A_GENEX> [[brackets]] ${dollar} \\n not a newline",
 };
 
@@ -76,8 +77,7 @@ int main(int argc, char **argv)
                         "\"drvsign-manifest 1\")") &&
               n_errors == 1,
           "the old key=value text: one error");
-    CHECK(parse(&m, "") != 0 && has_error("m.txt: empty: not a drvsign package manifest"),
-          "empty");
+    CHECK(parse(&m, "") != 0 && has_error("m.txt: empty: not a drvsign package manifest"), "empty");
     {
         drvsign_diag diag = {.emit = capture};
         n_errors = 0;
@@ -88,14 +88,13 @@ int main(int argc, char **argv)
     }
 
     /* corrupt lines: one error each, naming the line, all listed */
-    CHECK(parse(&m, "drvsign-manifest 1\n" BASE
-                    "os 10_X64\n"             /* 6 */
-                    "os \"10_X64\n"           /* 7 */
-                    "os \"a\\x\"\n"           /* 8 */
-                    "os \"a\" b\n"            /* 9 */
-                    "colour \"red\"\n"        /* 10 */
-                    "os\"x\"\n"               /* 11 */
-                    "catalog_version \"two\"\n") != 0 && /* 12 */
+    CHECK(parse(&m, "drvsign-manifest 1\n" BASE "os 10_X64\n" /* 6 */
+                    "os \"10_X64\n"                           /* 7 */
+                    "os \"a\\x\"\n"                           /* 8 */
+                    "os \"a\" b\n"                            /* 9 */
+                    "colour \"red\"\n"                        /* 10 */
+                    "os\"x\"\n"                               /* 11 */
+                    "catalog_version \"two\"\n") != 0 &&      /* 12 */
               n_errors == 7 &&
               has_error("m.txt:6: os: expected a quoted value after the key (key \"value\")") &&
               has_error("m.txt:7: os: the value's closing quote is missing") &&

@@ -9,7 +9,6 @@
 #include "capture.h"
 #include "unit.h"
 
-
 static stampinf_opts opts(void)
 {
     stampinf_opts o = {0};
@@ -72,13 +71,14 @@ int main(void)
 
     /* ASCII: tokens replaced; no DriverVer: one inserted before the next section, its line
      * reported; every other line keeps its number */
-    CHECK(stamps_to(&o,
-                    "[Version]\r\nSignature=\"$WINDOWS NT$\"\r\n\r\n[Manufacturer]\r\n"
-                    "%M%=Std,NT$ARCH$.10.0...16299\r\n[W.Wdf]\r\nKmdfLibraryVersion=$KMDFVERSION$\r\n",
-                    "[Version]\r\nSignature=\"$WINDOWS NT$\"\r\n\r\nDriverVer = 01/02/2024\r\n"
-                    "[Manufacturer]\r\n%M%=Std,NTamd64.10.0...16299\r\n[W.Wdf]\r\n"
-                    "KmdfLibraryVersion=1.15\r\n",
-                    4),
+    CHECK(stamps_to(
+              &o,
+              "[Version]\r\nSignature=\"$WINDOWS NT$\"\r\n\r\n[Manufacturer]\r\n"
+              "%M%=Std,NT$ARCH$.10.0...16299\r\n[W.Wdf]\r\nKmdfLibraryVersion=$KMDFVERSION$\r\n",
+              "[Version]\r\nSignature=\"$WINDOWS NT$\"\r\n\r\nDriverVer = 01/02/2024\r\n"
+              "[Manufacturer]\r\n%M%=Std,NTamd64.10.0...16299\r\n[W.Wdf]\r\n"
+              "KmdfLibraryVersion=1.15\r\n",
+              4),
           "ASCII: tokens and an inserted DriverVer");
     /* a date given: a dated DriverVer is restamped, its version kept */
     CHECK(stamps_to(&o, "[Version]\nDriverVer = 03/04/2020,1.0.0.0 ; keep\n",
@@ -103,14 +103,15 @@ int main(void)
           "an undated DriverVer gets the date, keeps its version");
     o = opts();
     /* [Version] last, no final newline: the line goes on a line of its own */
-    CHECK(stamps_to(&o, "[S]\nA=1\n[Version]\nClass=X", "[S]\nA=1\n[Version]\nClass=X\r\n"
-                                                      "DriverVer = 01/02/2024\r\n",
+    CHECK(stamps_to(&o, "[S]\nA=1\n[Version]\nClass=X",
+                    "[S]\nA=1\n[Version]\nClass=X\r\n"
+                    "DriverVer = 01/02/2024\r\n",
                     5),
           "DriverVer inserted at the end");
     /* a later [Version] block: the first one gets the DriverVer */
-    CHECK(stamps_to(&o, "[Version]\nClass=X\n[S]\n[Version]\nDriverVer=,1.0\n",
-                    "[Version]\nClass=X\nDriverVer = 01/02/2024\r\n[S]\n[Version]\nDriverVer=,1.0\n",
-                    3),
+    CHECK(stamps_to(
+              &o, "[Version]\nClass=X\n[S]\n[Version]\nDriverVer=,1.0\n",
+              "[Version]\nClass=X\nDriverVer = 01/02/2024\r\n[S]\n[Version]\nDriverVer=,1.0\n", 3),
           "DriverVer goes into the first [Version] block");
 
     /* a missing token value: one error naming the source and its line, nothing written */
@@ -145,11 +146,13 @@ int main(void)
     }
     /* UTF-8 with BOM and without */
     CHECK(stamps_to(&o, "\xef\xbb\xbf[Version]\nProvider=\"Caf\xc3\xa9\"\n",
-                    "\xef\xbb\xbf[Version]\nProvider=\"Caf\xc3\xa9\"\nDriverVer = 01/02/2024\r\n", 3),
-          "UTF-8 with BOM: BOM and text kept");
-    CHECK(stamps_to(&o, "[Version]\nProvider=\"\xe9\xa9\xb1\xe5\x8a\xa8\"\n[S]\n",
-                    "[Version]\nProvider=\"\xe9\xa9\xb1\xe5\x8a\xa8\"\nDriverVer = 01/02/2024\r\n[S]\n",
+                    "\xef\xbb\xbf[Version]\nProvider=\"Caf\xc3\xa9\"\nDriverVer = 01/02/2024\r\n",
                     3),
+          "UTF-8 with BOM: BOM and text kept");
+    CHECK(stamps_to(
+              &o, "[Version]\nProvider=\"\xe9\xa9\xb1\xe5\x8a\xa8\"\n[S]\n",
+              "[Version]\nProvider=\"\xe9\xa9\xb1\xe5\x8a\xa8\"\nDriverVer = 01/02/2024\r\n[S]\n",
+              3),
           "UTF-8 without BOM");
     /* ANSI (Windows-1252), bytes above 0x7f kept as they are, 0x81 (undefined) too */
     CHECK(stamps_to(&o, "[Version]\nProvider=\"Gr\xfc\xdf\x81 \x80\"\n",
