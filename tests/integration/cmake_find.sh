@@ -13,7 +13,9 @@ KMDF="$REPO/tests/kmdf/KMDFDriver1"
 export CMAKE_BUILD_PARALLEL_LEVEL=2 # the host helper builds
 unset SOURCE_DATE_EPOCH # the stamped DriverVer is today's
 
-# this source tree as a git repository of its own, for FetchContent's GIT_REPOSITORY
+# this source tree as a git repository of its own, for FetchContent's GIT_REPOSITORY (gitsrc,
+# at commit rev), in this behaviour's WORK
+git_snapshot() {
 gitsrc="$WORK/drvsign-git"
 mkdir -p "$gitsrc"
 (cd "$REPO" && tar --exclude='./build*' --exclude=./.git -cf - .) | tar -xf - -C "$gitsrc"
@@ -21,10 +23,12 @@ git -C "$gitsrc" init -q &&
   git -C "$gitsrc" add -A &&
   git -C "$gitsrc" -c user.name=drvsign -c user.email=drvsign@localhost commit -q -m snapshot
 rev=$(git -C "$gitsrc" rev-parse HEAD)
-check "a git repository of this tree for FetchContent" test -n "$rev"
+}
 
 lines_of_cmake() { grep -cvE '^[[:space:]]*(#|$)' "$1"; }
+behaviour_template_is_short() {
 check "the template project's CMakeLists.txt is at most ten lines" test "$(lines_of_cmake "$KMDF/CMakeLists.txt")" -le 10
+}
 
 # project WAY: the template project, set up to find drvsign that way
 project() {
@@ -43,12 +47,17 @@ project() {
   echo "$d"
 }
 
+install_prefix() { setup "install drvsign to a prefix" cmake --install "$(dirname "$DRVSIGN")" --prefix "$WORK/prefix"; }
+behaviour_installed_config_files() {
 check "install drvsign to a prefix" cmake --install "$(dirname "$DRVSIGN")" --prefix "$WORK/prefix"
 check "... with the exported target and the config files" \
   test -f "$WORK/prefix/lib/cmake/DrvSign/DrvSignTargets.cmake" -a -f "$WORK/prefix/lib/cmake/DrvSign/DrvSignConfig.cmake"
 check "... which import DrvSign::drvsign" grep -q 'add_executable(DrvSign::drvsign IMPORTED)' "$WORK/prefix/lib/cmake/DrvSign/DrvSignTargets.cmake"
 
-for way in clone installed subdirectory fetchcontent; do
+}
+
+way() { # clone|installed|subdirectory|fetchcontent: the project built that way, and checked
+  local way=$1 d b extra pkg id
   d=$(project $way)
   b="$d/build"
   extra=()
@@ -79,12 +88,30 @@ for way in clone installed subdirectory fetchcontent; do
     -in "$b/KMDFDriver1_package-package/KMDFDriver1_package.cab"
   check_output "$way: a build with nothing to do still says where the package is" \
     "drvsign: package KMDFDriver1_package: $pkg \\(submission cabinet .*KMDFDriver1_package\\.cab\\)" cmake --build "$b"
-done
+}
+behaviour_clone() { way clone; }
+behaviour_installed() { install_prefix && way installed; }
+behaviour_subdirectory() {
+  local gitsrc rev
+  git_snapshot
+  setup "a git repository of this tree" test -n "$rev" && way subdirectory
+}
+behaviour_fetchcontent() {
+  local gitsrc rev
+  git_snapshot
+  check "a git repository of this tree for FetchContent" test -n "$rev"
+  way fetchcontent
+}
 
 # the name the template suggests for the package is its driver's: a clear error, not CMP0002
+behaviour_package_named_like_its_driver() {
+local d
+install_prefix || return
 d=$(project samename)
 sed -i 's/drvsign_add_package(KMDFDriver1_package /drvsign_add_package(KMDFDriver1 /' "$d/CMakeLists.txt"
 check "a package named like its driver target: the module says so, naming another name" exits_flat 1 \
   "drvsign_add_package\\(KMDFDriver1\\): the package name 'KMDFDriver1' is already a target .* for example KMDFDriver1_package" \
   cmake -S "$d" -B "$d/build" "${TOOLCHAIN[@]}" -DCMAKE_PREFIX_PATH="$WORK/prefix"
-finish
+}
+
+run_behaviours "$@"
