@@ -48,6 +48,20 @@ exits() {
   return 1
 }
 
+# file_sum FILE...: each file's SHA-256, for "left as it was" checks. A file that is missing or
+# unreadable gives a value no other call gives, so such a check fails instead of comparing two
+# empty sums of a file that never existed.
+file_sum() {
+  local f
+  for f in "$@"; do
+    if [ -f "$f" ] && [ -r "$f" ]; then
+      sha256sum <"$f"
+    else
+      echo "missing: $f ($BASHPID $SRANDOM $SRANDOM)"
+    fi
+  done
+}
+
 # lacks REGEX CMD...: CMD succeeds and no line of its output matches REGEX
 lacks() {
   local re=$1 out rc

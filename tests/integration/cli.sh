@@ -75,12 +75,12 @@ behaviour_wrong_passwords() {
 local before
 export DRVSIGN_WRONG_PW="not-the-password"
 cp "$DRIVERS/toaster.sys" "$WORK/keep.sys"
-before=$(sha256sum <"$WORK/keep.sys")
+before=$(file_sum "$WORK/keep.sys")
 check_exit "PFX with a wrong password exits 1" 1 "$DRVSIGN" sign --pfx "$PKI/leaf.pfx" --password-env DRVSIGN_WRONG_PW "$WORK/keep.sys"
 check_error "... saying so" 1 "leaf.pfx: wrong password" "$DRVSIGN" sign --pfx "$PKI/leaf.pfx" --password-env DRVSIGN_WRONG_PW "$WORK/keep.sys"
 "$DRVSIGN" sign --pfx "$PKI/leaf.pfx" --password-env DRVSIGN_WRONG_PW "$WORK/keep.sys" >"$WORK/wrongpw.out" 2>&1
 check_exit "... without printing the password" 1 grep -q not-the-password "$WORK/wrongpw.out"
-check "... leaving the input untouched" test "$before" = "$(sha256sum <"$WORK/keep.sys")"
+check "... leaving the input untouched" test "$before" = "$(file_sum "$WORK/keep.sys")"
 check_exit "encrypted key with a wrong password exits 1" 1 "$DRVSIGN" sign --cert "$PKI/leaf-chain.pem" \
   --key "$PKI/leaf-encrypted.key" --password-env DRVSIGN_WRONG_PW "$WORK/keep.sys"
 check_error "encrypted key without a password says how to give one" 1 "password-env or --password-file" \
@@ -88,7 +88,7 @@ check_error "encrypted key without a password says how to give one" 1 "password-
 check_exit "unset password variable exits 1" 1 "$DRVSIGN" sign --pfx "$PKI/leaf.pfx" --password-env DRVSIGN_NOT_SET "$WORK/keep.sys"
 check_error "certificate that does not match the key" 1 "no certificate in this file matches the private key" \
   "$DRVSIGN" sign --cert "$PKI/other-leaf.pem" --key "$PKI/leaf.key" "$WORK/keep.sys"
-check "... leaving the input untouched" test "$before" = "$(sha256sum <"$WORK/keep.sys")"
+check "... leaving the input untouched" test "$before" = "$(file_sum "$WORK/keep.sys")"
 check_error "missing key file" 1 "nonexistent.key" "$DRVSIGN" sign --cert "$PKI/leaf.pem" --key "$WORK/nonexistent.key" "$WORK/keep.sys"
 check_error "missing input file names it" 1 "drvsign: $WORK/missing.sys: cannot open" "$DRVSIGN" sign "${LEAF[@]}" "$WORK/missing.sys"
 

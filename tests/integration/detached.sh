@@ -40,11 +40,11 @@ prepare_complete() {
   mkdir -p "$in" "$sigs"
   cp "$DRIVERS/toaster.sys" "$WORK/pkg/tstamd64.cat" "$WORK/pkg.cab" "$in/"
   files=("$in/toaster.sys" "$in/tstamd64.cat" "$in/pkg.cab")
-  sums=$(sha256sum "${files[@]}")
+  sums=$(file_sum "${files[@]}")
   "$mode" "$kind: prepare writes a digest and a request per file" bash -c "
     '$DRVSIGN' sign --prepare --cert '$chain' --out '$req' ${files[*]} &&
     for f in toaster.sys tstamd64.cat pkg.cab; do test -s '$req'/\$f.digest && grep -q '^drvsign-request=1' '$req'/\$f.request || exit 1; done"
-  "$mode" "$kind: prepare leaves the files untouched" test "$sums" = "$(sha256sum "${files[@]}")"
+  "$mode" "$kind: prepare leaves the files untouched" test "$sums" = "$(file_sum "${files[@]}")"
   "$mode" "$kind: each .digest is the request's to_sign, 32 bytes of SHA-256" bash -c "
     for f in toaster.sys tstamd64.cat pkg.cab; do
       [ \$(stat -c %s '$req'/\$f.digest) -eq 32 ] &&

@@ -53,13 +53,13 @@ corrupt() { # name: signing and verifying the case are refused, the input untouc
   local name=$1 f before rc
   make_case "$name"
   f="$WORK/cases/$name.sys"
-  before=$(sha256sum <"$f")
+  before=$(file_sum "$f")
   "$DRVSIGN" sign "${LEAF[@]}" "$f" >"$WORK/out" 2>"$WORK/err"
   rc=$?
   check "$name: sign exits 1" test "$rc" -eq 1
   check "$name: one clear error line naming the file" bash -c "
     cat '$WORK/err'; grep -Eq '^drvsign: .*$name\\.sys: .*(${expect[$name]})' '$WORK/err' && [ \$(wc -l <'$WORK/err') -eq 1 ]"
-  check "$name: input untouched" test "$before" = "$(sha256sum <"$f")"
+  check "$name: input untouched" test "$before" = "$(file_sum "$f")"
   check "$name: no temp file left" lacks '\.ds' ls -a "$WORK/cases"
   check_exit "$name: verify exits 1" 1 ds_verify "$f"
 }

@@ -52,10 +52,10 @@ signed_a || return
 cp "$a" "$t"
 text=$(pe_field "$t" "pe.sections[0].PointerToRawData")
 flip_byte "$t" $((text + 32))
-before=$(sha256sum <"$t")
+before=$(file_sum "$t")
 check_error "--append onto a tampered file fails, saying why" 1 "cannot append: the existing signature is invalid" \
   "$DRVSIGN" sign "${LEAF[@]}" --append "$t"
-check "... and leaves the file untouched" test "$before" = "$(sha256sum <"$t")"
+check "... and leaves the file untouched" test "$before" = "$(file_sum "$t")"
 }
 
 run_behaviours "$@"

@@ -9,9 +9,9 @@ matrix() { # binary: every digest x page hashes
       tag="$bin $digest${ph:+ page-hashes}"
       in="$DRIVERS/$bin"
       out="$WORK/${bin%.*}-$digest${ph:+-ph}.${bin##*.}"
-      before=$(sha256sum <"$in")
+      before=$(file_sum "$in")
       check "$tag: sign --out" "$DRVSIGN" sign "${LEAF[@]}" --digest "$digest" $ph --out "$out" "$in"
-      check "$tag: input untouched" test "$before" = "$(sha256sum <"$in")"
+      check "$tag: input untouched" test "$before" = "$(file_sum "$in")"
       check "$tag: osslsigncode verify" oss_verify "$out"
       check "$tag: pefile checksum" pefile_checksum_ok "$out"
       check "$tag: drvsign verify" ds_verify "$out"

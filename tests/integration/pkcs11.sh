@@ -76,21 +76,21 @@ for be in "${backends[@]}"; do
   export DRVSIGN_PKCS11_BACKEND=$be
   # errors, each clear, the input untouched
   cp "$DRIVERS/toaster.sys" "$WORK/keep.sys"
-  before=$(sha256sum <"$WORK/keep.sys")
+  before=$(file_sum "$WORK/keep.sys")
   "$DRVSIGN" sign --pkcs11-module "$MOD" --pin-file "$HSM_STATE/badpin" --key "$RSA" --cert "$PKI/leaf-chain.pem" \
     "$WORK/keep.sys" >"$WORK/out" 2>&1
   rc=$?
   check "$be: a wrong PIN exits 1" test $rc -eq 1
   check "$be: ... saying the token refused the PIN" grep -q "the token refused the PIN" "$WORK/out"
   check_exit "$be: ... without printing the PIN" 1 grep -q 9999 "$WORK/out"
-  check "$be: ... and leaves the file untouched" test "$before" = "$(sha256sum <"$WORK/keep.sys")"
+  check "$be: ... and leaves the file untouched" test "$before" = "$(file_sum "$WORK/keep.sys")"
   check_error "$be: a missing object" 1 "object=nope.*no private key matches this URI" \
     tok --key "pkcs11:token=drvsign;object=nope;type=private" --cert "$PKI/leaf-chain.pem" "$WORK/keep.sys"
   check_error "$be: a token that is not present" 1 "token=absent.*no private key matches this URI on the token \\(is the token present" \
     tok --key "pkcs11:token=absent;object=leaf;type=private" --cert "$PKI/leaf-chain.pem" "$WORK/keep.sys"
   check_error "$be: a certificate that does not match the key" 1 "no certificate in this file matches the private key" \
     tok --key "$RSA" --cert "$PKI/other-leaf.pem" "$WORK/keep.sys"
-  check "$be: after all that, the file is untouched" test "$before" = "$(sha256sum <"$WORK/keep.sys")"
+  check "$be: after all that, the file is untouched" test "$before" = "$(file_sum "$WORK/keep.sys")"
 done
 }
 behaviour_module_and_pin_usage() {

@@ -28,9 +28,9 @@ sys.exit(0 if 28 <= days <= 30 else 1)
 PY
 check "signing.pfx is private" test "$(stat -c %a "$id/signing.pfx")" = 600
 check "openssl reads signing.pfx" openssl pkcs12 -in "$id/signing.pfx" -passin pass: -nokeys -noout
-before=$(sha256sum "$id"/* | sha256sum)
+before=$(file_sum "$id"/* | sha256sum)
 check_exit "a second testcert refuses to overwrite" 1 "$DRVSIGN" testcert --out "$id"
-check "... and leaves the identity as it was" test "$before" = "$(sha256sum "$id"/* | sha256sum)"
+check "... and leaves the identity as it was" test "$before" = "$(file_sum "$id"/* | sha256sum)"
 
 }
 
