@@ -36,7 +36,9 @@ static void dos_time(int64_t t, uint16_t *date, uint16_t *tm_out)
  * thread writes the one before and reads the one after.
  */
 #define BATCH 64
-#define DEFLATE_LEVEL 6
+/* libdeflate's level 5: on the mingw-w64 libraries 16% less CPU than level 6, for a cabinet
+ * 1.4% larger than level 6 makes and 0.4% larger than gcab's (the bound is 2%) */
+#define DEFLATE_LEVEL 5
 /* a stored deflate block: BFINAL=1, BTYPE=00, then LEN and its complement */
 #define STORED_HEADER 5
 
