@@ -71,6 +71,16 @@ const EVP_MD *drv_digest_by_name(const char *name, drvsign_diag *diag)
     return NULL;
 }
 
+int drv_digest_set_update(void *set, uint64_t off, const unsigned char *p, size_t n)
+{
+    const drv_digest_set *d = set;
+    (void)off;
+    for (size_t i = 0; i < d->count; i++)
+        if (!EVP_DigestUpdate(d->ctx[i], p, n))
+            return -1;
+    return 0;
+}
+
 /* ---- building ---- */
 
 const ASN1_OCTET_STRING *drv_ac_message_digest(PKCS7_SIGNER_INFO *si)

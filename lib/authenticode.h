@@ -43,6 +43,14 @@ typedef struct drv_indirect {
 /* sha256 (the default for NULL), sha1, sha384, sha512; reports unknown names. */
 const EVP_MD *drv_digest_by_name(const char *name, drvsign_diag *diag);
 
+/* Several digests of one byte stream. drv_digest_set_update is a drv_bytes_fn (port.h) that
+ * feeds each piece to every context, so one pass over a file computes them all. */
+typedef struct drv_digest_set {
+    EVP_MD_CTX **ctx;
+    size_t count;
+} drv_digest_set;
+int drv_digest_set_update(void *set, uint64_t off, const unsigned char *p, size_t n);
+
 /* SpcPeImageData: a file link, or the page-hash moniker when table != NULL. catalog_flags:
  * a catalog member, with the flags catalogs carry (includeResources|includeImportAddressTable)
  * and an empty link, as makecat writes; else a signature's "<<<Obsolete>>>" link. */

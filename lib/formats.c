@@ -135,43 +135,29 @@ const drv_format *drv_format_for(const drv_file *file, drvsign_diag *diag)
     return NULL;
 }
 
-typedef struct digests {
-    EVP_MD_CTX *ctx[2];
-    size_t count;
-} digests;
-
-static int update_digests(void *arg, uint64_t off, const unsigned char *p, size_t n)
-{
-    digests *d = arg;
-    (void)off;
-    for (size_t i = 0; i < d->count; i++)
-        if (!EVP_DigestUpdate(d->ctx[i], p, n))
-            return -1;
-    return 0;
-}
-
 static int flat_hash(const drv_file *f, int want_sha256, drv_member_hash *out, drvsign_diag *diag)
 {
-    digests d = {{EVP_MD_CTX_new(), want_sha256 ? EVP_MD_CTX_new() : NULL}, want_sha256 ? 2 : 1};
+    EVP_MD_CTX *ctx[2] = {EVP_MD_CTX_new(), want_sha256 ? EVP_MD_CTX_new() : NULL};
+    drv_digest_set d = {ctx, want_sha256 ? 2 : 1};
     drv_range all = {0, f->size};
     unsigned errors = diag->errors;
     int rc = -1;
 
-    if (d.ctx[0] == NULL || (want_sha256 && d.ctx[1] == NULL) ||
-        !EVP_DigestInit_ex(d.ctx[0], EVP_sha1(), NULL) ||
-        (want_sha256 && !EVP_DigestInit_ex(d.ctx[1], EVP_sha256(), NULL)))
+    if (ctx[0] == NULL || (want_sha256 && ctx[1] == NULL) ||
+        !EVP_DigestInit_ex(ctx[0], EVP_sha1(), NULL) ||
+        (want_sha256 && !EVP_DigestInit_ex(ctx[1], EVP_sha256(), NULL)))
         goto done;
-    if (drv_file_stream(f, &all, 1, update_digests, &d, diag) != 0)
+    if (drv_file_stream(f, &all, 1, drv_digest_set_update, &d, diag) != 0)
         goto done;
-    if (!EVP_DigestFinal_ex(d.ctx[0], out->sha1, NULL) ||
-        (want_sha256 && !EVP_DigestFinal_ex(d.ctx[1], out->sha256, NULL)))
+    if (!EVP_DigestFinal_ex(ctx[0], out->sha1, NULL) ||
+        (want_sha256 && !EVP_DigestFinal_ex(ctx[1], out->sha256, NULL)))
         goto done;
     rc = 0;
 done:
     if (rc != 0 && diag->errors == errors)
         drv_ssl_error(diag, f->path, "cannot hash the file");
-    EVP_MD_CTX_free(d.ctx[0]);
-    EVP_MD_CTX_free(d.ctx[1]);
+    EVP_MD_CTX_free(ctx[0]);
+    EVP_MD_CTX_free(ctx[1]);
     return rc;
 }
 

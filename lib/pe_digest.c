@@ -6,6 +6,7 @@
 
 #include <openssl/crypto.h>
 
+#include "authenticode.h"
 #include "bytes.h"
 
 /* The page-hash table goes into the signature, which must fit the certificate table. */
@@ -55,21 +56,6 @@ static void capture_error(void *ctx, int is_error, const char *line)
     char *error = ctx;
     if (is_error && error[0] == 0)
         snprintf(error, ERROR_TEXT, "%s", line);
-}
-
-typedef struct scan_digests {
-    EVP_MD_CTX **ctx;
-    size_t count;
-} scan_digests;
-
-static int update_scan_digests(void *arg, uint64_t off, const unsigned char *p, size_t n)
-{
-    scan_digests *d = arg;
-    (void)off;
-    for (size_t i = 0; i < d->count; i++)
-        if (!EVP_DigestUpdate(d->ctx[i], p, n))
-            return -1;
-    return 0;
 }
 
 typedef struct scan_writer {
@@ -127,7 +113,7 @@ int drv_pe_scan_file(const drv_pe *pe, drv_pe_scan *scan, drvsign_diag *diag)
                                  {pe->checksum_off + 4, pe->certdir_off - pe->checksum_off - 4},
                                  {pe->certdir_off + 8, pe->content_end - pe->certdir_off - 8}};
     size_t pad = (size_t)((8 - pe->content_end % 8) % 8);
-    scan_digests digests = {ctx, scan->md_count};
+    drv_digest_set digests = {ctx, scan->md_count};
     scan_writer *writer = NULL;
     drv_thread *thread = NULL;
     unsigned errors = diag->errors;
@@ -154,7 +140,7 @@ int drv_pe_scan_file(const drv_pe *pe, drv_pe_scan *scan, drvsign_diag *diag)
         if (f->size < DRV_STREAM_MAP_MIN || (thread = drv_thread_start(scan_write, writer)) == NULL)
             scan_write(writer);
     }
-    if (drv_file_stream(f, hashed, 3, update_scan_digests, &digests, diag) != 0) {
+    if (drv_file_stream(f, hashed, 3, drv_digest_set_update, &digests, diag) != 0) {
         if (diag->errors == errors)
             goto ssl_fail;
         goto done;
