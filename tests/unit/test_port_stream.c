@@ -38,14 +38,6 @@ static int collect(void *ctx, uint64_t off, const unsigned char *p, size_t n)
     return 0;
 }
 
-static char last_error[512];
-static void remember(void *ctx, int is_error, const char *line)
-{
-    (void)ctx;
-    if (is_error)
-        snprintf(last_error, sizeof last_error, "%s", line);
-}
-
 /* Writes n pseudo-random bytes to path and returns them. */
 static unsigned char *make_file(const char *path, size_t n)
 {
@@ -68,7 +60,7 @@ static void check_size(const char *dir, size_t size)
 {
     char path[256];
     drv_file f;
-    drvsign_diag diag = {.emit = remember};
+    drvsign_diag diag = {.emit = unit_capture};
     unsigned char *want;
     collected c = {0};
     drv_range ranges[3] = {{0, 100}, {104, size / 2 - 104}, {size / 2 + 8, size - size / 2 - 8}};
@@ -81,7 +73,7 @@ static void check_size(const char *dir, size_t size)
     CHECK(want != NULL && c.data != NULL && drv_file_open(&f, path, &diag) == 0, "setup %zu",
           size);
     CHECK(drv_file_stream(&f, ranges, 3, collect, &c, &diag) == 0, "stream %zu: %s", size,
-          last_error);
+          unit_last_error);
     CHECK(c.len == size - 12 && memcmp(c.data, want, 100) == 0 &&
               memcmp(c.data + 100, want + 104, size / 2 - 104) == 0 &&
               memcmp(c.data + size / 2 - 4, want + size / 2 + 8, size - size / 2 - 8) == 0,
@@ -92,8 +84,8 @@ static void check_size(const char *dir, size_t size)
         drv_range past = {size - 10, 11};
         size_t calls = c.calls;
         CHECK(drv_file_stream(&f, &past, 1, collect, &c, &diag) == -1 && c.calls == calls &&
-                  strstr(last_error, "truncated") != NULL,
-              "range past the end (%zu): %s", size, last_error);
+                  strstr(unit_last_error, "truncated") != NULL,
+              "range past the end (%zu): %s", size, unit_last_error);
     }
     drv_file_close(&f);
     free(want);
@@ -105,7 +97,7 @@ int main(void)
     char dir[] = "/tmp/drvsign-unit-XXXXXX";
     char path[256];
     drv_file f;
-    drvsign_diag diag = {.emit = remember};
+    drvsign_diag diag = {.emit = unit_capture};
 
     if (mkdtemp(dir) == NULL)
         return 1;
@@ -121,11 +113,11 @@ int main(void)
         collected c = {0};
         drv_range all = {0, f.size};
         c.fd_to_truncate = fd;
-        last_error[0] = 0;
+        unit_last_error[0] = 0;
         CHECK(drv_file_stream(&f, &all, 1, collect, &c, &diag) == -1 &&
-                  strstr(last_error, "shrank while it was read") != NULL &&
-                  strstr(last_error, "shrinks") != NULL,
-              "a file that shrinks under the mapping: %s", last_error);
+                  strstr(unit_last_error, "shrank while it was read") != NULL &&
+                  strstr(unit_last_error, "shrinks") != NULL,
+              "a file that shrinks under the mapping: %s", unit_last_error);
         close(fd);
         drv_file_close(&f);
     } else {
