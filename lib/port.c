@@ -678,10 +678,23 @@ int drv_atomic_write(drv_atomic *a, const void *buf, size_t n, drvsign_diag *dia
     return 0;
 }
 
+typedef struct append_to {
+    drv_atomic *a;
+    drvsign_diag *diag;
+} append_to;
+
+static int append_piece(void *ctx, uint64_t off, const unsigned char *p, size_t n)
+{
+    append_to *t = ctx;
+    (void)off;
+    return drv_atomic_write(t->a, p, n, t->diag);
+}
+
 int drv_atomic_copy(drv_atomic *a, const drv_file *src, uint64_t off, uint64_t len,
                     drvsign_diag *diag)
 {
-    unsigned char *buf;
+    append_to to = {a, diag};
+    drv_range rest;
 
 #if defined(__linux__)
     /* The kernel copies without a round trip through user space (and reflinks where it can). */
@@ -690,7 +703,7 @@ int drv_atomic_copy(drv_atomic *a, const drv_file *src, uint64_t off, uint64_t l
         size_t want = len > (1u << 30) ? (1u << 30) : (size_t)len;
         ssize_t r = copy_file_range(src->fd, &in_off, a->fd, &out_off, want, 0);
         if (r <= 0)
-            break; /* unsupported here, or a short source: the plain loop below reports it */
+            break; /* unsupported here, or a short source: the stream below reports it */
         off += (uint64_t)r;
         a->pos += (uint64_t)r;
         len -= (uint64_t)r;
@@ -698,22 +711,9 @@ int drv_atomic_copy(drv_atomic *a, const drv_file *src, uint64_t off, uint64_t l
     if (len == 0)
         return 0;
 #endif
-    buf = malloc(DRV_IO_CHUNK);
-    if (buf == NULL) {
-        drv_error(diag, a->target, "out of memory");
-        return -1;
-    }
-    while (len > 0) {
-        size_t n = len > DRV_IO_CHUNK ? DRV_IO_CHUNK : (size_t)len;
-        if (drv_file_pread(src, off, buf, n, diag) != 0 || drv_atomic_write(a, buf, n, diag) != 0) {
-            free(buf);
-            return -1;
-        }
-        off += n;
-        len -= n;
-    }
-    free(buf);
-    return 0;
+    rest.off = off;
+    rest.len = len;
+    return drv_file_stream(src, &rest, 1, append_piece, &to, diag);
 }
 
 void drv_atomic_start_writeback(drv_atomic *a)
