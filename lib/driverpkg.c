@@ -56,8 +56,9 @@ static void check_driver_ver(ctx *c, const drv_inf_section *version)
 
     if (e == NULL)
         problem(c, version->line, "DriverVer missing from [Version] (22.9.6)");
-    else if (drv_driver_ver_check(drv_inf_field(e, 0), drv_inf_field(e, 1), now,
-                                  c->opts->use_local_time, why, sizeof why) != 0)
+    else if (drv_driver_ver_check(
+                 drv_inf_field(e, 0), drv_inf_field(e, 1), now, c->opts->use_local_time,
+                 drv_param(c->diag, DRVSIGN_PARAM_USE_LOCAL_TIME), why, sizeof why) != 0)
         problem(c, e->line, "%s", why);
 }
 

@@ -7,6 +7,7 @@
 #include "files.h"
 #include "inf.h"
 #include "ostable.h"
+#include "params.h"
 #include "port.h"
 
 stampinf_opts plan_stamp_opts(const manifest *m)
@@ -97,6 +98,9 @@ int plan_print(const manifest *m, FILE *report, drvsign_diag *diag)
 {
     plan pl;
     int failed = 0;
+    /* configure time: every parameter problem now, all of them, before any layout work */
+    if (pipeline_check_params(m, diag) != 0)
+        return -1;
     if (plan_make(m, &pl, diag) != 0) {
         plan_free(&pl);
         return -1;

@@ -6,6 +6,7 @@
 #include "diag.h"
 #include "files.h"
 #include "inf.h"
+#include "params.h"
 #include "port.h"
 
 static void split_into(list *l, const char *csv)
@@ -54,16 +55,7 @@ int signer_params(const manifest *m, int production_keys, drvsign_params *p, hol
         }
         if (getenv("DRVSIGN_PASSWORD") != NULL)
             p->password_env = "DRVSIGN_PASSWORD";
-        if (p->pfx == NULL && (p->cert == NULL || (p->key == NULL && p->signer_command == NULL &&
-                                                   p->signer_argc == 0))) {
-            drv_error(diag, m->path,
-                      "%sproduction signing needs DRVSIGN_PFX (with "
-                      "DRVSIGN_PASSWORD_FILE), DRVSIGN_CERT and DRVSIGN_KEY, or "
-                      "DRVSIGN_CERT and DRVSIGN_SIGNER_COMMAND, in the environment "
-                      "or the CMake cache",
-                      m->signatures ? "no stored signature matches, and " : "");
-            return -1;
-        }
+        /* the environment overrides the cache: one identity is taken, the first complete one */
         if (p->pfx != NULL) {
             p->cert = p->key = p->signer_command = NULL;
             p->signer_argc = 0;
@@ -84,7 +76,8 @@ int signer_params(const manifest *m, int production_keys, drvsign_params *p, hol
     p->timestamp_url_count = h->timestamps.n;
     p->timestamp_wait = -1;
     p->quiet = 1;
-    return 0;
+    /* the library's validator, in the CMake names (pipeline_param_name) */
+    return drvsign_check_params(DRVSIGN_OP_SIGN, p, 1, diag) == DRVSIGN_OK ? 0 : -1;
 }
 
 int signing(const manifest *m)
@@ -147,7 +140,8 @@ int sign_file(const manifest *m, int production_keys, const char *source, const 
         return -1;
     if (stored != NULL && drv_file_exists(stored)) {
         first_error why = {{0}};
-        drvsign_diag quiet = {.emit = keep_first_error, .ctx = &why, .quiet = 1};
+        drvsign_diag quiet = {
+            .emit = keep_first_error, .ctx = &why, .quiet = 1, .param_name = pipeline_param_name};
         drvsign_params a = {0};
         a.signature = stored;
         a.out = dest;
@@ -165,7 +159,11 @@ int sign_file(const manifest *m, int production_keys, const char *source, const 
         p.out = dest;
         p.page_hashes = page_hashes;
         rc = drvsign_sign(&p, &source, 1, diag) == DRVSIGN_OK ? 0 : -1;
-    }
+    } else if (stored != NULL)
+        drv_error(diag, stored,
+                  "no stored signature matches %s as built now, so it must be signed, with the "
+                  "credentials named above (or commit a signature made for this build)",
+                  rel);
     holder_free(&keep);
     if (rc == 0 && stored != NULL) {
         drvsign_params x = {0};

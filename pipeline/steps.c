@@ -8,6 +8,7 @@
 #include "files.h"
 #include "inf.h"
 #include "manifest.h"
+#include "params.h"
 #include "plan.h"
 #include "port.h"
 #include "signer.h"
@@ -212,7 +213,8 @@ drvsign_status drvsign_pipeline_step(const char *manifest_path, const char *step
 {
     manifest m;
     source_map sm;
-    drvsign_diag mapped = {.emit = source_map_emit}, *diag = user_diag;
+    drvsign_diag mapped = {.emit = source_map_emit, .param_name = pipeline_param_name};
+    drvsign_diag *diag = user_diag;
     int rc = -1;
 
     if (manifest_path == NULL || step == NULL) {
