@@ -33,7 +33,12 @@ int signer_params(const manifest *m, int production_keys, drvsign_params *p, hol
     list *keep = &h->strings;
     const char *env;
     if (!production_keys) {
-        char *pfx = drv_path_join(m->identity, "signing.pfx");
+        char *pfx;
+        if (m->identity == NULL) {
+            drv_error(diag, m->path, "test signing needs the manifest's identity directory");
+            return -1;
+        }
+        pfx = drv_path_join(m->identity, "signing.pfx");
         if (pfx == NULL || list_add(keep, pfx) != 0) {
             free(pfx);
             return -1;
