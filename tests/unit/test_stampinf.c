@@ -6,7 +6,6 @@
 
 #include "port.h"
 #include "stampinf.h"
-#include "capture.h"
 #include "unit.h"
 
 static stampinf_opts opts(void)
@@ -23,10 +22,9 @@ static stampinf_opts opts(void)
 static int stamp(const stampinf_opts *o, const void *in, size_t len, unsigned char **out,
                  size_t *out_len, unsigned *inserted)
 {
-    drvsign_diag diag = {.emit = capture};
+    drvsign_diag diag = unit_diag();
     unsigned char *raw;
     int rc;
-    n_errors = 0;
     rc = stampinf_buffer(o, in, len, &raw, out_len, inserted, &diag);
     *out = NULL;
     if (rc == 0) {
@@ -119,10 +117,11 @@ int main(void)
         unsigned char *out;
         size_t len;
         const char *in = "[Version]\nClass=X\n[W]\nUmdfLibraryVersion=$UMDFVERSION$\n";
-        CHECK(stamp(&o, in, strlen(in), &out, &len, NULL) != 0 && out == NULL && n_errors == 1 &&
-                  strcmp(errors[0], "src/t.inx:4: the INF uses $UMDFVERSION$, but no "
-                                    "UMDF_VERSION was given") == 0,
-              "missing UMDF_VERSION: '%s'", n_errors ? errors[0] : "");
+        CHECK(stamp(&o, in, strlen(in), &out, &len, NULL) != 0 && out == NULL &&
+                  unit_sink.error_count == 1 &&
+                  strcmp(unit_sink.errors[0], "src/t.inx:4: the INF uses $UMDFVERSION$, but no "
+                                              "UMDF_VERSION was given") == 0,
+              "missing UMDF_VERSION: '%s'", unit_sink.error_count ? unit_sink.errors[0] : "");
     }
 
     /* UTF-16LE with non-ASCII text (Latin, CJK, and a surrogate pair): every character kept,
@@ -164,9 +163,9 @@ int main(void)
     {
         unsigned char *out;
         size_t len;
-        CHECK(stamp(&o, "\xfe\xff\0[", 4, &out, &len, NULL) != 0 && n_errors == 1 &&
-                  strncmp(errors[0], "src/t.inx: is UTF-16 big-endian", 31) == 0,
-              "UTF-16BE refused: '%s'", n_errors ? errors[0] : "");
+        CHECK(stamp(&o, "\xfe\xff\0[", 4, &out, &len, NULL) != 0 && unit_sink.error_count == 1 &&
+                  strncmp(unit_sink.errors[0], "src/t.inx: is UTF-16 big-endian", 31) == 0,
+              "UTF-16BE refused: '%s'", unit_sink.error_count ? unit_sink.errors[0] : "");
     }
     {
         char *name = stampinf_output_name("/a/b/Toast.INX"), *same = stampinf_output_name("x.inf");
