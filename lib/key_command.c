@@ -111,16 +111,12 @@ static int command_sign(const drv_signer *s, const EVP_MD *md, const unsigned ch
         return -1;
     /* "SHA256" -> "sha256", as --digest spells it */
     snprintf(alg, sizeof alg, "DRVSIGN_DIGEST_ALGORITHM=%s", OBJ_nid2sn(EVP_MD_get_type(md)));
-    for (char *a = alg + 25; *a; a++)
-        if (*a >= 'A' && *a <= 'Z')
-            *a = (char)(*a - 'A' + 'a');
+    drv_str_lower(alg + 25);
     strcpy(hex, "DRVSIGN_DIGEST_HEX=");
     if (!OPENSSL_buf2hexstr_ex(hex + strlen(hex), sizeof hex - strlen(hex), NULL, digest,
                                digest_len, '\0'))
         return -1;
-    for (char *h = hex + 19; *h; h++) /* lower case, as sha256sum prints it */
-        if (*h >= 'A' && *h <= 'F')
-            *h = (char)(*h - 'A' + 'a');
+    drv_str_lower(hex + 19); /* lower case, as sha256sum prints it */
     strcpy(b64, "DRVSIGN_DIGEST_BASE64=");
     n = EVP_EncodeBlock((unsigned char *)b64 + strlen(b64), digest, (int)digest_len);
     if (n < 0)

@@ -476,9 +476,7 @@ static char *temp_template(const char *dest)
     size_t keep = base_len, suffix = sizeof TEMP_SUFFIX - 1;
     char *t;
     if (keep + suffix > NAME_LIMIT) {
-        keep = NAME_LIMIT - suffix;
-        while (keep > 0 && ((unsigned char)base[keep] & 0xc0) == 0x80)
-            keep--;
+        keep = drv_utf8_boundary(base, NAME_LIMIT - suffix);
     }
     t = malloc(dir_len + keep + suffix + 1);
     if (t == NULL)

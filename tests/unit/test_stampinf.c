@@ -53,13 +53,18 @@ static int stamps_to(const stampinf_opts *o, const char *in, const char *expecte
 /* UTF-8 text to UTF-16LE with a BOM */
 static unsigned char *utf16(const char *s, size_t *len)
 {
-    size_t n = strlen(s), i = 0;
-    unsigned char *out = malloc(2 + 4 * n), *p = out;
-    *p++ = 0xff;
-    *p++ = 0xfe;
-    while (i < n)
-        p += drv_utf16le_put(drv_utf8_next((const unsigned char *)s, n, &i), p);
-    *len = (size_t)(p - out);
+    size_t n = 0;
+    unsigned char *units = drv_utf16le_from_utf8(s, strlen(s), &n), *out = malloc(2 + n);
+    if (units == NULL || out == NULL) {
+        free(out);
+        out = NULL;
+    } else {
+        out[0] = 0xff;
+        out[1] = 0xfe;
+        memcpy(out + 2, units, n);
+    }
+    free(units);
+    *len = 2 + n;
     return out;
 }
 
