@@ -67,15 +67,16 @@ int drv_join_unique(char **out, const char *item)
 
 /* ---- UTF-8 ---- */
 
-size_t drv_utf8_sequence(const unsigned char *s, size_t n)
+/* The length of the well-formed sequence at s[0..n) (0 for none) and its code point. */
+static size_t utf8_decode(const unsigned char *s, size_t n, unsigned long *code_point)
 {
     size_t len;
     unsigned long cp;
     if (n == 0)
         return 0;
     if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        len = 1, cp = s[0];
+    else if (s[0] >= 0xc2 && s[0] <= 0xdf)
         len = 2, cp = s[0] & 0x1fu;
     else if (s[0] >= 0xe0 && s[0] <= 0xef)
         len = 3, cp = s[0] & 0x0fu;
@@ -90,10 +91,18 @@ size_t drv_utf8_sequence(const unsigned char *s, size_t n)
             return 0;
         cp = cp << 6 | (s[i] & 0x3fu);
     }
+    /* overlong forms would let one text have two encodings (an overlong NUL ends nothing) */
     if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
         (cp >= 0xd800 && cp <= 0xdfff))
         return 0;
+    *code_point = cp;
     return len;
+}
+
+size_t drv_utf8_sequence(const unsigned char *s, size_t n)
+{
+    unsigned long cp;
+    return utf8_decode(s, n, &cp);
 }
 
 int drv_utf8_valid(const unsigned char *s, size_t n)
@@ -109,18 +118,6 @@ size_t drv_utf8_boundary(const char *s, size_t n)
     while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
         n--;
     return n;
-}
-
-/* The code point of a sequence drv_utf8_sequence measured as len bytes. */
-static unsigned long utf8_code_point(const unsigned char *s, size_t len)
-{
-    unsigned long cp = len == 1   ? s[0]
-                       : len == 2 ? s[0] & 0x1fu
-                       : len == 3 ? s[0] & 0x0fu
-                                  : s[0] & 0x07u;
-    for (size_t i = 1; i < len; i++)
-        cp = cp << 6 | (s[i] & 0x3fu);
-    return cp;
 }
 
 static size_t utf8_put(unsigned long cp, char *out)
@@ -204,9 +201,10 @@ unsigned char *drv_utf16le_from_utf8(const char *s, size_t n, size_t *len)
     if (out == NULL)
         return NULL;
     for (size_t i = 0; i < n;) {
-        size_t seq = drv_utf8_sequence(u + i, n - i);
+        unsigned long cp = 0xfffd;
+        size_t seq = utf8_decode(u + i, n - i, &cp);
         /* a 4-byte sequence gives 4 bytes, any shorter one (or one bad byte) 2 */
-        o += utf16le_put(seq ? utf8_code_point(u + i, seq) : 0xfffd, out + o);
+        o += utf16le_put(cp, out + o);
         i += seq ? seq : 1;
     }
     out[o] = 0;
