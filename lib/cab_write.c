@@ -51,7 +51,7 @@ typedef struct block {
 
 typedef struct batch {
     block *blocks;
-    size_t count;
+    size_t count, capacity;
 } batch;
 
 /* One compressor per worker thread: the workers take one from here for each block. */
@@ -258,7 +258,7 @@ static long long read_stream(reader *r, unsigned char *buf, size_t want, drvsign
 static int read_batch(reader *rd, batch *bt, uint64_t blocks_needed, uint64_t *read_blocks,
                       drvsign_diag *diag)
 {
-    for (bt->count = 0; bt->count < BATCH && *read_blocks < blocks_needed; bt->count++) {
+    for (bt->count = 0; bt->count < bt->capacity && *read_blocks < blocks_needed; bt->count++) {
         block *b = &bt->blocks[bt->count];
         long long n = read_stream(rd, b->in, DRV_CAB_BLOCK, diag);
         if (n < 0)
@@ -277,12 +277,18 @@ static int write_blocks(reader *rd, uint64_t blocks_needed, const drv_cab_write_
     compressor_pool pool = {0};
     compress_job job = {0};
     unsigned threads = opts->threads ? opts->threads : 1;
+    /* a batch holds 4 MB: a small cabinet gets batches (and compressors) of its own size */
+    size_t capacity = blocks_needed < BATCH ? (size_t)(blocks_needed ? blocks_needed : 1) : BATCH;
     uint64_t read_blocks = 0;
     int rc = -1;
 
-    for (int r = 0; r < 3; r++)
-        if ((ring[r].blocks = malloc(BATCH * sizeof *ring[r].blocks)) == NULL)
+    if (threads > capacity)
+        threads = (unsigned)capacity;
+    for (int r = 0; r < 3; r++) {
+        ring[r].capacity = capacity;
+        if ((ring[r].blocks = malloc(capacity * sizeof *ring[r].blocks)) == NULL)
             goto oom;
+    }
     if (opts->mszip && pool_init(&pool, threads) != 0)
         goto oom;
     job.mszip = opts->mszip;

@@ -401,8 +401,7 @@ static int finish(const char *dir, drv_pkg *pkg, const tally *t, drvsign_diag *d
 
 int drv_pkg_analyze(const char *dir, const drv_pkg_opts *opts, drv_pkg *pkg, drvsign_diag *diag)
 {
-    char **names = NULL;
-    size_t count = 0;
+    drv_strlist names = {0};
     tally t = {0};
 
     memset(pkg, 0, sizeof *pkg);
@@ -410,18 +409,18 @@ int drv_pkg_analyze(const char *dir, const drv_pkg_opts *opts, drv_pkg *pkg, drv
         drv_error(diag, dir, drv_file_exists(dir) ? "is not a directory" : "does not exist");
         return -1;
     }
-    if (drv_list_dir(dir, &names, &count, diag) != 0)
+    if (drv_list_dir(dir, &names, diag) != 0)
         return -1;
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < names.n; i++) {
         char *path;
-        if (!is_inf_name(names[i]))
+        if (!is_inf_name(names.v[i]))
             continue;
-        path = drv_path_join(dir, names[i]);
+        path = drv_path_join(dir, names.v[i]);
         if (path != NULL && !drv_is_dir(path))
             analyze_path(dir, path, opts, pkg, &t, diag);
         free(path);
     }
-    drv_free_list(names, count);
+    drv_strlist_free(&names);
     return finish(dir, pkg, &t, diag);
 }
 

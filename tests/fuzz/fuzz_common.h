@@ -26,6 +26,18 @@ static inline drvsign_diag fuzz_diag(void)
     return d;
 }
 
+/* "$TMPDIR/drvsign-fuzz-NAME-XXXXXX" into buf, for mkstemp or mkdtemp. run.sh points TMPDIR at
+ * a tmpfs directory of its own: no disk is discarded and trimmed at every input, and what a
+ * killed run leaves goes with that directory. */
+static inline void fuzz_temp_template(char *buf, size_t size, const char *name)
+{
+    const char *dir = getenv("TMPDIR");
+    if (dir == NULL || dir[0] == 0)
+        dir = "/tmp";
+    if ((size_t)snprintf(buf, size, "%s/drvsign-fuzz-%s-XXXXXX", dir, name) >= size)
+        abort();
+}
+
 /* The input as a file, rewritten for every input. The file is unlinked as soon as it is made,
  * and read through /proc/self/fd, so no run (not even a crash or a kill) leaves it behind. */
 static inline const char *fuzz_file(const uint8_t *data, size_t size, const char *name)
@@ -34,8 +46,8 @@ static inline const char *fuzz_file(const uint8_t *data, size_t size, const char
     static int fd = -1;
     size_t done = 0;
     if (fd < 0) {
-        char tmpl[64];
-        snprintf(tmpl, sizeof tmpl, "/tmp/drvsign-fuzz-%s-XXXXXX", name);
+        char tmpl[4096];
+        fuzz_temp_template(tmpl, sizeof tmpl, name);
         fd = mkstemp(tmpl);
         if (fd < 0 || unlink(tmpl) != 0)
             abort();
@@ -53,7 +65,7 @@ static inline const char *fuzz_file(const uint8_t *data, size_t size, const char
 }
 
 /* A directory of the target's own for what it writes, removed with everything in it at exit. */
-static char fuzz_sandbox_dir[64];
+static char fuzz_sandbox_dir[4096];
 
 static inline int fuzz_remove_entry(const char *path, const struct stat *st, int flag,
                                     struct FTW *ftw)
@@ -70,7 +82,7 @@ static inline void fuzz_remove_sandbox(void)
 static inline const char *fuzz_sandbox(const char *name)
 {
     if (fuzz_sandbox_dir[0] == 0) {
-        snprintf(fuzz_sandbox_dir, sizeof fuzz_sandbox_dir, "/tmp/drvsign-fuzz-%s-XXXXXX", name);
+        fuzz_temp_template(fuzz_sandbox_dir, sizeof fuzz_sandbox_dir, name);
         if (mkdtemp(fuzz_sandbox_dir) == NULL)
             abort();
         atexit(fuzz_remove_sandbox);

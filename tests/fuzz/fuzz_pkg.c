@@ -15,7 +15,7 @@
 #define MAX_ENTRIES 32
 #define MAX_PATH_LEN 96
 
-static char root[64];
+static char root[256];
 static char made[MAX_ENTRIES * 4][sizeof root + MAX_PATH_LEN + 8];
 static size_t made_count;
 
@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t entries = 0;
 
     if (root[0] == 0) {
-        snprintf(root, sizeof root, "/tmp/drvsign-fuzz-pkg-XXXXXX");
+        fuzz_temp_template(root, sizeof root, "pkg");
         if (mkdtemp(root) == NULL)
             abort();
         atexit(remove_root);

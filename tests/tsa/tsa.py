@@ -27,15 +27,19 @@ the test PKI. PORT_FILE gets "HTTP_PORT HTTPS_PORT".
 import base64
 import http.server
 import os
+import shutil
 import ssl
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 PKI, PORT_FILE = sys.argv[1], sys.argv[2]
-WORK = tempfile.mkdtemp(prefix="drvsign-tsa-")
+# Beside PORT_FILE, in the fixture's state directory: a killed server leaves nothing in /tmp,
+# and the next start begins from an empty directory.
+WORK = os.path.join(os.path.dirname(os.path.abspath(PORT_FILE)), "work")
+shutil.rmtree(WORK, ignore_errors=True)
+os.makedirs(WORK)
 COUNTS = {}
 LOCK = threading.Lock()
 
