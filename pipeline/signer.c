@@ -1,17 +1,16 @@
 #include "signer.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
 #include "files.h"
-#include "inf.h"
 #include "params.h"
-#include "port.h"
 
 static void split_into(list *l, const char *csv)
 {
-    char *copy = csv ? drv_strdup(csv) : NULL, *save = NULL, *tok;
+    char *copy = csv ? str_copy(csv) : NULL, *save = NULL, *tok;
     for (tok = copy ? strtok_r(copy, ";,", &save) : NULL; tok != NULL;
          tok = strtok_r(NULL, ";,", &save))
         list_add(l, tok);
@@ -35,10 +34,11 @@ int signer_params(const manifest *m, int production_keys, drvsign_params *p, hol
     if (!production_keys) {
         char *pfx;
         if (m->identity == NULL) {
-            drv_error(diag, m->path, "test signing needs the manifest's identity directory");
+            drvsign_diag_report(diag, 1, m->path, 0,
+                                "test signing needs the manifest's identity directory");
             return -1;
         }
-        pfx = drv_path_join(m->identity, "signing.pfx");
+        pfx = path_join(m->identity, "signing.pfx");
         if (pfx == NULL || list_add(keep, pfx) != 0) {
             free(pfx);
             return -1;
@@ -98,7 +98,7 @@ int production(const manifest *m)
 int is_boot_start(const manifest *m, const char *name)
 {
     for (size_t i = 0; i < m->boot_start.n; i++)
-        if (drv_strcasecmp(drv_base_name(m->boot_start.v[i]), name) == 0)
+        if (same_name(base_name(m->boot_start.v[i]), name))
             return 1;
     return 0;
 }
@@ -115,6 +115,16 @@ static void keep_first_error(void *ctx, int is_error, const char *line)
         snprintf(f->line, sizeof f->line, "%s", line);
 }
 
+/* Whether path names anything: a stored signature that cannot be read is still tried (and
+ * its failure said) rather than quietly signed over. */
+static int exists(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f != NULL)
+        fclose(f);
+    return f != NULL || errno != ENOENT;
+}
+
 /* SIGNATURES/<rel>.p7, where rel is the file's path in the package (or the cabinet's name). */
 static char *stored_signature(const manifest *m, const char *rel)
 {
@@ -123,7 +133,7 @@ static char *stored_signature(const manifest *m, const char *rel)
     if (leaf == NULL)
         return NULL;
     snprintf(leaf, n, "%s.p7", rel);
-    path = drv_path_join(m->signatures, leaf);
+    path = path_join(m->signatures, leaf);
     free(leaf);
     return path;
 }
@@ -143,7 +153,7 @@ int sign_file(const manifest *m, int production_keys, const char *source, const 
 
     if (m->signatures != NULL && stored == NULL)
         return -1;
-    if (stored != NULL && drv_file_exists(stored)) {
+    if (stored != NULL && exists(stored)) {
         first_error why = {{0}};
         drvsign_diag quiet = {
             .emit = keep_first_error, .ctx = &why, .quiet = 1, .param_name = pipeline_param_name};
@@ -155,32 +165,28 @@ int sign_file(const manifest *m, int production_keys, const char *source, const 
             free(stored);
             return 0;
         }
-        drv_warn(diag, stored,
-                 "this stored signature does not sign %s as built now (%s); "
-                 "signing it again",
-                 rel, why.line);
+        drvsign_diag_report(diag, 0, stored, 0,
+                            "this stored signature does not sign %s as built now (%s); "
+                            "signing it again",
+                            rel, why.line);
     }
     if (signer_params(m, production_keys, &p, &keep, diag) == 0) {
         p.out = dest;
         p.page_hashes = page_hashes;
         rc = drvsign_sign(&p, &source, 1, diag) == DRVSIGN_OK ? 0 : -1;
     } else if (stored != NULL)
-        drv_error(diag, stored,
-                  "no stored signature matches %s as built now, so it must be signed, with the "
-                  "credentials named above (or commit a signature made for this build)",
-                  rel);
+        drvsign_diag_report(diag, 1, stored, 0,
+                            "no stored signature matches %s as built now, so it must be signed, "
+                            "with the credentials named above (or commit a signature made for "
+                            "this build)",
+                            rel);
     holder_free(&keep);
     if (rc == 0 && stored != NULL) {
         drvsign_params x = {0};
-        char *parent = drv_strdup(stored), *slash = parent ? strrchr(parent, '/') : NULL;
-        if (slash != NULL)
-            *slash = 0;
         x.out = stored;
-        rc = parent != NULL && make_dirs(parent, diag) == 0 &&
-                     drvsign_extract(&x, dest, diag) == DRVSIGN_OK
+        rc = make_parent_dirs(stored, diag) == 0 && drvsign_extract(&x, dest, diag) == DRVSIGN_OK
                  ? 0
                  : -1;
-        free(parent);
     }
     free(stored);
     return rc;
