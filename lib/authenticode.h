@@ -115,6 +115,8 @@ int drv_ac_to_der(const PKCS7 *p7, unsigned char **der, size_t *der_len);
 PKCS7 *drv_ac_from_der(const unsigned char *der, size_t der_len);
 /* Is obj the OID written in dotted form? */
 int drv_oid_is(const ASN1_OBJECT *obj, const char *dotted);
+/* A BMPString (UTF-16BE, as Authenticode and catalogs name things) of UTF-8 text, or NULL. */
+ASN1_BMPSTRING *drv_ac_bmp(const char *text);
 /* Add an attribute (one value of asn1_type, data as OpenSSL takes it) to a set. 0 or -1. */
 int drv_ac_add_attr(STACK_OF(X509_ATTRIBUTE) **attrs, const char *oid, int asn1_type,
                     const void *data, int len);

@@ -141,8 +141,7 @@ static const unsigned char page_hash_class_id[16] = {0xa6, 0xb5, 0x86, 0xd5, 0xb
                                                      0x24, 0x66, 0xae, 0x05, 0xa2, 0x17,
                                                      0xda, 0x8e, 0x60, 0xd6};
 
-/* BMPString (UTF-16BE) from UTF-8 text. */
-static ASN1_BMPSTRING *bmp_from_utf8(const char *text)
+ASN1_BMPSTRING *drv_ac_bmp(const char *text)
 {
     ASN1_STRING *s = NULL;
     if (ASN1_mbstring_copy(&s, (const unsigned char *)text, -1, MBSTRING_UTF8, B_ASN1_BMPSTRING) <
@@ -165,7 +164,7 @@ static SPC_LINK *file_link(const char *text)
         return NULL;
     }
     link->value.file->type = 0;
-    link->value.file->value.unicode = bmp_from_utf8(text);
+    link->value.file->value.unicode = drv_ac_bmp(text);
     if (link->value.file->value.unicode == NULL) {
         SPC_LINK_free(link);
         return NULL;
@@ -356,7 +355,7 @@ int drv_ac_opus_info(const char *description, const char *url, unsigned char **d
         if (opus->program_name == NULL)
             goto done;
         opus->program_name->type = 0;
-        opus->program_name->value.unicode = bmp_from_utf8(description);
+        opus->program_name->value.unicode = drv_ac_bmp(description);
         if (opus->program_name->value.unicode == NULL)
             goto done;
     }

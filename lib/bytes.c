@@ -83,3 +83,34 @@ void drv_buf_free(drv_buf *b)
     free(b->p);
     memset(b, 0, sizeof *b);
 }
+
+int drv_strlist_take(drv_strlist *l, char *s)
+{
+    /* room for the NULL after the last string as well */
+    char **v = s != NULL ? drv_grow(l->v, &l->cap, l->n, 2, sizeof *v) : NULL;
+    if (v == NULL) {
+        free(s);
+        return -1;
+    }
+    l->v = v;
+    l->v[l->n++] = s;
+    l->v[l->n] = NULL;
+    return 0;
+}
+
+int drv_strlist_add(drv_strlist *l, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *copy = malloc(n);
+    if (copy != NULL)
+        memcpy(copy, s, n);
+    return drv_strlist_take(l, copy);
+}
+
+void drv_strlist_free(drv_strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}

@@ -1,7 +1,8 @@
 /*
- * Bytes in memory: growable arrays and byte strings (the one place that grows memory, always
- * geometrically and overflow-checked), and little-endian fields as PE and CAB files store
- * them, read and written a byte at a time so neither byte order nor alignment matters.
+ * Bytes in memory: growable arrays, byte strings and string lists (the one place that grows
+ * memory, always geometrically and overflow-checked), and little-endian fields as PE and CAB
+ * files store them, read and written a byte at a time so neither byte order nor alignment
+ * matters.
  */
 #ifndef DRVSIGN_BYTES_H
 #define DRVSIGN_BYTES_H
@@ -34,6 +35,21 @@ void drv_buf_put(drv_buf *b, const void *data, size_t n);
 void drv_buf_putc(drv_buf *b, char c);
 void drv_buf_printf(drv_buf *b, const char *fmt, ...) DRV_BYTES_PRINTF(2, 3);
 void drv_buf_free(drv_buf *b);
+
+/* A growable list of strings, each one the list's own. v[n] is NULL once anything is in it, so
+ * v serves as an argv too. Zero-initialised is empty. */
+typedef struct drv_strlist {
+    char **v;
+    size_t n, cap;
+} drv_strlist;
+
+/* Append a copy of s. 0, or -1 when out of memory (and the list is as it was). */
+int drv_strlist_add(drv_strlist *l, const char *s);
+/* Append s itself, a malloc'd string the list then owns (and frees, as it is, when out of
+ * memory: -1). */
+int drv_strlist_take(drv_strlist *l, char *s);
+/* Free every string and the list; it is empty again. */
+void drv_strlist_free(drv_strlist *l);
 
 static inline uint16_t drv_le16(const unsigned char *p)
 {

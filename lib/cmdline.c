@@ -7,8 +7,7 @@
 #include "port.h"
 
 typedef struct word_list {
-    char **v;
-    size_t n, cap;
+    drv_strlist words;
     char *cur; /* the word being built: text may only shrink, so strlen(text)+1 is room */
     size_t len;
     int open; /* a word has started (even an empty '' one) */
@@ -16,18 +15,11 @@ typedef struct word_list {
 
 static int end_word(word_list *w)
 {
-    char **bigger;
     if (!w->open)
         return 0;
-    bigger = drv_grow(w->v, &w->cap, w->n, 1, sizeof *bigger);
-    if (bigger == NULL)
-        return -1;
-    w->v = bigger;
     w->cur[w->len] = 0;
-    w->v[w->n] = drv_strdup(w->cur);
-    if (w->v[w->n] == NULL)
+    if (drv_strlist_add(&w->words, w->cur) != 0)
         return -1;
-    w->n++;
     w->len = 0;
     w->open = 0;
     return 0;
@@ -39,14 +31,13 @@ static void put(word_list *w, char c)
     w->open = 1;
 }
 
-int drv_split_command(const char *text, char ***words, size_t *count, const char **problem)
+int drv_split_command(const char *text, drv_strlist *words, const char **problem)
 {
     word_list w = {0};
     const char *p = text;
     int rc = -1;
 
-    *words = NULL;
-    *count = 0;
+    memset(words, 0, sizeof *words);
     *problem = "out of memory";
     w.cur = malloc(strlen(text) + 1);
     if (w.cur == NULL)
@@ -101,17 +92,15 @@ int drv_split_command(const char *text, char ***words, size_t *count, const char
     }
     if (end_word(&w) != 0)
         goto done;
-    if (w.n == 0) {
+    if (w.words.n == 0) {
         *problem = "it is empty";
         goto done;
     }
-    *words = w.v;
-    *count = w.n;
-    w.v = NULL;
-    w.n = 0;
+    *words = w.words;
+    memset(&w.words, 0, sizeof w.words);
     rc = 0;
 done:
-    drv_free_list(w.v, w.n);
+    drv_strlist_free(&w.words);
     free(w.cur);
     return rc;
 }

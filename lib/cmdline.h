@@ -8,13 +8,15 @@
 
 #include <stddef.h>
 
+#include "bytes.h"
+
 /*
  * Blanks separate words; '...' keeps everything literally; "..." keeps everything but \\, \",
  * \$, \` and \<newline>, which lose their backslash; outside quotes a backslash keeps the next
  * character literally (and \<newline> joins lines). Unquoted | & ; < > ( ) $ ` are refused,
- * since nothing would pipe, redirect or expand them. Returns 0 with *words (free with
- * drv_free_list), or -1 with *problem saying why (a static string).
+ * since nothing would pipe, redirect or expand them. Returns 0 with the words in *words (free
+ * with drv_strlist_free), or -1 with *words empty and *problem saying why (a static string).
  */
-int drv_split_command(const char *text, char ***words, size_t *count, const char **problem);
+int drv_split_command(const char *text, drv_strlist *words, const char **problem);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "authenticode.h"
 #include "port.h"
+#include "text.h"
 
 #define OID_CATALOG_LIST "1.3.6.1.4.1.311.12.1.1"
 #define OID_CATALOG_MEMBER "1.3.6.1.4.1.311.12.1.2"
@@ -87,69 +88,7 @@ ASN1_SEQUENCE(CTL) = {
 IMPLEMENT_STATIC_ASN1_ALLOC_FUNCTIONS(CTL)
 IMPLEMENT_STATIC_ASN1_ENCODE_FUNCTIONS(CTL)
 
-/* ---- text conversions ---- */
-
-/* UTF-8 to UTF-16LE with a terminating NUL: how catalogs store names and values. No input
- * byte yields more than two output bytes (a 4-byte sequence is one surrogate pair), so 2n + 2
- * holds it; NULL when that would not fit a DER length (an int). */
-static unsigned char *utf16le_z(const char *s, size_t *out_len)
-{
-    size_t n = strlen(s), o = 0;
-    unsigned char *out = n <= (INT_MAX - 2) / 2 ? malloc(n * 2 + 2) : NULL;
-    if (out == NULL)
-        return NULL;
-    for (size_t i = 0; i < n;) {
-        unsigned char c = (unsigned char)s[i];
-        uint32_t cp;
-        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : 4;
-        if (i + len > n)
-            len = n - i;
-        cp = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
-        for (size_t k = 1; k < len; k++)
-            cp = cp << 6 | ((unsigned char)s[i + k] & 0x3f);
-        i += len;
-        if (cp >= 0x10000) {
-            cp -= 0x10000;
-            uint32_t hi = 0xd800 + (cp >> 10), lo = 0xdc00 + (cp & 0x3ff);
-            out[o++] = (unsigned char)hi;
-            out[o++] = (unsigned char)(hi >> 8);
-            cp = lo;
-        }
-        out[o++] = (unsigned char)cp;
-        out[o++] = (unsigned char)(cp >> 8);
-    }
-    out[o++] = 0;
-    out[o++] = 0;
-    *out_len = o;
-    return out;
-}
-
-/* UTF-16LE (terminator optional) to UTF-8; unpaired surrogates become U+FFFD. */
-static char *utf8_from_utf16le(const unsigned char *p, size_t n)
-{
-    char *out = malloc(n / 2 * 3 + 1);
-    size_t o = 0;
-    if (out == NULL)
-        return NULL;
-    for (size_t i = 0; i + 1 < n;) {
-        unsigned long u = drv_utf16le_next(p, n, &i);
-        if (u == 0)
-            break;
-        /* 4 bytes from 2 UTF-16 units fits the 6 reserved for them */
-        o += drv_utf8_put(u, out + o);
-    }
-    out[o] = 0;
-    return out;
-}
-
-static ASN1_BMPSTRING *bmp(const char *text)
-{
-    ASN1_STRING *s = NULL;
-    if (ASN1_mbstring_copy(&s, (const unsigned char *)text, -1, MBSTRING_UTF8, B_ASN1_BMPSTRING) <
-        0)
-        return NULL;
-    return s;
-}
+/* ---- text ---- */
 
 static char *utf8_of(const ASN1_STRING *s)
 {
@@ -173,16 +112,19 @@ static int namevalue_der(const char *name, const char *value, unsigned char **de
 {
     CAT_NAMEVALUE *nv = CAT_NAMEVALUE_new();
     unsigned char *v = NULL;
-    size_t vlen;
+    size_t value_len = strlen(value), vlen;
     int rc = -1;
 
     *der = NULL;
-    if (nv == NULL || (v = utf16le_z(value, &vlen)) == NULL || vlen > INT_MAX)
+    /* the value with its NUL unit (as catalogs store it), 2n + 2 bytes at most, must fit a
+     * DER length (an int) */
+    if (nv == NULL || value_len > (INT_MAX - 2) / 2 ||
+        (v = drv_utf16le_from_utf8(value, value_len, &vlen)) == NULL || vlen + 2 > INT_MAX)
         goto done;
     ASN1_BMPSTRING_free(nv->tag);
-    nv->tag = bmp(name);
+    nv->tag = drv_ac_bmp(name);
     if (nv->tag == NULL || !ASN1_INTEGER_set(nv->flags, CAT_ATTR_FLAGS) ||
-        !ASN1_OCTET_STRING_set(nv->value, v, (int)vlen))
+        !ASN1_OCTET_STRING_set(nv->value, v, (int)(vlen + 2)))
         goto done;
     *len = i2d_CAT_NAMEVALUE(nv, der);
     rc = *len > 0 ? 0 : -1;
@@ -226,7 +168,7 @@ static int add_memberinfo(STACK_OF(X509_ATTRIBUTE) **attrs, const char *guid)
     if (mi == NULL)
         return -1;
     ASN1_BMPSTRING_free(mi->guid);
-    mi->guid = bmp(guid);
+    mi->guid = drv_ac_bmp(guid);
     if (mi->guid != NULL && ASN1_INTEGER_set(mi->cert_version, CAT_CERT_VERSION) &&
         (len = i2d_CAT_MEMBERINFO(mi, &der)) > 0)
         rc = add_attr(attrs, OID_CAT_MEMBERINFO, V_ASN1_SEQUENCE, der, len);
@@ -571,12 +513,14 @@ static int parse_namevalue(const ASN1_STRING *seq, char **name, char **value)
 {
     const unsigned char *p = ASN1_STRING_get0_data(seq);
     CAT_NAMEVALUE *nv = d2i_CAT_NAMEVALUE(NULL, &p, ASN1_STRING_length(seq));
+    size_t value_len;
     *name = *value = NULL;
     if (nv == NULL)
         return -1;
     *name = utf8_of(nv->tag);
-    *value = utf8_from_utf16le(ASN1_STRING_get0_data(nv->value),
-                               (size_t)ASN1_STRING_length(nv->value));
+    /* the value ends at its NUL unit, which catalogs store (the C string stops there) */
+    *value = drv_utf8_from_utf16le(ASN1_STRING_get0_data(nv->value),
+                                   (size_t)ASN1_STRING_length(nv->value), &value_len);
     CAT_NAMEVALUE_free(nv);
     if (*name == NULL || *value == NULL) {
         free(*name);

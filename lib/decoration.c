@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text.h"
+
 static const drv_inf_arch inf_arches[] = {
     {"x86", "ntx86", "X86"}, {"amd64", "ntamd64", "AMD64"}, {"ia64", "ntia64", "IA64"},
     {"arm", "ntarm", "ARM"}, {"arm64", "ntarm64", "ARM64"},
@@ -70,7 +72,7 @@ int drv_decoration_parse(const char *s, drv_decoration *d)
     fields[2] = &d->ptype;
     fields[3] = &d->suite;
     fields[4] = &d->build;
-    if ((s[0] != 'N' && s[0] != 'n') || (s[1] != 'T' && s[1] != 't'))
+    if (drv_strncasecmp(s, "nt", 2) != 0)
         return -1;
     s += 2;
     p = strchr(s, '.');
@@ -78,7 +80,7 @@ int drv_decoration_parse(const char *s, drv_decoration *d)
     if (n >= sizeof d->arch)
         return -1;
     for (size_t i = 0; i < n; i++)
-        d->arch[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+        d->arch[i] = drv_ascii_lower(s[i]);
     d->arch[n] = 0;
     if (n > 0 && drv_inf_arch_named(d->arch) == NULL)
         return -1;

@@ -330,8 +330,8 @@ static int is_inf_name(const char *name)
 
 int drv_pkg_analyze(const char *dir, const drv_pkg_opts *opts, drv_pkg *pkg, drvsign_diag *diag)
 {
-    char **names = NULL;
-    size_t count = 0, infs = 0, skipped = 0;
+    drv_strlist names = {0};
+    size_t infs = 0, skipped = 0;
     int failed = 0;
 
     memset(pkg, 0, sizeof *pkg);
@@ -339,17 +339,17 @@ int drv_pkg_analyze(const char *dir, const drv_pkg_opts *opts, drv_pkg *pkg, drv
         drv_error(diag, dir, drv_file_exists(dir) ? "is not a directory" : "does not exist");
         return -1;
     }
-    if (drv_list_dir(dir, &names, &count, diag) != 0)
+    if (drv_list_dir(dir, &names, diag) != 0)
         return -1;
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < names.n; i++) {
         char *path;
         drv_inf inf;
         ctx c = {0};
         unsigned before = diag->errors;
 
-        if (!is_inf_name(names[i]))
+        if (!is_inf_name(names.v[i]))
             continue;
-        path = drv_path_join(dir, names[i]);
+        path = drv_path_join(dir, names.v[i]);
         if (path == NULL || drv_is_dir(path)) {
             free(path);
             continue;
@@ -386,7 +386,7 @@ int drv_pkg_analyze(const char *dir, const drv_pkg_opts *opts, drv_pkg *pkg, drv
         free(path);
     }
     pkg->inf_count = infs;
-    drv_free_list(names, count);
+    drv_strlist_free(&names);
     if (infs == 0) {
         if (skipped)
             drv_error(diag, dir, "no driver INF in the root of the directory (%zu INF file%s "

@@ -6,6 +6,7 @@
 
 #include "bytes.h"
 #include "port.h"
+#include "text.h"
 
 /* INF files are small; anything larger is not an INF. */
 #define MAX_INF_BYTES (64u << 20)
@@ -15,74 +16,46 @@ typedef drv_buf buf;
 #define buf_put drv_buf_put
 #define buf_putc drv_buf_putc
 
-static void put_utf8(buf *b, uint32_t cp)
-{
-    char o[4];
-    buf_put(b, o, drv_utf8_put(cp, o));
-}
-
 /* ---- decoding to UTF-8 ---- */
-
-static int valid_utf8(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-                                  : (c & 0xf8) == 0xf0 ? 4 : 0;
-        if (len == 0 || i + len > n || (len == 2 && c < 0xc2))
-            return 0;
-        for (size_t k = 1; k < len; k++)
-            if ((s[i + k] & 0xc0) != 0x80)
-                return 0;
-        i += len;
-    }
-    return 1;
-}
-
-/* Windows-1252 0x80-0x9F; the rest of the upper half is Latin-1. */
-static const uint16_t cp1252[32] = {
-    0x20ac, 0xfffd, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160,
-    0x2039, 0x0152, 0xfffd, 0x017d, 0xfffd, 0xfffd, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022,
-    0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0xfffd, 0x017e, 0x0178};
 
 static int decode(const char *path, drv_inf_encoding *encoding, const unsigned char *d, size_t n,
                   buf *out, drvsign_diag *diag)
 {
+    char *text = NULL;
+    size_t len;
     if (n >= 2 && d[0] == 0xff && d[1] == 0xfe) {
         *encoding = DRV_INF_UTF16LE;
-        for (size_t i = 2; i + 1 < n;) {
-            uint32_t u = (uint32_t)drv_utf16le_next(d, n, &i);
-            if (u == 0) {
-                drv_error(diag, path, "contains a NUL character");
-                return -1;
-            }
-            put_utf8(out, u);
+        if ((text = drv_utf8_from_utf16le(d + 2, n - 2, &len)) != NULL &&
+            memchr(text, 0, len) != NULL) {
+            drv_error(diag, path, "contains a NUL character");
+            free(text);
+            return -1;
         }
-        return 0;
-    }
-    if (n >= 2 && d[0] == 0xfe && d[1] == 0xff) {
+    } else if (n >= 2 && d[0] == 0xfe && d[1] == 0xff) {
         drv_error(diag, path, "is UTF-16 big-endian, which Windows does not read; save it "
                                    "as UTF-16LE, UTF-8 or ANSI");
         return -1;
-    }
-    if (memchr(d, 0, n) != NULL) {
+    } else if (memchr(d, 0, n) != NULL) {
         drv_error(diag, path, "contains NUL bytes (UTF-16 without a byte order mark?)");
         return -1;
-    }
-    if (n >= 3 && d[0] == 0xef && d[1] == 0xbb && d[2] == 0xbf) {
+    } else if (n >= 3 && d[0] == 0xef && d[1] == 0xbb && d[2] == 0xbf) {
         *encoding = DRV_INF_UTF8_BOM;
         buf_put(out, (const char *)d + 3, n - 3);
-    } else if (valid_utf8(d, n)) {
+        return 0;
+    } else if (drv_utf8_valid(d, n)) {
         *encoding = DRV_INF_UTF8;
         buf_put(out, (const char *)d, n);
+        return 0;
     } else {
         *encoding = DRV_INF_ANSI;
-        for (size_t i = 0; i < n; i++) {
-            unsigned char c = d[i];
-            put_utf8(out, c < 0x80 ? c : c < 0xa0 ? cp1252[c - 0x80] : c);
-        }
+        text = drv_utf8_from_cp1252(d, n, &len);
     }
+    /* a conversion out of memory shows as the buffer's failure, as buf_put's does */
+    if (text == NULL)
+        out->failed = 1;
+    else
+        buf_put(out, text, len);
+    free(text);
     return 0;
 }
 

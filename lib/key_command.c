@@ -22,8 +22,7 @@
 #define MAX_SIGNATURE_OUT 16384
 
 typedef struct command_state {
-    char **argv; /* NULL-terminated */
-    size_t argc;
+    drv_strlist argv; /* .v is NULL-terminated, as drv_run takes it */
     unsigned timeout;
 } command_state;
 
@@ -37,8 +36,7 @@ static void command_free(void *state)
     command_state *c = state;
     if (c == NULL)
         return;
-    if (c->argv != NULL)
-        drv_free_list(c->argv, c->argc + 1);
+    drv_strlist_free(&c->argv);
     free(c);
 }
 
@@ -65,28 +63,15 @@ static int command_load(drv_signer *s, const drv_key_spec *p, const char *secret
     s->state = c;
     c->timeout = p->command_timeout > 0 ? (unsigned)p->command_timeout : DEFAULT_TIMEOUT;
     if (p->command_argc > 0) {
-        c->argv = calloc(p->command_argc + 1, sizeof *c->argv);
-        if (c->argv == NULL)
-            return -1;
-        for (; c->argc < p->command_argc; c->argc++)
-            if ((c->argv[c->argc] = drv_strdup(p->command_argv[c->argc])) == NULL)
+        for (size_t i = 0; i < p->command_argc; i++)
+            if (drv_strlist_add(&c->argv, p->command_argv[i]) != 0)
                 return -1;
     } else {
         const char *problem;
-        char **words, **with_null;
-        size_t count;
-        if (drv_split_command(p->command, &words, &count, &problem) != 0) {
+        if (drv_split_command(p->command, &c->argv, &problem) != 0) {
             drv_error(diag, NULL, "cannot read the signer command: %s", problem);
             return -1;
         }
-        with_null = realloc(words, (count + 1) * sizeof *words);
-        if (with_null == NULL) {
-            drv_free_list(words, count);
-            return -1;
-        }
-        with_null[count] = NULL;
-        c->argv = with_null;
-        c->argc = count;
     }
     return drv_load_chain_no_key(s, p->cert, diag);
 }
@@ -111,16 +96,12 @@ static int command_sign(const drv_signer *s, const EVP_MD *md, const unsigned ch
         return -1;
     /* "SHA256" -> "sha256", as --digest spells it */
     snprintf(alg, sizeof alg, "DRVSIGN_DIGEST_ALGORITHM=%s", OBJ_nid2sn(EVP_MD_get_type(md)));
-    for (char *a = alg + 25; *a; a++)
-        if (*a >= 'A' && *a <= 'Z')
-            *a = (char)(*a - 'A' + 'a');
+    drv_str_lower(alg + 25);
     strcpy(hex, "DRVSIGN_DIGEST_HEX=");
     if (!OPENSSL_buf2hexstr_ex(hex + strlen(hex), sizeof hex - strlen(hex), NULL, digest,
                                digest_len, '\0'))
         return -1;
-    for (char *h = hex + 19; *h; h++) /* lower case, as sha256sum prints it */
-        if (*h >= 'A' && *h <= 'F')
-            *h = (char)(*h - 'A' + 'a');
+    drv_str_lower(hex + 19); /* lower case, as sha256sum prints it */
     strcpy(b64, "DRVSIGN_DIGEST_BASE64=");
     n = EVP_EncodeBlock((unsigned char *)b64 + strlen(b64), digest, (int)digest_len);
     if (n < 0)
@@ -148,27 +129,27 @@ static int command_sign(const drv_signer *s, const EVP_MD *md, const unsigned ch
     env[4] = file != NULL ? file : attrs;
     env[5] = file != NULL ? attrs : NULL;
     env[6] = NULL;
-    if (drv_run((const char *const *)c->argv, env, digest, digest_len, c->timeout,
+    if (drv_run((const char *const *)c->argv.v, env, digest, digest_len, c->timeout,
                 MAX_SIGNATURE_OUT, &out, &out_len, &res, where, diag) != 0)
         goto done;
     if (res.timed_out)
         drv_error(diag, where,
                   "the signer command '%s' did not finish within %u s "
                   "(its timeout), so drvsign stopped it",
-                  c->argv[0], c->timeout);
+                  c->argv.v[0], c->timeout);
     else if (res.interrupted)
         drv_error(diag, where, "interrupted (signal %d) while the signer command '%s' ran",
-                  res.interrupted, c->argv[0]);
+                  res.interrupted, c->argv.v[0]);
     else if (res.too_much)
         drv_error(diag, where,
                   "the signer command '%s' wrote more than %d bytes; a raw "
                   "signature is a few hundred",
-                  c->argv[0], MAX_SIGNATURE_OUT);
+                  c->argv.v[0], MAX_SIGNATURE_OUT);
     else if (!res.exited)
-        drv_error(diag, where, "the signer command '%s' was killed by signal %d", c->argv[0],
+        drv_error(diag, where, "the signer command '%s' was killed by signal %d", c->argv.v[0],
                   res.signal);
     else if (res.exit_code != 0)
-        drv_error(diag, where, "the signer command '%s' failed (exit status %d)%s", c->argv[0],
+        drv_error(diag, where, "the signer command '%s' failed (exit status %d)%s", c->argv.v[0],
                   res.exit_code, res.exit_code == 127 ? "" : "; its own messages are above");
     else {
         *sig = OPENSSL_malloc(out_len ? out_len : 1);

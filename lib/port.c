@@ -595,9 +595,7 @@ static char *temp_template(const char *dest)
     size_t keep = base_len, suffix = sizeof TEMP_SUFFIX - 1;
     char *t;
     if (keep + suffix > NAME_LIMIT) {
-        keep = NAME_LIMIT - suffix;
-        while (keep > 0 && ((unsigned char)base[keep] & 0xc0) == 0x80)
-            keep--;
+        keep = drv_utf8_boundary(base, NAME_LIMIT - suffix);
     }
     t = malloc(dir_len + keep + suffix + 1);
     if (t == NULL)
@@ -1497,17 +1495,16 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int drv_list_dir(const char *dir, char ***names, size_t *count, drvsign_diag *diag)
+int drv_list_dir(const char *dir, drv_strlist *names, drvsign_diag *diag)
 {
-    size_t n = 0, cap = 16;
-    char **list = malloc(cap * sizeof *list);
+    int rc = -1;
 #ifdef _WIN32
     WIN32_FIND_DATAA fd;
     char *pattern = drv_path_join(dir, "*");
     HANDLE h = pattern ? FindFirstFileA(pattern, &fd) : INVALID_HANDLE_VALUE;
+    memset(names, 0, sizeof *names);
     free(pattern);
-    if (list == NULL || h == INVALID_HANDLE_VALUE) {
-        free(list);
+    if (h == INVALID_HANDLE_VALUE) {
         drv_error(diag, dir, "cannot list the directory");
         return -1;
     }
@@ -1516,10 +1513,8 @@ int drv_list_dir(const char *dir, char ***names, size_t *count, drvsign_diag *di
 #else
     DIR *d = opendir(dir);
     struct dirent *e;
-    if (list == NULL || d == NULL) {
-        free(list);
-        if (d != NULL)
-            closedir(d);
+    memset(names, 0, sizeof *names);
+    if (d == NULL) {
         drv_error(diag, dir, "cannot list the directory: %s", strerror(errno));
         return -1;
     }
@@ -1528,26 +1523,28 @@ int drv_list_dir(const char *dir, char ***names, size_t *count, drvsign_diag *di
 #endif
         if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
             continue;
-        if (n == cap) {
-            char **bigger = realloc(list, (cap *= 2) * sizeof *list);
-            if (bigger == NULL)
-                break;
-            list = bigger;
+        /* a listing short of a name would quietly leave a file out of a package */
+        if (drv_strlist_add(names, name) != 0) {
+            drv_error(diag, dir, "out of memory");
+            goto done;
         }
-        list[n] = drv_strdup(name);
-        if (list[n] != NULL)
-            n++;
 #ifdef _WIN32
     } while (FindNextFileA(h, &fd));
-    FindClose(h);
 #else
     }
+#endif
+    if (names->n > 0)
+        qsort(names->v, names->n, sizeof *names->v, cmp_names);
+    rc = 0;
+done:
+#ifdef _WIN32
+    FindClose(h);
+#else
     closedir(d);
 #endif
-    qsort(list, n, sizeof *list, cmp_names);
-    *names = list;
-    *count = n;
-    return 0;
+    if (rc != 0)
+        drv_strlist_free(names);
+    return rc;
 }
 
 void drv_free_list(char **names, size_t count)
@@ -1572,17 +1569,16 @@ char *drv_resolve_ci(const char *dir, const char *rel)
         next = drv_path_join(path, comp);
         if (next != NULL && !drv_file_exists(next)) {
             /* case-sensitive file system: look for the Windows match */
-            char **names;
-            size_t count;
+            drv_strlist names;
             drvsign_diag quiet;
             drvsign_diag_silent(&quiet);
             free(next);
             next = NULL;
-            if (drv_is_dir(path) && drv_list_dir(path, &names, &count, &quiet) == 0) {
-                for (size_t i = 0; i < count && next == NULL; i++)
-                    if (drv_strcasecmp(names[i], comp) == 0)
-                        next = drv_path_join(path, names[i]);
-                drv_free_list(names, count);
+            if (drv_is_dir(path) && drv_list_dir(path, &names, &quiet) == 0) {
+                for (size_t i = 0; i < names.n && next == NULL; i++)
+                    if (drv_strcasecmp(names.v[i], comp) == 0)
+                        next = drv_path_join(path, names.v[i]);
+                drv_strlist_free(&names);
             }
         }
         free(path);

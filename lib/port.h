@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bytes.h"
 #include "diag.h"
 #include "text.h"
 
@@ -145,8 +146,9 @@ int64_t drv_file_mtime(const char *path);
 /* SOURCE_DATE_EPOCH in seconds, or 0 when it is unset; a value that is not a positive number
  * of seconds gets a warning and counts as unset. */
 int64_t drv_source_date_epoch(drvsign_diag *diag);
-/* The entries of dir (without . and ..), sorted bytewise; free with drv_free_list. */
-int drv_list_dir(const char *dir, char ***names, size_t *count, drvsign_diag *diag);
+/* The entries of dir (without . and ..), sorted bytewise, into *names (free with
+ * drv_strlist_free); -1 (names empty) when it cannot be listed whole. */
+int drv_list_dir(const char *dir, drv_strlist *names, drvsign_diag *diag);
 void drv_free_list(char **names, size_t count);
 /* dir + rel ('/'-separated), each component matched case-insensitively, as Windows
  * would find it; NULL when there is no such file. */

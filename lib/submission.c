@@ -75,19 +75,18 @@ static void refuse_entry(const char *path, const char *what, drvsign_diag *diag)
 static int walk(const char *dir, const char *prefix, int depth, int with_dirs, items *out,
                 drvsign_diag *diag)
 {
-    char **names;
-    size_t count;
+    drv_strlist names;
     int rc = 0;
 
     if (depth > 32) {
         drv_error(diag, dir, "directories nest too deep");
         return -1;
     }
-    if (drv_list_dir(dir, &names, &count, diag) != 0)
+    if (drv_list_dir(dir, &names, diag) != 0)
         return -1;
-    for (size_t i = 0; i < count; i++) {
-        char *path = drv_path_join(dir, names[i]);
-        char *name = drv_path_join(prefix, names[i]);
+    for (size_t i = 0; i < names.n; i++) {
+        char *path = drv_path_join(dir, names.v[i]);
+        char *name = drv_path_join(prefix, names.v[i]);
         char what[1100];
         drv_entry kind = path ? drv_entry_at(path, what, sizeof what) : DRV_ENTRY_NONE;
         if (path == NULL || name == NULL) {
@@ -111,7 +110,7 @@ static int walk(const char *dir, const char *prefix, int depth, int with_dirs, i
         free(path);
         free(name);
     }
-    drv_free_list(names, count);
+    drv_strlist_free(&names);
     return rc;
 }
 
@@ -150,14 +149,14 @@ static int has_pe_extension(const char *name)
 /* For every driver binary, its .pdb from pdb_dir (same base name), placed beside it. */
 static int add_pdbs(items *files, const char *pdb_dir, drvsign_diag *diag)
 {
-    char **names;
-    size_t count, original = files->count;
+    drv_strlist names;
+    size_t original = files->count;
     int rc = 0;
     if (!drv_is_dir(pdb_dir)) {
         drv_error(diag, pdb_dir, "--include-pdb needs a directory");
         return -1;
     }
-    if (drv_list_dir(pdb_dir, &names, &count, diag) != 0)
+    if (drv_list_dir(pdb_dir, &names, diag) != 0)
         return -1;
     for (size_t i = 0; i < original && rc == 0; i++) {
         const char *name = files->v[i].name, *slash = strrchr(name, '/');
@@ -165,17 +164,17 @@ static int add_pdbs(items *files, const char *pdb_dir, drvsign_diag *diag)
         size_t stem = strlen(base) - 4;
         if (!has_pe_extension(base))
             continue;
-        for (size_t k = 0; k < count; k++) {
+        for (size_t k = 0; k < names.n; k++) {
             char want[512], target[1024];
             int present = 0;
             snprintf(want, sizeof want, "%.*s.pdb", (int)stem, base);
-            if (drv_strcasecmp(names[k], want) != 0)
+            if (drv_strcasecmp(names.v[k], want) != 0)
                 continue;
-            snprintf(target, sizeof target, "%.*s%s", (int)(base - name), name, names[k]);
+            snprintf(target, sizeof target, "%.*s%s", (int)(base - name), name, names.v[k]);
             for (size_t j = 0; j < files->count; j++)
                 present |= drv_strcasecmp(files->v[j].name, target) == 0;
             if (!present) {
-                char *path = drv_path_join(pdb_dir, names[k]), what[1100];
+                char *path = drv_path_join(pdb_dir, names.v[k]), what[1100];
                 if (path != NULL && drv_entry_at(path, what, sizeof what) != DRV_ENTRY_FILE) {
                     refuse_entry(path, what, diag);
                     rc = -1;
@@ -186,7 +185,7 @@ static int add_pdbs(items *files, const char *pdb_dir, drvsign_diag *diag)
             break;
         }
     }
-    drv_free_list(names, count);
+    drv_strlist_free(&names);
     return rc;
 }
 

@@ -65,22 +65,62 @@ int drv_join_unique(char **out, const char *item)
     return 0;
 }
 
-unsigned long drv_utf16le_next(const unsigned char *p, size_t n, size_t *i)
+/* ---- UTF-8 ---- */
+
+/* The length of the well-formed sequence at s[0..n) (0 for none) and its code point. */
+static size_t utf8_decode(const unsigned char *s, size_t n, unsigned long *code_point)
 {
-    unsigned long u = (unsigned long)p[*i] | (unsigned long)p[*i + 1] << 8;
-    *i += 2;
-    if (u >= 0xd800 && u <= 0xdbff && *i + 1 < n) {
-        unsigned long lo = (unsigned long)p[*i] | (unsigned long)p[*i + 1] << 8;
-        if (lo >= 0xdc00 && lo <= 0xdfff) {
-            *i += 2;
-            return 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
-        }
-        return 0xfffd;
+    size_t len;
+    unsigned long cp;
+    if (n == 0)
+        return 0;
+    if (s[0] < 0x80)
+        len = 1, cp = s[0];
+    else if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        len = 2, cp = s[0] & 0x1fu;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        len = 3, cp = s[0] & 0x0fu;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        len = 4, cp = s[0] & 0x07u;
+    else
+        return 0;
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3fu);
     }
-    return u >= 0xd800 && u <= 0xdfff ? 0xfffd : u;
+    /* overlong forms would let one text have two encodings (an overlong NUL ends nothing) */
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    *code_point = cp;
+    return len;
 }
 
-size_t drv_utf8_put(unsigned long cp, char out[4])
+size_t drv_utf8_sequence(const unsigned char *s, size_t n)
+{
+    unsigned long cp;
+    return utf8_decode(s, n, &cp);
+}
+
+int drv_utf8_valid(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0, len; i < n; i += len)
+        if ((len = drv_utf8_sequence(s + i, n - i)) == 0)
+            return 0;
+    return 1;
+}
+
+size_t drv_utf8_boundary(const char *s, size_t n)
+{
+    while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+        n--;
+    return n;
+}
+
+static size_t utf8_put(unsigned long cp, char *out)
 {
     if (cp < 0x80) {
         out[0] = (char)cp;
@@ -104,25 +144,26 @@ size_t drv_utf8_put(unsigned long cp, char out[4])
     return 4;
 }
 
-unsigned long drv_utf8_next(const unsigned char *p, size_t n, size_t *i)
+/* ---- UTF-16LE ---- */
+
+/* The code point of the unit (or surrogate pair) at p[*i], advancing *i past it; unpaired
+ * surrogates become U+FFFD. Needs *i + 1 < n. */
+static unsigned long utf16le_next(const unsigned char *p, size_t n, size_t *i)
 {
-    unsigned char c = p[(*i)++];
-    size_t len = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
-                              : (c & 0xf8) == 0xf0 ? 3 : 4;
-    unsigned long cp = len == 1 ? c & 0x1fu : len == 2 ? c & 0x0fu : c & 0x07u;
-    if (len == 0)
-        return c;
-    if (len == 4 || *i + len > n)
+    unsigned long u = (unsigned long)p[*i] | (unsigned long)p[*i + 1] << 8;
+    *i += 2;
+    if (u >= 0xd800 && u <= 0xdbff && *i + 1 < n) {
+        unsigned long lo = (unsigned long)p[*i] | (unsigned long)p[*i + 1] << 8;
+        if (lo >= 0xdc00 && lo <= 0xdfff) {
+            *i += 2;
+            return 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+        }
         return 0xfffd;
-    for (size_t k = 0; k < len; k++, (*i)++) {
-        if ((p[*i] & 0xc0) != 0x80)
-            return 0xfffd;
-        cp = cp << 6 | (p[*i] & 0x3fu);
     }
-    return cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ? 0xfffd : cp;
+    return u >= 0xd800 && u <= 0xdfff ? 0xfffd : u;
 }
 
-size_t drv_utf16le_put(unsigned long cp, unsigned char out[4])
+static size_t utf16le_put(unsigned long cp, unsigned char *out)
 {
     if (cp < 0x10000) {
         out[0] = (unsigned char)(cp & 0xff);
@@ -135,4 +176,58 @@ size_t drv_utf16le_put(unsigned long cp, unsigned char out[4])
     out[2] = (unsigned char)((0xdc00 | (cp & 0x3ff)) & 0xff);
     out[3] = (unsigned char)((0xdc00 | (cp & 0x3ff)) >> 8);
     return 4;
+}
+
+/* ---- conversions ---- */
+
+char *drv_utf8_from_utf16le(const unsigned char *p, size_t n, size_t *len)
+{
+    char *out = n / 2 <= ((size_t)-1 - 1) / 3 ? malloc(n / 2 * 3 + 1) : NULL;
+    size_t o = 0;
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i + 1 < n;)
+        o += utf8_put(utf16le_next(p, n, &i), out + o);
+    out[o] = 0;
+    *len = o;
+    return out;
+}
+
+unsigned char *drv_utf16le_from_utf8(const char *s, size_t n, size_t *len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    unsigned char *out = n <= ((size_t)-1 - 2) / 2 ? malloc(n * 2 + 2) : NULL;
+    size_t o = 0;
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < n;) {
+        unsigned long cp = 0xfffd;
+        size_t seq = utf8_decode(u + i, n - i, &cp);
+        /* a 4-byte sequence gives 4 bytes, any shorter one (or one bad byte) 2 */
+        o += utf16le_put(cp, out + o);
+        i += seq ? seq : 1;
+    }
+    out[o] = 0;
+    out[o + 1] = 0;
+    *len = o;
+    return out;
+}
+
+/* Windows-1252 0x80-0x9F; the rest of the upper half is Latin-1. */
+static const unsigned short cp1252_high[32] = {
+    0x20ac, 0xfffd, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0xfffd, 0x017d, 0xfffd, 0xfffd, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022,
+    0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0xfffd, 0x017e, 0x0178};
+
+char *drv_utf8_from_cp1252(const unsigned char *p, size_t n, size_t *len)
+{
+    char *out = n <= ((size_t)-1 - 1) / 3 ? malloc(n * 3 + 1) : NULL;
+    size_t o = 0;
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        o += utf8_put(p[i] < 0x80 || p[i] >= 0xa0 ? p[i] : cp1252_high[p[i] - 0x80], out + o);
+    out[o] = 0;
+    *len = o;
+    return out;
 }

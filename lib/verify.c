@@ -408,19 +408,18 @@ static int verify_catalog_and_members(const drvsign_params *params, X509_STORE *
 /* Without --os, the OS ids the package's catalogs were made for (their OS attribute). */
 static int package_os_from_catalogs(const char *dir, char **list, drvsign_diag *diag)
 {
-    char **names;
-    size_t count;
+    drv_strlist names;
     *list = NULL;
-    if (drv_list_dir(dir, &names, &count, diag) != 0)
+    if (drv_list_dir(dir, &names, diag) != 0)
         return -1;
-    for (size_t i = 0; i < count; i++) {
-        size_t n = strlen(names[i]);
+    for (size_t i = 0; i < names.n; i++) {
+        size_t n = strlen(names.v[i]);
         char *path;
         drv_ctl ctl;
         drvsign_diag quiet;
-        if (n < 5 || drv_strcasecmp(names[i] + n - 4, ".cat") != 0)
+        if (n < 5 || drv_strcasecmp(names.v[i] + n - 4, ".cat") != 0)
             continue;
-        path = drv_path_join(dir, names[i]);
+        path = drv_path_join(dir, names.v[i]);
         drv_diag_errors_only(&quiet, diag);
         if (path != NULL && drv_catalog_load(path, &ctl, &quiet) == 0) {
             for (size_t a = 0; a < ctl.attr_count; a++) {
@@ -439,7 +438,7 @@ static int package_os_from_catalogs(const char *dir, char **list, drvsign_diag *
         }
         free(path);
     }
-    drv_free_list(names, count);
+    drv_strlist_free(&names);
     return 0;
 }
 

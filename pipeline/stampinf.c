@@ -199,13 +199,13 @@ int stampinf_buffer(const stampinf_opts *o, const unsigned char *data, size_t le
     if (stamped.failed)
         goto oom;
     if (encoding == DRV_INF_UTF16LE) {
+        size_t units_len;
+        unsigned char *units = drv_utf16le_from_utf8(stamped.p, stamped.len, &units_len);
+        if (units == NULL)
+            goto oom;
         drv_buf_put(&encoded, "\xff\xfe", 2);
-        for (size_t i = 0; i < stamped.len;) {
-            unsigned char u[4];
-            drv_buf_put(&encoded, u,
-                        drv_utf16le_put(
-                            drv_utf8_next((const unsigned char *)stamped.p, stamped.len, &i), u));
-        }
+        drv_buf_put(&encoded, units, units_len);
+        free(units);
     } else {
         if (encoding == DRV_INF_UTF8_BOM)
             drv_buf_put(&encoded, "\xef\xbb\xbf", 3);

@@ -8,6 +8,15 @@
 # and registers one CTest entry, integration.SCRIPT.NAME, per behaviour. The script ends with
 # `run_behaviours "$@"`. (A script not yet split runs its checks at the top level and ends with
 # `finish`; it is one CTest entry.)
+#
+# Setup too costly to repeat in every behaviour (configuring and building a CMake project,
+# building a helper) is a fixture: a function
+#   fixture_NAME() {
+# at the start of a line, that fills the directory $FIXTURE (it starts empty) and fails unless
+# all of it is there. tests/CMakeLists.txt registers each as the CTest test fixture.SCRIPT.NAME,
+# a FIXTURES_SETUP every behaviour of the script requires, running `SCRIPT.sh --fixture NAME`
+# into $DRVSIGN_FIXTURES/NAME. A behaviour calls `fixture NAME` (see below) and only reads what
+# is there; what it writes goes to its own WORK.
 set -uo pipefail
 : "${DRVSIGN:?set DRVSIGN to the drvsign binary}"
 : "${PKI:?set PKI to the test PKI directory}"
@@ -169,12 +178,30 @@ finish() {
   [ "$failed" -eq 0 ]
 }
 
-# run_behaviours [NAME...|--list]: run the behaviours NAME... of the calling script, or all of
-# them in the order they are defined, then print the summary and exit with its status.
-# Each behaviour runs in a subshell of its own, with a WORK (and helper cache) of its own, so it
-# depends on no other having run: setup that several share is a helper each one calls (caching
-# only inside its own WORK). A behaviour that ran no check, or stopped before its end, fails,
-# and so does a NAME the script does not define.
+# _fill_fixture NAME DIR: DIR emptied, then filled by fixture_NAME; DIR/.filled says it all went
+_fill_fixture() {
+  rm -rf "$2" && mkdir -p "$2" && (FIXTURE=$2 && "fixture_$1") && touch "$2/.filled"
+}
+
+# fixture NAME: FIXTURE is the directory fixture_NAME filled: CTest's fixture.SCRIPT.NAME, or,
+# where that did not run (the script run by hand), one filled now in this behaviour's WORK.
+# Call it through setup (`setup "..." fixture NAME || return`), so a failure is a failed check.
+fixture() {
+  local dir=${DRVSIGN_FIXTURES:+$DRVSIGN_FIXTURES/$1}
+  if [ -z "$dir" ] || [ ! -e "$dir/.filled" ]; then
+    dir=$WORK/fixture-$1
+    _fill_fixture "$1" "$dir" || return
+  fi
+  FIXTURE=$dir
+}
+
+# run_behaviours [NAME...|--list|--fixture NAME]: run the behaviours NAME... of the calling
+# script, or all of them in the order they are defined, then print the summary and exit with its
+# status (--fixture NAME fills fixture NAME instead). Each behaviour runs in a subshell of its
+# own, with a WORK (and helper cache) of its own, so it depends on no other having run: setup
+# that several share is a helper each one calls (caching only inside its own WORK), or a
+# fixture. A behaviour that ran no check, or stopped before its end, fails, and so does a NAME
+# the script does not define.
 run_behaviours() {
   local script=${BASH_SOURCE[${#BASH_SOURCE[@]} - 1]} root=$WORK name p f ended rc
   local -a names selected defined
@@ -182,6 +209,20 @@ run_behaviours() {
   mapfile -t names < <(sed -n 's/^behaviour_\([A-Za-z0-9_]*\)() {.*/\1/p' "$script")
   if [ "${1-}" = --list ]; then
     printf '%s\n' "${names[@]}"
+    exit 0
+  fi
+  if [ "${1-}" = --fixture ]; then
+    : "${DRVSIGN_FIXTURES:?set DRVSIGN_FIXTURES to the directory fixtures are filled in}"
+    if [[ ! ${2-} =~ ^[A-Za-z0-9_]+$ ]] || ! declare -F "fixture_$2" >/dev/null; then
+      echo "$(basename "$script") has no fixture '${2-}'"
+      exit 1
+    fi
+    if ! _fill_fixture "$2" "$DRVSIGN_FIXTURES/$2" >"$root/.fixture.log" 2>&1; then
+      tail -n 30 "$root/.fixture.log"
+      echo "fixture $2 could not be filled"
+      exit 1
+    fi
+    echo "fixture $2 filled in $DRVSIGN_FIXTURES/$2"
     exit 0
   fi
   # a behaviour function CTest cannot see (written another way) would never run under CTest

@@ -14,8 +14,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     drvsign_diag diag = fuzz_diag();
     drv_request r;
-    char *text = malloc(size + 1), **words;
-    size_t count;
+    char *text = malloc(size + 1);
+    drv_strlist words;
     const char *problem;
 
     if (drv_request_parse(data, size, "toaster.sys", "fuzz.request", &r, &diag) == 0)
@@ -24,8 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(text, data, size);
     text[size] = 0;
-    if (drv_split_command(text, &words, &count, &problem) == 0)
-        drv_free_list(words, count);
+    if (drv_split_command(text, &words, &problem) == 0)
+        drv_strlist_free(&words);
     free(text);
     return 0;
 }

@@ -3,8 +3,11 @@
 # 2^63, a member SET claiming 2^31 bytes, attributes that do not decode, UTF-16 of odd length,
 # tags longer than any hash, a 16 MiB name, a 4 GiB .cat file. Each input is generated here
 # (python3), from the DER up; every refusal exits 1 exactly with one line naming the file.
+# Each behaviour generates the catalogs it reads.
 . "$(dirname "$0")/../lib.sh"
 
+# the generator: gen.py KIND OUT writes the catalog KIND (below) to OUT
+write_generator() {
 cat >"$WORK/gen.py" <<'PY'
 import sys, struct
 
@@ -124,33 +127,51 @@ else:
     raise SystemExit('unknown kind ' + kind)
 open(out, 'wb').write(der)
 PY
-gen() { $PY "$WORK/gen.py" "$1" "$WORK/$1.cat"; }
-for kind in good good-attr subject-4g subjects-8byte-length set-2g value-4g odd-name bad-member \
-            bad-attr many-empty many-tiny many-ber many-real odd-value long-tag huge-value quote-tag \
-            long-list-id; do
-  gen "$kind" || echo "FAIL - generating $kind.cat"
-done
-printf 'a member\n' >"$WORK/member.txt"
+}
+# gen KIND...: WORK/KIND.cat for each, the generator written first where it is not yet
+gen() {
+  local kind
+  [ -f "$WORK/gen.py" ] || write_generator || return
+  for kind in "$@"; do
+    $PY "$WORK/gen.py" "$kind" "$WORK/$kind.cat" || return
+  done
+}
+# a file to check against a catalog that does not list it
+member_file() { printf 'a member\n' >"$WORK/member.txt"; }
 
 # ---- the generator's baseline is a catalog drvsign and openssl read ----
+behaviour_baseline() {
+setup "generate the catalogs" gen good good-attr || return
 check "baseline: openssl parses the generated catalog" openssl asn1parse -inform DER -in "$WORK/good.cat"
 check_output "baseline: inspect reads its member" "toaster\.sys" "$DRVSIGN" inspect "$WORK/good.cat"
 check_output "baseline: inspect reads a catalog attribute" "attribute OS = _v100_X64" \
   "$DRVSIGN" inspect "$WORK/good-attr.cat"
+}
 
-# ---- lengths no catalog can have: refused with one line, never read past ----
-malformed() { # KIND DESCRIPTION
+# malformed KIND DESCRIPTION: inspect and verify --catalog refuse WORK/KIND.cat, in one line
+malformed() {
   local f="$WORK/$1.cat" re="^drvsign: .*$1\\.cat: the catalog's certificate trust list is malformed"
   check_error "$2: inspect refuses it" 1 "$re" "$DRVSIGN" inspect "$f"
   check "$2: ... in one error line" bash -c "'$DRVSIGN' inspect '$f' 2>&1 >/dev/null | grep -c '^drvsign: ' | grep -qx 1"
   check_error "$2: verify --catalog refuses it" 1 "$re" ds_verify --catalog "$f" "$WORK/member.txt"
 }
+
+# ---- lengths no catalog can have: refused with one line, never read past ----
+behaviour_impossible_lengths() {
+setup "generate the catalogs" gen subject-4g subjects-8byte-length set-2g value-4g || return
+setup "a member file" member_file || return
 malformed subject-4g "a member SEQUENCE claiming 0xFFFFFFF0 bytes"
 malformed subjects-8byte-length "the member list's length in 8 bytes (2^63 + 1)"
 malformed set-2g "a member's attribute SET claiming 2^31 bytes"
 malformed value-4g "a File value claiming 0xFFFFFFFF bytes inside a well-formed attribute"
 check_error "a File value claiming 4 GiB: the member is named" 1 "value-4g\\.cat: .*member 1" \
   "$DRVSIGN" inspect "$WORK/value-4g.cat"
+}
+
+# ---- attributes and members that do not decode: refused, the one at fault named ----
+behaviour_undecodable_parts() {
+setup "generate the catalogs" gen odd-name bad-member bad-attr || return
+setup "a member file" member_file || return
 malformed odd-name "an attribute name (BMPString) of odd length"
 malformed bad-member "a member with no tag"
 check_error "a member with no tag: the member is named" 1 "bad-member\.cat: .*member 2 is not" \
@@ -158,8 +179,12 @@ check_error "a member with no tag: the member is named" 1 "bad-member\.cat: .*me
 malformed bad-attr "a catalog attribute whose name has odd length"
 check_error "a catalog attribute that does not decode: it is named" 1 "bad-attr\.cat: .*catalog attribute 1" \
   "$DRVSIGN" inspect "$WORK/bad-attr.cat"
+}
 
 # ---- member counts no catalog of that size has: refused before OpenSSL decodes them ----
+behaviour_member_counts() {
+setup "generate the catalogs" gen many-empty many-tiny many-ber many-real || return
+setup "a member file" member_file || return
 malformed many-empty "100000 empty members in 200 KB"
 check_error "100000 empty members: the count is named" 1 \
   "many-empty\.cat: .*100000 members and attributes in [0-9]+ bytes, fewer than 32 bytes each" \
@@ -168,16 +193,19 @@ malformed many-tiny "100000 members that are only an empty tag"
 malformed many-ber "100000 empty members in a BER indefinite-length list"
 check_error "a BER indefinite length: said so" 1 "many-ber\.cat: .*lengths are not DER" \
   "$DRVSIGN" inspect "$WORK/many-ber.cat"
-json_is_members() { # KIND COUNT
-  json_is 0 "assert len(r['files'][0]['catalog']['members']) == $2" "$DRVSIGN" inspect --json "$WORK/$1.cat"
+check "20000 members as makecat writes them are all read" \
+  json_is 0 "assert len(r['files'][0]['catalog']['members']) == 20000" "$DRVSIGN" inspect --json "$WORK/many-real.cat"
 }
-check "20000 members as makecat writes them are all read" json_is_members many-real 20000
 
 # ---- odd, long and huge values that are still a catalog ----
-json_ok() { # KIND DESCRIPTION PYTHON
+# json_ok KIND DESCRIPTION PYTHON: inspect --json reads WORK/KIND.cat, and PYTHON holds
+json_ok() {
   check "$2" json_is 0 "$3" "$DRVSIGN" inspect --json "$WORK/$1.cat"
 }
 member0='m = r["files"][0]["catalog"]["members"]'
+behaviour_odd_values() {
+setup "generate the catalogs" gen odd-value long-tag huge-value quote-tag long-list-id || return
+setup "a member file" member_file || return
 json_ok odd-value "UTF-16 of odd length: the stray byte after the terminator is ignored" \
   "$member0; assert m[0]['file'] == 'odd.sys', m"
 json_ok long-tag "a 200-byte tag is shown whole (it is longer than any digest tag)" \
@@ -190,11 +218,14 @@ json_ok quote-tag "a text tag with a quote and a backslash: the JSON stays valid
   "$member0; assert m[0]['file'] == 'q.sys', m"
 json_ok long-list-id "a 100-byte list identifier is shown whole" \
   "c = r['files'][0]['catalog']; assert c['list_identifier'] == '22' * 100, c['list_identifier']"
+}
 
 # ---- a 4 GiB .cat (sparse): refused by size before anything is read into memory ----
-cp "$WORK/good.cat" "$WORK/big.cat"
-truncate -s 4G "$WORK/big.cat"
-big_re="big\\.cat: a 4294967296-byte catalog is beyond any real package"
+behaviour_catalog_4g() {
+setup "generate the catalog" gen good || return
+setup "a member file" member_file || return
+setup "a sparse 4 GiB copy" bash -c "cp '$WORK/good.cat' '$WORK/big.cat' && truncate -s 4G '$WORK/big.cat'" || return
+local big_re="big\\.cat: a 4294967296-byte catalog is beyond any real package"
 check_error "a 4 GiB catalog: inspect refuses it" 1 "$big_re" "$DRVSIGN" inspect "$WORK/big.cat"
 check_error "a 4 GiB catalog: verify refuses it" 1 "$big_re" ds_verify "$WORK/big.cat"
 check_error "a 4 GiB catalog: verify --catalog refuses it" 1 "$big_re" \
@@ -205,5 +236,6 @@ check "a 4 GiB catalog: no signed copy is written" test ! -e "$WORK/big-signed.c
 check "a 4 GiB catalog: the input is untouched" \
   bash -c "[ \$(stat -c %s '$WORK/big.cat') = 4294967296 ] && cmp -s -n \$(stat -c %s '$WORK/good.cat') '$WORK/good.cat' '$WORK/big.cat'"
 rm -f "$WORK/big.cat"
+}
 
-finish
+run_behaviours "$@"

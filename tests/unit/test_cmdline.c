@@ -8,31 +8,30 @@
 /* words: NUL-separated expected words, ending with an empty string */
 static void split_ok(const char *text, const char *const *want, size_t want_count)
 {
-    char **words;
-    size_t count;
+    drv_strlist words;
     const char *problem = NULL;
-    int rc = drv_split_command(text, &words, &count, &problem);
+    int rc = drv_split_command(text, &words, &problem);
     CHECK(rc == 0, "[%s] was refused: %s", text, problem ? problem : "?");
     if (rc != 0)
         return;
-    CHECK(count == want_count, "[%s] gave %zu words, wanted %zu", text, count, want_count);
-    for (size_t i = 0; i < count && i < want_count; i++)
-        CHECK(strcmp(words[i], want[i]) == 0, "[%s] word %zu is [%s], wanted [%s]", text, i,
-              words[i], want[i]);
-    drv_free_list(words, count);
+    CHECK(words.n == want_count, "[%s] gave %zu words, wanted %zu", text, words.n, want_count);
+    for (size_t i = 0; i < words.n && i < want_count; i++)
+        CHECK(strcmp(words.v[i], want[i]) == 0, "[%s] word %zu is [%s], wanted [%s]", text, i,
+              words.v[i], want[i]);
+    CHECK(words.v[words.n] == NULL, "[%s]: no NULL after the last word, as an argv has", text);
+    drv_strlist_free(&words);
 }
 
 static void split_refused(const char *text, const char *why)
 {
-    char **words = NULL;
-    size_t count = 0;
+    drv_strlist words;
     const char *problem = "";
-    int rc = drv_split_command(text, &words, &count, &problem);
+    int rc = drv_split_command(text, &words, &problem);
     CHECK(rc == -1, "[%s] was accepted", text);
     CHECK(rc != -1 || strstr(problem, why) != NULL, "[%s] refused for [%s], wanted [%s]", text,
           problem, why);
-    if (rc == 0)
-        drv_free_list(words, count);
+    CHECK(rc != -1 || (words.v == NULL && words.n == 0), "[%s]: refused, but words are left", text);
+    drv_strlist_free(&words);
 }
 
 #define WORDS(...)                                                                                 \

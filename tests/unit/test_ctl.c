@@ -13,15 +13,10 @@
 #include "ctl.h"
 #include "unit.h"
 
-#define capture unit_capture
-#define last_error unit_last_error
-#define errors_seen unit_errors
-
 static drvsign_diag diag_new(void)
 {
-    drvsign_diag d = {.emit = capture, .quiet = 1};
-    last_error[0] = 0;
-    errors_seen = 0;
+    drvsign_diag d = unit_diag();
+    d.quiet = 1;
     return d;
 }
 
@@ -86,13 +81,14 @@ int main(void)
         b.files = files;
         b.file_count = 2;
         b.os_attr = "2:10.0";
-        CHECK(write_ctl(&b, &der, &len) == 0, "v%d catalog not written: %s", version, last_error);
+        CHECK(write_ctl(&b, &der, &len) == 0, "v%d catalog not written: %s", version,
+              unit_sink.last_error);
         if (der != NULL) {
             size_t ctl_len;
             const unsigned char *ctl_der = ctl_of(der, &ctl_len);
             d = diag_new();
             CHECK(drv_ctl_parse(ctl_der, ctl_len, &ctl, "x.cat", &d) == 0,
-                  "v%d catalog not parsed: %s", version, last_error);
+                  "v%d catalog not parsed: %s", version, unit_sink.last_error);
             CHECK(ctl.count == (size_t)(version == 2 ? 4 : 2), "v%d: %zu members", version,
                   ctl.count);
             {
@@ -115,9 +111,10 @@ int main(void)
     b.files = NULL; /* never read: the count is refused first */
     b.file_count = SIZE_MAX / 2 + 1;
     CHECK(write_ctl(&b, &der, &len) == -1, "a wrapping member count was accepted");
-    CHECK(strstr(last_error, "x.cat: ") != NULL && strstr(last_error, "files") != NULL,
-          "the member-count error does not say so: %s", last_error);
-    CHECK(errors_seen == 1, "%u error lines for one problem", errors_seen);
+    CHECK(strstr(unit_sink.last_error, "x.cat: ") != NULL &&
+              strstr(unit_sink.last_error, "files") != NULL,
+          "the member-count error does not say so: %s", unit_sink.last_error);
+    CHECK(unit_sink.error_count == 1, "%u error lines for one problem", unit_sink.error_count);
     b.version = 1;
     b.file_count = SIZE_MAX;
     CHECK(write_ctl(&b, &der, &len) == -1, "SIZE_MAX members were accepted (v1)");
@@ -140,16 +137,17 @@ int main(void)
         b.files = files;
         b.file_count = 6;
         CHECK(write_ctl(&b, &der, &len) == -1, "a %zu-byte catalog was written", len);
-        CHECK(strstr(last_error, "x.cat: ") != NULL && strstr(last_error, "MiB") != NULL,
-              "the catalog-size error does not say so: %s", last_error);
-        CHECK(errors_seen == 1, "%u error lines for one problem", errors_seen);
+        CHECK(strstr(unit_sink.last_error, "x.cat: ") != NULL &&
+                  strstr(unit_sink.last_error, "MiB") != NULL,
+              "the catalog-size error does not say so: %s", unit_sink.last_error);
+        CHECK(unit_sink.error_count == 1, "%u error lines for one problem", unit_sink.error_count);
         OPENSSL_free(der);
         der = NULL;
         /* the same six files with one content are one member: 48 MiB, within bounds */
         for (int i = 0; i < 6; i++)
             memset(files[i].sha1, 0x55, sizeof files[i].sha1);
         CHECK(write_ctl(&b, &der, &len) == 0, "six copies of one driver were refused: %s",
-              last_error);
+              unit_sink.last_error);
         CHECK(der != NULL && len > table_len && len < table_len + 4096,
               "six copies of one driver: a %zu-byte catalog", len);
         OPENSSL_free(der);
@@ -158,8 +156,8 @@ int main(void)
         files[0].page_hashes_sha1_len = SIZE_MAX;
         b.file_count = 1;
         CHECK(write_ctl(&b, &der, &len) == -1, "a SIZE_MAX page-hash table was accepted");
-        CHECK(strstr(last_error, "x.cat: ") != NULL, "no error naming the catalog: %s",
-              last_error);
+        CHECK(strstr(unit_sink.last_error, "x.cat: ") != NULL, "no error naming the catalog: %s",
+              unit_sink.last_error);
         free(table);
     }
 
@@ -179,8 +177,9 @@ int main(void)
             b.files = files;
             b.file_count = 1;
             CHECK(write_ctl(&b, &der, &len) == -1, "a catalog with a 130 MiB name was written");
-            CHECK(strstr(last_error, "x.cat: ") != NULL && strstr(last_error, "MiB") != NULL,
-                  "the name-size error does not say so: %s", last_error);
+            CHECK(strstr(unit_sink.last_error, "x.cat: ") != NULL &&
+                      strstr(unit_sink.last_error, "MiB") != NULL,
+                  "the name-size error does not say so: %s", unit_sink.last_error);
             OPENSSL_free(der);
             der = NULL;
             free(name);
@@ -193,8 +192,8 @@ int main(void)
         d = diag_new();
         CHECK(drv_ctl_parse(one, (size_t)LONG_MAX + 1, &ctl, "x.cat", &d) == -1,
               "a LONG_MAX + 1 length was parsed");
-        CHECK(strstr(last_error, "x.cat: ") != NULL, "no error naming the catalog: %s",
-              last_error);
+        CHECK(strstr(unit_sink.last_error, "x.cat: ") != NULL, "no error naming the catalog: %s",
+              unit_sink.last_error);
         drv_ctl_free(&ctl);
     }
     return unit_finish();

@@ -14,16 +14,6 @@
 
 #define NFILES 4
 
-static unsigned warnings_seen;
-static void count_warning(void *ctx, int is_error, const char *line)
-{
-    (void)ctx;
-    if (!is_error)
-        warnings_seen++;
-    else
-        printf("error: %s\n", line);
-}
-
 /* The CTL inside the written ContentInfo, as a catalog file carries it. */
 static int ctl_of(const unsigned char *der, size_t len, const unsigned char **ctl, size_t *ctl_len,
                   PKCS7 **keep)
@@ -60,7 +50,7 @@ static void round_trip(int version)
     drv_ctl_file files[NFILES];
     drv_ctl_attr attrs[2] = {{"OS", "_v100_X64"}, {"HWID1", "pci\\ven_1234&dev_5678"}};
     drv_ctl_build b = {0};
-    drvsign_diag diag = {.emit = count_warning};
+    drvsign_diag diag = unit_diag();
     unsigned char *der = NULL;
     const unsigned char *ctl_der;
     size_t der_len = 0, ctl_len;
@@ -83,11 +73,10 @@ static void round_trip(int version)
     b.os_attr = "2:10.0";
     b.attrs = attrs;
     b.attr_count = 2;
-    warnings_seen = 0;
     CHECK(drv_ctl_write(&b, &der, &der_len, "test.cat", &diag) == 0, "v%d: write", version);
-    CHECK(diag.errors == 0, "v%d: no errors", version);
-    CHECK(warnings_seen == 1, "v%d: one warning for the duplicate contents (%u)", version,
-          warnings_seen);
+    CHECK(diag.errors == 0, "v%d: no errors (%s)", version, unit_sink.last_error);
+    CHECK(unit_sink.warning_count == 1, "v%d: one warning for the duplicate contents (%u)", version,
+          unit_sink.warning_count);
     if (der == NULL || ctl_of(der, der_len, &ctl_der, &ctl_len, &p7) != 0) {
         CHECK(0, "v%d: the output is a SignedData holding a CTL", version);
         OPENSSL_free(der);

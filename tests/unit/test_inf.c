@@ -5,22 +5,9 @@
 #include "inf.h"
 #include "unit.h"
 
-static char errors[8][512], warnings[8][512];
-static unsigned n_errors, n_warnings;
-
-static void capture(void *ctx, int is_error, const char *line)
-{
-    (void)ctx;
-    if (is_error && n_errors < 8)
-        snprintf(errors[n_errors++], sizeof errors[0], "%s", line);
-    else if (!is_error && n_warnings < 8)
-        snprintf(warnings[n_warnings++], sizeof warnings[0], "%s", line);
-}
-
 static int parse(drv_inf *inf, const void *data, size_t len)
 {
-    drvsign_diag diag = {.emit = capture};
-    n_errors = n_warnings = 0;
+    drvsign_diag diag = unit_diag();
     return drv_inf_parse(inf, "t.inf", data, len, &diag);
 }
 
@@ -32,14 +19,6 @@ static int parse_str(drv_inf *inf, const char *text)
 static const char *field(const drv_inf *inf, const char *section, const char *key, size_t i)
 {
     return drv_inf_field(drv_inf_key(drv_inf_find_section(inf, section), key), i);
-}
-
-static int any_error(const char *needle)
-{
-    for (unsigned i = 0; i < n_errors; i++)
-        if (strstr(errors[i], needle))
-            return 1;
-    return 0;
 }
 
 int main(void)
@@ -59,7 +38,7 @@ int main(void)
                   strcmp(s->entries[1].values[2], "") == 0 && s->entries[1].line == 6,
               "fields and line");
     }
-    CHECK(n_errors == 0, "no errors: %s", errors[0]);
+    CHECK(unit_sink.error_count == 0, "no errors: %s", unit_sink.errors[0]);
     drv_inf_free(&inf);
 
     /* quotes: commas and semicolons inside, doubled quotes, mixed quoted and bare text */
@@ -94,8 +73,9 @@ int main(void)
     CHECK(strcmp(field(&inf, "a", "x", 3), "from 0409") == 0, "language strings");
     CHECK(strcmp(field(&inf, "a", "x", 4), "Strings wins") == 0, "[Strings] first, merged");
     CHECK(strcmp(field(&inf, "a", "x", 5), "%Nope%") == 0, "undefined left as is");
-    CHECK(n_warnings == 1 && strstr(warnings[0], "t.inf:5: %Nope% is not defined"),
-          "one warning for the undefined key: %s", warnings[0]);
+    CHECK(unit_sink.warning_count == 1 &&
+              strstr(unit_sink.warnings[0], "t.inf:5: %Nope% is not defined"),
+          "one warning for the undefined key: %s", unit_sink.warnings[0]);
     CHECK(strcmp(field(&inf, "a", "y", 0), "2") == 0, "repeated sections merge");
     drv_inf_free(&inf);
 
@@ -132,18 +112,19 @@ int main(void)
     /* malformed input: each problem named with its line, parsing goes on; text before the
      * first header is ignored, as SetupAPI ignores it */
     parse_str(&inf, "orphan = 1\n[good]\na = 1\n[broken\nb = \"open\n[fine]\nc = 3\n");
-    CHECK(!any_error("t.inf:1:"), "text before the first section is no error: %s", errors[0]);
-    CHECK(any_error("t.inf:4: section header is missing ']'"), "header");
-    CHECK(n_errors == 1, "one error for the broken header, not one per line after it (%u)",
-          n_errors);
+    CHECK(!unit_error_contains("t.inf:1:"), "text before the first section is no error: %s",
+          unit_sink.errors[0]);
+    CHECK(unit_error_contains("t.inf:4: section header is missing ']'"), "header");
+    CHECK(unit_sink.error_count == 1,
+          "one error for the broken header, not one per line after it (%u)", unit_sink.error_count);
     CHECK(strcmp(field(&inf, "fine", "c", 0), "3") == 0, "parsing continues");
     drv_inf_free(&inf);
     /* a C-style banner, as Microsoft's samples open with, with quotes, ';', '=' and '\\' */
     CHECK(parse_str(&inf, "/*++\n\nCopyright (c) \"Contoso\" = 1; all rights\n\nModule Name:\n"
                           "    toaster.inf \\\n--*/\n[Version]\nSignature=\"$WINDOWS NT$\"\n") == 0,
           "banner parses");
-    CHECK(n_errors == 0 && n_warnings == 0, "banner: no error or warning (%u, %u)", n_errors,
-          n_warnings);
+    CHECK(unit_sink.error_count == 0 && unit_sink.warning_count == 0,
+          "banner: no error or warning (%u, %u)", unit_sink.error_count, unit_sink.warning_count);
     CHECK(strcmp(field(&inf, "Version", "Signature", 0), "$WINDOWS NT$") == 0 &&
               drv_inf_find_section(&inf, "Version")->line == 8,
           "banner: [Version] keeps its line");
@@ -165,7 +146,7 @@ int main(void)
           field(&inf, "s", "last", 0));
     drv_inf_free(&inf);
     parse_str(&inf, "[Strings]\nNoValue=\nBare\n[s]\nk=<%NoValue%>\n");
-    CHECK(strcmp(field(&inf, "s", "k", 0), "<>") == 0 && n_warnings == 0,
+    CHECK(strcmp(field(&inf, "s", "k", 0), "<>") == 0 && unit_sink.warning_count == 0,
           "a [Strings] key with no value is the empty string");
     drv_inf_free(&inf);
     {
@@ -176,11 +157,11 @@ int main(void)
         memset(text + 6, ',', n);
         text[n + 6] = 0;
         parse_str(&inf, text);
-        CHECK(any_error("t.inf:2: line has more than 65536 comma-separated fields"),
-              "field limit: %s", errors[0]);
+        CHECK(unit_error_contains("t.inf:2: line has more than 65536 comma-separated fields"),
+              "field limit: %s", unit_sink.errors[0]);
         drv_inf_free(&inf);
         text[6 + 60000] = 0;
-        CHECK(parse_str(&inf, text) == 0 && n_errors == 0 &&
+        CHECK(parse_str(&inf, text) == 0 && unit_sink.error_count == 0 &&
                   drv_inf_key(drv_inf_find_section(&inf, "s"), "k")->value_count == 60001,
               "60000 commas: 60001 fields");
         drv_inf_free(&inf);
@@ -201,16 +182,17 @@ int main(void)
         drv_inf_free(&inf);
     }
     parse_str(&inf, "[s]\nb = \"open\n");
-    CHECK(any_error("t.inf:2: unterminated quoted string"), "quote: %s", errors[0]);
+    CHECK(unit_error_contains("t.inf:2: unterminated quoted string"), "quote: %s",
+          unit_sink.errors[0]);
     drv_inf_free(&inf);
-    CHECK(parse(&inf, "[s]\0x", 5) != 0 && any_error("NUL"), "NUL bytes");
+    CHECK(parse(&inf, "[s]\0x", 5) != 0 && unit_error_contains("NUL"), "NUL bytes");
     drv_inf_free(&inf);
-    CHECK(parse(&inf, "\xfe\xff\0[", 4) != 0 && any_error("big-endian"), "UTF-16BE");
+    CHECK(parse(&inf, "\xfe\xff\0[", 4) != 0 && unit_error_contains("big-endian"), "UTF-16BE");
     drv_inf_free(&inf);
     CHECK(parse(&inf, "", 0) == 0 && inf.count == 0, "empty");
     drv_inf_free(&inf);
     parse_str(&inf, "[]\n");
-    CHECK(any_error("empty section name"), "empty name");
+    CHECK(unit_error_contains("empty section name"), "empty name");
     drv_inf_free(&inf);
     /* a trailing backslash on the last line, and a lone odd byte in UTF-16 */
     CHECK(parse_str(&inf, "[s]\nk = a \\") == 0 && strcmp(field(&inf, "s", "k", 0), "a") == 0,

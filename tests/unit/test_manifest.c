@@ -5,25 +5,12 @@
 #include <string.h>
 
 #include "manifest.h"
-#include "capture.h"
 #include "unit.h"
 
 static int parse(manifest *m, const char *text)
 {
-    drvsign_diag diag = {.emit = capture};
-    n_errors = 0;
+    drvsign_diag diag = unit_diag();
     return manifest_parse(m, "m.txt", (const unsigned char *)text, strlen(text), &diag);
-}
-
-static int has_error(const char *exact)
-{
-    for (unsigned i = 0; i < n_errors; i++)
-        if (strcmp(errors[i], exact) == 0)
-            return 1;
-    printf("errors:\n");
-    for (unsigned i = 0; i < n_errors; i++)
-        printf("  %s\n", errors[i]);
-    return 0;
 }
 
 #define BASE "name \"p\"\ninf \"/s/p.inx\"\noutput \"/o\"\nwork \"/w\"\n"
@@ -66,24 +53,25 @@ int main(int argc, char **argv)
     manifest_free(&m);
 
     /* the format version */
-    CHECK(parse(&m, "drvsign-manifest 2\n" BASE) != 0 &&
-              has_error("m.txt:1: manifest format \"2\", but this drvsign reads format 1: the "
-                        "DrvSign module that wrote it is from another drvsign version than this "
-                        "helper (use the module installed with it, then reconfigure)") &&
-              n_errors == 1,
-          "another format version: one error");
+    CHECK(
+        parse(&m, "drvsign-manifest 2\n" BASE) != 0 &&
+            unit_error_is("m.txt:1: manifest format \"2\", but this drvsign reads format 1: the "
+                          "DrvSign module that wrote it is from another drvsign version than this "
+                          "helper (use the module installed with it, then reconfigure)") &&
+            unit_sink.error_count == 1,
+        "another format version: one error");
     CHECK(parse(&m, "# old\nname=p\ninf=/s/p.inf\n") != 0 &&
-              has_error("m.txt:2: not a drvsign package manifest (it starts with "
-                        "\"drvsign-manifest 1\")") &&
-              n_errors == 1,
+              unit_error_is("m.txt:2: not a drvsign package manifest (it starts with "
+                            "\"drvsign-manifest 1\")") &&
+              unit_sink.error_count == 1,
           "the old key=value text: one error");
-    CHECK(parse(&m, "") != 0 && has_error("m.txt: empty: not a drvsign package manifest"), "empty");
+    CHECK(parse(&m, "") != 0 && unit_error_is("m.txt: empty: not a drvsign package manifest"),
+          "empty");
     {
-        drvsign_diag diag = {.emit = capture};
-        n_errors = 0;
+        drvsign_diag diag = unit_diag();
         CHECK(manifest_parse(&m, "m.txt", (const unsigned char *)"drvsign-manifest 1\n\0x", 21,
                              &diag) != 0 &&
-                  has_error("m.txt: contains a NUL byte: not a drvsign package manifest"),
+                  unit_error_is("m.txt: contains a NUL byte: not a drvsign package manifest"),
               "a NUL byte");
     }
 
@@ -95,32 +83,32 @@ int main(int argc, char **argv)
                     "colour \"red\"\n"                        /* 10 */
                     "os\"x\"\n"                               /* 11 */
                     "catalog_version \"two\"\n") != 0 &&      /* 12 */
-              n_errors == 7 &&
-              has_error("m.txt:6: os: expected a quoted value after the key (key \"value\")") &&
-              has_error("m.txt:7: os: the value's closing quote is missing") &&
-              has_error("m.txt:8: os: unknown escape in the value (the escapes are \\\\, \\\", "
-                        "\\n, \\r and \\t)") &&
-              has_error("m.txt:9: os: text after the value's closing quote") &&
-              has_error("m.txt:10: unknown key \"colour\"") &&
-              has_error("m.txt:11: expected a space and a quoted value after os") &&
-              has_error("m.txt:12: catalog_version is a number, not \"two\""),
-          "corrupt lines: one error each (%u)", n_errors);
+              unit_sink.error_count == 7 &&
+              unit_error_is("m.txt:6: os: expected a quoted value after the key (key \"value\")") &&
+              unit_error_is("m.txt:7: os: the value's closing quote is missing") &&
+              unit_error_is("m.txt:8: os: unknown escape in the value (the escapes are \\\\, \\\", "
+                            "\\n, \\r and \\t)") &&
+              unit_error_is("m.txt:9: os: text after the value's closing quote") &&
+              unit_error_is("m.txt:10: unknown key \"colour\"") &&
+              unit_error_is("m.txt:11: expected a space and a quoted value after os") &&
+              unit_error_is("m.txt:12: catalog_version is a number, not \"two\""),
+          "corrupt lines: one error each (%u)", unit_sink.error_count);
     CHECK(parse(&m, "drvsign-manifest 1\nname \"p\"\n") != 0 &&
-              has_error("m.txt: the manifest needs name, inf, output and work"),
+              unit_error_is("m.txt: the manifest needs name, inf, output and work"),
           "required keys");
     CHECK(parse(&m, "drvsign-manifest 1\n" BASE "sign_mode \"prod\"\n") != 0 &&
-              has_error("m.txt: sign_mode is off, test or production, not 'prod'"),
+              unit_error_is("m.txt: sign_mode is off, test or production, not 'prod'"),
           "sign_mode checked");
     CHECK(parse(&m, "drvsign-manifest 1\n" BASE "file_from \"/nonexistent/x.path\"\n") != 0 &&
-              n_errors == 1 && strstr(errors[0], "/nonexistent/x.path") != NULL,
-          "file_from a missing file: '%s'", n_errors ? errors[0] : "");
+              unit_sink.error_count == 1 &&
+              strstr(unit_sink.errors[0], "/nonexistent/x.path") != NULL,
+          "file_from a missing file: '%s'", unit_sink.error_count ? unit_sink.errors[0] : "");
 
     /* the round trip through DrvSign.cmake's writer */
     if (argc > 1) {
-        drvsign_diag diag = {.emit = capture};
-        n_errors = 0;
+        drvsign_diag diag = unit_diag();
         CHECK(manifest_load(&m, argv[1], &diag) == 0, "the module's manifest reads (%s)",
-              n_errors ? errors[0] : "");
+              unit_sink.error_count ? unit_sink.errors[0] : "");
         CHECK(m.name && strcmp(m.name, tricky[2]) == 0, "name: '%s'", m.name ? m.name : "");
         CHECK(m.inf && strcmp(m.inf, tricky[0]) == 0, "inf: '%s'", m.inf ? m.inf : "");
         CHECK(m.output && strcmp(m.output, tricky[1]) == 0, "output");

@@ -7,14 +7,6 @@
 #include "pe.h"
 #include "unit.h"
 
-static char last_error[1024];
-static void capture(void *ctx, int is_error, const char *line)
-{
-    (void)ctx;
-    if (is_error)
-        snprintf(last_error, sizeof last_error, "%s", line);
-}
-
 static void put32(unsigned char *p, uint32_t v)
 {
     p[0] = (unsigned char)v;
@@ -55,9 +47,7 @@ static int try_open(const unsigned char *b, size_t n)
     int fd = mkstemp(path), rc;
     drv_file f;
     drv_pe pe;
-    drvsign_diag diag = {0};
-    diag.emit = capture;
-    last_error[0] = 0;
+    drvsign_diag diag = unit_diag();
     if (fd < 0 || write(fd, b, n) != (ssize_t)n)
         return -2;
     close(fd);
@@ -74,68 +64,75 @@ int main(void)
     size_t n;
 
     n = build(b, 1);
-    CHECK(try_open(b, n) == 0, "valid PE32+ rejected: %s", last_error);
+    CHECK(try_open(b, n) == 0, "valid PE32+ rejected: %s", unit_sink.last_error);
     n = build(b, 0);
-    CHECK(try_open(b, n) == 0, "valid PE32 rejected: %s", last_error);
+    CHECK(try_open(b, n) == 0, "valid PE32 rejected: %s", unit_sink.last_error);
 
     n = build(b, 1);
-    CHECK(try_open(b, 40) != 0 && strstr(last_error, "only 40 bytes"), "tiny: %s", last_error);
+    CHECK(try_open(b, 40) != 0 && strstr(unit_sink.last_error, "only 40 bytes"), "tiny: %s",
+          unit_sink.last_error);
     b[0] = 'X';
-    CHECK(try_open(b, n) != 0 && strstr(last_error, "no MZ header"), "MZ: %s", last_error);
+    CHECK(try_open(b, n) != 0 && strstr(unit_sink.last_error, "no MZ header"), "MZ: %s",
+          unit_sink.last_error);
 
     n = build(b, 1);
     put32(b + 0x3c, 0xfffffff0);
-    CHECK(try_open(b, n) != 0 && strstr(last_error, "points outside the file"), "lfanew: %s",
-          last_error);
+    CHECK(try_open(b, n) != 0 && strstr(unit_sink.last_error, "points outside the file"),
+          "lfanew: %s", unit_sink.last_error);
     n = build(b, 1);
     put32(b + 0x3c, 0x40);
-    CHECK(try_open(b, n) != 0 && strstr(last_error, "does not point at a PE signature"),
-          "PE sig: %s", last_error);
+    CHECK(try_open(b, n) != 0 && strstr(unit_sink.last_error, "does not point at a PE signature"),
+          "PE sig: %s", unit_sink.last_error);
 
     n = build(b, 1);
     b[L + 24] = 0x07;
-    CHECK(try_open(b, n) != 0 && strstr(last_error, "magic"), "magic: %s", last_error);
+    CHECK(try_open(b, n) != 0 && strstr(unit_sink.last_error, "magic"), "magic: %s",
+          unit_sink.last_error);
 
     n = build(b, 1);
     put32(b + L + 116 + 16, 4);
-    CHECK(try_open(b, n) != 0 && strstr(last_error, "NumberOfRvaAndSizes is 4"), "rva: %s",
-          last_error);
+    CHECK(try_open(b, n) != 0 && strstr(unit_sink.last_error, "NumberOfRvaAndSizes is 4"),
+          "rva: %s", unit_sink.last_error);
 
     n = build(b, 1);
     b[L + 20] = 64;
-    CHECK(try_open(b, n) != 0 && strstr(last_error, "too small"), "optsize: %s", last_error);
+    CHECK(try_open(b, n) != 0 && strstr(unit_sink.last_error, "too small"), "optsize: %s",
+          unit_sink.last_error);
 
     n = build(b, 1);
     b[L + 6] = 200;
-    CHECK(try_open(b, n) != 0 && strstr(last_error, "200 sections"), "nsec: %s", last_error);
+    CHECK(try_open(b, n) != 0 && strstr(unit_sink.last_error, "200 sections"), "nsec: %s",
+          unit_sink.last_error);
 
     n = build(b, 1);
     b[L + 6] = 20; /* section table would run past the end of the file */
-    CHECK(try_open(b, 0x1c0) != 0 && strstr(last_error, "section table runs past"), "sectab: %s",
-          last_error);
+    CHECK(try_open(b, 0x1c0) != 0 && strstr(unit_sink.last_error, "section table runs past"),
+          "sectab: %s", unit_sink.last_error);
 
     n = build(b, 1);
     put32(b + L + 24 + 240 + 16, 0x201);
-    CHECK(try_open(b, n) != 0 && strstr(last_error, "section 1 (.text) points past the end"),
-          "section: %s", last_error);
+    CHECK(try_open(b, n) != 0 &&
+              strstr(unit_sink.last_error, "section 1 (.text) points past the end"),
+          "section: %s", unit_sink.last_error);
 
     n = build(b, 1);
     put32(b + L + 24 + 240 + 20, 0xffffff00); /* pointer + size overflows 32 bits */
-    CHECK(try_open(b, n) != 0 && strstr(last_error, "points past the end"), "overflow: %s",
-          last_error);
+    CHECK(try_open(b, n) != 0 && strstr(unit_sink.last_error, "points past the end"),
+          "overflow: %s", unit_sink.last_error);
 
     n = build(b, 1);
     put32(b + L + 152 + 16, 0x3f8); /* certificate table of 8 bytes at the end: accepted */
     put32(b + L + 156 + 16, 8);
     put32(b + L + 24 + 240 + 16, 0x1f8);
-    CHECK(try_open(b, n) == 0, "cert table at the end rejected: %s", last_error);
+    CHECK(try_open(b, n) == 0, "cert table at the end rejected: %s", unit_sink.last_error);
     put32(b + L + 152 + 16, 0x3f0);
-    CHECK(try_open(b, n) != 0 && strstr(last_error, "not at the end"), "cert end: %s", last_error);
+    CHECK(try_open(b, n) != 0 && strstr(unit_sink.last_error, "not at the end"), "cert end: %s",
+          unit_sink.last_error);
     put32(b + L + 152 + 16, 0xfffffff8);
-    CHECK(try_open(b, n) != 0 && strstr(last_error, "lies outside the file"), "cert out: %s",
-          last_error);
+    CHECK(try_open(b, n) != 0 && strstr(unit_sink.last_error, "lies outside the file"),
+          "cert out: %s", unit_sink.last_error);
     put32(b + L + 152 + 16, 0x10); /* inside the headers */
-    CHECK(try_open(b, n) != 0 && strstr(last_error, "lies outside the file"), "cert hdr: %s",
-          last_error);
+    CHECK(try_open(b, n) != 0 && strstr(unit_sink.last_error, "lies outside the file"),
+          "cert hdr: %s", unit_sink.last_error);
     return unit_finish();
 }

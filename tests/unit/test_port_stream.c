@@ -60,7 +60,7 @@ static void check_size(const char *dir, size_t size)
 {
     char path[256];
     drv_file f;
-    drvsign_diag diag = {.emit = unit_capture};
+    drvsign_diag diag = unit_diag();
     unsigned char *want;
     collected c = {0};
     drv_range ranges[3] = {{0, 100}, {104, size / 2 - 104}, {size / 2 + 8, size - size / 2 - 8}};
@@ -73,7 +73,7 @@ static void check_size(const char *dir, size_t size)
     CHECK(want != NULL && c.data != NULL && drv_file_open(&f, path, &diag) == 0, "setup %zu",
           size);
     CHECK(drv_file_stream(&f, ranges, 3, collect, &c, &diag) == 0, "stream %zu: %s", size,
-          unit_last_error);
+          unit_sink.last_error);
     CHECK(c.len == size - 12 && memcmp(c.data, want, 100) == 0 &&
               memcmp(c.data + 100, want + 104, size / 2 - 104) == 0 &&
               memcmp(c.data + size / 2 - 4, want + size / 2 + 8, size - size / 2 - 8) == 0,
@@ -84,8 +84,8 @@ static void check_size(const char *dir, size_t size)
         drv_range past = {size - 10, 11};
         size_t calls = c.calls;
         CHECK(drv_file_stream(&f, &past, 1, collect, &c, &diag) == -1 && c.calls == calls &&
-                  strstr(unit_last_error, "truncated") != NULL,
-              "range past the end (%zu): %s", size, unit_last_error);
+                  strstr(unit_sink.last_error, "truncated") != NULL,
+              "range past the end (%zu): %s", size, unit_sink.last_error);
     }
     drv_file_close(&f);
     free(want);
@@ -97,7 +97,7 @@ int main(void)
     char dir[] = "/tmp/drvsign-unit-XXXXXX";
     char path[256];
     drv_file f;
-    drvsign_diag diag = {.emit = unit_capture};
+    drvsign_diag diag = unit_diag();
 
     if (mkdtemp(dir) == NULL)
         return 1;
@@ -113,11 +113,11 @@ int main(void)
         collected c = {0};
         drv_range all = {0, f.size};
         c.fd_to_truncate = fd;
-        unit_last_error[0] = 0;
+        unit_sink.last_error[0] = 0;
         CHECK(drv_file_stream(&f, &all, 1, collect, &c, &diag) == -1 &&
-                  strstr(unit_last_error, "shrank while it was read") != NULL &&
-                  strstr(unit_last_error, "shrinks") != NULL,
-              "a file that shrinks under the mapping: %s", unit_last_error);
+                  strstr(unit_sink.last_error, "shrank while it was read") != NULL &&
+                  strstr(unit_sink.last_error, "shrinks") != NULL,
+              "a file that shrinks under the mapping: %s", unit_sink.last_error);
         close(fd);
         drv_file_close(&f);
     } else {

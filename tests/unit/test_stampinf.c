@@ -6,7 +6,6 @@
 
 #include "port.h"
 #include "stampinf.h"
-#include "capture.h"
 #include "unit.h"
 
 static stampinf_opts opts(void)
@@ -23,10 +22,9 @@ static stampinf_opts opts(void)
 static int stamp(const stampinf_opts *o, const void *in, size_t len, unsigned char **out,
                  size_t *out_len, unsigned *inserted)
 {
-    drvsign_diag diag = {.emit = capture};
+    drvsign_diag diag = unit_diag();
     unsigned char *raw;
     int rc;
-    n_errors = 0;
     rc = stampinf_buffer(o, in, len, &raw, out_len, inserted, &diag);
     *out = NULL;
     if (rc == 0) {
@@ -55,13 +53,18 @@ static int stamps_to(const stampinf_opts *o, const char *in, const char *expecte
 /* UTF-8 text to UTF-16LE with a BOM */
 static unsigned char *utf16(const char *s, size_t *len)
 {
-    size_t n = strlen(s), i = 0;
-    unsigned char *out = malloc(2 + 4 * n), *p = out;
-    *p++ = 0xff;
-    *p++ = 0xfe;
-    while (i < n)
-        p += drv_utf16le_put(drv_utf8_next((const unsigned char *)s, n, &i), p);
-    *len = (size_t)(p - out);
+    size_t n = 0;
+    unsigned char *units = drv_utf16le_from_utf8(s, strlen(s), &n), *out = malloc(2 + n);
+    if (units == NULL || out == NULL) {
+        free(out);
+        out = NULL;
+    } else {
+        out[0] = 0xff;
+        out[1] = 0xfe;
+        memcpy(out + 2, units, n);
+    }
+    free(units);
+    *len = 2 + n;
     return out;
 }
 
@@ -119,10 +122,11 @@ int main(void)
         unsigned char *out;
         size_t len;
         const char *in = "[Version]\nClass=X\n[W]\nUmdfLibraryVersion=$UMDFVERSION$\n";
-        CHECK(stamp(&o, in, strlen(in), &out, &len, NULL) != 0 && out == NULL && n_errors == 1 &&
-                  strcmp(errors[0], "src/t.inx:4: the INF uses $UMDFVERSION$, but no "
-                                    "UMDF_VERSION was given") == 0,
-              "missing UMDF_VERSION: '%s'", n_errors ? errors[0] : "");
+        CHECK(stamp(&o, in, strlen(in), &out, &len, NULL) != 0 && out == NULL &&
+                  unit_sink.error_count == 1 &&
+                  strcmp(unit_sink.errors[0], "src/t.inx:4: the INF uses $UMDFVERSION$, but no "
+                                              "UMDF_VERSION was given") == 0,
+              "missing UMDF_VERSION: '%s'", unit_sink.error_count ? unit_sink.errors[0] : "");
     }
 
     /* UTF-16LE with non-ASCII text (Latin, CJK, and a surrogate pair): every character kept,
@@ -164,9 +168,9 @@ int main(void)
     {
         unsigned char *out;
         size_t len;
-        CHECK(stamp(&o, "\xfe\xff\0[", 4, &out, &len, NULL) != 0 && n_errors == 1 &&
-                  strncmp(errors[0], "src/t.inx: is UTF-16 big-endian", 31) == 0,
-              "UTF-16BE refused: '%s'", n_errors ? errors[0] : "");
+        CHECK(stamp(&o, "\xfe\xff\0[", 4, &out, &len, NULL) != 0 && unit_sink.error_count == 1 &&
+                  strncmp(unit_sink.errors[0], "src/t.inx: is UTF-16 big-endian", 31) == 0,
+              "UTF-16BE refused: '%s'", unit_sink.error_count ? unit_sink.errors[0] : "");
     }
     {
         char *name = stampinf_output_name("/a/b/Toast.INX"), *same = stampinf_output_name("x.inf");

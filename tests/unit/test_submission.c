@@ -13,8 +13,6 @@
 #include "unit.h"
 
 static char dir[] = "/tmp/drvsign-unit-pc-XXXXXX";
-#define capture unit_capture
-#define last_error unit_last_error
 
 static char *path_in(const char *rel)
 {
@@ -62,7 +60,7 @@ static void folder_names(void)
 
 static unsigned arches_of(const char *body)
 {
-    drvsign_diag diag = {.emit = capture};
+    drvsign_diag diag = unit_diag();
     char *p;
     unsigned mask;
     char text[4096];
@@ -96,7 +94,7 @@ static void inf_architectures(void)
     }
     {
         /* CatalogFile.NT<arch> keys count too */
-        drvsign_diag diag = {.emit = capture};
+        drvsign_diag diag = unit_diag();
         char *p;
         put("cat.inf", "[Version]\nSignature=\"$WINDOWS NT$\"\nCatalogFile.NTamd64=a.cat\n"
                        "CatalogFile.NTia64=i.cat\n");
@@ -112,7 +110,7 @@ static void inf_architectures(void)
 static drvsign_status cab(const char *const *pkgs, size_t n)
 {
     drvsign_params p = {0};
-    drvsign_diag diag = {.emit = capture};
+    drvsign_diag diag = unit_diag();
     const char *dirs[4];
     char *out = path_in("out.cab");
     drvsign_status st;
@@ -121,7 +119,6 @@ static drvsign_status cab(const char *const *pkgs, size_t n)
     p.out = out;
     p.quiet = 1;
     p.time = 1700000000;
-    last_error[0] = 0;
     st = drvsign_cab(&p, dirs, n, stdout, &diag);
     for (size_t i = 0; i < n; i++)
         free((char *)dirs[i]);
@@ -158,18 +155,22 @@ static void whole_submissions(void)
     mkdir_in("deep/sub");
     put("deep/sub/x.inf", inf); /* not at the root */
 
-    CHECK(cab(good, 2) == DRVSIGN_OK, "two amd64 packages make a submission (%s)", last_error);
+    CHECK(cab(good, 2) == DRVSIGN_OK, "two amd64 packages make a submission (%s)",
+          unit_sink.last_error);
     CHECK(cab(noinf, 2) == DRVSIGN_FAILED, "a package without an INF is refused");
-    CHECK(strstr(last_error, "no .inf file at the root of the package folder noinf") != NULL,
-          "... naming it: %s", last_error);
-    CHECK(cab(nested, 1) == DRVSIGN_FAILED && strstr(last_error, "no .inf file at the root") != NULL,
-          "an INF below the root does not count: %s", last_error);
+    CHECK(strstr(unit_sink.last_error, "no .inf file at the root of the package folder noinf") !=
+              NULL,
+          "... naming it: %s", unit_sink.last_error);
+    CHECK(cab(nested, 1) == DRVSIGN_FAILED &&
+              strstr(unit_sink.last_error, "no .inf file at the root") != NULL,
+          "an INF below the root does not count: %s", unit_sink.last_error);
     CHECK(cab(mixed, 2) == DRVSIGN_FAILED, "packages for different architectures are refused");
-    CHECK(strstr(last_error, "package pkgarm supports arm64, but pkga supports amd64") != NULL,
-          "... naming both: %s", last_error);
+    CHECK(strstr(unit_sink.last_error, "package pkgarm supports arm64, but pkga supports amd64") !=
+              NULL,
+          "... naming both: %s", unit_sink.last_error);
     CHECK(cab(badname, 1) == DRVSIGN_FAILED, "a folder name with a space is refused");
-    CHECK(strstr(last_error, "'bad name' is not accepted by Partner Center") != NULL,
-          "... with the rule: %s", last_error);
+    CHECK(strstr(unit_sink.last_error, "'bad name' is not accepted by Partner Center") != NULL,
+          "... with the rule: %s", unit_sink.last_error);
 }
 
 int main(void)
