@@ -22,7 +22,8 @@ set(CMAKE_RANLIB ${MINGW_PREFIX}-ranlib CACHE FILEPATH "")
 
 # Headers and libraries come from the mingw sysroot and the prefixes the caller names
 # (CMAKE_PREFIX_PATH, OPENSSL_ROOT_DIR), never from the Linux host; programs from the host.
-set(CMAKE_FIND_ROOT_PATH /usr/${MINGW_PREFIX})
+# The caller's prefixes are roots too, or CMake would look for them under the sysroot.
+set(CMAKE_FIND_ROOT_PATH /usr/${MINGW_PREFIX} ${OPENSSL_ROOT_DIR} ${CMAKE_PREFIX_PATH})
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
