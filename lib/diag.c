@@ -100,6 +100,15 @@ static void vreport(drvsign_diag *diag, int is_error, const char *where, unsigne
     emit(diag, is_error, line);
 }
 
+void drvsign_diag_report(drvsign_diag *diag, int is_error, const char *where, unsigned line,
+                         const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(diag, is_error != 0, where, line, NULL, fmt, ap);
+    va_end(ap);
+}
+
 void drv_error(drvsign_diag *diag, const char *where, const char *fmt, ...)
 {
     va_list ap;

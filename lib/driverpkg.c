@@ -328,70 +328,60 @@ static int is_inf_name(const char *name)
     return n > 4 && drv_strcasecmp(name + n - 4, ".inf") == 0;
 }
 
-int drv_pkg_analyze(const char *dir, const drv_pkg_opts *opts, drv_pkg *pkg, drvsign_diag *diag)
+/* What the analysis counts over the INFs it is given. */
+typedef struct tally {
+    size_t infs, skipped;
+    int failed;
+} tally;
+
+/* One INF file of the package in dir. */
+static void analyze_path(const char *dir, const char *path, const drv_pkg_opts *opts, drv_pkg *pkg,
+                         tally *t, drvsign_diag *diag)
 {
-    drv_strlist names = {0};
-    size_t infs = 0, skipped = 0;
-    int failed = 0;
+    drv_inf inf;
+    ctx c = {0};
+    unsigned before = diag->errors;
+    char what[1100];
 
-    memset(pkg, 0, sizeof *pkg);
-    if (!drv_is_dir(dir)) {
-        drv_error(diag, dir, drv_file_exists(dir) ? "is not a directory" : "does not exist");
-        return -1;
+    if (drv_entry_at(path, what, sizeof what) != DRV_ENTRY_FILE) {
+        drv_error(diag, path, "is %s; a package's INF must be a regular file in it", what);
+        t->failed = 1;
+        t->infs++;
+        return;
     }
-    if (drv_list_dir(dir, &names, diag) != 0)
-        return -1;
-    for (size_t i = 0; i < names.n; i++) {
-        char *path;
-        drv_inf inf;
-        ctx c = {0};
-        unsigned before = diag->errors;
+    c.opts = opts;
+    drv_inf_problems_init(&c.problems, path, diag);
+    if (drv_inf_load(&inf, path, diag) != 0) {
+        t->infs++;
+        t->failed = 1;
+    } else if (!is_driver_inf(&inf)) {
+        drv_warn(diag, path,
+                 "not a driver INF (its [Version] Signature is not \"$Windows "
+                 "NT$\"); skipped, as Inf2Cat skips it");
+        t->skipped++;
+    } else {
+        t->infs++;
+        if (diag->errors != before) /* syntax errors, already reported */
+            t->failed = 1;
+        analyze_inf(&inf, dir, opts, pkg, &c);
+        t->failed |= c.problems.failed;
+    }
+    drv_inf_problems_free(&c.problems);
+    drv_inf_free(&inf);
+}
 
-        if (!is_inf_name(names.v[i]))
-            continue;
-        path = drv_path_join(dir, names.v[i]);
-        if (path == NULL || drv_is_dir(path)) {
-            free(path);
-            continue;
-        }
-        {
-            char what[1100];
-            if (drv_entry_at(path, what, sizeof what) != DRV_ENTRY_FILE) {
-                drv_error(diag, path, "is %s; a package's INF must be a regular file in it",
-                          what);
-                failed = 1;
-                infs++;
-                free(path);
-                continue;
-            }
-        }
-        c.opts = opts;
-        drv_inf_problems_init(&c.problems, path, diag);
-        if (drv_inf_load(&inf, path, diag) != 0) {
-            infs++;
-            failed = 1;
-        } else if (!is_driver_inf(&inf)) {
-            drv_warn(diag, path, "not a driver INF (its [Version] Signature is not \"$Windows "
-                                 "NT$\"); skipped, as Inf2Cat skips it");
-            skipped++;
-        } else {
-            infs++;
-            if (diag->errors != before) /* syntax errors, already reported */
-                failed = 1;
-            analyze_inf(&inf, dir, opts, pkg, &c);
-            failed |= c.problems.failed;
-        }
-        drv_inf_problems_free(&c.problems);
-        drv_inf_free(&inf);
-        free(path);
-    }
-    pkg->inf_count = infs;
-    drv_strlist_free(&names);
-    if (infs == 0) {
-        if (skipped)
-            drv_error(diag, dir, "no driver INF in the root of the directory (%zu INF file%s "
-                                 "skipped: no \"$Windows NT$\" Signature)",
-                      skipped, skipped == 1 ? "" : "s");
+/* The checks over the whole package, once every INF is read. */
+static int finish(const char *dir, drv_pkg *pkg, const tally *t, drvsign_diag *diag)
+{
+    int failed = t->failed;
+
+    pkg->inf_count = t->infs;
+    if (t->infs == 0) {
+        if (t->skipped)
+            drv_error(diag, dir,
+                      "no driver INF in the root of the directory (%zu INF file%s "
+                      "skipped: no \"$Windows NT$\" Signature)",
+                      t->skipped, t->skipped == 1 ? "" : "s");
         else
             drv_error(diag, dir, "no INF file in the root of the directory");
         return -1;
@@ -407,6 +397,54 @@ int drv_pkg_analyze(const char *dir, const drv_pkg_opts *opts, drv_pkg *pkg, drv
                 failed = 1;
             }
     return failed ? -1 : 0;
+}
+
+int drv_pkg_analyze(const char *dir, const drv_pkg_opts *opts, drv_pkg *pkg, drvsign_diag *diag)
+{
+    drv_strlist names = {0};
+    tally t = {0};
+
+    memset(pkg, 0, sizeof *pkg);
+    if (!drv_is_dir(dir)) {
+        drv_error(diag, dir, drv_file_exists(dir) ? "is not a directory" : "does not exist");
+        return -1;
+    }
+    if (drv_list_dir(dir, &names, diag) != 0)
+        return -1;
+    for (size_t i = 0; i < names.n; i++) {
+        char *path;
+        if (!is_inf_name(names.v[i]))
+            continue;
+        path = drv_path_join(dir, names.v[i]);
+        if (path != NULL && !drv_is_dir(path))
+            analyze_path(dir, path, opts, pkg, &t, diag);
+        free(path);
+    }
+    drv_strlist_free(&names);
+    return finish(dir, pkg, &t, diag);
+}
+
+int drv_pkg_analyze_inf(const char *inf_path, const drv_pkg_opts *opts, drv_pkg *pkg,
+                        drvsign_diag *diag)
+{
+    char *dir = drv_strdup(inf_path), *slash = dir ? strrchr(dir, '/') : NULL;
+    const char *in = ".";
+    tally t = {0};
+    int rc;
+
+    memset(pkg, 0, sizeof *pkg);
+    if (dir == NULL) {
+        drv_error(diag, inf_path, "out of memory");
+        return -1;
+    }
+    if (slash != NULL) {
+        slash[slash == dir] = 0; /* "/x.inf" is in "/" */
+        in = dir;
+    }
+    analyze_path(in, inf_path, opts, pkg, &t, diag);
+    rc = finish(in, pkg, &t, diag);
+    free(dir);
+    return rc;
 }
 
 void drv_pkg_free(drv_pkg *pkg)

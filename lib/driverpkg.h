@@ -53,6 +53,9 @@ typedef struct drv_pkg_opts {
 
 /* Returns 0 when every INF passes every check; otherwise -1 after reporting each problem. */
 int drv_pkg_analyze(const char *dir, const drv_pkg_opts *opts, drv_pkg *pkg, drvsign_diag *diag);
+/* The same for one INF file (its package is the directory it is in), whatever its name. */
+int drv_pkg_analyze_inf(const char *inf_path, const drv_pkg_opts *opts, drv_pkg *pkg,
+                        drvsign_diag *diag);
 void drv_pkg_free(drv_pkg *pkg);
 
 

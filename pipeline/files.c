@@ -1,54 +1,60 @@
 #include "files.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "port.h"
-
-int make_dirs(const char *dir, drvsign_diag *diag)
+char *str_copy(const char *s)
 {
-    char *copy = drv_strdup(dir);
-    int rc = 0;
-    if (copy == NULL)
-        return -1;
-    for (char *p = copy + 1; *p && rc == 0; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (!drv_is_dir(copy))
-                rc = drv_mkdir(copy, diag);
-            *p = '/';
-        }
-    if (rc == 0 && !drv_is_dir(copy))
-        rc = drv_mkdir(copy, diag);
-    free(copy);
-    return rc;
+    size_t size = strlen(s) + 1;
+    char *copy = malloc(size);
+    return copy ? memcpy(copy, s, size) : NULL;
+}
+
+char *path_join(const char *dir, const char *name)
+{
+    size_t size = strlen(dir) + strlen(name) + 2;
+    char *joined = malloc(size);
+    if (joined != NULL)
+        snprintf(joined, size, "%s/%s", dir, name);
+    return joined;
+}
+
+const char *base_name(const char *path)
+{
+    const char *after = path;
+    for (const char *p = path; *p; p++)
+#ifdef _WIN32
+        if (*p == '/' || *p == '\\')
+#else
+        if (*p == '/')
+#endif
+            after = p + 1;
+    return after;
+}
+
+/* ASCII letters only, whatever the C locale: the library matches an INF's names so too. */
+static int fold(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+int same_name(const char *a, const char *b)
+{
+    while (*a && fold((unsigned char)*a) == fold((unsigned char)*b))
+        a++, b++;
+    return fold((unsigned char)*a) == fold((unsigned char)*b);
 }
 
 int make_parent_dirs(const char *path, drvsign_diag *diag)
 {
-    char *parent = drv_strdup(path), *slash = parent ? strrchr(parent, '/') : NULL;
+    char *parent = str_copy(path), *slash = parent ? strrchr(parent, '/') : NULL;
     int rc = parent == NULL ? -1 : 0;
     if (slash != NULL) {
         *slash = 0;
         if (*parent)
-            rc = make_dirs(parent, diag);
+            rc = drvsign_make_dirs(parent, diag) == DRVSIGN_OK ? 0 : -1;
     }
     free(parent);
-    return rc;
-}
-
-int copy_file(const char *from, const char *to, drvsign_diag *diag)
-{
-    drv_file f;
-    drv_atomic a;
-    int rc = -1;
-    if (drv_file_open(&f, from, diag) != 0)
-        return -1;
-    if (drv_atomic_open(&a, to, from, diag) == 0) {
-        if (drv_atomic_copy(&a, &f, 0, f.size, diag) == 0 && drv_atomic_commit(&a, diag) == 0)
-            rc = 0;
-        drv_atomic_abort(&a);
-    }
-    drv_file_close(&f);
     return rc;
 }

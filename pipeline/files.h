@@ -1,14 +1,19 @@
-/* The pipeline's file operations over the library's platform layer. */
+/* The pipeline's paths and names: small string work of its own, beside the files it has the
+ * library make (drvsign_make_dirs, drvsign_copy_file). */
 #ifndef DRVSIGN_PIPELINE_FILES_H
 #define DRVSIGN_PIPELINE_FILES_H
 
 #include "drvsign/drvsign.h"
 
-/* Create dir and its parents. */
-int make_dirs(const char *dir, drvsign_diag *diag);
+/* dir/name, malloc'd; NULL when out of memory. */
+char *path_join(const char *dir, const char *name);
+/* What follows the last separator. */
+const char *base_name(const char *path);
+/* A malloc'd copy; NULL when out of memory. */
+char *str_copy(const char *s);
+/* 1 when two file names match as Windows matches them (ASCII letters in any case). */
+int same_name(const char *a, const char *b);
 /* Create the directory that path goes in, and its parents. */
 int make_parent_dirs(const char *path, drvsign_diag *diag);
-/* Copy from into to, atomically (to keeps from's permissions). */
-int copy_file(const char *from, const char *to, drvsign_diag *diag);
 
 #endif

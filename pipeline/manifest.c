@@ -7,26 +7,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bytes.h"
-#include "diag.h"
-#include "port.h"
+#include "files.h"
 
 #define MANIFEST_MAX_BYTES (1u << 20)
 #define FILE_FROM_MAX_BYTES (64u << 10)
 
 int list_add(list *l, const char *s)
 {
-    char **bigger = drv_grow(l->v, &l->cap, l->n, 1, sizeof *bigger);
-    if (bigger == NULL)
+    char *copy;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 8;
+        char **bigger = cap > l->cap ? realloc(l->v, cap * sizeof *bigger) : NULL;
+        if (bigger == NULL)
+            return -1;
+        l->v = bigger;
+        l->cap = cap;
+    }
+    if ((copy = str_copy(s)) == NULL)
         return -1;
-    l->v = bigger;
-    l->v[l->n] = drv_strdup(s);
-    return l->v[l->n] ? (l->n++, 0) : -1;
+    l->v[l->n++] = copy;
+    return 0;
 }
 
 void list_free(list *l)
 {
-    drv_free_list(l->v, l->n);
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
     l->v = NULL;
     l->n = l->cap = 0;
 }
@@ -168,7 +175,7 @@ static int set_value(manifest *m, const struct key *k, const char *value, unsign
         char **s = slot;
         free(*s);
         *s = NULL;
-        if (*value && (*s = drv_strdup(value)) == NULL)
+        if (*value && (*s = str_copy(value)) == NULL)
             return -1;
     } else if (k->kind == LIST) {
         if (*value && list_add(slot, value) != 0)
@@ -176,7 +183,8 @@ static int set_value(manifest *m, const struct key *k, const char *value, unsign
     } else if (k->kind == NUMBER) {
         size_t n = strspn(value, "0123456789");
         if (n == 0 || n > 6 || value[n] != 0) {
-            drv_error_at(diag, m->path, lineno, "%s is a number, not \"%s\"", k->name, value);
+            drvsign_diag_report(diag, 1, m->path, lineno, "%s is a number, not \"%s\"", k->name,
+                                value);
             return 1;
         }
         *(int *)slot = atoi(value);
@@ -184,23 +192,23 @@ static int set_value(manifest *m, const struct key *k, const char *value, unsign
         unsigned char *data;
         size_t len;
         char *text;
-        if (drv_read_small_file(value, FILE_FROM_MAX_BYTES, &data, &len, diag) != 0)
+        if (drvsign_read_file(value, FILE_FROM_MAX_BYTES, &data, &len, diag) != DRVSIGN_OK)
             return 1;
         text = memchr(data, 0, len) == NULL ? malloc(len + 1) : NULL;
         if (text == NULL) {
-            drv_error_at(diag, m->path, lineno, "file_from %s holds no path (empty or NUL bytes)",
-                         value);
-            free(data);
+            drvsign_diag_report(diag, 1, m->path, lineno,
+                                "file_from %s holds no path (empty or NUL bytes)", value);
+            drvsign_free(data);
             return 1;
         }
         memcpy(text, data, len);
         text[len] = 0;
-        free(data);
+        drvsign_free(data);
         if (len == 0 || list_add(slot, text) != 0) {
             free(text);
             if (len != 0)
                 return -1;
-            drv_error_at(diag, m->path, lineno, "file_from %s is empty", value);
+            drvsign_diag_report(diag, 1, m->path, lineno, "file_from %s is empty", value);
             return 1;
         }
         free(text);
@@ -216,10 +224,11 @@ int manifest_parse(manifest *m, const char *path, const unsigned char *data, siz
     int versioned = 0, rc = 0;
 
     memset(m, 0, sizeof *m);
-    if ((m->path = drv_strdup(path)) == NULL || (text = malloc(len + 1)) == NULL)
+    if ((m->path = str_copy(path)) == NULL || (text = malloc(len + 1)) == NULL)
         goto oom;
     if (memchr(data, 0, len) != NULL) {
-        drv_error(diag, path, "contains a NUL byte: not a drvsign package manifest");
+        drvsign_diag_report(diag, 1, path, 0,
+                            "contains a NUL byte: not a drvsign package manifest");
         goto fail;
     }
     memcpy(text, data, len);
@@ -243,21 +252,22 @@ int manifest_parse(manifest *m, const char *path, const unsigned char *data, siz
             static const char magic[] = "drvsign-manifest ";
             size_t n = sizeof magic - 1, digits;
             if ((size_t)(line_end - line) <= n || memcmp(line, magic, n) != 0) {
-                drv_error_at(diag, path, lineno,
-                             "not a drvsign package manifest (it starts with "
-                             "\"drvsign-manifest %d\")",
-                             MANIFEST_FORMAT);
+                drvsign_diag_report(diag, 1, path, lineno,
+                                    "not a drvsign package manifest (it starts with "
+                                    "\"drvsign-manifest %d\")",
+                                    MANIFEST_FORMAT);
                 goto fail;
             }
             digits = strspn(line + n, "0123456789");
             if (digits == 0 || line + n + digits != line_end || digits > 6 ||
                 atoi(line + n) != MANIFEST_FORMAT) {
-                drv_error_at(diag, path, lineno,
-                             "manifest format \"%.*s\", but this drvsign reads format %d: the "
-                             "DrvSign module that wrote it is from another drvsign version than "
-                             "this helper (use the module installed with it, then reconfigure)",
-                             (int)(line_end - line - n) > 32 ? 32 : (int)(line_end - line - n),
-                             line + n, MANIFEST_FORMAT);
+                drvsign_diag_report(
+                    diag, 1, path, lineno,
+                    "manifest format \"%.*s\", but this drvsign reads format %d: the "
+                    "DrvSign module that wrote it is from another drvsign version than "
+                    "this helper (use the module installed with it, then reconfigure)",
+                    (int)(line_end - line - n) > 32 ? 32 : (int)(line_end - line - n), line + n,
+                    MANIFEST_FORMAT);
                 goto fail;
             }
             versioned = 1;
@@ -267,14 +277,14 @@ int manifest_parse(manifest *m, const char *path, const unsigned char *data, siz
             if (strlen(keys[i].name) == klen && memcmp(keys[i].name, line, klen) == 0)
                 k = &keys[i];
         if (k == NULL) {
-            drv_error_at(diag, path, lineno, "unknown key \"%.*s\"",
-                         klen ? (int)(klen > 64 ? 64 : klen) : 0, line);
+            drvsign_diag_report(diag, 1, path, lineno, "unknown key \"%.*s\"",
+                                klen ? (int)(klen > 64 ? 64 : klen) : 0, line);
             rc = -1;
             continue;
         }
         if (line[klen] != ' ' && line[klen] != '\t') {
-            drv_error_at(diag, path, lineno, "expected a space and a quoted value after %s",
-                         k->name);
+            drvsign_diag_report(diag, 1, path, lineno,
+                                "expected a space and a quoted value after %s", k->name);
             rc = -1;
             continue;
         }
@@ -282,7 +292,7 @@ int manifest_parse(manifest *m, const char *path, const unsigned char *data, siz
         while (value < line_end && (*value == ' ' || *value == '\t'))
             value++;
         if ((value = unquote(value, line_end, &why)) == NULL) {
-            drv_error_at(diag, path, lineno, "%s: %s", k->name, why);
+            drvsign_diag_report(diag, 1, path, lineno, "%s: %s", k->name, why);
             rc = -1;
             continue;
         }
@@ -297,18 +307,19 @@ int manifest_parse(manifest *m, const char *path, const unsigned char *data, siz
         }
     }
     if (!versioned) {
-        drv_error(diag, path, "empty: not a drvsign package manifest");
+        drvsign_diag_report(diag, 1, path, 0, "empty: not a drvsign package manifest");
         goto fail;
     }
     if (rc == 0 && (m->name == NULL || m->inf == NULL || m->output == NULL || m->work == NULL)) {
-        drv_error(diag, path, "the manifest needs name, inf, output and work");
+        drvsign_diag_report(diag, 1, path, 0, "the manifest needs name, inf, output and work");
         goto fail;
     }
-    if (rc == 0 && m->sign_mode == NULL && (m->sign_mode = drv_strdup("test")) == NULL)
+    if (rc == 0 && m->sign_mode == NULL && (m->sign_mode = str_copy("test")) == NULL)
         goto oom;
     if (rc == 0 && strcmp(m->sign_mode, "off") != 0 && strcmp(m->sign_mode, "test") != 0 &&
         strcmp(m->sign_mode, "production") != 0) {
-        drv_error(diag, path, "sign_mode is off, test or production, not '%s'", m->sign_mode);
+        drvsign_diag_report(diag, 1, path, 0, "sign_mode is off, test or production, not '%s'",
+                            m->sign_mode);
         goto fail;
     }
     if (rc != 0)
@@ -316,7 +327,7 @@ int manifest_parse(manifest *m, const char *path, const unsigned char *data, siz
     free(text);
     return 0;
 oom:
-    drv_error(diag, path, "out of memory");
+    drvsign_diag_report(diag, 1, path, 0, "out of memory");
 fail:
     free(text);
     manifest_free(m);
@@ -329,9 +340,9 @@ int manifest_load(manifest *m, const char *path, drvsign_diag *diag)
     size_t len;
     int rc;
     memset(m, 0, sizeof *m);
-    if (drv_read_small_file(path, MANIFEST_MAX_BYTES, &data, &len, diag) != 0)
+    if (drvsign_read_file(path, MANIFEST_MAX_BYTES, &data, &len, diag) != DRVSIGN_OK)
         return -1;
     rc = manifest_parse(m, path, data, len, diag);
-    free(data);
+    drvsign_free(data);
     return rc;
 }

@@ -3,11 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
 #include "files.h"
-#include "inf.h"
-#include "ostable.h"
-#include "port.h"
 
 stampinf_opts plan_stamp_opts(const manifest *m)
 {
@@ -21,46 +17,35 @@ stampinf_opts plan_stamp_opts(const manifest *m)
     return o;
 }
 
-int plan_make(const manifest *m, plan *pl, drvsign_diag *diag)
+int plan_make(const manifest *m, drvsign_package_plan *pl, drvsign_diag *diag)
 {
-    char *dir = drv_path_join(m->work, "plan"), *inf_path = NULL;
-    const drv_os **os = NULL;
-    size_t os_count = 0;
-    drv_pkg_opts opts = {0};
+    char *dir = path_join(m->work, "plan"), *inf_name = stampinf_output_name(m->inf);
+    char *inf_path = NULL;
+    drvsign_params p = {0};
     stampinf_opts so = plan_stamp_opts(m);
     int rc = -1;
 
     memset(pl, 0, sizeof *pl);
-    pl->inf_name = stampinf_output_name(m->inf);
-    if (dir == NULL || pl->inf_name == NULL || make_dirs(dir, diag) != 0)
+    if (dir == NULL || inf_name == NULL || drvsign_make_dirs(dir, diag) != DRVSIGN_OK)
         goto done;
-    inf_path = drv_path_join(dir, pl->inf_name);
+    inf_path = path_join(dir, inf_name);
     if (inf_path == NULL || stampinf_file(&so, inf_path, NULL, diag) != 0)
         goto done;
-    if (drv_parse_os_list((const char *const *)m->os.v, m->os.n, &os, &os_count, diag) != 0)
-        goto done;
-    opts.os = os;
-    opts.os_count = os_count;
-    opts.plan_only = 1;
-    rc = drv_pkg_analyze(dir, &opts, &pl->pkg, diag);
+    p.os_lists = (const char *const *)m->os.v;
+    p.os_list_count = m->os.n;
+    rc = drvsign_plan(&p, inf_path, pl, diag) == DRVSIGN_OK ? 0 : -1;
 done:
-    free(os);
     free(inf_path);
+    free(inf_name);
     free(dir);
     return rc;
-}
-
-void plan_free(plan *pl)
-{
-    drv_pkg_free(&pl->pkg);
-    free(pl->inf_name);
 }
 
 const char *plan_provider(const manifest *m, const char *name, int configure)
 {
     const list *l = configure ? &m->provides : &m->files;
     for (size_t i = 0; i < l->n; i++)
-        if (drv_strcasecmp(drv_base_name(l->v[i]), name) == 0)
+        if (same_name(base_name(l->v[i]), name))
             return l->v[i];
     return NULL;
 }
@@ -95,29 +80,30 @@ static void cmake_line(FILE *f, const char *call, const char *var, const char *v
 
 int plan_print(const manifest *m, FILE *report, drvsign_diag *diag)
 {
-    plan pl;
+    drvsign_package_plan pl;
     int failed = 0;
     if (plan_make(m, &pl, diag) != 0) {
-        plan_free(&pl);
+        drvsign_plan_free(&pl);
         return -1;
     }
     /* CMake code the module evaluates: any name survives, no text protocol to split */
     fputs("# the package layout (drvsign package plan), for DrvSign.cmake\n", report);
-    cmake_line(report, "set(", "_drvsign_plan_inf", pl.inf_name);
-    for (size_t c = 0; c < pl.pkg.count; c++) {
-        drv_pkg_catalog *cat = &pl.pkg.catalogs[c];
+    cmake_line(report, "set(", "_drvsign_plan_inf", pl.inf);
+    for (size_t c = 0; c < pl.catalog_count; c++) {
+        const drvsign_plan_catalog *cat = &pl.catalogs[c];
         cmake_line(report, "list(APPEND ", "_drvsign_plan_catalogs", cat->name);
-        for (size_t i = 1; i < cat->file_count; i++) { /* [0] is the INF */
-            if (plan_provider(m, cat->files[i].source_name, 1) == NULL) {
-                drv_error(diag, m->inf,
-                          "the INF copies %s (to %s), but no TARGETS or FILES entry provides it",
-                          cat->files[i].source_name, cat->files[i].rel);
+        for (size_t i = 0; i < cat->file_count; i++) {
+            if (plan_provider(m, cat->files[i].name, 1) == NULL) {
+                drvsign_diag_report(
+                    diag, 1, m->inf, 0,
+                    "the INF copies %s (to %s), but no TARGETS or FILES entry provides it",
+                    cat->files[i].name, cat->files[i].path);
                 failed = 1;
             }
-            cmake_line(report, "list(APPEND ", "_drvsign_plan_sources", cat->files[i].source_name);
-            cmake_line(report, "list(APPEND ", "_drvsign_plan_rels", cat->files[i].rel);
+            cmake_line(report, "list(APPEND ", "_drvsign_plan_sources", cat->files[i].name);
+            cmake_line(report, "list(APPEND ", "_drvsign_plan_rels", cat->files[i].path);
         }
     }
-    plan_free(&pl);
+    drvsign_plan_free(&pl);
     return failed ? -1 : 0;
 }

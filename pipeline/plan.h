@@ -4,20 +4,14 @@
 
 #include <stdio.h>
 
-#include "driverpkg.h"
 #include "manifest.h"
 #include "stampinf.h"
 
-typedef struct plan {
-    drv_pkg pkg;
-    char *inf_name;
-} plan;
-
 /* The StampInf settings the manifest gives. */
 stampinf_opts plan_stamp_opts(const manifest *m);
-/* Stamp the INF into work/plan and lay the package out from it; files need not exist. */
-int plan_make(const manifest *m, plan *pl, drvsign_diag *diag);
-void plan_free(plan *pl);
+/* Stamp the INF into work/plan and lay the package out from it (drvsign_plan); files need not
+ * exist. *pl is set either way: free it with drvsign_plan_free. */
+int plan_make(const manifest *m, drvsign_package_plan *pl, drvsign_diag *diag);
 /* The file that provides name: a file entry (build time) or a provides entry (configure time). */
 const char *plan_provider(const manifest *m, const char *name, int configure);
 /* The plan step: the layout as CMake code for the module to evaluate (bracket arguments, so any

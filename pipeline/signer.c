@@ -1,16 +1,15 @@
 #include "signer.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
 #include "files.h"
-#include "inf.h"
-#include "port.h"
 
 static void split_into(list *l, const char *csv)
 {
-    char *copy = csv ? drv_strdup(csv) : NULL, *save = NULL, *tok;
+    char *copy = csv ? str_copy(csv) : NULL, *save = NULL, *tok;
     for (tok = copy ? strtok_r(copy, ";,", &save) : NULL; tok != NULL;
          tok = strtok_r(NULL, ";,", &save))
         list_add(l, tok);
@@ -32,7 +31,7 @@ int signer_params(const manifest *m, int production_keys, drvsign_params *p, hol
     list *keep = &h->strings;
     const char *env;
     if (!production_keys) {
-        char *pfx = drv_path_join(m->identity, "signing.pfx");
+        char *pfx = path_join(m->identity, "signing.pfx");
         if (pfx == NULL || list_add(keep, pfx) != 0) {
             free(pfx);
             return -1;
@@ -56,12 +55,12 @@ int signer_params(const manifest *m, int production_keys, drvsign_params *p, hol
             p->password_env = "DRVSIGN_PASSWORD";
         if (p->pfx == NULL && (p->cert == NULL || (p->key == NULL && p->signer_command == NULL &&
                                                    p->signer_argc == 0))) {
-            drv_error(diag, m->path,
-                      "%sproduction signing needs DRVSIGN_PFX (with "
-                      "DRVSIGN_PASSWORD_FILE), DRVSIGN_CERT and DRVSIGN_KEY, or "
-                      "DRVSIGN_CERT and DRVSIGN_SIGNER_COMMAND, in the environment "
-                      "or the CMake cache",
-                      m->signatures ? "no stored signature matches, and " : "");
+            drvsign_diag_report(diag, 1, m->path, 0,
+                                "%sproduction signing needs DRVSIGN_PFX (with "
+                                "DRVSIGN_PASSWORD_FILE), DRVSIGN_CERT and DRVSIGN_KEY, or "
+                                "DRVSIGN_CERT and DRVSIGN_SIGNER_COMMAND, in the environment "
+                                "or the CMake cache",
+                                m->signatures ? "no stored signature matches, and " : "");
             return -1;
         }
         if (p->pfx != NULL) {
@@ -100,7 +99,7 @@ int production(const manifest *m)
 int is_boot_start(const manifest *m, const char *name)
 {
     for (size_t i = 0; i < m->boot_start.n; i++)
-        if (drv_strcasecmp(drv_base_name(m->boot_start.v[i]), name) == 0)
+        if (same_name(base_name(m->boot_start.v[i]), name))
             return 1;
     return 0;
 }
@@ -117,6 +116,16 @@ static void keep_first_error(void *ctx, int is_error, const char *line)
         snprintf(f->line, sizeof f->line, "%s", line);
 }
 
+/* Whether path names anything: a stored signature that cannot be read is still tried (and
+ * its failure said) rather than quietly signed over. */
+static int exists(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f != NULL)
+        fclose(f);
+    return f != NULL || errno != ENOENT;
+}
+
 /* SIGNATURES/<rel>.p7, where rel is the file's path in the package (or the cabinet's name). */
 static char *stored_signature(const manifest *m, const char *rel)
 {
@@ -125,7 +134,7 @@ static char *stored_signature(const manifest *m, const char *rel)
     if (leaf == NULL)
         return NULL;
     snprintf(leaf, n, "%s.p7", rel);
-    path = drv_path_join(m->signatures, leaf);
+    path = path_join(m->signatures, leaf);
     free(leaf);
     return path;
 }
@@ -145,7 +154,7 @@ int sign_file(const manifest *m, int production_keys, const char *source, const 
 
     if (m->signatures != NULL && stored == NULL)
         return -1;
-    if (stored != NULL && drv_file_exists(stored)) {
+    if (stored != NULL && exists(stored)) {
         first_error why = {{0}};
         drvsign_diag quiet = {.emit = keep_first_error, .ctx = &why, .quiet = 1};
         drvsign_params a = {0};
@@ -156,10 +165,10 @@ int sign_file(const manifest *m, int production_keys, const char *source, const 
             free(stored);
             return 0;
         }
-        drv_warn(diag, stored,
-                 "this stored signature does not sign %s as built now (%s); "
-                 "signing it again",
-                 rel, why.line);
+        drvsign_diag_report(diag, 0, stored, 0,
+                            "this stored signature does not sign %s as built now (%s); "
+                            "signing it again",
+                            rel, why.line);
     }
     if (signer_params(m, production_keys, &p, &keep, diag) == 0) {
         p.out = dest;
@@ -169,15 +178,10 @@ int sign_file(const manifest *m, int production_keys, const char *source, const 
     holder_free(&keep);
     if (rc == 0 && stored != NULL) {
         drvsign_params x = {0};
-        char *parent = drv_strdup(stored), *slash = parent ? strrchr(parent, '/') : NULL;
-        if (slash != NULL)
-            *slash = 0;
         x.out = stored;
-        rc = parent != NULL && make_dirs(parent, diag) == 0 &&
-                     drvsign_extract(&x, dest, diag) == DRVSIGN_OK
+        rc = make_parent_dirs(stored, diag) == 0 && drvsign_extract(&x, dest, diag) == DRVSIGN_OK
                  ? 0
                  : -1;
-        free(parent);
     }
     free(stored);
     return rc;

@@ -3,9 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
+#include "files.h"
 #include "plan.h"
-#include "port.h"
 
 /* ---- problems name the user's INF ---- */
 
@@ -34,27 +33,24 @@ void source_map_emit(void *ctx, int is_error, const char *line)
         line = mapped;
         break;
     }
-    if (is_error)
-        drv_error(sm->user, NULL, "%s", line);
-    else
-        drv_warn(sm->user, NULL, "%s", line);
+    drvsign_diag_report(sm->user, is_error, NULL, 0, "%s", line);
 }
 
 void source_map_init(source_map *sm, const manifest *m, const char *step, const char *arg,
                      drvsign_diag *user)
 {
-    char *name = stampinf_output_name(m->inf), *plan_dir = drv_path_join(m->work, "plan");
+    char *name = stampinf_output_name(m->inf), *plan_dir = path_join(m->work, "plan");
     memset(sm, 0, sizeof *sm);
     sm->user = user;
     sm->source = m->inf;
     if (name != NULL && plan_dir != NULL) {
-        sm->copies[0] = drv_path_join(plan_dir, name);
-        sm->copies[1] = drv_path_join(m->output, name);
+        sm->copies[0] = path_join(plan_dir, name);
+        sm->copies[1] = path_join(m->output, name);
         if (arg != NULL && strcmp(step, "resign") == 0)
-            sm->copies[2] = drv_path_join(arg, name);
+            sm->copies[2] = path_join(arg, name);
     }
     if (arg != NULL && strcmp(step, "stamp") == 0)
-        sm->copies[3] = drv_strdup(arg);
+        sm->copies[3] = str_copy(arg);
     {
         /* where the copies have a line the source has not (an added DriverVer) */
         drvsign_diag silent;
@@ -62,9 +58,9 @@ void source_map_init(source_map *sm, const manifest *m, const char *step, const 
         unsigned char *data = NULL, *out = NULL;
         size_t len, out_len;
         drvsign_diag_silent(&silent);
-        if (drv_read_small_file(m->inf, 64u << 20, &data, &len, &silent) == 0)
+        if (drvsign_read_file(m->inf, 64u << 20, &data, &len, &silent) == DRVSIGN_OK)
             stampinf_buffer(&so, data, len, &out, &out_len, &sm->inserted, &silent);
-        free(data);
+        drvsign_free(data);
         free(out);
     }
     free(name);

@@ -4,12 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
 #include "files.h"
-#include "inf.h"
 #include "manifest.h"
 #include "plan.h"
-#include "port.h"
 #include "signer.h"
 #include "source_map.h"
 #include "stampinf.h"
@@ -17,7 +14,7 @@
 static void log_step(const manifest *m, const char *step, const char *arg)
 {
     /* one line per step run: how the tests see that an incremental build did nothing */
-    char *path = drv_path_join(m->work, "steps.log");
+    char *path = path_join(m->work, "steps.log");
     FILE *f = path ? fopen(path, "a") : NULL;
     if (f != NULL) {
         fprintf(f, "%s%s%s\n", step, arg ? " " : "", arg ? arg : "");
@@ -38,49 +35,42 @@ static int step_stamp(const manifest *m, const char *out, drvsign_diag *diag)
 
 static int step_stage(const manifest *m, const char *name, drvsign_diag *diag)
 {
-    plan pl;
+    drvsign_package_plan pl;
     const char *rel = NULL, *source = NULL;
     char *dest = NULL, *stamped = NULL;
     int rc = -1;
 
     if (plan_make(m, &pl, diag) != 0)
         goto done;
-    if (drv_strcasecmp(name, pl.inf_name) == 0) {
-        stamped = drv_path_join(m->work, pl.inf_name);
+    if (same_name(name, pl.inf)) {
+        stamped = path_join(m->work, pl.inf);
         source = stamped;
-        rel = pl.inf_name;
+        rel = pl.inf;
     } else {
-        for (size_t c = 0; c < pl.pkg.count && rel == NULL; c++)
-            for (size_t i = 1; i < pl.pkg.catalogs[c].file_count && rel == NULL; i++)
-                if (drv_strcasecmp(pl.pkg.catalogs[c].files[i].source_name, name) == 0)
-                    rel = pl.pkg.catalogs[c].files[i].rel;
+        for (size_t c = 0; c < pl.catalog_count && rel == NULL; c++)
+            for (size_t i = 0; i < pl.catalogs[c].file_count && rel == NULL; i++)
+                if (same_name(pl.catalogs[c].files[i].name, name))
+                    rel = pl.catalogs[c].files[i].path;
         source = plan_provider(m, name, 0);
         if (rel == NULL && source != NULL)
             rel = name; /* a FILES entry the INF does not copy: beside the INF */
     }
     if (rel == NULL || source == NULL) {
-        drv_error(diag, m->path, "%s is not part of package %s", name, m->name);
+        drvsign_diag_report(diag, 1, m->path, 0, "%s is not part of package %s", name, m->name);
         goto done;
     }
-    dest = drv_path_join(m->output, rel);
-    if (dest == NULL)
+    dest = path_join(m->output, rel);
+    if (dest == NULL || make_parent_dirs(dest, diag) != 0)
         goto done;
-    {
-        char *slash = strrchr(dest, '/');
-        *slash = 0;
-        if (make_dirs(dest, diag) != 0)
-            goto done;
-        *slash = '/';
-    }
     if (is_boot_start(m, name) && signing(m))
         /* the linker's output stays as it was: the staged copy gets the signature */
         rc = sign_file(m, production(m), source, dest, rel, 1, diag);
     else
-        rc = copy_file(source, dest, diag);
+        rc = drvsign_copy_file(source, dest, diag) == DRVSIGN_OK ? 0 : -1;
 done:
     free(dest);
     free(stamped);
-    plan_free(&pl);
+    drvsign_plan_free(&pl);
     return rc;
 }
 
@@ -97,10 +87,10 @@ static drvsign_params catalog_params(const manifest *m, const char *const *os_li
 
 static int step_catalog(const manifest *m, FILE *report, drvsign_diag *diag)
 {
-    char *dir = drv_path_join(m->work, "unsigned");
+    char *dir = path_join(m->work, "unsigned");
     drvsign_params p = catalog_params(m, (const char *const *)m->os.v);
     int rc = -1;
-    if (dir != NULL && make_dirs(dir, diag) == 0) {
+    if (dir != NULL && drvsign_make_dirs(dir, diag) == DRVSIGN_OK) {
         p.driver_dir = m->output;
         p.catalog_dir = dir;
         rc = drvsign_catalog(&p, NULL, 0, report, diag) == DRVSIGN_OK ? 0 : -1;
@@ -112,23 +102,21 @@ static int step_catalog(const manifest *m, FILE *report, drvsign_diag *diag)
 static int step_sign_catalogs(const manifest *m, const char *dir, int force_production,
                               drvsign_diag *diag)
 {
-    plan pl;
+    drvsign_package_plan pl;
     int rc = 0;
     if (plan_make(m, &pl, diag) != 0) {
-        plan_free(&pl);
+        drvsign_plan_free(&pl);
         return -1;
     }
-    for (size_t c = 0; c < pl.pkg.count && rc == 0; c++) {
-        const char *name = pl.pkg.catalogs[c].name;
-        char *target = drv_path_join(dir ? dir : m->output, name);
-        char *unsigned_dir = drv_path_join(m->work, "unsigned");
-        char *source = dir            ? drv_strdup(target)
-                       : unsigned_dir ? drv_path_join(unsigned_dir, name)
-                                      : NULL;
+    for (size_t c = 0; c < pl.catalog_count && rc == 0; c++) {
+        const char *name = pl.catalogs[c].name;
+        char *target = path_join(dir ? dir : m->output, name);
+        char *unsigned_dir = path_join(m->work, "unsigned");
+        char *source = dir ? str_copy(target) : unsigned_dir ? path_join(unsigned_dir, name) : NULL;
         if (target == NULL || source == NULL)
             rc = -1;
         else if (!signing(m) && !force_production)
-            rc = copy_file(source, target, diag);
+            rc = drvsign_copy_file(source, target, diag) == DRVSIGN_OK ? 0 : -1;
         else if (!force_production)
             rc = sign_file(m, production(m), source, target, name, 0, diag);
         else {
@@ -147,7 +135,7 @@ static int step_sign_catalogs(const manifest *m, const char *dir, int force_prod
         free(source);
         free(unsigned_dir);
     }
-    plan_free(&pl);
+    drvsign_plan_free(&pl);
     return rc;
 }
 
@@ -166,7 +154,7 @@ static int step_cab(const manifest *m, const char *dir, const char *out, int for
         p.quiet = 1;
         if (drvsign_cab(&p, dirs, 1, report, diag) != DRVSIGN_OK)
             return -1;
-        return sign_file(m, production(m), out, out, drv_base_name(out), 0, diag);
+        return sign_file(m, production(m), out, out, base_name(out), 0, diag);
     }
     if ((signing(m) || force_production) &&
         signer_params(m, force_production || production(m), &p, &keep, diag) != 0)
@@ -183,7 +171,7 @@ static int step_cab(const manifest *m, const char *dir, const char *out, int for
 static int step_summary(const manifest *m, FILE *report, drvsign_diag *diag)
 {
     drvsign_params p = {0};
-    char *root = m->identity && !production(m) ? drv_path_join(m->identity, "root.pem") : NULL;
+    char *root = m->identity && !production(m) ? path_join(m->identity, "root.pem") : NULL;
     int rc;
     fprintf(report, "drvsign: package %s: %s\n", m->name, m->output);
     if (m->cab)
@@ -216,7 +204,7 @@ drvsign_status drvsign_pipeline_step(const char *manifest_path, const char *step
     int rc = -1;
 
     if (manifest_path == NULL || step == NULL) {
-        drv_error(diag, NULL, "the pipeline needs a manifest and a step");
+        drvsign_diag_report(diag, 1, NULL, 0, "the pipeline needs a manifest and a step");
         return DRVSIGN_USAGE;
     }
     if (manifest_load(&m, manifest_path, diag) != 0)
@@ -226,7 +214,7 @@ drvsign_status drvsign_pipeline_step(const char *manifest_path, const char *step
     mapped.quiet = user_diag->quiet;
     diag = &mapped;
     if (strcmp(step, "plan") != 0)
-        log_step(&m, step, arg ? drv_base_name(arg) : NULL);
+        log_step(&m, step, arg ? base_name(arg) : NULL);
     if (strcmp(step, "plan") == 0) {
         rc = plan_print(&m, report, diag);
     } else if (strcmp(step, "stamp") == 0 && arg != NULL) {
@@ -250,18 +238,18 @@ drvsign_status drvsign_pipeline_step(const char *manifest_path, const char *step
         rc = step_summary(&m, report, diag);
     } else if (strcmp(step, "resign") == 0 && arg != NULL) {
         /* install time: production credentials, the installed copy */
-        plan pl;
+        drvsign_package_plan pl;
         rc = plan_make(&m, &pl, diag);
-        for (size_t c = 0; rc == 0 && c < pl.pkg.count; c++)
-            for (size_t i = 1; rc == 0 && i < pl.pkg.catalogs[c].file_count; i++) {
-                drv_pkg_file *f = &pl.pkg.catalogs[c].files[i];
+        for (size_t c = 0; rc == 0 && c < pl.catalog_count; c++)
+            for (size_t i = 0; rc == 0 && i < pl.catalogs[c].file_count; i++) {
+                const drvsign_plan_file *f = &pl.catalogs[c].files[i];
                 char *path;
                 drvsign_params p = {0};
                 holder keep = {0};
                 const char *in;
-                if (!is_boot_start(&m, f->source_name))
+                if (!is_boot_start(&m, f->name))
                     continue;
-                path = drv_path_join(arg, f->rel);
+                path = path_join(arg, f->path);
                 in = path;
                 rc = path && signer_params(&m, 1, &p, &keep, diag) == 0 &&
                              (p.page_hashes = 1, drvsign_sign(&p, &in, 1, diag)) == DRVSIGN_OK
@@ -270,13 +258,13 @@ drvsign_status drvsign_pipeline_step(const char *manifest_path, const char *step
                 holder_free(&keep);
                 free(path);
             }
-        plan_free(&pl);
+        drvsign_plan_free(&pl);
         if (rc == 0)
             rc = step_sign_catalogs(&m, arg, 1, diag);
         if (rc == 0 && m.cab != NULL) {
             /* the installed package changed: its cabinet is rebuilt beside it */
-            char *cab = drv_path_join(arg, "..");
-            char *out = cab ? drv_path_join(cab, drv_base_name(m.cab)) : NULL;
+            char *cab = path_join(arg, "..");
+            char *out = cab ? path_join(cab, base_name(m.cab)) : NULL;
             rc = out ? step_cab(&m, arg, out, 1, report, diag) : -1;
             free(out);
             free(cab);
@@ -284,8 +272,8 @@ drvsign_status drvsign_pipeline_step(const char *manifest_path, const char *step
         if (rc == 0)
             fprintf(report, "drvsign: %s: release-signed\n", arg);
     } else {
-        drv_error(diag, manifest_path, "unknown package step '%s'%s", step,
-                  arg == NULL ? " (or it needs an argument)" : "");
+        drvsign_diag_report(diag, 1, manifest_path, 0, "unknown package step '%s'%s", step,
+                            arg == NULL ? " (or it needs an argument)" : "");
         manifest_free(&m);
         source_map_free(&sm);
         return DRVSIGN_USAGE;

@@ -173,6 +173,67 @@ size_t drvsign_signable_formats(char *buf, size_t size);
 
 drvsign_status drvsign_testcert(const drvsign_params *params, const char *dir, drvsign_diag *diag);
 
+/*
+ * A driver package as its INF lays it out, read as Inf2Cat reads it for every target in
+ * params->os_lists, before any of its files exist: each catalog the INF names (CatalogFile
+ * with its platform decoration) and, for it, every file the install sections that apply copy
+ * (through the models sections whose TargetOSVersion decorations the targets take, Needs and
+ * the platform companions followed), placed where SourceDisksNames and SourceDisksFiles put
+ * it. inf is the INF itself (a .inx once stamped: its $ARCH$ replaced). Every problem is
+ * reported against inf (file:line); DriverVer is not judged, stamping may still set it.
+ */
+typedef struct drvsign_plan_file {
+    const char *name; /* the file's name as the INF writes it */
+    const char *path; /* its place in the package, relative to the INF, '/'-separated */
+} drvsign_plan_file;
+
+typedef struct drvsign_plan_catalog {
+    const char *name; /* the catalog's file name; it goes beside the INF */
+    const char *os;   /* its OS attribute, a token per target ("_v100_X64,_v100_X64_RS3") */
+    const drvsign_plan_file *files; /* what it covers besides the INF, in the INF's order */
+    size_t file_count;
+    const char *const *hwids; /* hardware ids of the models that apply, lower-case */
+    size_t hwid_count;
+} drvsign_plan_catalog;
+
+typedef struct drvsign_package_plan {
+    const char *inf; /* the INF's file name */
+    const drvsign_plan_catalog *catalogs;
+    size_t catalog_count;
+    void *internal; /* the library's: what the pointers above point into */
+} drvsign_package_plan;
+
+/* The plan of inf's package into *plan, which is set even on failure: free it with
+ * drvsign_plan_free (a zeroed plan may be freed too). */
+drvsign_status drvsign_plan(const drvsign_params *params, const char *inf,
+                            drvsign_package_plan *plan, drvsign_diag *diag);
+void drvsign_plan_free(drvsign_package_plan *plan);
+
+/*
+ * Helpers for front ends, so that what they report and write behaves as the library's own.
+ *
+ * drvsign_diag_report: one line through diag, formed as the library forms its lines
+ * ("where:line: message"; line 0: "where: message"; where NULL: the message alone; a newline
+ * in it becomes a space), counted, a warning dropped when diag is quiet.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define DRVSIGN_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define DRVSIGN_PRINTF(a, b)
+#endif
+void drvsign_diag_report(drvsign_diag *diag, int is_error, const char *where, unsigned line,
+                         const char *fmt, ...) DRVSIGN_PRINTF(5, 6);
+/* The whole of a file of at most max bytes, NUL-terminated (not counted in *len): free it with
+ * drvsign_free. A missing, unreadable or larger file is one error naming path. */
+drvsign_status drvsign_read_file(const char *path, size_t max, unsigned char **data, size_t *len,
+                                 drvsign_diag *diag);
+void drvsign_free(void *p);
+/* Create dir and any missing parents. */
+drvsign_status drvsign_make_dirs(const char *dir, drvsign_diag *diag);
+/* Copy from to to, written beside to and renamed into place (so to is never half-written,
+ * even after a signal), with from's permissions. */
+drvsign_status drvsign_copy_file(const char *from, const char *to, drvsign_diag *diag);
+
 #ifdef __cplusplus
 }
 #endif
