@@ -152,7 +152,9 @@ head -c 9437184 /dev/zero | tr '\0' 'B' >>"$inputs/big.exe"
 
 # ---- 4. the smoke test under wine ----
 export WINEDEBUG=-all WINEPREFIX=$cache/wineprefix WINEDLLOVERRIDES="mscoree,mshtml="
-win() { (cd "$work" && wine "$exe" "$@"); }
+# drvsign.exe in a time zone that is neither UTC nor a whole hour away, so that anything that
+# takes local time where the Linux build takes UTC makes the outputs differ
+win() { (cd "$work" && TZ=America/St_Johns wine "$exe" "$@"); }
 winpath() { winepath -w "$1" 2>/dev/null; } # a Windows path (Z:\...) with backslashes
 failures=0
 check() { # what, command...
@@ -241,6 +243,36 @@ check "two concurrent in-place --append runs both succeed" test "$r1:$r2" = 0:0
 check "... and the file holds all three signatures" bash -c "'$linux' verify --ca '$id/root.pem' '$work/w/inplace/race.dll' | grep -q 'verified (pe, 3 signatures'"
 check "... which osslsigncode verifies" oss -in "$work/w/inplace/race.dll"
 check "... no temp file left" no_temp_left "$work/w/inplace"
+# a killed run leaves nothing behind and the input as it was: the temp file is deleted when
+# its last handle closes. The run is held midway by a timestamp server that never answers.
+cp "$inputs/drivers/toaster.sys" "$work/w/inplace/killed.sys"
+killed_sum=$(sha256sum <"$work/w/inplace/killed.sys")
+/usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4)
+print(s.getsockname()[1], flush=True)
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)  # read nothing, answer nothing
+' >"$work/silent.port" &
+silent=$!
+for _ in $(seq 50); do [ -s "$work/silent.port" ] && break; sleep 0.1; done
+(cd "$work" && exec wine "$exe" sign --quiet "${pfx[@]}" --timestamp "http://127.0.0.1:$(cat "$work/silent.port")/" \
+  --timestamp-timeout 120 "$(winpath "$work/w/inplace/killed.sys")") >"$work/killed.out" 2>&1 &
+victim=$!
+seen=no
+for _ in $(seq 300); do
+  if ls "$work/w/inplace" | grep -q '^killed\.sys\.ds'; then seen=yes; break; fi
+  sleep 0.1
+done
+kill -9 $victim 2>/dev/null || true
+wait $victim 2>/dev/null || true
+kill $silent 2>/dev/null || true
+wait $silent 2>/dev/null || true
+sleep 1 # wineserver closes the dead process's handles
+check "a run killed midway had its temp file beside the target" test $seen = yes
+check "... which is gone after kill -9" no_temp_left "$work/w/inplace"
+check "... and the input is as it was" test "$killed_sum" = "$(sha256sum <"$work/w/inplace/killed.sys")"
 check_exit "signing a missing file fails" 1 win sign --quiet "${pfx[@]}" "$(winpath "$work/w/no-such.sys")"
 check "... and leaves no temp file" no_temp_left "$work/w"
 
