@@ -10,7 +10,7 @@
 #      package, a cabinet, a signed cabinet, verify; the Linux drvsign, osslsigncode and
 #      cabextract check what it made, and what both builds make from the same inputs (same
 #      --time, same key) must be byte-identical.
-# Exits 1 when any step or check fails. Slow (OpenSSL alone takes 20+ minutes on two cores), so
+# Exits 1 when any step or check fails. Slow the first time (OpenSSL takes a quarter of an hour), so
 # not part of scripts/test.sh or CI.
 # Usage: scripts/windows-cross.sh [BUILD_DIR]   (default build-win/; needs root for apt-get)
 # Environment: DRVSIGN_WIN_CACHE  where the cross-built dependencies live (default BUILD_DIR/deps)
