@@ -152,6 +152,57 @@ static const option options[] = {
     {"--help", NULL, CMD_ALL, "this help"},
 };
 
+/* The command line's words for the library's parameters: every library message that names one
+ * says it as the user typed it. */
+static const struct {
+    drvsign_param id;
+    const char *flag;
+} param_flags[] = {
+    {DRVSIGN_PARAM_PFX, "--pfx"},
+    {DRVSIGN_PARAM_CERT, "--cert"},
+    {DRVSIGN_PARAM_KEY, "--key"},
+    {DRVSIGN_PARAM_PKCS11_MODULE, "--pkcs11-module"},
+    {DRVSIGN_PARAM_PASSWORD_ENV, "--password-env"},
+    {DRVSIGN_PARAM_PASSWORD_FILE, "--password-file"},
+    {DRVSIGN_PARAM_SIGNER_COMMAND, "--signer-command"},
+    {DRVSIGN_PARAM_SIGNER_TIMEOUT, "--signer-timeout"},
+    {DRVSIGN_PARAM_ADD_CERTS, "--add-cert"},
+    {DRVSIGN_PARAM_DIGEST, "--digest"},
+    {DRVSIGN_PARAM_PAGE_HASHES, "--page-hashes"},
+    {DRVSIGN_PARAM_APPEND, "--append"},
+    {DRVSIGN_PARAM_SIGNING_TIME, "--signing-time"},
+    {DRVSIGN_PARAM_DESCRIPTION, "--description"},
+    {DRVSIGN_PARAM_URL, "--url"},
+    {DRVSIGN_PARAM_OUT, "--out"},
+    {DRVSIGN_PARAM_PREPARE_DIR, "--prepare"},
+    {DRVSIGN_PARAM_REQUESTS_DIR, "--requests"},
+    {DRVSIGN_PARAM_SIGNATURES_DIR, "--signatures"},
+    {DRVSIGN_PARAM_SIGNATURE, "--signature"},
+    {DRVSIGN_PARAM_TIMESTAMP_URLS, "--timestamp"},
+    {DRVSIGN_PARAM_TIMESTAMP_LEGACY_URLS, "--timestamp-legacy"},
+    {DRVSIGN_PARAM_TIMESTAMP_DIGEST, "--timestamp-digest"},
+    {DRVSIGN_PARAM_TIMESTAMP_RETRIES, "--timestamp-retries"},
+    {DRVSIGN_PARAM_TIMESTAMP_WAIT, "--timestamp-wait"},
+    {DRVSIGN_PARAM_TIMESTAMP_TIMEOUT, "--timestamp-timeout"},
+    {DRVSIGN_PARAM_TIMESTAMP_CA_FILE, "--timestamp-ca-file"},
+    {DRVSIGN_PARAM_TIME, "--time"},
+    {DRVSIGN_PARAM_CA_FILE, "--ca"},
+    {DRVSIGN_PARAM_JSON, "--json"},
+    {DRVSIGN_PARAM_CATALOG, "--catalog"},
+    {DRVSIGN_PARAM_PACKAGE, "--package"},
+    {DRVSIGN_PARAM_DRIVER_DIR, "--driver"},
+    {DRVSIGN_PARAM_OS_LISTS, "--os"},
+    {DRVSIGN_PARAM_CATALOG_VERSION, "--catalog-version"},
+    {DRVSIGN_PARAM_NO_CATALOG, "--no-catalog"},
+    {DRVSIGN_PARAM_USE_LOCAL_TIME, "--use-local-time"},
+    {DRVSIGN_PARAM_COMPRESSION, "--compression"},
+    {DRVSIGN_PARAM_INCLUDE_PDB, "--include-pdb"},
+    {DRVSIGN_PARAM_ARCHIVE_FORMAT, "--format"},
+    {DRVSIGN_PARAM_SUBJECT, "--subject"},
+    {DRVSIGN_PARAM_DAYS, "--days"},
+    {DRVSIGN_PARAM_FILES, "--files"},
+};
+
 static const struct {
     const char *name;
     enum command cmd;
@@ -247,14 +298,30 @@ static void print_command_help(FILE *out, size_t c)
     }
 }
 
-static int parse_number(const char *text, long long min, long long max, long long *out)
+static const char *cli_param_name(void *ctx, drvsign_param id)
+{
+    (void)ctx;
+    for (size_t i = 0; i < sizeof param_flags / sizeof param_flags[0]; i++)
+        if (param_flags[i].id == id)
+            return param_flags[i].flag;
+    return NULL;
+}
+
+/* A number as typed: its syntax is the command line's business, its range the library's.
+ * min is 1 for the parameters where the library reads 0 as "the default": a typed 0 cannot be
+ * passed on as itself, so it is refused here. */
+static int parse_number(const option *o, const char *text, long long min, long long max,
+                        long long *out)
 {
     char *end;
     long long v;
     errno = 0;
     v = strtoll(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < min || v > max)
+    if (errno != 0 || end == text || *end != '\0' || v < min || v > max) {
+        usage_error("%s takes a whole number%s, not '%s'", o->name,
+                    min > 0 ? " greater than 0" : " (0 or more)", text);
         return -1;
+    }
     *out = v;
     return 0;
 }
@@ -281,11 +348,8 @@ static int apply(cli *c, const option *o, const char *value)
     else if (!strcmp(n, "--signer-command"))
         p->signer_command = value;
     else if (!strcmp(n, "--signer-timeout")) {
-        if (parse_number(value, 1, 86400, &num) != 0) {
-            usage_error("--signer-timeout takes a number of seconds from 1 to 86400, not '%s'",
-                        value);
+        if (parse_number(o, value, 1, INT_MAX, &num) != 0)
             return 2;
-        }
         p->signer_timeout = (int)num;
     } else if (!strcmp(n, "--prepare"))
         c->prepare = 1;
@@ -303,13 +367,9 @@ static int apply(cli *c, const option *o, const char *value)
             return 2;
         }
         c->add_certs[p->add_cert_count++] = value;
-    } else if (!strcmp(n, "--digest")) {
-        if (strcmp(value, "sha256") != 0 && strcmp(value, "sha1") != 0) {
-            usage_error("--digest takes sha256 or sha1, not '%s'", value);
-            return 2;
-        }
+    } else if (!strcmp(n, "--digest"))
         p->digest = value;
-    } else if (!strcmp(n, "--page-hashes"))
+    else if (!strcmp(n, "--page-hashes"))
         p->page_hashes = 1;
     else if (!strcmp(n, "--append"))
         p->append = 1;
@@ -332,20 +392,12 @@ static int apply(cli *c, const option *o, const char *value)
             return 2;
         }
         (legacy ? c->ts_legacy : c->ts_urls)[(*count)++] = value;
-    } else if (!strcmp(n, "--timestamp-digest")) {
-        if (strcmp(value, "sha256") && strcmp(value, "sha384") && strcmp(value, "sha512") &&
-            strcmp(value, "sha1")) {
-            usage_error("--timestamp-digest takes sha256, sha384, sha512 or sha1, not '%s'", value);
-            return 2;
-        }
+    } else if (!strcmp(n, "--timestamp-digest"))
         p->timestamp_digest = value;
-    } else if (!strcmp(n, "--timestamp-retries") || !strcmp(n, "--timestamp-wait") ||
-               !strcmp(n, "--timestamp-timeout")) {
-        long long min = !strcmp(n, "--timestamp-wait") ? 0 : 1;
-        if (parse_number(value, min, 3600, &num) != 0) {
-            usage_error("%s takes a number of seconds or rounds up to 3600", n);
+    else if (!strcmp(n, "--timestamp-retries") || !strcmp(n, "--timestamp-wait") ||
+             !strcmp(n, "--timestamp-timeout")) {
+        if (parse_number(o, value, !strcmp(n, "--timestamp-wait") ? 0 : 1, INT_MAX, &num) != 0)
             return 2;
-        }
         if (!strcmp(n, "--timestamp-retries"))
             p->timestamp_retries = (int)num;
         else if (!strcmp(n, "--timestamp-wait"))
@@ -373,11 +425,9 @@ static int apply(cli *c, const option *o, const char *value)
         }
         c->os_lists[p->os_list_count++] = value;
     } else if (!strcmp(n, "--catalog-version")) {
-        if (strcmp(value, "1") != 0 && strcmp(value, "2") != 0) {
-            usage_error("--catalog-version takes 1 or 2, not '%s'", value);
+        if (parse_number(o, value, 1, INT_MAX, &num) != 0)
             return 2;
-        }
-        p->catalog_version = value[0] - '0';
+        p->catalog_version = (int)num;
     } else if (!strcmp(n, "--use-local-time"))
         p->use_local_time = 1;
     else if (!strcmp(n, "--no-catalog"))
@@ -387,20 +437,16 @@ static int apply(cli *c, const option *o, const char *value)
     else if (!strcmp(n, "--package"))
         p->package = value;
     else if (!strcmp(n, "--time")) {
-        if (parse_number(value, 1, (long long)1 << 40, &num) != 0) {
-            usage_error("--time takes seconds since 1970, not '%s'", value);
+        if (parse_number(o, value, 1, LLONG_MAX, &num) != 0)
             return 2;
-        }
         p->time = num;
     } else if (!strcmp(n, "--json"))
         p->json = 1;
     else if (!strcmp(n, "--subject"))
         p->subject = value;
     else if (!strcmp(n, "--days")) {
-        if (parse_number(value, 1, 36500, &num) != 0) {
-            usage_error("--days takes a number of days from 1 to 36500, not '%s'", value);
+        if (parse_number(o, value, 1, INT_MAX, &num) != 0)
             return 2;
-        }
         p->days = (int)num;
     } else if (!strcmp(n, "--quiet"))
         c->quiet = 1;
@@ -419,27 +465,6 @@ static const option *find_option(const char *name, unsigned cmd)
             other = &options[i];
         }
     return other;
-}
-
-/* The signer options name one identity: a PFX, or a certificate with its key. required: the
- * command cannot work without one (sign); otherwise signing is optional (cab). cert_alone: the
- * key is elsewhere (an external signer, detached signing), so --cert comes without --key. */
-static int check_signer(const drvsign_params *p, const char *command, int required,
-                        int cert_alone)
-{
-    if (p->pfx != NULL && (p->cert != NULL || p->key != NULL)) {
-        usage_error("%s", "--pfx and --cert/--key exclude each other");
-        return 2;
-    }
-    if (cert_alone ? p->key != NULL && p->cert == NULL : (p->cert != NULL) != (p->key != NULL)) {
-        usage_error("%s needs %s as well", p->cert ? "--cert" : "--key", p->cert ? "--key" : "--cert");
-        return 2;
-    }
-    if (required && p->pfx == NULL && p->cert == NULL) {
-        usage_error("%s needs a signing identity: --pfx FILE, or --cert and --key", command);
-        return 2;
-    }
-    return 0;
 }
 
 int main(int argc, char **argv)
@@ -542,28 +567,20 @@ int main(int argc, char **argv)
     c.params.timestamp_legacy_urls = c.ts_legacy;
     c.params.quiet = c.quiet;
     diag.quiet = c.quiet;
+    diag.param_name = cli_param_name;
 
     switch (commands[cmd].cmd) {
     case CMD_SIGN:
-        if (c.params.signer_command && (c.params.pfx || c.params.key)) {
-            usage_error("%s", "--signer-command holds the key: give it --cert CHAIN, not --pfx "
-                              "or --key");
-            status = DRVSIGN_USAGE;
-            break;
-        }
-        if (c.params.signer_command && c.params.cert == NULL) {
-            usage_error("%s", "--signer-command needs --cert CHAIN: the certificates of the key it holds");
-            status = DRVSIGN_USAGE;
-            break;
-        }
+        /* --prepare, --complete and --files are the command line's own modes: what they need
+         * of the other flags is checked here; everything else, by the library */
         if (c.prepare && c.complete) {
             usage_error("%s", "--prepare and --complete are two separate steps");
             status = DRVSIGN_USAGE;
             break;
         }
         if (c.prepare) {
-            if (c.params.out == NULL || c.params.cert == NULL) {
-                usage_error("%s", "--prepare needs --cert CHAIN and --out DIR");
+            if (c.params.out == NULL) {
+                usage_error("%s", "--prepare needs --out DIR, the directory for the requests");
                 status = DRVSIGN_USAGE;
                 break;
             }
@@ -580,33 +597,22 @@ int main(int argc, char **argv)
             status = DRVSIGN_USAGE;
             break;
         }
-        /* with --signer-command or --prepare the key is elsewhere: --cert alone; --complete
-         * takes everything from the requests */
-        if (check_signer(&c.params, "sign", !c.complete, c.prepare || c.params.signer_command) != 0) {
-            status = DRVSIGN_USAGE;
-            break;
-        }
         c.params.report = stdout;
         status = drvsign_sign(&c.params, files, file_count, &diag);
         break;
     case CMD_EXTRACT:
-        if (file_count != 1 || c.params.out == NULL) {
-            usage_error("%s", "extract takes one FILE and --out SIG.p7");
-            status = DRVSIGN_USAGE;
-            break;
-        }
-        status = drvsign_extract(&c.params, files[0], &diag);
+        /* the library takes one file: how many were typed is checked first */
+        status = drvsign_check_params(DRVSIGN_OP_EXTRACT, &c.params, file_count, &diag);
+        if (status == DRVSIGN_OK)
+            status = drvsign_extract(&c.params, files[0], &diag);
         break;
     case CMD_REMOVE:
         status = drvsign_remove(&c.params, files, file_count, &diag);
         break;
     case CMD_ATTACH:
-        if (file_count != 1 || c.params.signature == NULL) {
-            usage_error("%s", "attach takes one FILE and --signature SIG.p7");
-            status = DRVSIGN_USAGE;
-            break;
-        }
-        status = drvsign_attach(&c.params, files[0], &diag);
+        status = drvsign_check_params(DRVSIGN_OP_ATTACH, &c.params, file_count, &diag);
+        if (status == DRVSIGN_OK)
+            status = drvsign_attach(&c.params, files[0], &diag);
         break;
     case CMD_VERIFY:
         c.params.untrusted_roots = &untrusted_roots;
@@ -625,15 +631,6 @@ int main(int argc, char **argv)
         status = drvsign_catalog(&c.params, files, file_count, stdout, &diag);
         break;
     case CMD_CAB:
-        if (c.params.signer_command && c.params.cert == NULL) {
-            usage_error("%s", "--signer-command needs --cert CHAIN: the certificates of the key it holds");
-            status = DRVSIGN_USAGE;
-            break;
-        }
-        if (check_signer(&c.params, "cab", 0, c.params.signer_command != NULL) != 0) {
-            status = DRVSIGN_USAGE;
-            break;
-        }
         status = drvsign_cab(&c.params, files, file_count, stdout, &diag);
         break;
     case CMD_PACKAGE:

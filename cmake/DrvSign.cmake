@@ -434,16 +434,12 @@ function(_drvsign_add_package called name)
     _drvsign_check_value("${fn}" UMDF_VERSION "${arg_UMDF_VERSION}" "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$"
                          "a UMDF version x.y.z (for example 2.15.0)")
   endif()
+  # CATALOG_VERSION, ARCHIVE, OS, TIMESTAMP_URL and the production credentials are the library's
+  # parameters: its validator checks their values in the plan step below, in these names. Only
+  # the syntax is CMake's to check: the manifest carries CATALOG_VERSION as a number.
   if(DEFINED arg_CATALOG_VERSION)
-    _drvsign_check_value("${fn}" CATALOG_VERSION "${arg_CATALOG_VERSION}" "^[12]$" "1 or 2")
+    _drvsign_check_value("${fn}" CATALOG_VERSION "${arg_CATALOG_VERSION}" "^[0-9]+$" "a number")
   endif()
-  if(DEFINED arg_ARCHIVE)
-    _drvsign_check_value("${fn}" ARCHIVE "${arg_ARCHIVE}" "^(zip|tar\\.gz|tar\\.xz|7z)$"
-                         "zip, tar.gz, tar.xz or 7z")
-  endif()
-  foreach(u IN LISTS arg_TIMESTAMP_URL)
-    _drvsign_check_value("${fn}" TIMESTAMP_URL "${u}" "^[hH][tT][tT][pP][sS]?://." "an http:// or https:// URL")
-  endforeach()
   list(LENGTH arg_SUBMISSION_CAB cab_values)
   if(cab_values GREATER 1)
     message(FATAL_ERROR "${fn}: SUBMISSION_CAB takes at most one file name, not '${arg_SUBMISSION_CAB}'")
@@ -487,17 +483,6 @@ function(_drvsign_add_package called name)
         "signatures come from a test identity of each build tree, which no other tree trusts)")
     endif()
     get_filename_component(signatures "${arg_SIGNATURES}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
-  endif()
-  # with stored signatures, credentials are needed only for what is not stored yet
-  if(arg_SIGN_MODE STREQUAL "production" AND NOT signatures AND NOT DRVSIGN_PFX
-     AND NOT (DRVSIGN_CERT AND (DRVSIGN_KEY OR DRVSIGN_SIGNER_COMMAND))
-     AND NOT DEFINED ENV{DRVSIGN_PFX}
-     AND NOT (DEFINED ENV{DRVSIGN_CERT} AND (DEFINED ENV{DRVSIGN_KEY} OR DEFINED ENV{DRVSIGN_SIGNER_COMMAND})))
-    message(FATAL_ERROR
-      "${fn}: SIGN_MODE production needs credentials: set "
-      "DRVSIGN_PFX (with DRVSIGN_PASSWORD_FILE), DRVSIGN_CERT and DRVSIGN_KEY, or DRVSIGN_CERT "
-      "and DRVSIGN_SIGNER_COMMAND, as cache variables or in the environment (or give "
-      "SIGNATURES)")
   endif()
 
   # where things go; multi-config generators get one package per configuration
@@ -617,13 +602,18 @@ function(_drvsign_add_package called name)
   if(signatures)
     _drvsign_manifest_line(common signatures "${signatures}")
   endif()
+  if(arg_ARCHIVE)
+    _drvsign_manifest_line(common archive_format "${arg_ARCHIVE}")
+  endif()
   if(DRVSIGN_CA)
     _drvsign_manifest_line(common ca "${DRVSIGN_CA}")
   endif()
   _drvsign_manifest_line(common identity "${identity}")
   string(APPEND common "${boot_lines}")
 
-  # configure time: the plan, with early errors for missing files and unknown OS ids
+  # configure time: the plan, with early errors for missing files, and the library's validator
+  # on every parameter the build will pass it (OS ids, CATALOG_VERSION, ARCHIVE, TIMESTAMP_URL,
+  # the production credentials), each problem one line in the names above
   set(plan_manifest "${work_base}/plan.manifest")
   set(plan_text "${common}")
   _drvsign_manifest_line(plan_text output "${work_base}/plan-package")
@@ -687,7 +677,6 @@ function(_drvsign_add_package called name)
     endif()
     if(arg_ARCHIVE)
       _drvsign_manifest_line(text archive "${out_base}${sub}/${name}.${arg_ARCHIVE}")
-      _drvsign_manifest_line(text archive_format "${arg_ARCHIVE}")
     endif()
     file(MAKE_DIRECTORY "${work_base}${sub}")
     _drvsign_write_if_changed("${work_base}${sub}/manifest.txt" "${text}")

@@ -187,7 +187,8 @@ static int cab_h_content(void *state, const drv_content_opts *opts, drv_content 
 
     memset(out, 0, sizeof *out);
     if (opts->page_hashes)
-        drv_warn(diag, s->file.path, "--page-hashes applies to PE files, not to cabinets; ignored");
+        drv_warn(diag, s->file.path, "%s applies to PE files, not to cabinets; ignored",
+                 drv_param(diag, DRVSIGN_PARAM_PAGE_HASHES));
     digest = cab_digest(s, opts->md, &len, diag);
     if (digest == NULL)
         return -1;

@@ -94,7 +94,8 @@ static int cat_content(void *state, const drv_content_opts *opts, drv_content *o
 {
     cat_state *s = state;
     if (opts->page_hashes)
-        drv_warn(diag, s->path, "--page-hashes applies to PE files, not to catalogs; ignored");
+        drv_warn(diag, s->path, "%s applies to PE files, not to catalogs; ignored",
+                 drv_param(diag, DRVSIGN_PARAM_PAGE_HASHES));
     memset(out, 0, sizeof *out);
     out->der = OPENSSL_memdup(s->ctl, s->ctl_len);
     if (out->der == NULL) {

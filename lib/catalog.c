@@ -40,12 +40,21 @@ static void job_error(void *ctx, int is_error, const char *line)
     drv_mutex_unlock(job->lock);
 }
 
+/* names only read the front end's table: no lock needed */
+static const char *job_param_name(void *ctx, drvsign_param id)
+{
+    return drv_param(((hash_job *)ctx)->diag, id);
+}
+
 static int hash_task(void *arg, size_t i)
 {
     hash_job *job = arg;
     /* each worker reports through the shared, locked diagnostics */
-    drvsign_diag local = {.emit = job_error, .ctx = job, .quiet = job->diag->quiet,
-                          .progress = job_progress};
+    drvsign_diag local = {.emit = job_error,
+                          .ctx = job,
+                          .quiet = job->diag->quiet,
+                          .progress = job_progress,
+                          .param_name = job_param_name};
     int rc = drv_member_hash_file(job->paths[i], job->want_sha256, job->page_hashes,
                                   &job->hashes[i], &local);
     drv_mutex_lock(job->lock);
@@ -157,9 +166,8 @@ static drvsign_status catalog_driver(const drvsign_params *p, const drv_os **os,
         return DRVSIGN_FAILED;
     }
     if (p->out != NULL && pkg.count != 1) {
-        drv_error(diag, p->driver_dir, "--out needs exactly one catalog, but the INF files name "
-                                       "%zu",
-                  pkg.count);
+        drv_error(diag, p->driver_dir, "%s needs exactly one catalog, but the INF files name %zu",
+                  drv_param(diag, DRVSIGN_PARAM_OUT), pkg.count);
         drv_pkg_free(&pkg);
         return DRVSIGN_USAGE;
     }
@@ -253,22 +261,8 @@ drvsign_status drvsign_catalog(const drvsign_params *p, const char *const *files
     size_t os_count = 0;
     drvsign_status status;
 
-    if (p->catalog_version != 0 && p->catalog_version != 1 && p->catalog_version != 2) {
-        drv_error(diag, NULL, "--catalog-version is 1 or 2");
+    if (drvsign_check_params(DRVSIGN_OP_CATALOG, p, count, diag) != DRVSIGN_OK)
         return DRVSIGN_USAGE;
-    }
-    if ((p->driver_dir != NULL) == (count > 0)) {
-        drv_error(diag, NULL, "give either --driver DIR or --files FILE...");
-        return DRVSIGN_USAGE;
-    }
-    if (p->driver_dir != NULL && p->os_list_count == 0) {
-        drv_error(diag, NULL, "--driver needs --os (for example --os 10_X64)");
-        return DRVSIGN_USAGE;
-    }
-    if (p->driver_dir == NULL && p->out == NULL) {
-        drv_error(diag, NULL, "--files needs --out FILE.cat");
-        return DRVSIGN_USAGE;
-    }
     if (p->os_list_count > 0 &&
         drv_parse_os_list(p->os_lists, p->os_list_count, &os, &os_count, diag) != 0)
         return DRVSIGN_USAGE;

@@ -75,10 +75,8 @@ drvsign_status drvsign_extract(const drvsign_params *params, const char *path, d
     size_t len = 0;
     int rc = -1;
 
-    if (params->out == NULL) {
-        drv_error(diag, NULL, "extract needs the file to write the signature to");
+    if (drvsign_check_params(DRVSIGN_OP_EXTRACT, params, path != NULL, diag) != DRVSIGN_OK)
         return DRVSIGN_USAGE;
-    }
     if (open_file(&o, path, diag) != 0)
         return DRVSIGN_FAILED;
     if (o.fmt->signature(o.state, &der, &len, diag) != 0)
@@ -130,12 +128,8 @@ drvsign_status drvsign_remove(const drvsign_params *params, const char *const *f
                               drvsign_diag *diag)
 {
     int failed = 0;
-    if (count == 0 || (params->out != NULL && count != 1)) {
-        drv_error(diag, NULL,
-                  count == 0 ? "no file to remove the signature from"
-                             : "one output file takes exactly one input file");
+    if (drvsign_check_params(DRVSIGN_OP_REMOVE, params, count, diag) != DRVSIGN_OK)
         return DRVSIGN_USAGE;
-    }
     for (size_t i = 0; i < count; i++)
         if (remove_one(files[i], params->out ? params->out : files[i], diag) != 0)
             failed = 1;
@@ -219,11 +213,7 @@ drvsign_status drvsign_attach(const drvsign_params *params, const char *path, dr
     int rc = -1;
 
     out.fd = -1;
-    if (params->signature == NULL) {
-        drv_error(diag, NULL, "attach needs the signature file");
-        return DRVSIGN_USAGE;
-    }
-    if (drv_ts_opts_from(params, &(drv_ts_opts){0}, diag) < 0)
+    if (drvsign_check_params(DRVSIGN_OP_ATTACH, params, path != NULL, diag) != DRVSIGN_OK)
         return DRVSIGN_USAGE;
     if (drv_read_small_file(params->signature, MAX_SIGNATURE_FILE, &der, &len, diag) != 0)
         return DRVSIGN_FAILED;

@@ -8,6 +8,68 @@
 
 #include "port.h"
 
+/* A parameter's name in drvsign_params: what a C caller sets, and what a message says when
+ * the front end supplies no word of its own. */
+static const char *const default_names[DRVSIGN_PARAM_COUNT] = {
+    [DRVSIGN_PARAM_PFX] = "pfx",
+    [DRVSIGN_PARAM_CERT] = "cert",
+    [DRVSIGN_PARAM_KEY] = "key",
+    [DRVSIGN_PARAM_PKCS11_MODULE] = "pkcs11_module",
+    [DRVSIGN_PARAM_PASSWORD_ENV] = "password_env",
+    [DRVSIGN_PARAM_PASSWORD_FILE] = "password_file",
+    [DRVSIGN_PARAM_SIGNER_COMMAND] = "signer_command",
+    [DRVSIGN_PARAM_SIGNER_TIMEOUT] = "signer_timeout",
+    [DRVSIGN_PARAM_ADD_CERTS] = "add_certs",
+    [DRVSIGN_PARAM_DIGEST] = "digest",
+    [DRVSIGN_PARAM_PAGE_HASHES] = "page_hashes",
+    [DRVSIGN_PARAM_APPEND] = "append",
+    [DRVSIGN_PARAM_SIGNING_TIME] = "signing_time",
+    [DRVSIGN_PARAM_DESCRIPTION] = "description",
+    [DRVSIGN_PARAM_URL] = "url",
+    [DRVSIGN_PARAM_OUT] = "out",
+    [DRVSIGN_PARAM_PREPARE_DIR] = "prepare_dir",
+    [DRVSIGN_PARAM_REQUESTS_DIR] = "requests_dir",
+    [DRVSIGN_PARAM_SIGNATURES_DIR] = "signatures_dir",
+    [DRVSIGN_PARAM_SIGNATURE] = "signature",
+    [DRVSIGN_PARAM_TIMESTAMP_URLS] = "timestamp_urls",
+    [DRVSIGN_PARAM_TIMESTAMP_LEGACY_URLS] = "timestamp_legacy_urls",
+    [DRVSIGN_PARAM_TIMESTAMP_DIGEST] = "timestamp_digest",
+    [DRVSIGN_PARAM_TIMESTAMP_RETRIES] = "timestamp_retries",
+    [DRVSIGN_PARAM_TIMESTAMP_WAIT] = "timestamp_wait",
+    [DRVSIGN_PARAM_TIMESTAMP_TIMEOUT] = "timestamp_timeout",
+    [DRVSIGN_PARAM_TIMESTAMP_CA_FILE] = "timestamp_ca_file",
+    [DRVSIGN_PARAM_TIME] = "time",
+    [DRVSIGN_PARAM_CA_FILE] = "ca_file",
+    [DRVSIGN_PARAM_JSON] = "json",
+    [DRVSIGN_PARAM_CATALOG] = "catalog",
+    [DRVSIGN_PARAM_PACKAGE] = "package",
+    [DRVSIGN_PARAM_DRIVER_DIR] = "driver_dir",
+    [DRVSIGN_PARAM_OS_LISTS] = "os_lists",
+    [DRVSIGN_PARAM_CATALOG_VERSION] = "catalog_version",
+    [DRVSIGN_PARAM_NO_CATALOG] = "no_catalog",
+    [DRVSIGN_PARAM_CATALOG_DIR] = "catalog_dir",
+    [DRVSIGN_PARAM_USE_LOCAL_TIME] = "use_local_time",
+    [DRVSIGN_PARAM_COMPRESSION] = "compression",
+    [DRVSIGN_PARAM_INCLUDE_PDB] = "include_pdb",
+    [DRVSIGN_PARAM_ARCHIVE_FORMAT] = "archive_format",
+    [DRVSIGN_PARAM_SUBJECT] = "subject",
+    [DRVSIGN_PARAM_DAYS] = "days",
+    [DRVSIGN_PARAM_FILES] = "files",
+};
+
+const char *drvsign_param_default_name(drvsign_param id)
+{
+    if ((unsigned)id >= DRVSIGN_PARAM_COUNT || default_names[id] == NULL)
+        return "(unknown parameter)";
+    return default_names[id];
+}
+
+const char *drv_param(const drvsign_diag *diag, drvsign_param id)
+{
+    const char *name = diag->param_name ? diag->param_name(diag->ctx, id) : NULL;
+    return name != NULL ? name : drvsign_param_default_name(id);
+}
+
 static void emit(drvsign_diag *diag, int is_error, const char *line)
 {
     if (is_error)
@@ -67,10 +129,16 @@ static void forward_error(void *parent, int is_error, const char *line)
         emit(parent, 1, line);
 }
 
+static const char *forward_name(void *parent, drvsign_param id)
+{
+    return drv_param(parent, id);
+}
+
 void drv_diag_errors_only(drvsign_diag *sub, drvsign_diag *parent)
 {
     drvsign_diag_silent(sub);
     sub->emit = forward_error;
+    sub->param_name = forward_name;
     sub->ctx = parent;
     sub->quiet = 1;
 }

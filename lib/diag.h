@@ -23,6 +23,9 @@ void drv_error_at(drvsign_diag *diag, const char *where, unsigned line, const ch
 /* A sink for reading a file on the side (an INF's architectures, a catalog's OS ids): warnings
  * are dropped, errors go on to parent and count there, so they still fail the command. */
 void drv_diag_errors_only(drvsign_diag *sub, drvsign_diag *parent);
+/* The front end's name for parameter id (diag->param_name), else the library's own: every
+ * message that names a parameter takes its name from here, never spells one. */
+const char *drv_param(const drvsign_diag *diag, drvsign_param id);
 /* A progress line ("hashed 120/400 files"); dropped when the sink is quiet. done: the last. */
 void drv_progress(drvsign_diag *diag, int done, const char *fmt, ...) DRV_PRINTF(3, 4);
 /* As drv_error, with OpenSSL's most specific queued reason appended; clears OpenSSL's queue. */

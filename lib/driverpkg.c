@@ -30,8 +30,9 @@ static void check_driver_ver(ctx *c, const drv_inf_section *version)
 
     if (e == NULL)
         drv_inf_problem(&c->problems, version->line, "DriverVer missing from [Version] (22.9.6)");
-    else if (drv_driver_ver_check(drv_inf_field(e, 0), drv_inf_field(e, 1), now,
-                                  c->opts->use_local_time, why, sizeof why) != 0)
+    else if (drv_driver_ver_check(
+                 drv_inf_field(e, 0), drv_inf_field(e, 1), now, c->opts->use_local_time,
+                 drv_param(c->problems.diag, DRVSIGN_PARAM_USE_LOCAL_TIME), why, sizeof why) != 0)
         drv_inf_problem(&c->problems, e->line, "%s", why);
 }
 

@@ -24,7 +24,7 @@ static int parse_uint(const char *s, size_t len, unsigned max, unsigned *out)
 }
 
 int drv_driver_ver_check(const char *date, const char *ver, int64_t now, int local_time,
-                         char *why, size_t size)
+                         const char *local_time_name, char *why, size_t size)
 {
     const char *p;
     unsigned mm, dd, yyyy, part;
@@ -66,11 +66,11 @@ int drv_driver_ver_check(const char *date, const char *ver, int64_t now, int loc
     stamp = (long)yyyy * 10000 + (long)mm * 100 + dd;
     if (stamp > today) {
         snprintf(why, size,
-                 "DriverVer set to a date in the future (%s; today is %04ld-%02ld-%02ld %s)%s "
+                 "DriverVer set to a date in the future (%s; today is %04ld-%02ld-%02ld %s)%s%s%s "
                  "(22.9.7)",
                  date, today / 10000, today / 100 % 100, today % 100,
-                 local_time ? "local time" : "UTC",
-                 local_time ? "" : "; --use-local-time judges it in local time");
+                 local_time ? "local time" : "UTC", local_time ? "" : "; ",
+                 local_time ? "" : local_time_name, local_time ? "" : " judges it in local time");
         return -1;
     }
     return 0;

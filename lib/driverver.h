@@ -7,8 +7,9 @@
 
 /* 0 when date and version (version may be "") pass: a real date from 1980 on, not after
  * today at now (UTC, or local time when local_time), and up to four numbers up to 65535.
- * Otherwise -1 and the problem, one line, in why. */
+ * Otherwise -1 and the problem, one line, in why. local_time_name: the front end's name for
+ * the local-time parameter, for the hint. */
 int drv_driver_ver_check(const char *date, const char *version, int64_t now, int local_time,
-                         char *why, size_t size);
+                         const char *local_time_name, char *why, size_t size);
 
 #endif

@@ -82,10 +82,8 @@ drvsign_status drvsign_inspect(const drvsign_params *params, const char *const *
                                size_t count, FILE *report, drvsign_diag *diag)
 {
     int failed = 0;
-    if (count == 0) {
-        drv_error(diag, NULL, "no file to inspect");
+    if (drvsign_check_params(DRVSIGN_OP_INSPECT, params, count, diag) != DRVSIGN_OK)
         return DRVSIGN_USAGE;
-    }
     if (params->json)
         fprintf(report, "{\"files\": [");
     for (size_t i = 0; i < count; i++)

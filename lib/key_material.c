@@ -153,8 +153,11 @@ EVP_PKEY *drv_load_key_file(const char *path, const char *password, drvsign_diag
     key = drv_store_load(NULL, path, OSSL_STORE_INFO_PKEY, password);
     if (key == NULL) {
         if (password == NULL)
-            drv_ssl_error(diag, path, "cannot load the private key; if it is encrypted, give its "
-                                      "password with --password-env or --password-file");
+            drv_ssl_error(diag, path,
+                          "cannot load the private key; if it is encrypted, give its password "
+                          "with %s or %s",
+                          drv_param(diag, DRVSIGN_PARAM_PASSWORD_ENV),
+                          drv_param(diag, DRVSIGN_PARAM_PASSWORD_FILE));
         else
             drv_ssl_error(diag, path, "cannot load the private key: wrong password or not a key");
     }

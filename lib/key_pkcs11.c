@@ -191,8 +191,8 @@ static drv_token *token_open(const drv_key_spec *p, const char *pin, drvsign_dia
         goto done;
     }
     if (module == NULL) {
-        drv_error(diag, NULL, "no PKCS#11 module: give --pkcs11-module PATH (the vendor's .so), "
-                              "or install p11-kit");
+        drv_error(diag, NULL, "no PKCS#11 module: give %s (the vendor's .so), or install p11-kit",
+                  drv_param(diag, DRVSIGN_PARAM_PKCS11_MODULE));
         goto done;
     }
     if (!drv_file_exists(module)) {

@@ -61,10 +61,14 @@ static int load_pfx(drv_signer *s, const char *path, const char *password, drvsi
         OSSL_PROVIDER_unload(deflt);
     }
     if (!ok || s->key == NULL || s->cert == NULL) {
-        drv_ssl_error(diag, path, "cannot read the key and certificate from the PKCS#12 file%s",
-                      password == NULL ? " (if it has a password, give it with --password-env "
-                                         "or --password-file)"
-                                       : "");
+        if (password == NULL)
+            drv_ssl_error(diag, path,
+                          "cannot read the key and certificate from the PKCS#12 file (if it has "
+                          "a password, give it with %s or %s)",
+                          drv_param(diag, DRVSIGN_PARAM_PASSWORD_ENV),
+                          drv_param(diag, DRVSIGN_PARAM_PASSWORD_FILE));
+        else
+            drv_ssl_error(diag, path, "cannot read the key and certificate from the PKCS#12 file");
         goto done;
     }
     if (drv_certs_move(s->extra, ca) != 0) {

@@ -147,10 +147,13 @@ int drv_parse_os_list(const char *const *lists, size_t count, const drv_os ***os
                 const char *near[3];
                 size_t k = drv_os_suggest(tok, near, 3);
                 if (k == 0)
-                    drv_error(diag, NULL, "unknown --os id '%s' (see the Inf2Cat /os table in the README)", tok);
+                    drv_error(diag, NULL,
+                              "unknown %s id '%s' (see the Inf2Cat /os table in the README)",
+                              drv_param(diag, DRVSIGN_PARAM_OS_LISTS), tok);
                 else
-                    drv_error(diag, NULL, "unknown --os id '%s'; did you mean %s%s%s%s%s?", tok,
-                              near[0], k > 1 ? ", " : "", k > 1 ? near[1] : "", k > 2 ? ", " : "",
+                    drv_error(diag, NULL, "unknown %s id '%s'; did you mean %s%s%s%s%s?",
+                              drv_param(diag, DRVSIGN_PARAM_OS_LISTS), tok, near[0],
+                              k > 1 ? ", " : "", k > 1 ? near[1] : "", k > 2 ? ", " : "",
                               k > 2 ? near[2] : "");
                 bad = 1;
                 continue;
@@ -174,7 +177,8 @@ int drv_parse_os_list(const char *const *lists, size_t count, const drv_os ***os
     }
     if (bad || used == 0) {
         if (!bad)
-            drv_error(diag, NULL, "--os names no operating system");
+            drv_error(diag, NULL, "%s names no operating system",
+                      drv_param(diag, DRVSIGN_PARAM_OS_LISTS));
         free(out);
         return -1;
     }

@@ -194,8 +194,8 @@ static int sign_one(const sign_run *run, const char *path, const char *out_path,
     if (fmt == NULL || fmt->open(&file, &state, diag) != 0)
         goto done;
     if (append && !fmt->nests) {
-        drv_error(diag, path, "a %s file cannot carry nested signatures; sign without --append",
-                  fmt->name);
+        drv_error(diag, path, "a %s file cannot carry nested signatures; sign without %s",
+                  fmt->name, drv_param(diag, DRVSIGN_PARAM_APPEND));
         goto done;
     }
     if (append && load_primary_for_append(fmt, state, path, &primary, diag) != 0)
@@ -270,20 +270,8 @@ drvsign_status drvsign_sign(const drvsign_params *params, const char *const *fil
     sign_run run = {params, &signer, &opts, NULL};
     int failed = 0, stamp, detached = params->prepare_dir || params->requests_dir;
 
-    if (count == 0) {
-        drv_error(diag, NULL, "no file to sign");
+    if (drvsign_check_params(DRVSIGN_OP_SIGN, params, count, diag) != DRVSIGN_OK)
         return DRVSIGN_USAGE;
-    }
-    if (params->out != NULL && count != 1) {
-        drv_error(diag, NULL, "--out takes exactly one input file");
-        return DRVSIGN_USAGE;
-    }
-    if ((params->requests_dir != NULL) != (params->signatures_dir != NULL) ||
-        (params->prepare_dir != NULL && params->requests_dir != NULL)) {
-        drv_error(diag, NULL, "detached signing either prepares, or completes from a request "
-                              "directory and a signature directory");
-        return DRVSIGN_USAGE;
-    }
     opts.md = drv_digest_by_name(params->digest, diag);
     stamp = drv_ts_opts_from(params, &ts, diag);
     if (opts.md == NULL || stamp < 0)
@@ -291,11 +279,6 @@ drvsign_status drvsign_sign(const drvsign_params *params, const char *const *fil
     /* OpenSSL opens the HTTPS trust file itself, and would block on a FIFO */
     if (stamp && ts.ca_file != NULL && drv_check_regular(ts.ca_file, diag) != 0)
         return DRVSIGN_FAILED;
-    if (stamp && params->prepare_dir != NULL) {
-        drv_error(diag, NULL, "timestamps come after the signature: ask for them when "
-                              "completing, not when preparing");
-        return DRVSIGN_USAGE;
-    }
     if (detached && names_unique(files, count, diag) != 0)
         return DRVSIGN_USAGE;
     run.ts = stamp ? &ts : NULL;
@@ -346,7 +329,8 @@ static int timestamp_one(const drv_ts_opts *ts, const char *path, const char *ou
         fmt->signature(state, &der, &der_len, diag) != 0)
         goto done;
     if (der == NULL) {
-        drv_error(diag, path, "the file is not signed; sign it (with --timestamp) instead");
+        drv_error(diag, path, "the file is not signed; sign it (with %s) instead",
+                  drv_param(diag, DRVSIGN_PARAM_TIMESTAMP_URLS));
         goto done;
     }
     p7 = drv_ac_from_der(der, der_len);
@@ -381,18 +365,11 @@ drvsign_status drvsign_timestamp(const drvsign_params *params, const char *const
                                  size_t count, drvsign_diag *diag)
 {
     drv_ts_opts ts;
-    int stamp = drv_ts_opts_from(params, &ts, diag), failed = 0;
+    int failed = 0;
 
-    if (stamp < 0)
+    if (drvsign_check_params(DRVSIGN_OP_TIMESTAMP, params, count, diag) != DRVSIGN_OK ||
+        drv_ts_opts_from(params, &ts, diag) <= 0)
         return DRVSIGN_USAGE;
-    if (stamp == 0) {
-        drv_error(diag, NULL, "give the timestamp server: --timestamp URL or --timestamp-legacy URL");
-        return DRVSIGN_USAGE;
-    }
-    if (count == 0 || (params->out != NULL && count != 1)) {
-        drv_error(diag, NULL, count == 0 ? "no file to timestamp" : "--out takes exactly one input file");
-        return DRVSIGN_USAGE;
-    }
     if (ts.ca_file != NULL && drv_check_regular(ts.ca_file, diag) != 0)
         return DRVSIGN_FAILED;
     for (size_t i = 0; i < count; i++) {

@@ -153,7 +153,8 @@ static int add_pdbs(items *files, const char *pdb_dir, drvsign_diag *diag)
     size_t original = files->count;
     int rc = 0;
     if (!drv_is_dir(pdb_dir)) {
-        drv_error(diag, pdb_dir, "--include-pdb needs a directory");
+        drv_error(diag, pdb_dir, "%s needs a directory",
+                  drv_param(diag, DRVSIGN_PARAM_INCLUDE_PDB));
         return -1;
     }
     if (drv_list_dir(pdb_dir, &names, diag) != 0)
@@ -233,14 +234,7 @@ drvsign_status drvsign_cab(const drvsign_params *p, const char *const *dirs, siz
         drv_error(diag, NULL, "out of memory");
         goto done;
     }
-    if (p->out == NULL || count == 0) {
-        drv_error(diag, NULL, "cab needs --out FILE.cab and at least one package directory");
-        status = DRVSIGN_USAGE;
-        goto done;
-    }
-    if (p->compression != NULL && strcmp(p->compression, "mszip") != 0 &&
-        strcmp(p->compression, "none") != 0) {
-        drv_error(diag, NULL, "--compression is mszip or none, not '%s'", p->compression);
+    if (drvsign_check_params(DRVSIGN_OP_CAB, p, count, diag) != DRVSIGN_OK) {
         status = DRVSIGN_USAGE;
         goto done;
     }
@@ -351,14 +345,7 @@ drvsign_status drvsign_archive(const drvsign_params *p, const char *const *dirs,
     out.fd = -1;
     if (names == NULL)
         return DRVSIGN_FAILED;
-    if (p->out == NULL || count == 0 || p->archive_format == NULL) {
-        drv_error(diag, NULL, "archive needs --format, --out FILE and at least one directory");
-        free(names);
-        return DRVSIGN_USAGE;
-    }
-    if (!drv_archive_format_ok(p->archive_format)) {
-        drv_error(diag, NULL, "--format is zip, tar.gz, tar.xz or 7z, not '%s'%s",
-                  p->archive_format, drv_archive_format_ok("zip") ? "" : " (built without libarchive)");
+    if (drvsign_check_params(DRVSIGN_OP_ARCHIVE, p, count, diag) != DRVSIGN_OK) {
         free(names);
         return DRVSIGN_USAGE;
     }

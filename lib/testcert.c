@@ -163,10 +163,8 @@ drvsign_status drvsign_testcert(const drvsign_params *p, const char *dir, drvsig
     char *password = NULL;
     drvsign_status rc = DRVSIGN_FAILED;
 
-    if (dir == NULL) {
-        drv_error(diag, NULL, "testcert needs --out DIR");
+    if (drvsign_check_params(DRVSIGN_OP_TESTCERT, p, dir != NULL, diag) != DRVSIGN_OK)
         return DRVSIGN_USAGE;
-    }
     for (size_t i = 0; i < sizeof identity_files / sizeof identity_files[0]; i++) {
         char *path = drv_path_join(dir, identity_files[i]);
         int exists = path != NULL && drv_file_exists(path);

@@ -462,8 +462,10 @@ int drv_ts_rfc3161_reply(const unsigned char *reply, size_t reply_len,
         snprintf(problem, psize, "%s",
                  looks_textual(reply, reply_len)
                      ? "reply is not a TimeStampResp: this looks like a legacy Authenticode "
-                       "server, use --timestamp-legacy"
+                       "server"
                      : "reply is not a TimeStampResp");
+        if (looks_textual(reply, reply_len))
+            rc = -2;
         goto done;
     }
     {
@@ -515,6 +517,18 @@ done:
     return rc;
 }
 
+/* A reply parser's -2 (the server is of the other kind): the fix, in the front end's name for
+ * the other kind's parameter, goes after the problem. */
+static int other_kind_hint(int rc, const char *other, char *problem, size_t psize)
+{
+    size_t used = strlen(problem);
+    if (rc != -2)
+        return rc;
+    if (used + 1 < psize)
+        snprintf(problem + used, psize - used, "; use %s", other);
+    return -1;
+}
+
 static int rfc3161_once(const char *url, const unsigned char *body, size_t body_len,
                         const unsigned char *imprint, unsigned imprint_len,
                         const ASN1_INTEGER *nonce, const drv_ts_opts *o, unsigned char **token,
@@ -526,14 +540,16 @@ static int rfc3161_once(const char *url, const unsigned char *body, size_t body_
     int posted = http_post(url, "application/timestamp-query", body, body_len, 1, o, &reply,
                            &reply_len, problem, psize);
     if (posted == -2)
-        snprintf(problem, psize, "reply is not a TimeStampResp (not even DER): if this is a "
-                                 "legacy Authenticode server, use --timestamp-legacy");
+        snprintf(problem, psize,
+                 "reply is not a TimeStampResp (not even DER): if this is a "
+                 "legacy Authenticode server, use %s",
+                 o->legacy_name);
     if (posted != 0)
         return -1;
     rc = drv_ts_rfc3161_reply(reply, reply_len, imprint, imprint_len, nonce, o->md, token,
                               token_len, problem, psize);
     free(reply);
-    return rc;
+    return other_kind_hint(rc, o->legacy_name, problem, psize);
 }
 
 /* Rounds over the URLs: each failure one line, success ends it. */
@@ -681,7 +697,8 @@ int drv_ts_legacy_reply(unsigned char *reply, size_t reply_len, const unsigned c
     der = malloc(k / 4 * 3 + 3);
     n = der && k % 4 == 0 && k > 0 ? EVP_DecodeBlock(der, reply, (int)k) : -1;
     if (n <= 0) {
-        snprintf(problem, psize, "reply is not a base64 PKCS#7 (an RFC 3161 server? use --timestamp)");
+        snprintf(problem, psize, "reply is not a base64 PKCS#7 (an RFC 3161 server?)");
+        rc = -2;
         goto done;
     }
     p = der;
@@ -743,7 +760,7 @@ static int legacy_attempt(const char *url, void *arg, char *problem, size_t psiz
     rc = drv_ts_legacy_reply(reply, reply_len, c->signature, c->len, c->counter, c->certs,
                              problem, psize);
     free(reply);
-    return rc;
+    return other_kind_hint(rc, c->o->rfc3161_name, problem, psize);
 }
 
 int drv_ts_legacy(const unsigned char *signature, size_t len, const drv_ts_opts *o,
@@ -789,17 +806,13 @@ done:
     return rc;
 }
 
-/* The timestamp settings; 0 when none were asked for, -1 after a usage error. */
+/* The timestamp settings (checked by drvsign_check_params before); 0 when none were asked for,
+ * -1 after an error. */
 int drv_ts_opts_from(const drvsign_params *p, drv_ts_opts *o, drvsign_diag *diag)
 {
     memset(o, 0, sizeof *o);
     if (p->timestamp_url_count == 0 && p->timestamp_legacy_count == 0)
         return 0;
-    if (p->timestamp_url_count > 0 && p->timestamp_legacy_count > 0) {
-        drv_error(diag, NULL, "--timestamp (RFC 3161) and --timestamp-legacy exclude each other, "
-                              "as signtool's /tr and /t do");
-        return -1;
-    }
     o->urls = p->timestamp_urls;
     o->url_count = p->timestamp_url_count;
     o->legacy_urls = p->timestamp_legacy_urls;
@@ -809,5 +822,7 @@ int drv_ts_opts_from(const drvsign_params *p, drv_ts_opts *o, drvsign_diag *diag
     o->wait = p->timestamp_wait >= 0 ? p->timestamp_wait : 10;
     o->timeout = p->timestamp_timeout > 0 ? p->timestamp_timeout : 30;
     o->ca_file = p->timestamp_ca_file;
+    o->rfc3161_name = drv_param(diag, DRVSIGN_PARAM_TIMESTAMP_URLS);
+    o->legacy_name = drv_param(diag, DRVSIGN_PARAM_TIMESTAMP_LEGACY_URLS);
     return o->md != NULL ? 1 : -1;
 }

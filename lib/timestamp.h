@@ -24,6 +24,8 @@ typedef struct drv_ts_opts {
     int wait;          /* seconds between rounds */
     int timeout;       /* seconds per request */
     const char *ca_file; /* HTTPS server trust; NULL: the system store */
+    /* the front end's names for the two kinds of server, for "use the other kind" hints */
+    const char *rfc3161_name, *legacy_name;
 } drv_ts_opts;
 
 #define DRV_OID_KP_TIMESTAMPING "1.3.6.1.5.5.7.3.8"
@@ -59,7 +61,8 @@ int drv_ts_legacy(const unsigned char *signature, size_t len, const drv_ts_opts 
 
 /* The checks on a reply, apart from the HTTP exchange (for the fuzz target): an RFC 3161
  * TimeStampResp for this imprint and nonce, or a base64 legacy reply (decoded in place)
- * counter-signing this signature value. 0, or -1 with problem set. */
+ * counter-signing this signature value. 0, or -1 with problem set; -2 when the reply looks
+ * like one from the other kind of server. */
 int drv_ts_rfc3161_reply(const unsigned char *reply, size_t reply_len,
                          const unsigned char *imprint, unsigned imprint_len,
                          const ASN1_INTEGER *nonce, const EVP_MD *md, unsigned char **token,

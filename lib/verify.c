@@ -477,7 +477,8 @@ static drvsign_status verify_package(const drvsign_params *params, X509_STORE *s
             return DRVSIGN_FAILED;
         }
         if (derived == NULL) {
-            drv_error(diag, params->package, "no catalog here says which OS it is for; give --os");
+            drv_error(diag, params->package, "no catalog here says which OS it is for; give %s",
+                      drv_param(diag, DRVSIGN_PARAM_OS_LISTS));
             free(r);
             return DRVSIGN_USAGE;
         }
@@ -563,14 +564,8 @@ drvsign_status drvsign_verify(const drvsign_params *params, const char *const *f
     file_result *r;
     drvsign_status status;
 
-    if (params->package != NULL && (count > 0 || params->catalog != NULL)) {
-        drv_error(diag, NULL, "--package checks a whole directory: give no files or --catalog");
+    if (drvsign_check_params(DRVSIGN_OP_VERIFY, params, count, diag) != DRVSIGN_OK)
         return DRVSIGN_USAGE;
-    }
-    if (count == 0 && params->package == NULL) {
-        drv_error(diag, NULL, "no file to verify");
-        return DRVSIGN_USAGE;
-    }
     store = drv_ac_trust_store(params->ca_file, diag);
     if (store == NULL)
         return DRVSIGN_FAILED;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "files.h"
+#include "params.h"
 
 stampinf_opts plan_stamp_opts(const manifest *m)
 {
@@ -82,6 +83,9 @@ int plan_print(const manifest *m, FILE *report, drvsign_diag *diag)
 {
     drvsign_package_plan pl;
     int failed = 0;
+    /* configure time: every parameter problem now, all of them, before any layout work */
+    if (pipeline_check_params(m, diag) != 0)
+        return -1;
     if (plan_make(m, &pl, diag) != 0) {
         drvsign_plan_free(&pl);
         return -1;

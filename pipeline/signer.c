@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "files.h"
+#include "params.h"
 
 static void split_into(list *l, const char *csv)
 {
@@ -31,7 +32,13 @@ int signer_params(const manifest *m, int production_keys, drvsign_params *p, hol
     list *keep = &h->strings;
     const char *env;
     if (!production_keys) {
-        char *pfx = path_join(m->identity, "signing.pfx");
+        char *pfx;
+        if (m->identity == NULL) {
+            drvsign_diag_report(diag, 1, m->path, 0,
+                                "test signing needs the manifest's identity directory");
+            return -1;
+        }
+        pfx = path_join(m->identity, "signing.pfx");
         if (pfx == NULL || list_add(keep, pfx) != 0) {
             free(pfx);
             return -1;
@@ -53,16 +60,7 @@ int signer_params(const manifest *m, int production_keys, drvsign_params *p, hol
         }
         if (getenv("DRVSIGN_PASSWORD") != NULL)
             p->password_env = "DRVSIGN_PASSWORD";
-        if (p->pfx == NULL && (p->cert == NULL || (p->key == NULL && p->signer_command == NULL &&
-                                                   p->signer_argc == 0))) {
-            drvsign_diag_report(diag, 1, m->path, 0,
-                                "%sproduction signing needs DRVSIGN_PFX (with "
-                                "DRVSIGN_PASSWORD_FILE), DRVSIGN_CERT and DRVSIGN_KEY, or "
-                                "DRVSIGN_CERT and DRVSIGN_SIGNER_COMMAND, in the environment "
-                                "or the CMake cache",
-                                m->signatures ? "no stored signature matches, and " : "");
-            return -1;
-        }
+        /* the environment overrides the cache: one identity is taken, the first complete one */
         if (p->pfx != NULL) {
             p->cert = p->key = p->signer_command = NULL;
             p->signer_argc = 0;
@@ -83,7 +81,8 @@ int signer_params(const manifest *m, int production_keys, drvsign_params *p, hol
     p->timestamp_url_count = h->timestamps.n;
     p->timestamp_wait = -1;
     p->quiet = 1;
-    return 0;
+    /* the library's validator, in the CMake names (pipeline_param_name) */
+    return drvsign_check_params(DRVSIGN_OP_SIGN, p, 1, diag) == DRVSIGN_OK ? 0 : -1;
 }
 
 int signing(const manifest *m)
@@ -156,7 +155,8 @@ int sign_file(const manifest *m, int production_keys, const char *source, const 
         return -1;
     if (stored != NULL && exists(stored)) {
         first_error why = {{0}};
-        drvsign_diag quiet = {.emit = keep_first_error, .ctx = &why, .quiet = 1};
+        drvsign_diag quiet = {
+            .emit = keep_first_error, .ctx = &why, .quiet = 1, .param_name = pipeline_param_name};
         drvsign_params a = {0};
         a.signature = stored;
         a.out = dest;
@@ -174,7 +174,12 @@ int sign_file(const manifest *m, int production_keys, const char *source, const 
         p.out = dest;
         p.page_hashes = page_hashes;
         rc = drvsign_sign(&p, &source, 1, diag) == DRVSIGN_OK ? 0 : -1;
-    }
+    } else if (stored != NULL)
+        drvsign_diag_report(diag, 1, stored, 0,
+                            "no stored signature matches %s as built now, so it must be signed, "
+                            "with the credentials named above (or commit a signature made for "
+                            "this build)",
+                            rel);
     holder_free(&keep);
     if (rc == 0 && stored != NULL) {
         drvsign_params x = {0};

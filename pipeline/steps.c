@@ -6,6 +6,7 @@
 
 #include "files.h"
 #include "manifest.h"
+#include "params.h"
 #include "plan.h"
 #include "signer.h"
 #include "source_map.h"
@@ -200,7 +201,8 @@ drvsign_status drvsign_pipeline_step(const char *manifest_path, const char *step
 {
     manifest m;
     source_map sm;
-    drvsign_diag mapped = {.emit = source_map_emit}, *diag = user_diag;
+    drvsign_diag mapped = {.emit = source_map_emit, .param_name = pipeline_param_name};
+    drvsign_diag *diag = user_diag;
     int rc = -1;
 
     if (manifest_path == NULL || step == NULL) {

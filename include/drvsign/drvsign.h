@@ -28,6 +28,64 @@ typedef enum drvsign_status {
 } drvsign_status;
 
 /*
+ * The parameters a message can name: one per user-settable field of drvsign_params (and
+ * DRVSIGN_PARAM_FILES for the files or directories an operation is given). The library never
+ * spells a parameter itself: it asks the sink's param_name for the front end's word (the CLI
+ * says "--os", the CMake module "OS"), and without one uses the field's name in
+ * drvsign_params ("os_lists"), as drvsign_param_default_name returns it.
+ */
+typedef enum drvsign_param {
+    DRVSIGN_PARAM_PFX,
+    DRVSIGN_PARAM_CERT,
+    DRVSIGN_PARAM_KEY,
+    DRVSIGN_PARAM_PKCS11_MODULE,
+    DRVSIGN_PARAM_PASSWORD_ENV,
+    DRVSIGN_PARAM_PASSWORD_FILE,
+    DRVSIGN_PARAM_SIGNER_COMMAND,
+    DRVSIGN_PARAM_SIGNER_TIMEOUT,
+    DRVSIGN_PARAM_ADD_CERTS,
+    DRVSIGN_PARAM_DIGEST,
+    DRVSIGN_PARAM_PAGE_HASHES,
+    DRVSIGN_PARAM_APPEND,
+    DRVSIGN_PARAM_SIGNING_TIME,
+    DRVSIGN_PARAM_DESCRIPTION,
+    DRVSIGN_PARAM_URL,
+    DRVSIGN_PARAM_OUT,
+    DRVSIGN_PARAM_PREPARE_DIR,
+    DRVSIGN_PARAM_REQUESTS_DIR,
+    DRVSIGN_PARAM_SIGNATURES_DIR,
+    DRVSIGN_PARAM_SIGNATURE,
+    DRVSIGN_PARAM_TIMESTAMP_URLS,
+    DRVSIGN_PARAM_TIMESTAMP_LEGACY_URLS,
+    DRVSIGN_PARAM_TIMESTAMP_DIGEST,
+    DRVSIGN_PARAM_TIMESTAMP_RETRIES,
+    DRVSIGN_PARAM_TIMESTAMP_WAIT,
+    DRVSIGN_PARAM_TIMESTAMP_TIMEOUT,
+    DRVSIGN_PARAM_TIMESTAMP_CA_FILE,
+    DRVSIGN_PARAM_TIME,
+    DRVSIGN_PARAM_CA_FILE,
+    DRVSIGN_PARAM_JSON,
+    DRVSIGN_PARAM_CATALOG,
+    DRVSIGN_PARAM_PACKAGE,
+    DRVSIGN_PARAM_DRIVER_DIR,
+    DRVSIGN_PARAM_OS_LISTS,
+    DRVSIGN_PARAM_CATALOG_VERSION,
+    DRVSIGN_PARAM_NO_CATALOG,
+    DRVSIGN_PARAM_CATALOG_DIR,
+    DRVSIGN_PARAM_USE_LOCAL_TIME,
+    DRVSIGN_PARAM_COMPRESSION,
+    DRVSIGN_PARAM_INCLUDE_PDB,
+    DRVSIGN_PARAM_ARCHIVE_FORMAT,
+    DRVSIGN_PARAM_SUBJECT,
+    DRVSIGN_PARAM_DAYS,
+    DRVSIGN_PARAM_FILES,
+    DRVSIGN_PARAM_COUNT /* not a parameter: the number of them */
+} drvsign_param;
+
+/* The library's own name for id: its field in drvsign_params ("out", "os_lists", ...). */
+const char *drvsign_param_default_name(drvsign_param id);
+
+/*
  * Where problems and progress go; never NULL. emit receives one complete line without the
  * trailing newline, already prefixed with the file (and line) it is about. A NULL emit writes
  * "drvsign: <line>" to stderr. Counters let callers list every problem and fail at the end.
@@ -41,6 +99,10 @@ typedef struct drvsign_diag {
     unsigned warnings;
     int quiet; /* drop warnings and progress */
     void (*progress)(void *ctx, int done, const char *line);
+    /* The front end's name for a parameter, called with ctx whenever a message names one
+     * (possibly from several threads at once: return names, keep no state); NULL, or a NULL
+     * return, means drvsign_param_default_name. */
+    const char *(*param_name)(void *ctx, drvsign_param id);
 } drvsign_diag;
 
 /* A sink that shows nothing (errors and warnings are still counted). */
@@ -119,6 +181,31 @@ typedef struct drvsign_params {
     const char *subject;
     int days;
 } drvsign_params;
+
+/* The operations, for drvsign_check_params. */
+typedef enum drvsign_operation {
+    DRVSIGN_OP_SIGN,
+    DRVSIGN_OP_EXTRACT,
+    DRVSIGN_OP_REMOVE,
+    DRVSIGN_OP_ATTACH,
+    DRVSIGN_OP_TIMESTAMP,
+    DRVSIGN_OP_VERIFY,
+    DRVSIGN_OP_CATALOG,
+    DRVSIGN_OP_CAB,
+    DRVSIGN_OP_ARCHIVE,
+    DRVSIGN_OP_INSPECT,
+    DRVSIGN_OP_TESTCERT
+} drvsign_operation;
+
+/*
+ * The one validator: checks params for operation op given count files (or directories; for
+ * testcert, 1 when it has its directory), every value and every combination, reporting each
+ * problem as one line (parameters named through diag->param_name), then DRVSIGN_USAGE if there
+ * was any. Every operation below calls it first; a front end may call it earlier (the CMake
+ * module does, at configure time) to report problems before any work starts.
+ */
+drvsign_status drvsign_check_params(drvsign_operation op, const drvsign_params *params,
+                                    size_t count, drvsign_diag *diag);
 
 /* Sign each file in place (or into params->out when exactly one file is given). */
 drvsign_status drvsign_sign(const drvsign_params *params, const char *const *files, size_t count,

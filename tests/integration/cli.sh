@@ -55,6 +55,44 @@ check_error "... with the reason" 2 "not taken on the command line" \
 
 }
 
+# the library's one validator, worded in the command line's flags: every problem one line, all of
+# them listed, then exit 2
+behaviour_library_checks_name_flags() {
+local d="$WORK/pkg" before
+mkdir -p "$d"
+check_error "an unknown OS id is named as --os" 2 "^drvsign: unknown --os id '10_X46'; did you mean .*10_X64" \
+  "$DRVSIGN" catalog --driver "$d" --os 10_X46
+cp "$WORK/.log" "$WORK/os.log"
+check "... not as the CMake module's OS" lacks "unknown OS id" cat "$WORK/os.log"
+check_error "catalog: three problems" 2 "" \
+  "$DRVSIGN" catalog --driver "$d" --os 10_X46 --os Bogus --catalog-version 3 --time 2000000000000
+cp "$WORK/.log" "$WORK/catalog.log"
+check "... each its own line: --catalog-version" grep -qx "drvsign: --catalog-version is 1 or 2, not '3'" "$WORK/catalog.log"
+check "... --os 10_X46" grep -q "^drvsign: unknown --os id '10_X46'" "$WORK/catalog.log"
+check "... --os Bogus" grep -qx "drvsign: unknown --os id 'Bogus' (see the Inf2Cat /os table in the README)" "$WORK/catalog.log"
+check "... --time" grep -qx "drvsign: --time takes seconds since 1970 from 1 to 1099511627776, not '2000000000000'" "$WORK/catalog.log"
+check "... four lines, nothing else" test "$(wc -l <"$WORK/catalog.log")" -eq 4
+before=$(file_sum "$DRIVERS/toaster.sys")
+check_error "sign: five problems" 2 "" "$DRVSIGN" sign --digest md5 --timestamp ftp://tsa --timestamp-digest md4 \
+  --cert "$PKI/leaf.pem" --out "$WORK/x.sys" "$DRIVERS/toaster.sys" "$DRIVERS/helper.dll"
+cp "$WORK/.log" "$WORK/sign.log"
+check "... --out with two files" grep -qx "drvsign: --out takes exactly one input file, not 2" "$WORK/sign.log"
+check "... --cert without --key" grep -qx "drvsign: --cert needs --key as well" "$WORK/sign.log"
+check "... --digest" grep -qx "drvsign: --digest takes sha256 or sha1, not 'md5'" "$WORK/sign.log"
+check "... --timestamp" grep -qx "drvsign: --timestamp is an http:// or https:// URL, not 'ftp://tsa'" "$WORK/sign.log"
+check "... --timestamp-digest" grep -qx "drvsign: --timestamp-digest takes sha256, sha384, sha512 or sha1, not 'md4'" "$WORK/sign.log"
+check "... five lines, nothing else" test "$(wc -l <"$WORK/sign.log")" -eq 5
+check "... and the file is untouched" test "$before" = "$(file_sum "$DRIVERS/toaster.sys")"
+check_exit "... and nothing is written" 1 test -e "$WORK/x.sys"
+check_error "an out-of-range --days is the library's check" 2 "^drvsign: --days takes a number of days from 1 to 36500, not '40000'$" \
+  "$DRVSIGN" testcert --out "$WORK/tc" --days 40000
+check_exit "... and no identity is made" 1 test -e "$WORK/tc"
+check_error "extract: both problems" 2 "" "$DRVSIGN" extract "$DRIVERS/toaster.sys" "$DRIVERS/helper.dll"
+cp "$WORK/.log" "$WORK/extract.log"
+check "... the file count" grep -qx "drvsign: extract takes exactly one file, not 2" "$WORK/extract.log"
+check "... and the missing --out" grep -qx "drvsign: extract needs --out, the file to write the signature to" "$WORK/extract.log"
+}
+
 # passwords from the environment or a file, never argv, never echoed
 test_password() { DRVSIGN_TEST_PW=$(cat "$PKI/password.txt") && export DRVSIGN_TEST_PW; }
 behaviour_passwords() {

@@ -133,14 +133,41 @@ misuse "a bad KMDF_VERSION" "$A KMDF_VERSION is a KMDF version x.y \\(for exampl
 behaviour_bad_umdf_version() {
 misuse "a bad UMDF_VERSION" "$A UMDF_VERSION is a UMDF version x.y.z" "$P UMDF_VERSION two)"
 }
+# values the library checks (its validator, run by the plan step at configure time), worded in
+# the module's argument names
 behaviour_catalog_version_3() {
-misuse "CATALOG_VERSION 3" "$A CATALOG_VERSION is 1 or 2, not '3'" "$P CATALOG_VERSION 3)"
+misuse "CATALOG_VERSION 3" "$A drvsign: CATALOG_VERSION is 1 or 2, not '3'" "$P CATALOG_VERSION 3)"
+}
+behaviour_catalog_version_that_is_no_number() {
+misuse "CATALOG_VERSION two" "$A CATALOG_VERSION is a number, not 'two'" "$P CATALOG_VERSION two)"
 }
 behaviour_unknown_archive_format() {
-misuse "an unknown ARCHIVE format" "$A ARCHIVE is zip, tar.gz, tar.xz or 7z, not 'rar'" "$P ARCHIVE rar)"
+misuse "an unknown ARCHIVE format" "$A drvsign: ARCHIVE is zip, tar.gz, tar.xz or 7z, not 'rar'" "$P ARCHIVE rar)"
 }
 behaviour_timestamp_url_that_is_not_http_s() {
-misuse "a TIMESTAMP_URL that is not http(s)" "$A TIMESTAMP_URL is an http:// or https:// URL, not 'ftp://tsa'" "$P TIMESTAMP_URL ftp://tsa)"
+misuse "a TIMESTAMP_URL that is not http(s)" "$A drvsign: TIMESTAMP_URL is an http:// or https:// URL, not 'ftp://tsa'" "$P TIMESTAMP_URL ftp://tsa)"
+}
+# the same library check the command line words as --os, in the module's OS; and every problem
+# listed, one line each, before configure fails
+behaviour_library_checks_name_cmake_arguments() {
+misuse "four problems at once" "$A drvsign: CATALOG_VERSION is 1 or 2, not '3'" \
+  "$P OS 10_X46 CATALOG_VERSION 3 ARCHIVE rar TIMESTAMP_URL ftp://tsa)"
+local out="$WORK/m$n/out"
+check "... CATALOG_VERSION" grep -q "drvsign: CATALOG_VERSION is 1 or 2, not '3'" "$out"
+check "... ARCHIVE" grep -q "drvsign: ARCHIVE is zip, tar.gz, tar.xz or 7z, not 'rar'" "$out"
+check "... TIMESTAMP_URL" grep -q "drvsign: TIMESTAMP_URL is an http:// or https:// URL, not 'ftp://tsa'" "$out"
+check "... OS" grep -q "drvsign: unknown OS id '10_X46'; did you mean .*10_X64" "$out"
+check "... four lines from the library" test "$(grep -c '^ *drvsign: ' "$out")" -eq 4
+check "... and no command-line flag in them" lacks "drvsign: .*--[a-z]" cat "$out"
+}
+behaviour_production_without_credentials() {
+misuse "SIGN_MODE production without credentials" \
+  "$A drvsign: sign needs a signing identity: DRVSIGN_PFX, or DRVSIGN_CERT and DRVSIGN_KEY, or DRVSIGN_CERT and DRVSIGN_SIGNER_COMMAND" \
+  "$P SIGN_MODE production)"
+}
+behaviour_production_with_a_key_but_no_certificate() {
+misuse "SIGN_MODE production with DRVSIGN_KEY alone" "$A drvsign: DRVSIGN_KEY needs DRVSIGN_CERT as well" \
+  "set(DRVSIGN_KEY \"\${CMAKE_CURRENT_SOURCE_DIR}/notes.txt\")" "$P SIGN_MODE production)"
 }
 behaviour_submission_cab_that_is_not_a_cab_name() {
 misuse "a SUBMISSION_CAB that is not a .cab name" "$A SUBMISSION_CAB is a file name ending in .cab" "$P SUBMISSION_CAB out/pkg.zip)"

@@ -113,14 +113,16 @@ behaviour_unknown_os_id() {
 local src v
 example_copy
 v=$(variant badios 's/SUBMISSION_CAB)/SUBMISSION_CAB OS 10_X46)/')
-check_error "an unknown OS id: configure error naming the closest" 1 "unknown --os id '10_X46'; did you mean .*10_X64" \
+check_error "an unknown OS id: configure error naming the closest, as OS" 1 "unknown OS id '10_X46'; did you mean .*10_X64" \
   cmake -S "$v" -B "$v/b" "${CFG[@]}"
+cp "$WORK/.log" "$WORK/badios.log"
+check "... never as the command line's --os" lacks "--os" cat "$WORK/badios.log"
 }
 behaviour_sign_mode_production() {
 local src v
 example_copy
 v=$(variant prod 's/SUBMISSION_CAB)/SUBMISSION_CAB SIGN_MODE production)/')
-check "SIGN_MODE production without credentials: configure error" exits_flat 1 "SIGN_MODE production needs credentials" \
+check "SIGN_MODE production without credentials: configure error" exits_flat 1 "sign needs a signing identity: DRVSIGN_PFX, or DRVSIGN_CERT and DRVSIGN_KEY" \
   env -u DRVSIGN_PFX -u DRVSIGN_CERT cmake -S "$v" -B "$v/b" "${CFG[@]}"
 check "SIGN_MODE production with DRVSIGN_PFX in the cache builds" bash -c "
   cmake -S '$v' -B '$v/b2' ${CFG[*]} -DDRVSIGN_PFX='$PKI/other-leaf.pfx' -DDRVSIGN_PASSWORD_FILE='$PKI/password.txt' -DDRVSIGN_CA='$PKI/other-root.pem' >/dev/null &&

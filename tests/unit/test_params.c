@@ -1,0 +1,104 @@
+/* The one validator (drvsign_check_params): every problem one line, all of them before the
+ * verdict, each parameter named through the front end's param_name or the library's default. */
+#include <string.h>
+
+#include "drvsign/drvsign.h"
+#include "unit.h"
+
+typedef struct lines {
+    char text[8][256];
+    unsigned count;
+} lines;
+
+static void keep(void *ctx, int is_error, const char *line)
+{
+    lines *l = ctx;
+    if (is_error && l->count < 8)
+        snprintf(l->text[l->count++], sizeof l->text[0], "%s", line);
+}
+
+static int has(const lines *l, const char *want)
+{
+    for (unsigned i = 0; i < l->count; i++)
+        if (strcmp(l->text[i], want) == 0)
+            return 1;
+    return 0;
+}
+
+/* a front end that names two parameters and leaves the rest to the library */
+static const char *upper_names(void *ctx, drvsign_param id)
+{
+    (void)ctx;
+    return id == DRVSIGN_PARAM_OS_LISTS          ? "OS"
+           : id == DRVSIGN_PARAM_CATALOG_VERSION ? "CATVER"
+                                                 : NULL;
+}
+
+int main(void)
+{
+    const char *files[2] = {"a.sys", "b.sys"};
+    const char *os[2] = {"10_X64", "10_X46"};
+
+    {
+        /* no namer: the library's own names, drvsign_params' fields; three problems, three lines */
+        lines l = {0};
+        drvsign_diag d = {.emit = keep, .ctx = &l};
+        drvsign_params p = {0};
+        p.digest = "md5";
+        p.out = "x.sys";
+        CHECK(drvsign_check_params(DRVSIGN_OP_SIGN, &p, 2, &d) == DRVSIGN_USAGE, "sign: usage");
+        CHECK(l.count == 3 && d.errors == 3, "sign: three lines, got %u", l.count);
+        CHECK(has(&l, "out takes exactly one input file, not 2"), "sign: out: %s", l.text[0]);
+        CHECK(has(&l, "digest takes sha256 or sha1, not 'md5'"), "sign: digest");
+        CHECK(has(&l, "sign needs a signing identity: pfx, or cert and key, or cert and "
+                      "signer_command"),
+              "sign: identity");
+    }
+    {
+        /* a namer: its names where it has them, the library's elsewhere; every problem listed */
+        lines l = {0};
+        drvsign_diag d = {.emit = keep, .ctx = &l, .param_name = upper_names};
+        drvsign_params p = {0};
+        p.driver_dir = "pkg";
+        p.os_lists = os;
+        p.os_list_count = 2;
+        p.catalog_version = 3;
+        p.time = -1;
+        CHECK(drvsign_check_params(DRVSIGN_OP_CATALOG, &p, 0, &d) == DRVSIGN_USAGE,
+              "catalog: usage");
+        CHECK(l.count == 3, "catalog: three lines, got %u", l.count);
+        CHECK(has(&l, "CATVER is 1 or 2, not '3'"), "catalog: version: %s", l.text[0]);
+        CHECK(has(&l, "unknown OS id '10_X46'; did you mean 10_X86, 10_X64, XP_X86?"),
+              "catalog: os: %s", l.text[2]);
+        CHECK(has(&l, "time takes seconds since 1970 from 1 to 1099511627776, not '-1'"),
+              "catalog: time: %s", l.text[1]);
+    }
+    {
+        /* what is right passes, silently */
+        lines l = {0};
+        drvsign_diag d = {.emit = keep, .ctx = &l};
+        drvsign_params p = {0};
+        p.pfx = "signing.pfx";
+        p.digest = "sha1";
+        p.timestamp_urls = files; /* not URLs: only an http(s) URL passes */
+        p.timestamp_url_count = 1;
+        CHECK(drvsign_check_params(DRVSIGN_OP_SIGN, &p, 1, &d) == DRVSIGN_USAGE, "ts: usage");
+        CHECK(has(&l, "timestamp_urls is an http:// or https:// URL, not 'a.sys'"), "ts: %s",
+              l.text[0]);
+        l.count = 0;
+        d.errors = 0;
+        p.timestamp_urls = (const char *const[]){"HTTP://127.0.0.1/tsa"};
+        CHECK(drvsign_check_params(DRVSIGN_OP_SIGN, &p, 1, &d) == DRVSIGN_OK && l.count == 0,
+              "a good signer passes: %s", l.count ? l.text[0] : "");
+    }
+    /* every parameter has a name of its own */
+    for (int i = 0; i < DRVSIGN_PARAM_COUNT; i++) {
+        const char *name = drvsign_param_default_name((drvsign_param)i);
+        CHECK(name != NULL && strcmp(name, "(unknown parameter)") != 0, "parameter %d has no name",
+              i);
+        for (int j = 0; j < i; j++)
+            CHECK(strcmp(name, drvsign_param_default_name((drvsign_param)j)) != 0,
+                  "parameters %d and %d share the name %s", i, j, name);
+    }
+    return unit_finish();
+}
