@@ -113,7 +113,9 @@ static int step_sign_catalogs(const manifest *m, const char *dir, int force_prod
         const char *name = pl.catalogs[c].name;
         char *target = path_join(dir ? dir : m->output, name);
         char *unsigned_dir = path_join(m->work, "unsigned");
-        char *source = dir ? str_copy(target) : unsigned_dir ? path_join(unsigned_dir, name) : NULL;
+        char *source = dir            ? (target ? str_copy(target) : NULL)
+                       : unsigned_dir ? path_join(unsigned_dir, name)
+                                      : NULL;
         if (target == NULL || source == NULL)
             rc = -1;
         else if (!signing(m) && !force_production)
