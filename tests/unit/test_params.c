@@ -91,6 +91,16 @@ int main(void)
         CHECK(drvsign_check_params(DRVSIGN_OP_SIGN, &p, 1, &d) == DRVSIGN_OK && l.count == 0,
               "a good signer passes: %s", l.count ? l.text[0] : "");
     }
+    {
+        /* the plan needs its targets and its one INF: both said, in one go */
+        lines l = {0};
+        drvsign_diag d = {.emit = keep, .ctx = &l, .param_name = upper_names};
+        drvsign_params p = {0};
+        CHECK(drvsign_check_params(DRVSIGN_OP_PLAN, &p, 0, &d) == DRVSIGN_USAGE, "plan: usage");
+        CHECK(l.count == 2 && has(&l, "plan takes exactly one INF, not 0") &&
+                  has(&l, "plan needs OS, the Inf2Cat OS ids (for example 10_X64)"),
+              "plan: %u lines: %s", l.count, l.text[0]);
+    }
     /* every parameter has a name of its own */
     for (int i = 0; i < DRVSIGN_PARAM_COUNT; i++) {
         const char *name = drvsign_param_default_name((drvsign_param)i);
