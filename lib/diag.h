@@ -4,7 +4,11 @@
 
 #include "drvsign/drvsign.h"
 
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__MINGW32__)
+/* mingw-w64 builds with __USE_MINGW_ANSI_STDIO (CMakeLists.txt): C99 formats (%zu, %lld),
+ * which msvcrt's printf lacks and gcc's "printf" archetype means there */
+#define DRV_PRINTF(a, b) __attribute__((format(gnu_printf, a, b)))
+#elif defined(__GNUC__) || defined(__clang__)
 #define DRV_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define DRV_PRINTF(a, b)

@@ -17,10 +17,13 @@
 #ifdef _WIN32
 #include <io.h>
 #include <direct.h>
+#include <process.h>
+#include <stdio.h>
 #include <windows.h>
 #define drv_close _close
 #define O_CLOEXEC 0
 #define strtok_r strtok_s
+#define getpid _getpid
 #else
 #include <dirent.h>
 #include <pthread.h>
@@ -67,6 +70,45 @@ static long long pwrite_some(int fd, const void *buf, size_t n, uint64_t off)
         return -1;
     return (long long)put;
 }
+
+/* Windows' text for an error code: strerror knows only the C library's errno values. */
+static const char *win_error(DWORD code, char *buf, size_t n)
+{
+    DWORD len = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL,
+                               code, 0, buf, (DWORD)n, NULL);
+    while (len > 0 && (buf[len - 1] == '\r' || buf[len - 1] == '\n' || buf[len - 1] == '.'))
+        buf[--len] = 0;
+    if (len == 0)
+        snprintf(buf, n, "Windows error %lu", (unsigned long)code);
+    return buf;
+}
+
+/* Every file is opened sharing read, write and delete: other runs may read it meanwhile, and
+ * replacing it in place (drv_atomic_commit) renames it while this run still has it open. */
+static HANDLE open_shared(const char *path, DWORD access, DWORD creation, DWORD flags)
+{
+    return CreateFileA(path, access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                       NULL, creation, flags, NULL);
+}
+
+/* Volume and file index: what stays the same across renames (Windows' device and inode). */
+static int path_identity(const char *path, BY_HANDLE_FILE_INFORMATION *id)
+{
+    HANDLE h = open_shared(path, FILE_READ_ATTRIBUTES, OPEN_EXISTING,
+                           FILE_FLAG_BACKUP_SEMANTICS);
+    int rc;
+    if (h == INVALID_HANDLE_VALUE)
+        return -1;
+    rc = GetFileInformationByHandle(h, id) ? 0 : -1;
+    CloseHandle(h);
+    return rc;
+}
+
+static int same_identity(const BY_HANDLE_FILE_INFORMATION *a, const BY_HANDLE_FILE_INFORMATION *b)
+{
+    return a->dwVolumeSerialNumber == b->dwVolumeSerialNumber &&
+           a->nFileIndexHigh == b->nFileIndexHigh && a->nFileIndexLow == b->nFileIndexLow;
+}
 #else
 static long long pread_all(int fd, void *buf, size_t n, uint64_t off)
 {
@@ -105,6 +147,43 @@ static const char *kind_of_mode(unsigned mode)
     return "not a regular file";
 }
 
+#ifdef _WIN32
+int drv_file_open(drv_file *f, const char *path, drvsign_diag *diag)
+{
+    DWORD attrs = GetFileAttributesA(path);
+    LARGE_INTEGER size;
+    HANDLE h;
+    char why[256];
+
+    memset(f, 0, sizeof *f);
+    f->path = path;
+    f->fd = -1;
+    if (attrs != INVALID_FILE_ATTRIBUTES && (attrs & FILE_ATTRIBUTE_DIRECTORY)) {
+        drv_error(diag, path, "not a regular file (a directory)");
+        return -1;
+    }
+    h = open_shared(path, GENERIC_READ, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL);
+    if (h == INVALID_HANDLE_VALUE) {
+        drv_error(diag, path, "cannot open: %s", win_error(GetLastError(), why, sizeof why));
+        return -1;
+    }
+    /* a console, pipe or device would block a read: only files on disk; their size from the
+     * handle, as struct stat's st_size has 32 bits here */
+    if (GetFileType(h) != FILE_TYPE_DISK || !GetFileSizeEx(h, &size)) {
+        drv_error(diag, path, "not a regular file (a device or pipe)");
+        CloseHandle(h);
+        return -1;
+    }
+    f->fd = _open_osfhandle((intptr_t)h, _O_RDONLY | _O_BINARY);
+    if (f->fd < 0) {
+        drv_error(diag, path, "cannot open: %s", strerror(errno));
+        CloseHandle(h);
+        return -1;
+    }
+    f->size = (uint64_t)size.QuadPart;
+    return 0;
+}
+#else
 int drv_file_open(drv_file *f, const char *path, drvsign_diag *diag)
 {
     struct stat st;
@@ -134,6 +213,7 @@ int drv_file_open(drv_file *f, const char *path, drvsign_diag *diag)
     f->size = (uint64_t)st.st_size;
     return 0;
 }
+#endif
 
 int drv_check_regular(const char *path, drvsign_diag *diag)
 {
@@ -306,6 +386,51 @@ static int stream_mapped(const stream_state *st, drvsign_diag *diag)
         }
     return 0;
 }
+#else
+/* Windows refuses to shrink a file while a view of it is mapped (ERROR_USER_MAPPED_FILE), so
+ * here no guard is needed: a file that shrank before the mapping was made is read instead,
+ * and the read reports it. */
+static int stream_mapped(const stream_state *st, drvsign_diag *diag)
+{
+    SYSTEM_INFO si;
+    HANDLE mapping;
+    uint64_t granularity;
+    int delivered = 0, rc = 0;
+    char why[256];
+
+    GetSystemInfo(&si);
+    granularity = si.dwAllocationGranularity;
+    mapping = CreateFileMappingA((HANDLE)_get_osfhandle(st->f->fd), NULL, PAGE_READONLY, 0, 0,
+                                 NULL);
+    if (mapping == NULL)
+        return 1;
+    for (size_t i = 0; i < st->count && rc == 0; i++)
+        for (uint64_t done = 0; done < st->ranges[i].len && rc == 0;) {
+            uint64_t off = st->ranges[i].off + done;
+            uint64_t n = st->ranges[i].len - done < MAP_WINDOW ? st->ranges[i].len - done
+                                                                : MAP_WINDOW;
+            uint64_t map_off = off - off % granularity;
+            const unsigned char *view =
+                MapViewOfFile(mapping, FILE_MAP_READ, (DWORD)(map_off >> 32), (DWORD)map_off,
+                              (SIZE_T)(off + n - map_off));
+            if (view == NULL) {
+                if (!delivered)
+                    rc = 1;
+                else {
+                    drv_error(diag, st->f->path, "cannot map the file: %s",
+                              win_error(GetLastError(), why, sizeof why));
+                    rc = -1;
+                }
+                break;
+            }
+            rc = st->fn(st->ctx, off, view + (off - map_off), (size_t)n) != 0 ? -1 : 0;
+            UnmapViewOfFile(view);
+            delivered = 1;
+            done += n;
+        }
+    CloseHandle(mapping);
+    return rc;
+}
 #endif
 
 int drv_file_stream(const drv_file *f, const drv_range *ranges, size_t count, drv_bytes_fn fn,
@@ -321,14 +446,12 @@ int drv_file_stream(const drv_file *f, const drv_range *ranges, size_t count, dr
                       (unsigned long long)f->size);
             return -1;
         }
-#ifndef _WIN32
     /* a mapping costs more than copying a few pages */
     if (f->size >= DRV_STREAM_MAP_MIN) {
         int rc = stream_mapped(&st, diag);
         if (rc <= 0)
             return rc;
     }
-#endif
     return stream_read(&st, diag);
 }
 
@@ -454,11 +577,7 @@ static void pending_remove(int slot)
         atomic_store(&pending_state[slot], SLOT_FREE);
 }
 #else
-static int pending_add(const char *path)
-{
-    (void)path;
-    return -1;
-}
+/* Windows deletes a temp file that is left open when the process ends (set_delete_on_close) */
 static void pending_remove(int slot)
 {
     (void)slot;
@@ -486,6 +605,7 @@ static char *temp_template(const char *dest)
     return t;
 }
 
+#ifndef _WIN32
 /* The directory part of path ("." when there is none), for O_TMPFILE and fsync. */
 static char *dir_of(const char *path)
 {
@@ -503,8 +623,8 @@ static char *dir_of(const char *path)
     }
     return d;
 }
+#endif
 
-#ifndef _WIN32
 /* Fill the XXXXXX of a template with fresh random letters. */
 static void randomize_template(char *t)
 {
@@ -520,6 +640,99 @@ static void randomize_template(char *t)
         t[n - 6 + i] = letters[r[i] % (sizeof letters - 1)];
 }
 
+#ifdef _WIN32
+/* A new temp file is deleted when its last handle closes, so that not even a killed process
+ * leaves it behind (what O_TMPFILE gives on Linux); keep_temp cancels that before it is
+ * renamed into place or closed to be read by name. */
+static int set_delete_on_close(HANDLE h, BOOLEAN delete_it)
+{
+    FILE_DISPOSITION_INFO disposition;
+    disposition.DeleteFile = delete_it;
+    return SetFileInformationByHandle(h, FileDispositionInfo, &disposition, sizeof disposition)
+               ? 0
+               : -1;
+}
+
+static int keep_temp(drv_atomic *a)
+{
+    if (a->anonymous && set_delete_on_close((HANDLE)_get_osfhandle(a->fd), FALSE) != 0)
+        return -1;
+    a->anonymous = 0;
+    return 0;
+}
+
+/* Rename the open temp file over dest, which is beside it (a name alone renames within the
+ * directory), with POSIX semantics: atomic, and it replaces dest even while dest is open, as
+ * it is when replaced in place (this run's lock, or a run waiting for it). Windows 10 1607
+ * and later on NTFS; elsewhere it fails, and replace_closed does the work. */
+/* FileRenameInfoEx, which mingw-w64's headers name only for _WIN32_WINNT 0x0A000002 */
+#define FILE_RENAME_INFO_EX ((FILE_INFO_BY_HANDLE_CLASS)22)
+static int rename_open_temp(drv_atomic *a)
+{
+    const char *base = drv_base_name(a->dest);
+    int wlen = MultiByteToWideChar(CP_ACP, 0, base, -1, NULL, 0);
+    size_t size;
+    FILE_RENAME_INFO *info;
+    BOOL ok;
+    if (wlen <= 0)
+        return -1;
+    size = sizeof *info + (size_t)wlen * sizeof(WCHAR);
+    info = calloc(1, size);
+    if (info == NULL)
+        return -1;
+    info->Flags = FILE_RENAME_FLAG_REPLACE_IF_EXISTS | FILE_RENAME_FLAG_POSIX_SEMANTICS;
+    info->FileNameLength = (DWORD)(wlen - 1) * sizeof(WCHAR);
+    MultiByteToWideChar(CP_ACP, 0, base, -1, info->FileName, wlen);
+    ok = SetFileInformationByHandle((HANDLE)_get_osfhandle(a->fd), FILE_RENAME_INFO_EX, info,
+                                    (DWORD)size);
+    free(info);
+    return ok ? 0 : -1;
+}
+
+/* Replace dest by the (closed) temp file without POSIX semantics. MoveFileEx cannot replace
+ * a file that is open, and a file replaced in place is: then it is renamed aside first (it
+ * was opened sharing delete, so it can be), the temp file takes its name, and the old file is
+ * deleted, which Windows completes when its last handle closes. Between the two renames the
+ * name is briefly missing; a failed second rename puts the old file back. */
+static int replace_closed(drv_atomic *a, int durable)
+{
+    DWORD through = durable ? MOVEFILE_WRITE_THROUGH : 0, err;
+    char *aside;
+    int moved = 0;
+
+    if (MoveFileExA(a->tmp, a->dest, MOVEFILE_REPLACE_EXISTING | through))
+        return 0;
+    err = GetLastError();
+    if ((err != ERROR_ACCESS_DENIED && err != ERROR_SHARING_VIOLATION &&
+         err != ERROR_LOCK_VIOLATION) ||
+        (aside = temp_template(a->dest)) == NULL) {
+        SetLastError(err);
+        return -1;
+    }
+    for (int attempt = 0; !moved && attempt < 100; attempt++) {
+        randomize_template(aside);
+        moved = MoveFileExA(a->dest, aside, through) != 0;
+        if (!moved && GetLastError() != ERROR_ALREADY_EXISTS &&
+            GetLastError() != ERROR_FILE_EXISTS)
+            break;
+    }
+    if (!moved) {
+        free(aside);
+        SetLastError(err);
+        return -1;
+    }
+    if (!MoveFileExA(a->tmp, a->dest, through)) {
+        err = GetLastError();
+        MoveFileExA(aside, a->dest, through);
+        free(aside);
+        SetLastError(err);
+        return -1;
+    }
+    DeleteFileA(aside);
+    free(aside);
+    return 0;
+}
+#else
 static int sync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_CLOEXEC | O_DIRECTORY), rc = 0;
@@ -558,9 +771,8 @@ static int name_anonymous(drv_atomic *a)
 static int same_file(const char *a, const char *b)
 {
 #ifdef _WIN32
-    (void)a;
-    (void)b;
-    return 0;
+    BY_HANDLE_FILE_INFORMATION ia, ib;
+    return path_identity(a, &ia) == 0 && path_identity(b, &ib) == 0 && same_identity(&ia, &ib);
 #else
     struct stat sa, sb;
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
@@ -592,10 +804,35 @@ int drv_atomic_open(drv_atomic *a, const char *target, const char *mode_like,
         goto fail;
     }
 #ifdef _WIN32
-    if (_mktemp_s(a->tmp, strlen(a->tmp) + 1) != 0 ||
-        (a->fd = _open(a->tmp, _O_CREAT | _O_EXCL | _O_RDWR | _O_BINARY, 0600)) < 0) {
-        drv_error(diag, target, "cannot create a temporary file beside it: %s", strerror(errno));
-        goto fail;
+    {
+        HANDLE h = INVALID_HANDLE_VALUE;
+        DWORD err = ERROR_FILE_EXISTS;
+        char why[256];
+        for (int attempt = 0; h == INVALID_HANDLE_VALUE && err == ERROR_FILE_EXISTS &&
+                              attempt < 100;
+             attempt++) {
+            randomize_template(a->tmp);
+            /* DELETE: to be renamed by its handle (rename_open_temp) */
+            h = open_shared(a->tmp, GENERIC_READ | GENERIC_WRITE | DELETE, CREATE_NEW,
+                            FILE_ATTRIBUTE_NORMAL);
+            if (h == INVALID_HANDLE_VALUE)
+                err = GetLastError();
+        }
+        if (h == INVALID_HANDLE_VALUE) {
+            drv_error(diag, target, "cannot create a temporary file beside it: %s",
+                      win_error(err, why, sizeof why));
+            free(a->tmp);
+            a->tmp = NULL; /* not ours: nothing to remove */
+            goto fail;
+        }
+        a->anonymous = set_delete_on_close(h, TRUE) == 0;
+        a->fd = _open_osfhandle((intptr_t)h, _O_RDWR | _O_BINARY);
+        if (a->fd < 0) {
+            drv_error(diag, target, "cannot create a temporary file beside it: %s",
+                      strerror(errno));
+            CloseHandle(h); /* deletes it when it was marked so, else drv_atomic_abort does */
+            goto fail;
+        }
     }
     (void)mode_like;
 #else
@@ -733,14 +970,27 @@ void drv_atomic_start_writeback(drv_atomic *a)
 int drv_atomic_commit(drv_atomic *a, drvsign_diag *diag)
 {
 #ifdef _WIN32
-    if (_commit(a->fd) != 0 || _close(a->fd) != 0) {
+    char why[256];
+    int renamed;
+    if (a->in_place && !FlushFileBuffers((HANDLE)_get_osfhandle(a->fd))) {
+        drv_error(diag, a->target, "cannot flush: %s", win_error(GetLastError(), why, sizeof why));
+        return -1;
+    }
+    if (keep_temp(a) != 0) {
+        drv_error(diag, a->target, "cannot keep the temporary file beside it: %s",
+                  win_error(GetLastError(), why, sizeof why));
+        return -1;
+    }
+    renamed = rename_open_temp(a) == 0;
+    if (_close(a->fd) != 0) {
         a->fd = -1;
         drv_error(diag, a->target, "cannot flush: %s", strerror(errno));
         return -1;
     }
     a->fd = -1;
-    if (!MoveFileExA(a->tmp, a->dest, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
-        drv_error(diag, a->target, "cannot replace (Windows error %lu)", GetLastError());
+    if (!renamed && replace_closed(a, a->in_place) != 0) {
+        drv_error(diag, a->target, "cannot replace: %s",
+                  win_error(GetLastError(), why, sizeof why));
         return -1;
     }
 #else
@@ -793,7 +1043,14 @@ int drv_atomic_commit(drv_atomic *a, drvsign_diag *diag)
 int drv_atomic_close(drv_atomic *a, drvsign_diag *diag)
 {
     int rc;
-#ifndef _WIN32
+#ifdef _WIN32
+    if (keep_temp(a) != 0) {
+        char why[256];
+        drv_error(diag, a->target, "cannot keep the temporary file beside it: %s",
+                  win_error(GetLastError(), why, sizeof why));
+        return -1;
+    }
+#else
     if (a->anonymous && name_anonymous(a) != 0) {
         drv_error(diag, a->target, "cannot name the temporary file beside it: %s",
                   strerror(errno));
@@ -839,10 +1096,18 @@ int drv_file_open_locked(drv_file *f, const char *path, drvsign_diag *diag)
             return -1;
 #ifdef _WIN32
         {
+            /* Windows' locks are mandatory for the bytes they cover: this one covers a byte far
+             * past any end of file, so it excludes other runs' locks and no reader's reads. */
             OVERLAPPED ov = {0};
             HANDLE h = (HANDLE)_get_osfhandle(f->fd);
-            LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK, 0, MAXDWORD, MAXDWORD, &ov);
-            return 0; /* Windows cannot rename over an open file, so it stays the same */
+            BY_HANDLE_FILE_INFORMATION now, locked;
+            ov.Offset = 0xfffffffeu;
+            ov.OffsetHigh = 0x7fffffffu;
+            if (!LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK, 0, 1, 0, &ov))
+                return 0; /* a file system without locks (some network shares): unlocked */
+            if (path_identity(path, &now) == 0 && GetFileInformationByHandle(h, &locked) &&
+                same_identity(&now, &locked))
+                return 0;
         }
 #else
         {
@@ -857,8 +1122,8 @@ int drv_file_open_locked(drv_file *f, const char *path, drvsign_diag *diag)
                 now.st_dev == locked.st_dev && now.st_ino == locked.st_ino)
                 return 0;
         }
-        drv_file_close(f);
 #endif
+        drv_file_close(f);
     }
     drv_error(diag, path, "cannot lock: the file keeps being replaced");
     return -1;
