@@ -74,13 +74,13 @@ int main(void)
     }
     {
         /* the plan needs its targets and its one INF: both said, in one go */
-        lines l = {0};
-        drvsign_diag d = {.emit = keep, .ctx = &l, .param_name = upper_names};
+        drvsign_diag d = unit_diag();
         drvsign_params p = {0};
+        d.param_name = upper_names;
         CHECK(drvsign_check_params(DRVSIGN_OP_PLAN, &p, 0, &d) == DRVSIGN_USAGE, "plan: usage");
-        CHECK(l.count == 2 && has(&l, "plan takes exactly one INF, not 0") &&
-                  has(&l, "plan needs OS, the Inf2Cat OS ids (for example 10_X64)"),
-              "plan: %u lines: %s", l.count, l.text[0]);
+        CHECK(unit_sink.error_count == 2 && unit_error_is("plan takes exactly one INF, not 0") &&
+                  unit_error_is("plan needs OS, the Inf2Cat OS ids (for example 10_X64)"),
+              "plan: %u lines: %s", unit_sink.error_count, unit_sink.errors[0]);
     }
     /* every parameter has a name of its own */
     for (int i = 0; i < DRVSIGN_PARAM_COUNT; i++) {
