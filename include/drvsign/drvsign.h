@@ -206,7 +206,8 @@ typedef enum drvsign_operation {
     DRVSIGN_OP_CAB,
     DRVSIGN_OP_ARCHIVE,
     DRVSIGN_OP_INSPECT,
-    DRVSIGN_OP_TESTCERT
+    DRVSIGN_OP_TESTCERT,
+    DRVSIGN_OP_PLAN
 } drvsign_operation;
 
 /*
