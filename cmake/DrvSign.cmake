@@ -411,32 +411,10 @@ function(_drvsign_add_package called name)
   if(NOT DEFINED arg_DRIVER_VERSION AND PROJECT_VERSION)
     set(arg_DRIVER_VERSION "${PROJECT_VERSION}") # project(... VERSION w.x.y.z) versions the driver
   endif()
-  if(DEFINED arg_DRIVER_VERSION)
-    _drvsign_check_value("${fn}" DRIVER_VERSION "${arg_DRIVER_VERSION}"
-      "^[0-9]+(\\.[0-9]+)?(\\.[0-9]+)?(\\.[0-9]+)?$" "a version w.x.y.z (each 0 to 65535)")
-    string(REPLACE "." ";" parts "${arg_DRIVER_VERSION}")
-    foreach(part IN LISTS parts)
-      if(part GREATER 65535)
-        message(FATAL_ERROR "${fn}: DRIVER_VERSION is a version w.x.y.z (each 0 to 65535), not "
-                            "'${arg_DRIVER_VERSION}'")
-      endif()
-    endforeach()
-  endif()
-  if(DEFINED arg_DRIVER_DATE)
-    _drvsign_check_value("${fn}" DRIVER_DATE "${arg_DRIVER_DATE}"
-      "^(0?[1-9]|1[0-2])/(0?[1-9]|[12][0-9]|3[01])/[0-9][0-9][0-9][0-9]$" "a date mm/dd/yyyy")
-  endif()
-  if(DEFINED arg_KMDF_VERSION)
-    _drvsign_check_value("${fn}" KMDF_VERSION "${arg_KMDF_VERSION}" "^[0-9]+\\.[0-9]+$"
-                         "a KMDF version x.y (for example 1.15)")
-  endif()
-  if(DEFINED arg_UMDF_VERSION)
-    _drvsign_check_value("${fn}" UMDF_VERSION "${arg_UMDF_VERSION}" "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$"
-                         "a UMDF version x.y.z (for example 2.15.0)")
-  endif()
-  # CATALOG_VERSION, ARCHIVE, OS, TIMESTAMP_URL and the production credentials are the library's
-  # parameters: its validator checks their values in the plan step below, in these names. Only
-  # the syntax is CMake's to check: the manifest carries CATALOG_VERSION as a number.
+  # CATALOG_VERSION, ARCHIVE, OS, TIMESTAMP_URL, the production credentials and StampInf's
+  # DRIVER_VERSION, DRIVER_DATE, KMDF_VERSION and UMDF_VERSION are the library's parameters:
+  # its validator checks their values in the plan step below, in these names. Only the syntax
+  # is CMake's to check: the manifest carries CATALOG_VERSION as a number.
   if(DEFINED arg_CATALOG_VERSION)
     _drvsign_check_value("${fn}" CATALOG_VERSION "${arg_CATALOG_VERSION}" "^[0-9]+$" "a number")
   endif()

@@ -20,9 +20,9 @@
 #define ONE_FILE_OUT                                                                               \
     (OP(DRVSIGN_OP_SIGN) | OP(DRVSIGN_OP_TIMESTAMP) | OP(DRVSIGN_OP_REMOVE) | OP(DRVSIGN_OP_ATTACH))
 
-static const char *const op_names[] = {"sign",      "extract", "remove",   "attach",
-                                       "timestamp", "verify",  "catalog",  "cab",
-                                       "archive",   "inspect", "testcert", "plan"};
+static const char *const op_names[] = {"sign",     "extract", "remove",  "attach",  "timestamp",
+                                       "verify",   "catalog", "cab",     "archive", "inspect",
+                                       "testcert", "plan",    "stampinf"};
 
 static int is_one_of(const char *value, const char *const *allowed)
 {
@@ -88,6 +88,10 @@ static void check_operands(drvsign_operation op, const drvsign_params *p, size_t
     case DRVSIGN_OP_PLAN:
         if (count != 1)
             drv_error(diag, NULL, "plan takes exactly one INF, not %zu", count);
+        break;
+    case DRVSIGN_OP_STAMPINF:
+        if (count != 1)
+            drv_error(diag, NULL, "stampinf takes exactly one INF, not %zu", count);
         break;
     }
     if ((OP(op) & ONE_FILE_OUT) && p->out != NULL && count > 1)
@@ -218,6 +222,65 @@ static void check_timestamps(const drvsign_params *p, drvsign_diag *diag)
                 "a number of seconds");
 }
 
+/* "n" or "n.n" ... with at most max_parts parts, at least min_parts, each at most max_value */
+static int is_dotted(const char *s, int min_parts, int max_parts, long max_value)
+{
+    int parts = 0;
+    for (;;) {
+        long value = 0;
+        int digits = 0;
+        for (; *s >= '0' && *s <= '9'; s++, digits++)
+            if ((value = value * 10 + (*s - '0')) > max_value)
+                return 0;
+        if (digits == 0 || ++parts > max_parts)
+            return 0;
+        if (*s == 0)
+            return parts >= min_parts;
+        if (*s++ != '.')
+            return 0;
+    }
+}
+
+/* digits (between min and max of them) at *s, as a number; *s moves past them; -1 if none fit */
+static long take_digits(const char **s, int min, int max)
+{
+    long value = 0;
+    int n = 0;
+    for (; **s >= '0' && **s <= '9' && n < max; ++*s, n++)
+        value = value * 10 + (**s - '0');
+    return n >= min && !(**s >= '0' && **s <= '9') ? value : -1;
+}
+
+/* mm/dd/yyyy as DriverVer writes it (one-digit months and days too) */
+static int is_driver_date(const char *s)
+{
+    long month = take_digits(&s, 1, 2), day, year;
+    if (month < 1 || month > 12 || *s++ != '/')
+        return 0;
+    day = take_digits(&s, 1, 2);
+    if (day < 1 || day > 31 || *s++ != '/')
+        return 0;
+    year = take_digits(&s, 4, 4);
+    return year >= 0 && *s == 0;
+}
+
+/* StampInf's values: what it writes into DriverVer and the KMDF/UMDF directives */
+static void check_stamp_values(const drvsign_params *p, drvsign_diag *diag)
+{
+    if (p->driver_version != NULL && !is_dotted(p->driver_version, 1, 4, 65535))
+        drv_error(diag, NULL, "%s is a version w.x.y.z (each 0 to 65535), not '%s'",
+                  drv_param(diag, DRVSIGN_PARAM_DRIVER_VERSION), p->driver_version);
+    if (p->driver_date != NULL && !is_driver_date(p->driver_date))
+        drv_error(diag, NULL, "%s is a date mm/dd/yyyy, not '%s'",
+                  drv_param(diag, DRVSIGN_PARAM_DRIVER_DATE), p->driver_date);
+    if (p->kmdf_version != NULL && !is_dotted(p->kmdf_version, 2, 2, 65535))
+        drv_error(diag, NULL, "%s is a KMDF version x.y (for example 1.15), not '%s'",
+                  drv_param(diag, DRVSIGN_PARAM_KMDF_VERSION), p->kmdf_version);
+    if (p->umdf_version != NULL && !is_dotted(p->umdf_version, 2, 3, 65535))
+        drv_error(diag, NULL, "%s is a UMDF version x.y.z (for example 2.15.0), not '%s'",
+                  drv_param(diag, DRVSIGN_PARAM_UMDF_VERSION), p->umdf_version);
+}
+
 static void check_values(drvsign_operation op, const drvsign_params *p, drvsign_diag *diag)
 {
     static const char *const digests[] = {"sha256", "sha1", NULL};
@@ -255,6 +318,8 @@ static void check_values(drvsign_operation op, const drvsign_params *p, drvsign_
                   drv_archive_format_ok("zip") ? "" : " (built without libarchive)");
     if (op == DRVSIGN_OP_TESTCERT)
         check_range(diag, DRVSIGN_PARAM_DAYS, p->days, 1, 36500, "a number of days");
+    if (op == DRVSIGN_OP_STAMPINF)
+        check_stamp_values(p, diag);
 }
 
 drvsign_status drvsign_check_params(drvsign_operation op, const drvsign_params *p, size_t count,

@@ -251,6 +251,8 @@ drvsign_status drvsign_stampinf_buffer(const drvsign_params *params, const char 
                                        size_t *out_len, unsigned *inserted_line, drvsign_diag *diag)
 {
     stampinf_opts o = {params, inf};
+    if (drvsign_check_params(DRVSIGN_OP_STAMPINF, params, 1, diag) != DRVSIGN_OK)
+        return DRVSIGN_USAGE;
     return stamp(&o, data, len, out, out_len, inserted_line, diag) == 0 ? DRVSIGN_OK
                                                                         : DRVSIGN_FAILED;
 }
@@ -264,6 +266,8 @@ drvsign_status drvsign_stampinf(const drvsign_params *params, const char *inf,
     drv_atomic a;
     drvsign_status rc = DRVSIGN_FAILED;
 
+    if (drvsign_check_params(DRVSIGN_OP_STAMPINF, params, 1, diag) != DRVSIGN_OK)
+        return DRVSIGN_USAGE;
     if (drv_read_small_file(inf, MAX_INF_BYTES, &data, &len, diag) != 0)
         return DRVSIGN_FAILED;
     if (stamp(&o, data, len, &stamped, &stamped_len, inserted_line, diag) != 0)

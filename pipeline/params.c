@@ -1,5 +1,6 @@
 #include "params.h"
 
+#include "plan.h"
 #include "signer.h"
 
 /* What a CMake user writes for each parameter the pipeline fills from the manifest or the
@@ -42,7 +43,7 @@ const char *pipeline_param_name(void *ctx, drvsign_param id)
 
 int pipeline_check_params(const manifest *m, drvsign_diag *diag)
 {
-    drvsign_params catalog = {0}, archive = {0}, signer = {0};
+    drvsign_params catalog = {0}, archive = {0}, signer = {0}, stamp = plan_stamp_params(m);
     holder keep = {0};
     unsigned before = diag->errors;
 
@@ -52,6 +53,7 @@ int pipeline_check_params(const manifest *m, drvsign_diag *diag)
     catalog.os_list_count = m->os.n;
     catalog.catalog_version = m->catalog_version;
     drvsign_check_params(DRVSIGN_OP_CATALOG, &catalog, 0, diag);
+    drvsign_check_params(DRVSIGN_OP_STAMPINF, &stamp, 1, diag);
     /* the signer (production credentials unless stored signatures may stand in for them) and
      * its timestamps; checked with signing off too, as the arguments are wrong either way */
     signer_params(m, production(m) && m->signatures == NULL, &signer, &keep, diag);

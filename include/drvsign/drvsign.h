@@ -207,7 +207,8 @@ typedef enum drvsign_operation {
     DRVSIGN_OP_ARCHIVE,
     DRVSIGN_OP_INSPECT,
     DRVSIGN_OP_TESTCERT,
-    DRVSIGN_OP_PLAN
+    DRVSIGN_OP_PLAN,
+    DRVSIGN_OP_STAMPINF
 } drvsign_operation;
 
 /*

@@ -119,19 +119,19 @@ behaviour_unknown_sign_mode() {
 misuse "an unknown SIGN_MODE" "$A SIGN_MODE is off, test or production, not 'release'" "$P SIGN_MODE release)"
 }
 behaviour_driver_version_out_of_range() {
-misuse "a DRIVER_VERSION out of range" "$A DRIVER_VERSION is a version w.x.y.z \\(each 0 to 65535\\), not '1.2.3.70000'" "$P DRIVER_VERSION 1.2.3.70000)"
+misuse "a DRIVER_VERSION out of range" "$A drvsign: DRIVER_VERSION is a version w.x.y.z \\(each 0 to 65535\\), not '1.2.3.70000'" "$P DRIVER_VERSION 1.2.3.70000)"
 }
 behaviour_driver_version_that_is_no_version() {
-misuse "a DRIVER_VERSION that is no version" "$A DRIVER_VERSION is a version w.x.y.z" "$P DRIVER_VERSION v1.2)"
+misuse "a DRIVER_VERSION that is no version" "$A drvsign: DRIVER_VERSION is a version w.x.y.z" "$P DRIVER_VERSION v1.2)"
 }
 behaviour_driver_date_in_another_format() {
-misuse "a DRIVER_DATE in another format" "$A DRIVER_DATE is a date mm/dd/yyyy, not '2024-01-15'" "$P DRIVER_DATE 2024-01-15)"
+misuse "a DRIVER_DATE in another format" "$A drvsign: DRIVER_DATE is a date mm/dd/yyyy, not '2024-01-15'" "$P DRIVER_DATE 2024-01-15)"
 }
 behaviour_bad_kmdf_version() {
-misuse "a bad KMDF_VERSION" "$A KMDF_VERSION is a KMDF version x.y \\(for example 1.15\\), not '1'" "$P KMDF_VERSION 1)"
+misuse "a bad KMDF_VERSION" "$A drvsign: KMDF_VERSION is a KMDF version x.y \\(for example 1.15\\), not '1'" "$P KMDF_VERSION 1)"
 }
 behaviour_bad_umdf_version() {
-misuse "a bad UMDF_VERSION" "$A UMDF_VERSION is a UMDF version x.y.z" "$P UMDF_VERSION two)"
+misuse "a bad UMDF_VERSION" "$A drvsign: UMDF_VERSION is a UMDF version x.y.z" "$P UMDF_VERSION two)"
 }
 # values the library checks (its validator, run by the plan step at configure time), worded in
 # the module's argument names

@@ -56,6 +56,64 @@ int main(void)
               "catalog: time: %s", unit_sink.errors[1]);
     }
     {
+        /* StampInf's values: four wrong ones, four lines; the right ones pass */
+        static const char *const good_versions[] = {"1", "1.2", "10.0.19041.1", "65535.0.0.65535"};
+        static const char *const bad_versions[] = {"", "v1.2", "1.2.3.70000", "1..2", "1.2.3.4.5",
+                                                   "1.2.", "99999999999999999999"};
+        static const char *const good_dates[] = {"01/15/2024", "1/5/2024", "12/31/1999"};
+        static const char *const bad_dates[] = {"2024-01-15", "13/01/2024", "01/32/2024",
+                                                "01/15/24", "01/15/20245", "1/15/2024x", "/15/2024"};
+        drvsign_diag d = unit_diag();
+        drvsign_params p = {0};
+        p.driver_version = "1.2.3.70000";
+        p.driver_date = "2024-01-15";
+        p.kmdf_version = "1";
+        p.umdf_version = "two";
+        CHECK(drvsign_check_params(DRVSIGN_OP_STAMPINF, &p, 1, &d) == DRVSIGN_USAGE,
+              "stampinf: usage");
+        CHECK(unit_sink.error_count == 4, "stampinf: four lines, got %u", unit_sink.error_count);
+        CHECK(unit_error_is("driver_version is a version w.x.y.z (each 0 to 65535), not "
+                            "'1.2.3.70000'"),
+              "stampinf: version: %s", unit_sink.errors[0]);
+        CHECK(unit_error_is("driver_date is a date mm/dd/yyyy, not '2024-01-15'"),
+              "stampinf: date");
+        CHECK(unit_error_is("kmdf_version is a KMDF version x.y (for example 1.15), not '1'"),
+              "stampinf: kmdf");
+        CHECK(unit_error_is("umdf_version is a UMDF version x.y.z (for example 2.15.0), not "
+                            "'two'"),
+              "stampinf: umdf");
+        for (size_t i = 0; i < sizeof good_versions / sizeof good_versions[0]; i++) {
+            drvsign_params q = {0};
+            drvsign_diag e = unit_diag();
+            q.driver_version = good_versions[i];
+            q.kmdf_version = "1.15";
+            q.umdf_version = i % 2 ? "2.15" : "2.15.0";
+            CHECK(drvsign_check_params(DRVSIGN_OP_STAMPINF, &q, 1, &e) == DRVSIGN_OK,
+                  "stampinf: version '%s' passes", good_versions[i]);
+        }
+        for (size_t i = 0; i < sizeof bad_versions / sizeof bad_versions[0]; i++) {
+            drvsign_params q = {0};
+            drvsign_diag e = unit_diag();
+            q.driver_version = bad_versions[i];
+            CHECK(drvsign_check_params(DRVSIGN_OP_STAMPINF, &q, 1, &e) == DRVSIGN_USAGE,
+                  "stampinf: version '%s' is refused", bad_versions[i]);
+        }
+        for (size_t i = 0; i < sizeof good_dates / sizeof good_dates[0]; i++) {
+            drvsign_params q = {0};
+            drvsign_diag e = unit_diag();
+            q.driver_date = good_dates[i];
+            CHECK(drvsign_check_params(DRVSIGN_OP_STAMPINF, &q, 1, &e) == DRVSIGN_OK,
+                  "stampinf: date '%s' passes", good_dates[i]);
+        }
+        for (size_t i = 0; i < sizeof bad_dates / sizeof bad_dates[0]; i++) {
+            drvsign_params q = {0};
+            drvsign_diag e = unit_diag();
+            q.driver_date = bad_dates[i];
+            CHECK(drvsign_check_params(DRVSIGN_OP_STAMPINF, &q, 1, &e) == DRVSIGN_USAGE,
+                  "stampinf: date '%s' is refused", bad_dates[i]);
+        }
+    }
+    {
         /* what is right passes, silently */
         drvsign_diag d = unit_diag();
         drvsign_params p = {0};
