@@ -315,6 +315,31 @@ check "... cabextract -t" cabextract -q -t "$work/w/signed.cab"
 check "... osslsigncode verifies it" oss -in "$work/w/signed.cab"
 check "... the Linux drvsign verifies it" "$linux" verify --quiet --ca "$id/root.pem" "$work/w/signed.cab"
 check "... byte-identical to the Linux build's" cmp "$work/w/signed.cab" "$work/l/signed.cab"
+# timestamps over HTTP (OSSL_HTTP on winsock) from the test TSA, with the test PKI's leaf as
+# PEM files and an encrypted key
+bash "$root/tests/pki/make-pki.sh" "$work/pki" >/dev/null
+trap 'bash "$root/tests/tsa/fixture.sh" stop "$work/pki" "$work/tsa" >/dev/null 2>&1; wineserver -k 2>/dev/null || true' EXIT
+bash "$root/tests/tsa/fixture.sh" start "$work/pki" "$work/tsa" >/dev/null
+read -r tsa_port _ <"$work/tsa/port"
+tsa=http://127.0.0.1:$tsa_port
+leaf=(--cert "$(winpath "$work/pki/leaf-chain.pem")" --key "$(winpath "$work/pki/leaf-encrypted.key")"
+      --password-file "$(winpath "$work/pki/password.txt")")
+oss_ts() { # file kind
+  osslsigncode verify -CAfile "$work/pki/root.pem" -TSA-CAfile "$work/pki/root.pem" -in "$1" >"$work/oss-ts.log" 2>&1 &&
+    grep -q 'Timestamp Server Signature verification: ok' "$work/oss-ts.log" &&
+    "$linux" verify --ca "$work/pki/root.pem" "$1" | grep -Eq "timestamp 20[0-9-]+T.*\($2\)"
+}
+for kind in rfc3161 legacy; do
+  if [ $kind = rfc3161 ]; then opt=(--timestamp "$tsa/rfc3161"); else opt=(--timestamp-legacy "$tsa/legacy"); fi
+  check "$kind: sign and timestamp toaster.sys (PEM chain, encrypted key)" win sign --quiet "${leaf[@]}" "${opt[@]}" \
+    --timestamp-wait 0 --timestamp-timeout 20 --out "$(winpath "$work/w/ts-$kind.sys")" "$(winpath "$inputs/drivers/toaster.sys")"
+  check "... osslsigncode and the Linux drvsign verify the $kind timestamp" oss_ts "$work/w/ts-$kind.sys" $kind
+done
+cp "$work/w/pkg/tstamd64.cat" "$work/w/ts.cat"
+check "timestamp a signed catalog in place" win timestamp --quiet --timestamp "$tsa/rfc3161" --timestamp-wait 0 \
+  --timestamp-timeout 20 "$(winpath "$work/w/ts.cat")"
+check "... osslsigncode and the Linux drvsign verify it" bash -c "osslsigncode verify -CAfile '$id/root.pem' -TSA-CAfile '$work/pki/root.pem' -in '$work/w/ts.cat' | grep -q 'Timestamp Server Signature verification: ok'"
+
 check "no temp file left anywhere" bash -c "! find '$work/w' -name '*.ds??????' | grep -q ."
 
 wineserver -k 2>/dev/null || true
