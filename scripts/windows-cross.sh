@@ -90,8 +90,13 @@ if [ ! -f "$prefix/.openssl-done" ]; then
   rm -rf "$cache/openssl-build"
   mkdir -p "$cache/openssl-build"
   (cd "$cache/openssl-build" &&
-    nice -n 19 "$ossl_src/Configure" mingw64 no-shared no-tests --cross-compile-prefix=$triplet- \
-      --prefix="$prefix" --libdir=lib >configure.log &&
+    # no-module: the legacy provider (old PFX files' RC2) is built into libcrypto, not a DLL
+    # looked for at a build-machine path. --openssldir: where drvsign.exe looks for
+    # openssl.cnf, which can load code: a directory only administrators may write, as in
+    # OpenSSL's own Windows builds (the default, /usr/local/ssl, means \usr\local\ssl on the
+    # current drive, which any user may create; CVE-2019-1552).
+    nice -n 19 "$ossl_src/Configure" mingw64 no-shared no-module no-tests --cross-compile-prefix=$triplet- \
+      --prefix="$prefix" --libdir=lib --openssldir="C:/Program Files/Common Files/SSL" >configure.log &&
     nice -n 19 make -j"$jobs" build_libs >build.log 2>&1 &&
     nice -n 19 make install_dev >install.log 2>&1) ||
     die "OpenSSL build failed (logs in $cache/openssl-build)"
