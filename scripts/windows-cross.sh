@@ -340,6 +340,13 @@ for kind in rfc3161 legacy; do
     --timestamp-wait 0 --timestamp-timeout 20 --out "$(winpath "$work/w/ts-$kind.sys")" "$(winpath "$inputs/drivers/toaster.sys")"
   check "... osslsigncode and the Linux drvsign verify the $kind timestamp" oss_ts "$work/w/ts-$kind.sys" $kind
 done
+# a PFX as older Windows exported them (RC2-40 and 3DES): OpenSSL's legacy provider, built in
+openssl pkcs12 -export -legacy -inkey "$work/pki/leaf.key" -in "$work/pki/leaf.pem" \
+  -certfile "$work/pki/intermediate.pem" -out "$work/legacy.pfx" -passout file:"$work/pki/password.txt"
+check "sign with a legacy (RC2-40/3DES) PFX" win sign --quiet --pfx "$(winpath "$work/legacy.pfx")" \
+  --password-file "$(winpath "$work/pki/password.txt")" --out "$(winpath "$work/w/legacy-pfx.sys")" \
+  "$(winpath "$inputs/drivers/toaster.sys")"
+check "... osslsigncode verifies it" osslsigncode verify -CAfile "$work/pki/root.pem" -in "$work/w/legacy-pfx.sys"
 cp "$work/w/pkg/tstamd64.cat" "$work/w/ts.cat"
 check "timestamp a signed catalog in place" win timestamp --quiet --timestamp "$tsa/rfc3161" --timestamp-wait 0 \
   --timestamp-timeout 20 "$(winpath "$work/w/ts.cat")"
