@@ -278,6 +278,7 @@ sleep 1 # wineserver closes the dead process's handles
 check "a run killed midway had its temp file beside the target" test $seen = yes
 check "... which is gone after kill -9" no_temp_left "$work/w/inplace"
 check "... and the input is as it was" test "$killed_sum" = "$(sha256sum <"$work/w/inplace/killed.sys")"
+check_exit "signing the NUL device is refused at once (not a regular file)" 1 win sign --quiet "${pfx[@]}" NUL
 check_exit "signing a missing file fails" 1 win sign --quiet "${pfx[@]}" "$(winpath "$work/w/no-such.sys")"
 check "... and leaves no temp file" no_temp_left "$work/w"
 
