@@ -91,14 +91,17 @@ if [ ! -f "$prefix/.openssl-done" ]; then
   mkdir -p "$cache/openssl-build"
   (cd "$cache/openssl-build" &&
     # no-module: the legacy provider (old PFX files' RC2) is built into libcrypto, not a DLL
-    # looked for at a build-machine path. --openssldir: where drvsign.exe looks for
-    # openssl.cnf, which can load code: a directory only administrators may write, as in
-    # OpenSSL's own Windows builds (the default, /usr/local/ssl, means \usr\local\ssl on the
-    # current drive, which any user may create; CVE-2019-1552).
+    # looked for at a build-machine path. The directories drvsign.exe looks in for
+    # openssl.cnf (which can load code), engines and modules: one only administrators may
+    # write, as in OpenSSL's own Windows builds; Configure takes no Windows path for them
+    # (it puts the prefix before it), so make gets them. The default, /usr/local/ssl, means
+    # \usr\local\ssl on the current drive, which any user may create (CVE-2019-1552).
+    ssldir="C:/Program Files/Common Files/SSL"
+    dirs=(OPENSSLDIR="$ssldir" ENGINESDIR="$ssldir/engines-3" MODULESDIR="$ssldir/ossl-modules")
     nice -n 19 "$ossl_src/Configure" mingw64 no-shared no-module no-tests --cross-compile-prefix=$triplet- \
-      --prefix="$prefix" --libdir=lib --openssldir="C:/Program Files/Common Files/SSL" >configure.log &&
-    nice -n 19 make -j"$jobs" build_libs >build.log 2>&1 &&
-    nice -n 19 make install_dev >install.log 2>&1) ||
+      --prefix="$prefix" --libdir=lib >configure.log &&
+    nice -n 19 make -j"$jobs" build_libs "${dirs[@]}" >build.log 2>&1 &&
+    nice -n 19 make install_dev "${dirs[@]}" >install.log 2>&1) ||
     die "OpenSSL build failed (logs in $cache/openssl-build)"
   touch "$prefix/.openssl-done"
 fi
@@ -134,6 +137,11 @@ for d in $dlls; do
     *) die "drvsign.exe needs $d, which Windows does not have (not statically linked?)" ;;
   esac
 done
+
+# OpenSSL's directories are Windows paths, none on the build machine
+strings "$exe" >"$build/exe-strings.txt"
+grep -q "^C:/Program Files/Common Files/SSL" "$build/exe-strings.txt" || die "drvsign.exe lacks OpenSSL's Windows directories"
+if grep -qF "$prefix" "$build/exe-strings.txt"; then die "drvsign.exe names the build machine's $prefix"; fi
 
 # ---- 3. the Linux drvsign, the test drivers, the package ----
 if [ -n "${DRVSIGN_LINUX:-}" ]; then
@@ -185,7 +193,7 @@ check_exit() { # what, expected status, command...
     failures=$((failures + 1))
   fi
 }
-no_temp_left() { ! ls -A "$1" | grep -q '\.ds'; }
+no_temp_left() { ! compgen -G "$1/*.ds??????" >/dev/null; }
 oss() { osslsigncode verify -CAfile "$id/root.pem" "$@"; }
 
 work=$build/smoke
@@ -267,7 +275,7 @@ for _ in $(seq 50); do [ -s "$work/silent.port" ] && break; sleep 0.1; done
 victim=$!
 seen=no
 for _ in $(seq 300); do
-  if ls "$work/w/inplace" | grep -q '^killed\.sys\.ds'; then seen=yes; break; fi
+  if compgen -G "$work/w/inplace/killed.sys.ds??????" >/dev/null; then seen=yes; break; fi
   sleep 0.1
 done
 kill -9 $victim 2>/dev/null || true
