@@ -178,8 +178,8 @@ static drvsign_status catalog_driver(const drvsign_params *p, const drv_os **os,
         /* calloc(0) may be NULL, which is not "out of memory" */
         const char **paths = calloc(c->file_count ? c->file_count : 1, sizeof *paths);
         const char **names = calloc(c->file_count ? c->file_count : 1, sizeof *names);
-        drv_ctl_attr *attrs = calloc(c->hwid_count + 1, sizeof *attrs);
-        char (*hwid_names)[32] = calloc(c->hwid_count + 1, sizeof *hwid_names);
+        drv_ctl_attr *attrs = calloc(c->hwids.n + 1, sizeof *attrs);
+        char (*hwid_names)[32] = calloc(c->hwids.n + 1, sizeof *hwid_names);
         size_t n = 0;
         char *in_dir = p->catalog_dir ? drv_path_join(p->catalog_dir, c->name) : NULL;
         const char *out_path = p->out ? p->out : in_dir ? in_dir : c->path;
@@ -194,10 +194,10 @@ static drvsign_status catalog_driver(const drvsign_params *p, const drv_os **os,
             }
             attrs[n].name = (char *)"OS";
             attrs[n++].value = c->os_tokens;
-            for (size_t k = 0; k < c->hwid_count; k++) {
+            for (size_t k = 0; k < c->hwids.n; k++) {
                 snprintf(hwid_names[k], sizeof hwid_names[k], "HWID%zu", k + 1);
                 attrs[n].name = hwid_names[k];
-                attrs[n++].value = c->hwids[k];
+                attrs[n++].value = c->hwids.v[k];
             }
             if (write_catalog(p, out_path, paths, names, c->file_count, c->os_attr, attrs, n, when,
                               diag) != 0)

@@ -58,21 +58,12 @@ static int add_hwid(drv_pkg_catalog *cat, const char *hwid)
     if (id == NULL)
         return -1;
     drv_str_lower(id);
-    added = drv_strmap_put(&cat->hwid_index, id, cat->hwid_count);
+    added = drv_strmap_put(&cat->hwid_index, id, cat->hwids.n);
     if (added <= 0) {
         free(id);
         return added;
     }
-    {
-        char **bigger = drv_grow(cat->hwids, &cat->hwid_cap, cat->hwid_count, 1, sizeof *bigger);
-        if (bigger == NULL) {
-            free(id);
-            return -1;
-        }
-        cat->hwids = bigger;
-    }
-    cat->hwids[cat->hwid_count++] = id;
-    return 0;
+    return drv_strlist_take(&cat->hwids, id);
 }
 
 
@@ -458,7 +449,7 @@ void drv_pkg_free(drv_pkg *pkg)
             free(c->files[k].rel);
             free(c->files[k].source_name);
         }
-        drv_free_list(c->hwids, c->hwid_count);
+        drv_strlist_free(&c->hwids);
         drv_strmap_free(&c->file_index);
         drv_strmap_free(&c->hwid_index);
         free(c->files);

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "bytes.h"
 #include "diag.h"
 #include "ostable.h"
 #include "strmap.h"
@@ -28,12 +29,11 @@ typedef struct drv_pkg_catalog {
     size_t target_count;
     drv_pkg_file *files; /* the INF first */
     size_t file_count;
-    char **hwids;
-    size_t hwid_count;
+    drv_strlist hwids; /* lower-case, each once */
     char *os_tokens; /* the catalog OS attribute, e.g. "_v100_X64,_v100_X64_RS3" */
     char *os_attr;   /* the member OSAttr, e.g. "2:10.0" */
     /* the analysis' own bookkeeping */
-    size_t file_cap, hwid_cap, target_cap;
+    size_t file_cap, target_cap;
     drv_strmap file_index, hwid_index;
 } drv_pkg_catalog;
 

@@ -36,8 +36,8 @@ static int lend(plan_store *st, drvsign_package_plan *plan)
         to->os = from->os_tokens ? from->os_tokens : "";
         to->files = &st->files[used];
         to->file_count = from->file_count - 1;
-        to->hwids = (const char *const *)from->hwids;
-        to->hwid_count = from->hwid_count;
+        to->hwids = (const char *const *)from->hwids.v;
+        to->hwid_count = from->hwids.n;
         for (size_t i = 1; i < from->file_count; i++, used++) {
             st->files[used].name = from->files[i].source_name;
             st->files[used].path = from->files[i].rel;

@@ -1547,13 +1547,6 @@ done:
     return rc;
 }
 
-void drv_free_list(char **names, size_t count)
-{
-    for (size_t i = 0; i < count; i++)
-        free(names[i]);
-    free(names);
-}
-
 char *drv_resolve_ci(const char *dir, const char *rel)
 {
     char *path = drv_strdup(dir), *work = drv_strdup(rel), *save = NULL, *comp;

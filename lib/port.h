@@ -149,7 +149,6 @@ int64_t drv_source_date_epoch(drvsign_diag *diag);
 /* The entries of dir (without . and ..), sorted bytewise, into *names (free with
  * drv_strlist_free); -1 (names empty) when it cannot be listed whole. */
 int drv_list_dir(const char *dir, drv_strlist *names, drvsign_diag *diag);
-void drv_free_list(char **names, size_t count);
 /* dir + rel ('/'-separated), each component matched case-insensitively, as Windows
  * would find it; NULL when there is no such file. */
 char *drv_resolve_ci(const char *dir, const char *rel);

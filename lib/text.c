@@ -20,6 +20,11 @@ int drv_strcasecmp(const char *a, const char *b)
     return drv_strncasecmp(a, b, (size_t)-1);
 }
 
+int drvsign_same_name(const char *a, const char *b)
+{
+    return drv_strcasecmp(a, b) == 0;
+}
+
 void drv_str_lower(char *s)
 {
     for (; *s; s++)

@@ -33,19 +33,6 @@ const char *base_name(const char *path)
     return after;
 }
 
-/* ASCII letters only, whatever the C locale: the library matches an INF's names so too. */
-static int fold(unsigned char c)
-{
-    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
-int same_name(const char *a, const char *b)
-{
-    while (*a && fold((unsigned char)*a) == fold((unsigned char)*b))
-        a++, b++;
-    return fold((unsigned char)*a) == fold((unsigned char)*b);
-}
-
 int make_parent_dirs(const char *path, drvsign_diag *diag)
 {
     char *parent = str_copy(path), *slash = parent ? strrchr(parent, '/') : NULL;

@@ -11,8 +11,6 @@ char *path_join(const char *dir, const char *name);
 const char *base_name(const char *path);
 /* A malloc'd copy; NULL when out of memory. */
 char *str_copy(const char *s);
-/* 1 when two file names match as Windows matches them (ASCII letters in any case). */
-int same_name(const char *a, const char *b);
 /* Create the directory that path goes in, and its parents. */
 int make_parent_dirs(const char *path, drvsign_diag *diag);
 

@@ -46,7 +46,7 @@ const char *plan_provider(const manifest *m, const char *name, int configure)
 {
     const list *l = configure ? &m->provides : &m->files;
     for (size_t i = 0; i < l->n; i++)
-        if (same_name(base_name(l->v[i]), name))
+        if (drvsign_same_name(base_name(l->v[i]), name))
             return l->v[i];
     return NULL;
 }

@@ -98,7 +98,7 @@ int production(const manifest *m)
 int is_boot_start(const manifest *m, const char *name)
 {
     for (size_t i = 0; i < m->boot_start.n; i++)
-        if (same_name(base_name(m->boot_start.v[i]), name))
+        if (drvsign_same_name(base_name(m->boot_start.v[i]), name))
             return 1;
     return 0;
 }

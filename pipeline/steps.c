@@ -43,14 +43,14 @@ static int step_stage(const manifest *m, const char *name, drvsign_diag *diag)
 
     if (plan_make(m, &pl, diag) != 0)
         goto done;
-    if (same_name(name, pl.inf)) {
+    if (drvsign_same_name(name, pl.inf)) {
         stamped = path_join(m->work, pl.inf);
         source = stamped;
         rel = pl.inf;
     } else {
         for (size_t c = 0; c < pl.catalog_count && rel == NULL; c++)
             for (size_t i = 0; i < pl.catalogs[c].file_count && rel == NULL; i++)
-                if (same_name(pl.catalogs[c].files[i].name, name))
+                if (drvsign_same_name(pl.catalogs[c].files[i].name, name))
                     rel = pl.catalogs[c].files[i].path;
         source = plan_provider(m, name, 0);
         if (rel == NULL && source != NULL)

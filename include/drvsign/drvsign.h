@@ -320,6 +320,9 @@ drvsign_status drvsign_make_dirs(const char *dir, drvsign_diag *diag);
 /* Copy from to to, written beside to and renamed into place (so to is never half-written,
  * even after a signal), with from's permissions. */
 drvsign_status drvsign_copy_file(const char *from, const char *to, drvsign_diag *diag);
+/* Whether a and b are the same name as Windows and the library match file and INF names:
+ * equal but for the case of ASCII letters, whatever the C locale. */
+int drvsign_same_name(const char *a, const char *b);
 
 #ifdef __cplusplus
 }

@@ -5,26 +5,6 @@
 #include "drvsign/drvsign.h"
 #include "unit.h"
 
-typedef struct lines {
-    char text[8][256];
-    unsigned count;
-} lines;
-
-static void keep(void *ctx, int is_error, const char *line)
-{
-    lines *l = ctx;
-    if (is_error && l->count < 8)
-        snprintf(l->text[l->count++], sizeof l->text[0], "%s", line);
-}
-
-static int has(const lines *l, const char *want)
-{
-    for (unsigned i = 0; i < l->count; i++)
-        if (strcmp(l->text[i], want) == 0)
-            return 1;
-    return 0;
-}
-
 /* a front end that names two parameters and leaves the rest to the library */
 static const char *upper_names(void *ctx, drvsign_param id)
 {
@@ -41,24 +21,25 @@ int main(void)
 
     {
         /* no namer: the library's own names, drvsign_params' fields; three problems, three lines */
-        lines l = {0};
-        drvsign_diag d = {.emit = keep, .ctx = &l};
+        drvsign_diag d = unit_diag();
         drvsign_params p = {0};
         p.digest = "md5";
         p.out = "x.sys";
         CHECK(drvsign_check_params(DRVSIGN_OP_SIGN, &p, 2, &d) == DRVSIGN_USAGE, "sign: usage");
-        CHECK(l.count == 3 && d.errors == 3, "sign: three lines, got %u", l.count);
-        CHECK(has(&l, "out takes exactly one input file, not 2"), "sign: out: %s", l.text[0]);
-        CHECK(has(&l, "digest takes sha256 or sha1, not 'md5'"), "sign: digest");
-        CHECK(has(&l, "sign needs a signing identity: pfx, or cert and key, or cert and "
-                      "signer_command"),
+        CHECK(unit_sink.error_count == 3 && d.errors == 3, "sign: three lines, got %u",
+              unit_sink.error_count);
+        CHECK(unit_error_is("out takes exactly one input file, not 2"), "sign: out: %s",
+              unit_sink.errors[0]);
+        CHECK(unit_error_is("digest takes sha256 or sha1, not 'md5'"), "sign: digest");
+        CHECK(unit_error_is("sign needs a signing identity: pfx, or cert and key, or cert and "
+                            "signer_command"),
               "sign: identity");
     }
     {
         /* a namer: its names where it has them, the library's elsewhere; every problem listed */
-        lines l = {0};
-        drvsign_diag d = {.emit = keep, .ctx = &l, .param_name = upper_names};
+        drvsign_diag d = unit_diag();
         drvsign_params p = {0};
+        d.param_name = upper_names;
         p.driver_dir = "pkg";
         p.os_lists = os;
         p.os_list_count = 2;
@@ -66,30 +47,30 @@ int main(void)
         p.time = -1;
         CHECK(drvsign_check_params(DRVSIGN_OP_CATALOG, &p, 0, &d) == DRVSIGN_USAGE,
               "catalog: usage");
-        CHECK(l.count == 3, "catalog: three lines, got %u", l.count);
-        CHECK(has(&l, "CATVER is 1 or 2, not '3'"), "catalog: version: %s", l.text[0]);
-        CHECK(has(&l, "unknown OS id '10_X46'; did you mean 10_X86, 10_X64, XP_X86?"),
-              "catalog: os: %s", l.text[2]);
-        CHECK(has(&l, "time takes seconds since 1970 from 1 to 1099511627776, not '-1'"),
-              "catalog: time: %s", l.text[1]);
+        CHECK(unit_sink.error_count == 3, "catalog: three lines, got %u", unit_sink.error_count);
+        CHECK(unit_error_is("CATVER is 1 or 2, not '3'"), "catalog: version: %s",
+              unit_sink.errors[0]);
+        CHECK(unit_error_is("unknown OS id '10_X46'; did you mean 10_X86, 10_X64, XP_X86?"),
+              "catalog: os: %s", unit_sink.errors[2]);
+        CHECK(unit_error_is("time takes seconds since 1970 from 1 to 1099511627776, not '-1'"),
+              "catalog: time: %s", unit_sink.errors[1]);
     }
     {
         /* what is right passes, silently */
-        lines l = {0};
-        drvsign_diag d = {.emit = keep, .ctx = &l};
+        drvsign_diag d = unit_diag();
         drvsign_params p = {0};
         p.pfx = "signing.pfx";
         p.digest = "sha1";
         p.timestamp_urls = files; /* not URLs: only an http(s) URL passes */
         p.timestamp_url_count = 1;
         CHECK(drvsign_check_params(DRVSIGN_OP_SIGN, &p, 1, &d) == DRVSIGN_USAGE, "ts: usage");
-        CHECK(has(&l, "timestamp_urls is an http:// or https:// URL, not 'a.sys'"), "ts: %s",
-              l.text[0]);
-        l.count = 0;
-        d.errors = 0;
+        CHECK(unit_error_is("timestamp_urls is an http:// or https:// URL, not 'a.sys'"), "ts: %s",
+              unit_sink.errors[0]);
+        d = unit_diag();
         p.timestamp_urls = (const char *const[]){"HTTP://127.0.0.1/tsa"};
-        CHECK(drvsign_check_params(DRVSIGN_OP_SIGN, &p, 1, &d) == DRVSIGN_OK && l.count == 0,
-              "a good signer passes: %s", l.count ? l.text[0] : "");
+        CHECK(drvsign_check_params(DRVSIGN_OP_SIGN, &p, 1, &d) == DRVSIGN_OK &&
+                  unit_sink.error_count == 0,
+              "a good signer passes: %s", unit_sink.error_count ? unit_sink.errors[0] : "");
     }
     /* every parameter has a name of its own */
     for (int i = 0; i < DRVSIGN_PARAM_COUNT; i++) {

@@ -120,6 +120,10 @@ static void case_blind(void)
     CHECK(drv_strcasecmp("ab", "a") > 0, "a prefix sorts first");
     CHECK(drv_strncasecmp("NTamd64", "ntx86", 2) == 0, "within n bytes");
     CHECK(drv_strcasecmp("\xc3\xa9", "\xc3\x89") != 0, "only ASCII folds");
+    CHECK(drvsign_same_name("Toaster.SYS", "toaster.sys") &&
+              !drvsign_same_name("toaster.sys", "toaster.sy") &&
+              !drvsign_same_name("toaster.sy", "toaster.sys"),
+          "the front ends' name match is the same compare");
 }
 
 int main(void)
