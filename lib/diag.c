@@ -54,6 +54,11 @@ static const char *const default_names[DRVSIGN_PARAM_COUNT] = {
     [DRVSIGN_PARAM_ARCHIVE_FORMAT] = "archive_format",
     [DRVSIGN_PARAM_SUBJECT] = "subject",
     [DRVSIGN_PARAM_DAYS] = "days",
+    [DRVSIGN_PARAM_ARCH] = "arch",
+    [DRVSIGN_PARAM_KMDF_VERSION] = "kmdf_version",
+    [DRVSIGN_PARAM_UMDF_VERSION] = "umdf_version",
+    [DRVSIGN_PARAM_DRIVER_VERSION] = "driver_version",
+    [DRVSIGN_PARAM_DRIVER_DATE] = "driver_date",
     [DRVSIGN_PARAM_FILES] = "files",
 };
 

@@ -20,9 +20,9 @@
 #define ONE_FILE_OUT                                                                               \
     (OP(DRVSIGN_OP_SIGN) | OP(DRVSIGN_OP_TIMESTAMP) | OP(DRVSIGN_OP_REMOVE) | OP(DRVSIGN_OP_ATTACH))
 
-static const char *const op_names[] = {"sign",      "extract", "remove",  "attach",
-                                       "timestamp", "verify",  "catalog", "cab",
-                                       "archive",   "inspect", "testcert"};
+static const char *const op_names[] = {"sign",      "extract", "remove",   "attach",
+                                       "timestamp", "verify",  "catalog",  "cab",
+                                       "archive",   "inspect", "testcert", "plan"};
 
 static int is_one_of(const char *value, const char *const *allowed)
 {
@@ -85,6 +85,10 @@ static void check_operands(drvsign_operation op, const drvsign_params *p, size_t
             drv_error(diag, NULL, "testcert needs %s, the directory for the new identity",
                       drv_param(diag, DRVSIGN_PARAM_OUT));
         break;
+    case DRVSIGN_OP_PLAN:
+        if (count != 1)
+            drv_error(diag, NULL, "plan takes exactly one INF, not %zu", count);
+        break;
     }
     if ((OP(op) & ONE_FILE_OUT) && p->out != NULL && count > 1)
         drv_error(diag, NULL, "%s takes exactly one input file, not %zu",
@@ -119,6 +123,11 @@ static void check_required(drvsign_operation op, const drvsign_params *p, drvsig
         if (p->driver_dir == NULL && p->out == NULL)
             drv_error(diag, NULL, "%s needs %s, the catalog to write",
                       drv_param(diag, DRVSIGN_PARAM_FILES), drv_param(diag, DRVSIGN_PARAM_OUT));
+        break;
+    case DRVSIGN_OP_PLAN:
+        if (p->os_list_count == 0)
+            drv_error(diag, NULL, "plan needs %s, the Inf2Cat OS ids (for example 10_X64)",
+                      drv_param(diag, DRVSIGN_PARAM_OS_LISTS));
         break;
     case DRVSIGN_OP_CAB:
         if (p->out == NULL)
@@ -228,7 +237,8 @@ static void check_values(drvsign_operation op, const drvsign_params *p, drvsign_
         p->catalog_version != 2)
         drv_error(diag, NULL, "%s is 1 or 2, not '%d'",
                   drv_param(diag, DRVSIGN_PARAM_CATALOG_VERSION), p->catalog_version);
-    if ((op == DRVSIGN_OP_CATALOG || op == DRVSIGN_OP_VERIFY) && p->os_list_count > 0) {
+    if ((op == DRVSIGN_OP_CATALOG || op == DRVSIGN_OP_VERIFY || op == DRVSIGN_OP_PLAN) &&
+        p->os_list_count > 0) {
         const drv_os **os = NULL;
         size_t n = 0;
         /* each unknown id is its own line; the list itself is parsed again where it is used */

@@ -58,6 +58,10 @@ drvsign_status drvsign_plan(const drvsign_params *params, const char *inf,
     drvsign_status rc = DRVSIGN_FAILED;
 
     memset(plan, 0, sizeof *plan);
+    if (drvsign_check_params(DRVSIGN_OP_PLAN, params, inf != NULL, diag) != DRVSIGN_OK) {
+        free(st);
+        return DRVSIGN_USAGE;
+    }
     if (st == NULL) {
         drv_error(diag, inf, "out of memory");
         return DRVSIGN_FAILED;

@@ -6,31 +6,39 @@
 #include "files.h"
 #include "params.h"
 
-stampinf_opts plan_stamp_opts(const manifest *m)
+drvsign_params plan_stamp_params(const manifest *m)
 {
-    stampinf_opts o = {0};
-    o.source = m->inf;
-    o.arch = m->arch;
-    o.kmdf_version = m->kmdf;
-    o.umdf_version = m->umdf;
-    o.driver_version = m->driver_version;
-    o.driver_date = m->driver_date;
-    return o;
+    drvsign_params p = {0};
+    p.arch = m->arch;
+    p.kmdf_version = m->kmdf;
+    p.umdf_version = m->umdf;
+    p.driver_version = m->driver_version;
+    p.driver_date = m->driver_date;
+    return p;
+}
+
+char *plan_inf_name(const manifest *m)
+{
+    size_t size = drvsign_stampinf_name(m->inf, NULL, 0) + 1;
+    char *name = malloc(size);
+    if (name != NULL)
+        drvsign_stampinf_name(m->inf, name, size);
+    return name;
 }
 
 int plan_make(const manifest *m, drvsign_package_plan *pl, drvsign_diag *diag)
 {
-    char *dir = path_join(m->work, "plan"), *inf_name = stampinf_output_name(m->inf);
+    char *dir = path_join(m->work, "plan"), *inf_name = plan_inf_name(m);
     char *inf_path = NULL;
-    drvsign_params p = {0};
-    stampinf_opts so = plan_stamp_opts(m);
+    drvsign_params p = {0}, stamp = plan_stamp_params(m);
     int rc = -1;
 
     memset(pl, 0, sizeof *pl);
     if (dir == NULL || inf_name == NULL || drvsign_make_dirs(dir, diag) != DRVSIGN_OK)
         goto done;
     inf_path = path_join(dir, inf_name);
-    if (inf_path == NULL || stampinf_file(&so, inf_path, NULL, diag) != 0)
+    stamp.out = inf_path;
+    if (inf_path == NULL || drvsign_stampinf(&stamp, m->inf, NULL, diag) != DRVSIGN_OK)
         goto done;
     p.os_lists = (const char *const *)m->os.v;
     p.os_list_count = m->os.n;

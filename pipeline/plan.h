@@ -5,10 +5,11 @@
 #include <stdio.h>
 
 #include "manifest.h"
-#include "stampinf.h"
 
 /* The StampInf settings the manifest gives. */
-stampinf_opts plan_stamp_opts(const manifest *m);
+drvsign_params plan_stamp_params(const manifest *m);
+/* The stamped INF's file name (malloc'd; NULL when out of memory). */
+char *plan_inf_name(const manifest *m);
 /* Stamp the INF into work/plan and lay the package out from it (drvsign_plan); files need not
  * exist. *pl is set either way: free it with drvsign_plan_free. */
 int plan_make(const manifest *m, drvsign_package_plan *pl, drvsign_diag *diag);

@@ -39,7 +39,7 @@ void source_map_emit(void *ctx, int is_error, const char *line)
 void source_map_init(source_map *sm, const manifest *m, const char *step, const char *arg,
                      drvsign_diag *user)
 {
-    char *name = stampinf_output_name(m->inf), *plan_dir = path_join(m->work, "plan");
+    char *name = plan_inf_name(m), *plan_dir = path_join(m->work, "plan");
     memset(sm, 0, sizeof *sm);
     sm->user = user;
     sm->source = m->inf;
@@ -54,14 +54,9 @@ void source_map_init(source_map *sm, const manifest *m, const char *step, const 
     {
         /* where the copies have a line the source has not (an added DriverVer) */
         drvsign_diag silent;
-        stampinf_opts so = plan_stamp_opts(m);
-        unsigned char *data = NULL, *out = NULL;
-        size_t len, out_len;
+        drvsign_params p = plan_stamp_params(m); /* no out: stamped, not written */
         drvsign_diag_silent(&silent);
-        if (drvsign_read_file(m->inf, 64u << 20, &data, &len, &silent) == DRVSIGN_OK)
-            stampinf_buffer(&so, data, len, &out, &out_len, &sm->inserted, &silent);
-        drvsign_free(data);
-        free(out);
+        drvsign_stampinf(&p, m->inf, &sm->inserted, &silent);
     }
     free(name);
     free(plan_dir);

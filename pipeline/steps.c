@@ -10,7 +10,6 @@
 #include "plan.h"
 #include "signer.h"
 #include "source_map.h"
-#include "stampinf.h"
 
 static void log_step(const manifest *m, const char *step, const char *arg)
 {
@@ -28,10 +27,11 @@ static void log_step(const manifest *m, const char *step, const char *arg)
 
 static int step_stamp(const manifest *m, const char *out, drvsign_diag *diag)
 {
-    stampinf_opts so = plan_stamp_opts(m);
+    drvsign_params p = plan_stamp_params(m);
     if (make_parent_dirs(out, diag) != 0)
         return -1;
-    return stampinf_file(&so, out, NULL, diag);
+    p.out = out;
+    return drvsign_stampinf(&p, m->inf, NULL, diag) == DRVSIGN_OK ? 0 : -1;
 }
 
 static int step_stage(const manifest *m, const char *name, drvsign_diag *diag)

@@ -78,6 +78,11 @@ typedef enum drvsign_param {
     DRVSIGN_PARAM_ARCHIVE_FORMAT,
     DRVSIGN_PARAM_SUBJECT,
     DRVSIGN_PARAM_DAYS,
+    DRVSIGN_PARAM_ARCH,
+    DRVSIGN_PARAM_KMDF_VERSION,
+    DRVSIGN_PARAM_UMDF_VERSION,
+    DRVSIGN_PARAM_DRIVER_VERSION,
+    DRVSIGN_PARAM_DRIVER_DATE,
     DRVSIGN_PARAM_FILES,
     DRVSIGN_PARAM_COUNT /* not a parameter: the number of them */
 } drvsign_param;
@@ -180,6 +185,13 @@ typedef struct drvsign_params {
     /* testcert */
     const char *subject;
     int days;
+
+    /* stampinf (the WDK's StampInf) */
+    const char *arch;           /* the value of $ARCH$ */
+    const char *kmdf_version;   /* $KMDFVERSION$ */
+    const char *umdf_version;   /* $UMDFVERSION$ */
+    const char *driver_version; /* DriverVer's version; NULL keeps the INF's */
+    const char *driver_date;    /* mm/dd/yyyy; NULL: SOURCE_DATE_EPOCH's day, else today (UTC) */
 } drvsign_params;
 
 /* The operations, for drvsign_check_params. */
@@ -194,7 +206,8 @@ typedef enum drvsign_operation {
     DRVSIGN_OP_CAB,
     DRVSIGN_OP_ARCHIVE,
     DRVSIGN_OP_INSPECT,
-    DRVSIGN_OP_TESTCERT
+    DRVSIGN_OP_TESTCERT,
+    DRVSIGN_OP_PLAN
 } drvsign_operation;
 
 /*
@@ -295,6 +308,29 @@ typedef struct drvsign_package_plan {
 drvsign_status drvsign_plan(const drvsign_params *params, const char *inf,
                             drvsign_package_plan *plan, drvsign_diag *diag);
 void drvsign_plan_free(drvsign_package_plan *plan);
+
+/*
+ * StampInf, as the WDK's tool does it: replace $ARCH$, $KMDFVERSION$ and $UMDFVERSION$ with
+ * params' values (a token with no value is an error at its line) and set DriverVer in the
+ * first [Version] block: always with a driver_version or driver_date, else only where the INF
+ * leaves it to the stamping (no DriverVer, or one without a date, as Visual Studio's templates
+ * have). The INF is read with the INF reader's decoder and written back in the encoding it came
+ * in (UTF-16LE with its BOM, UTF-8 with or without BOM, ANSI byte for byte), every character
+ * kept. Every line keeps its number but one: *inserted_line (if not NULL) is the line of a
+ * DriverVer the INF did not have, else 0, so problems found in the output map back to inf.
+ *
+ * drvsign_stampinf reads inf and writes params->out (beside it, renamed into place); with
+ * params->out NULL it writes nothing. drvsign_stampinf_buffer stamps data, the INF as read
+ * (inf names it in messages), into *out (free it with drvsign_free). drvsign_stampinf_name
+ * writes the output's file name (inf's, a .inx become .inf) as drvsign_signable_formats does.
+ */
+drvsign_status drvsign_stampinf(const drvsign_params *params, const char *inf,
+                                unsigned *inserted_line, drvsign_diag *diag);
+drvsign_status drvsign_stampinf_buffer(const drvsign_params *params, const char *inf,
+                                       const unsigned char *data, size_t len, unsigned char **out,
+                                       size_t *out_len, unsigned *inserted_line,
+                                       drvsign_diag *diag);
+size_t drvsign_stampinf_name(const char *inf, char *buf, size_t size);
 
 /*
  * Helpers for front ends, so that what they report and write behaves as the library's own.

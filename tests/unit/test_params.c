@@ -72,6 +72,16 @@ int main(void)
                   unit_sink.error_count == 0,
               "a good signer passes: %s", unit_sink.error_count ? unit_sink.errors[0] : "");
     }
+    {
+        /* the plan needs its targets and its one INF: both said, in one go */
+        drvsign_diag d = unit_diag();
+        drvsign_params p = {0};
+        d.param_name = upper_names;
+        CHECK(drvsign_check_params(DRVSIGN_OP_PLAN, &p, 0, &d) == DRVSIGN_USAGE, "plan: usage");
+        CHECK(unit_sink.error_count == 2 && unit_error_is("plan takes exactly one INF, not 0") &&
+                  unit_error_is("plan needs OS, the Inf2Cat OS ids (for example 10_X64)"),
+              "plan: %u lines: %s", unit_sink.error_count, unit_sink.errors[0]);
+    }
     /* every parameter has a name of its own */
     for (int i = 0; i < DRVSIGN_PARAM_COUNT; i++) {
         const char *name = drvsign_param_default_name((drvsign_param)i);

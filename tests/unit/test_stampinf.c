@@ -4,9 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "port.h"
-#include "stampinf.h"
+#include "params.h" /* the pipeline's names for the parameters, which its users see */
+#include "text.h"
 #include "unit.h"
+
+/* one case: the INF's name in messages, and StampInf's parameters */
+typedef struct stampinf_opts {
+    const char *source, *arch, *kmdf_version, *umdf_version, *driver_version, *driver_date;
+} stampinf_opts;
 
 static stampinf_opts opts(void)
 {
@@ -23,17 +28,36 @@ static int stamp(const stampinf_opts *o, const void *in, size_t len, unsigned ch
                  size_t *out_len, unsigned *inserted)
 {
     drvsign_diag diag = unit_diag();
+    drvsign_params p = {0};
     unsigned char *raw;
     int rc;
-    rc = stampinf_buffer(o, in, len, &raw, out_len, inserted, &diag);
+    diag.param_name = pipeline_param_name;
+    p.arch = o->arch;
+    p.kmdf_version = o->kmdf_version;
+    p.umdf_version = o->umdf_version;
+    p.driver_version = o->driver_version;
+    p.driver_date = o->driver_date;
+    rc = drvsign_stampinf_buffer(&p, o->source, in, len, &raw, out_len, inserted, &diag) ==
+                 DRVSIGN_OK
+             ? 0
+             : -1;
     *out = NULL;
     if (rc == 0) {
         *out = malloc(*out_len + 1);
         memcpy(*out, raw, *out_len);
         (*out)[*out_len] = 0;
-        free(raw);
+        drvsign_free(raw);
     }
     return rc;
+}
+
+/* the stamped INF's file name, malloc'd */
+static char *stampinf_output_name(const char *source)
+{
+    size_t size = drvsign_stampinf_name(source, NULL, 0) + 1;
+    char *name = malloc(size);
+    drvsign_stampinf_name(source, name, size);
+    return name;
 }
 
 static int stamps_to(const stampinf_opts *o, const char *in, const char *expected,

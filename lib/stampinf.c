@@ -2,8 +2,7 @@
  * StampInf on the INF reader: the reader decodes the text and finds [Version] (where its
  * first block ends) and DriverVer; this file only replaces tokens and rewrites that one line.
  */
-#include "stampinf.h"
-
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,22 +14,28 @@
 
 #define MAX_INF_BYTES (64u << 20)
 
-char *stampinf_output_name(const char *source)
+size_t drvsign_stampinf_name(const char *inf, char *buf, size_t size)
 {
-    const char *b = drv_base_name(source);
+    const char *b = drv_base_name(inf);
     size_t n = strlen(b);
-    char *out = drv_strdup(b);
-    if (out != NULL && n > 4 && drv_strcasecmp(out + n - 4, ".inx") == 0)
-        memcpy(out + n - 4, ".inf", 4);
-    return out;
+    int inx = n > 4 && drv_strcasecmp(b + n - 4, ".inx") == 0;
+    if (size > 0)
+        snprintf(buf, size, "%.*s%s", (int)(inx ? n - 4 : n), b, inx ? ".inf" : "");
+    return n;
 }
+
+/* What StampInf is asked for, and the INF it stamps (messages name it). */
+typedef struct stampinf_opts {
+    const drvsign_params *params;
+    const char *source;
+} stampinf_opts;
 
 static void driver_date(const stampinf_opts *o, char *out, size_t size, drvsign_diag *diag)
 {
     time_t t;
     struct tm tm;
-    if (o->driver_date != NULL) {
-        snprintf(out, size, "%s", o->driver_date);
+    if (o->params->driver_date != NULL) {
+        snprintf(out, size, "%s", o->params->driver_date);
         return;
     }
     t = (time_t)drv_source_date_epoch(diag);
@@ -45,8 +50,9 @@ static int replace_tokens(const stampinf_opts *o, const char *text, drv_buf *out
                           drvsign_diag *diag)
 {
     static const char *const tokens[] = {"$ARCH$", "$KMDFVERSION$", "$UMDFVERSION$"};
-    static const char *const names[] = {"ARCH", "KMDF_VERSION", "UMDF_VERSION"};
-    const char *values[] = {o->arch, o->kmdf_version, o->umdf_version};
+    static const drvsign_param names[] = {DRVSIGN_PARAM_ARCH, DRVSIGN_PARAM_KMDF_VERSION,
+                                          DRVSIGN_PARAM_UMDF_VERSION};
+    const char *values[] = {o->params->arch, o->params->kmdf_version, o->params->umdf_version};
     unsigned lineno = 1;
     int rc = 0;
 
@@ -71,7 +77,7 @@ static int replace_tokens(const stampinf_opts *o, const char *text, drv_buf *out
         }
         if (values[t] == NULL) {
             drv_error_at(diag, o->source, lineno, "the INF uses %s, but no %s was given", tokens[t],
-                         names[t]);
+                         drv_param(diag, names[t]));
             rc = -1;
         } else
             drv_buf_put(out, values[t], strlen(values[t]));
@@ -93,8 +99,8 @@ static int plan_driver_ver(const stampinf_opts *o, const char *text, size_t len,
     const drv_inf_section *version;
     const drv_inf_entry *e;
     char date[48];
-    const char *ver = o->driver_version;
-    int want = o->driver_version != NULL || o->driver_date != NULL, comma = ver != NULL;
+    const char *ver = o->params->driver_version;
+    int want = ver != NULL || o->params->driver_date != NULL, comma = ver != NULL;
     drv_inf inf;
 
     memset(dv, 0, sizeof *dv);
@@ -123,7 +129,8 @@ static int plan_driver_ver(const stampinf_opts *o, const char *text, size_t len,
     }
     driver_date(o, date, sizeof date, diag);
     snprintf(dv->line, sizeof dv->line, "DriverVer = %s%s%.64s\r\n", date,
-             comma && (ver[0] != 0 || o->driver_version == NULL) ? "," : "", ver ? ver : "");
+             comma && (ver[0] != 0 || o->params->driver_version == NULL) ? "," : "",
+             ver ? ver : "");
     if (e != NULL)
         dv->replace = e->line;
     else
@@ -162,8 +169,8 @@ static void rewrite(const char *text, const driver_ver *dv, drv_buf *out, unsign
     }
 }
 
-int stampinf_buffer(const stampinf_opts *o, const unsigned char *data, size_t len,
-                    unsigned char **out, size_t *out_len, unsigned *inserted, drvsign_diag *diag)
+static int stamp(const stampinf_opts *o, const unsigned char *data, size_t len, unsigned char **out,
+                 size_t *out_len, unsigned *inserted, drvsign_diag *diag)
 {
     drv_inf_encoding encoding;
     char *decoded = NULL;
@@ -171,7 +178,7 @@ int stampinf_buffer(const stampinf_opts *o, const unsigned char *data, size_t le
     drv_buf tokens = {0}, stamped = {0}, encoded = {0};
     driver_ver dv;
     unsigned added = 0;
-    int rc = -1;
+    int rc = -1, oom = 0;
 
     *out = NULL;
     *out_len = 0;
@@ -182,27 +189,35 @@ int stampinf_buffer(const stampinf_opts *o, const unsigned char *data, size_t le
          * changes is ASCII, which no byte above 0x7f can be part of, so the bytes as read */
         free(decoded);
         decoded = malloc(len + 1);
-        if (decoded == NULL)
-            goto oom;
+        if (decoded == NULL) {
+            oom = 1;
+            goto done;
+        }
         memcpy(decoded, data, len);
         decoded[len] = 0;
     }
     if (replace_tokens(o, decoded, &tokens, diag) != 0)
         goto done;
     drv_buf_put(&tokens, "", 0);
-    if (tokens.failed)
-        goto oom;
+    if (tokens.failed) {
+        oom = 1;
+        goto done;
+    }
     if (plan_driver_ver(o, (const char *)tokens.p, tokens.len, &dv, diag) != 0)
         goto done;
     rewrite((const char *)tokens.p, &dv, &stamped, &added);
     drv_buf_put(&stamped, "", 0);
-    if (stamped.failed)
-        goto oom;
+    if (stamped.failed) {
+        oom = 1;
+        goto done;
+    }
     if (encoding == DRV_INF_UTF16LE) {
         size_t units_len;
         unsigned char *units = drv_utf16le_from_utf8(stamped.p, stamped.len, &units_len);
-        if (units == NULL)
-            goto oom;
+        if (units == NULL) {
+            oom = 1;
+            goto done;
+        }
         drv_buf_put(&encoded, "\xff\xfe", 2);
         drv_buf_put(&encoded, units, units_len);
         free(units);
@@ -211,18 +226,19 @@ int stampinf_buffer(const stampinf_opts *o, const unsigned char *data, size_t le
             drv_buf_put(&encoded, "\xef\xbb\xbf", 3);
         drv_buf_put(&encoded, stamped.p, stamped.len);
     }
-    if (encoded.failed)
-        goto oom;
+    if (encoded.failed) {
+        oom = 1;
+        goto done;
+    }
     *out = (unsigned char *)encoded.p;
     *out_len = encoded.len;
     encoded.p = NULL;
     if (inserted != NULL)
         *inserted = added;
     rc = 0;
-    goto done;
-oom:
-    drv_error(diag, o->source, "out of memory");
 done:
+    if (oom)
+        drv_error(diag, o->source, "out of memory");
     free(decoded);
     free(tokens.p);
     free(stamped.p);
@@ -230,23 +246,39 @@ done:
     return rc;
 }
 
-int stampinf_file(const stampinf_opts *o, const char *out_path, unsigned *inserted,
-                  drvsign_diag *diag)
+drvsign_status drvsign_stampinf_buffer(const drvsign_params *params, const char *inf,
+                                       const unsigned char *data, size_t len, unsigned char **out,
+                                       size_t *out_len, unsigned *inserted_line, drvsign_diag *diag)
 {
+    stampinf_opts o = {params, inf};
+    return stamp(&o, data, len, out, out_len, inserted_line, diag) == 0 ? DRVSIGN_OK
+                                                                        : DRVSIGN_FAILED;
+}
+
+drvsign_status drvsign_stampinf(const drvsign_params *params, const char *inf,
+                                unsigned *inserted_line, drvsign_diag *diag)
+{
+    stampinf_opts o = {params, inf};
     unsigned char *data = NULL, *stamped = NULL;
     size_t len, stamped_len;
     drv_atomic a;
-    int rc = -1;
+    drvsign_status rc = DRVSIGN_FAILED;
 
-    if (drv_read_small_file(o->source, MAX_INF_BYTES, &data, &len, diag) != 0)
-        return -1;
-    if (stampinf_buffer(o, data, len, &stamped, &stamped_len, inserted, diag) == 0 &&
-        drv_atomic_open(&a, out_path, NULL, diag) == 0) {
+    if (drv_read_small_file(inf, MAX_INF_BYTES, &data, &len, diag) != 0)
+        return DRVSIGN_FAILED;
+    if (stamp(&o, data, len, &stamped, &stamped_len, inserted_line, diag) != 0)
+        goto done;
+    if (params->out == NULL) {
+        rc = DRVSIGN_OK; /* asked for the check (and the inserted line) only */
+        goto done;
+    }
+    if (drv_atomic_open(&a, params->out, NULL, diag) == 0) {
         if (drv_atomic_write(&a, stamped, stamped_len, diag) == 0 &&
             drv_atomic_commit(&a, diag) == 0)
-            rc = 0;
+            rc = DRVSIGN_OK;
         drv_atomic_abort(&a);
     }
+done:
     free(data);
     free(stamped);
     return rc;
