@@ -90,10 +90,18 @@ if [ ! -f "$prefix/.openssl-done" ]; then
   rm -rf "$cache/openssl-build"
   mkdir -p "$cache/openssl-build"
   (cd "$cache/openssl-build" &&
-    nice -n 19 "$ossl_src/Configure" mingw64 no-shared no-tests --cross-compile-prefix=$triplet- \
+    # no-module: the legacy provider (old PFX files' RC2) is built into libcrypto, not a DLL
+    # looked for at a build-machine path. The directories drvsign.exe looks in for
+    # openssl.cnf (which can load code), engines and modules: one only administrators may
+    # write, as in OpenSSL's own Windows builds; Configure takes no Windows path for them
+    # (it puts the prefix before it), so make gets them. The default, /usr/local/ssl, means
+    # \usr\local\ssl on the current drive, which any user may create (CVE-2019-1552).
+    ssldir="C:/Program Files/Common Files/SSL"
+    dirs=(OPENSSLDIR="$ssldir" ENGINESDIR="$ssldir/engines-3" MODULESDIR="$ssldir/ossl-modules")
+    nice -n 19 "$ossl_src/Configure" mingw64 no-shared no-module no-tests --cross-compile-prefix=$triplet- \
       --prefix="$prefix" --libdir=lib >configure.log &&
-    nice -n 19 make -j"$jobs" build_libs >build.log 2>&1 &&
-    nice -n 19 make install_dev >install.log 2>&1) ||
+    nice -n 19 make -j"$jobs" build_libs "${dirs[@]}" >build.log 2>&1 &&
+    nice -n 19 make install_dev "${dirs[@]}" >install.log 2>&1) ||
     die "OpenSSL build failed (logs in $cache/openssl-build)"
   touch "$prefix/.openssl-done"
 fi
@@ -129,6 +137,11 @@ for d in $dlls; do
     *) die "drvsign.exe needs $d, which Windows does not have (not statically linked?)" ;;
   esac
 done
+
+# OpenSSL's directories are Windows paths, none on the build machine
+strings "$exe" >"$build/exe-strings.txt"
+grep -q "^C:/Program Files/Common Files/SSL" "$build/exe-strings.txt" || die "drvsign.exe lacks OpenSSL's Windows directories"
+if grep -qF "$prefix" "$build/exe-strings.txt"; then die "drvsign.exe names the build machine's $prefix"; fi
 
 # ---- 3. the Linux drvsign, the test drivers, the package ----
 if [ -n "${DRVSIGN_LINUX:-}" ]; then
@@ -180,7 +193,7 @@ check_exit() { # what, expected status, command...
     failures=$((failures + 1))
   fi
 }
-no_temp_left() { ! ls -A "$1" | grep -q '\.ds'; }
+no_temp_left() { ! compgen -G "$1/*.ds??????" >/dev/null; }
 oss() { osslsigncode verify -CAfile "$id/root.pem" "$@"; }
 
 work=$build/smoke
@@ -262,7 +275,7 @@ for _ in $(seq 50); do [ -s "$work/silent.port" ] && break; sleep 0.1; done
 victim=$!
 seen=no
 for _ in $(seq 300); do
-  if ls "$work/w/inplace" | grep -q '^killed\.sys\.ds'; then seen=yes; break; fi
+  if compgen -G "$work/w/inplace/killed.sys.ds??????" >/dev/null; then seen=yes; break; fi
   sleep 0.1
 done
 kill -9 $victim 2>/dev/null || true
@@ -273,6 +286,7 @@ sleep 1 # wineserver closes the dead process's handles
 check "a run killed midway had its temp file beside the target" test $seen = yes
 check "... which is gone after kill -9" no_temp_left "$work/w/inplace"
 check "... and the input is as it was" test "$killed_sum" = "$(sha256sum <"$work/w/inplace/killed.sys")"
+check_exit "signing the NUL device is refused at once (not a regular file)" 1 win sign --quiet "${pfx[@]}" NUL
 check_exit "signing a missing file fails" 1 win sign --quiet "${pfx[@]}" "$(winpath "$work/w/no-such.sys")"
 check "... and leaves no temp file" no_temp_left "$work/w"
 
@@ -315,6 +329,38 @@ check "... cabextract -t" cabextract -q -t "$work/w/signed.cab"
 check "... osslsigncode verifies it" oss -in "$work/w/signed.cab"
 check "... the Linux drvsign verifies it" "$linux" verify --quiet --ca "$id/root.pem" "$work/w/signed.cab"
 check "... byte-identical to the Linux build's" cmp "$work/w/signed.cab" "$work/l/signed.cab"
+# timestamps over HTTP (OSSL_HTTP on winsock) from the test TSA, with the test PKI's leaf as
+# PEM files and an encrypted key
+bash "$root/tests/pki/make-pki.sh" "$work/pki" >/dev/null
+trap 'bash "$root/tests/tsa/fixture.sh" stop "$work/pki" "$work/tsa" >/dev/null 2>&1; wineserver -k 2>/dev/null || true' EXIT
+bash "$root/tests/tsa/fixture.sh" start "$work/pki" "$work/tsa" >/dev/null
+read -r tsa_port _ <"$work/tsa/port"
+tsa=http://127.0.0.1:$tsa_port
+leaf=(--cert "$(winpath "$work/pki/leaf-chain.pem")" --key "$(winpath "$work/pki/leaf-encrypted.key")"
+      --password-file "$(winpath "$work/pki/password.txt")")
+oss_ts() { # file kind
+  osslsigncode verify -CAfile "$work/pki/root.pem" -TSA-CAfile "$work/pki/root.pem" -in "$1" >"$work/oss-ts.log" 2>&1 &&
+    grep -q 'Timestamp Server Signature verification: ok' "$work/oss-ts.log" &&
+    "$linux" verify --ca "$work/pki/root.pem" "$1" | grep -Eq "timestamp 20[0-9-]+T.*\($2\)"
+}
+for kind in rfc3161 legacy; do
+  if [ $kind = rfc3161 ]; then opt=(--timestamp "$tsa/rfc3161"); else opt=(--timestamp-legacy "$tsa/legacy"); fi
+  check "$kind: sign and timestamp toaster.sys (PEM chain, encrypted key)" win sign --quiet "${leaf[@]}" "${opt[@]}" \
+    --timestamp-wait 0 --timestamp-timeout 20 --out "$(winpath "$work/w/ts-$kind.sys")" "$(winpath "$inputs/drivers/toaster.sys")"
+  check "... osslsigncode and the Linux drvsign verify the $kind timestamp" oss_ts "$work/w/ts-$kind.sys" $kind
+done
+# a PFX as older Windows exported them (RC2-40 and 3DES): OpenSSL's legacy provider, built in
+openssl pkcs12 -export -legacy -inkey "$work/pki/leaf.key" -in "$work/pki/leaf.pem" \
+  -certfile "$work/pki/intermediate.pem" -out "$work/legacy.pfx" -passout file:"$work/pki/password.txt"
+check "sign with a legacy (RC2-40/3DES) PFX" win sign --quiet --pfx "$(winpath "$work/legacy.pfx")" \
+  --password-file "$(winpath "$work/pki/password.txt")" --out "$(winpath "$work/w/legacy-pfx.sys")" \
+  "$(winpath "$inputs/drivers/toaster.sys")"
+check "... osslsigncode verifies it" osslsigncode verify -CAfile "$work/pki/root.pem" -in "$work/w/legacy-pfx.sys"
+cp "$work/w/pkg/tstamd64.cat" "$work/w/ts.cat"
+check "timestamp a signed catalog in place" win timestamp --quiet --timestamp "$tsa/rfc3161" --timestamp-wait 0 \
+  --timestamp-timeout 20 "$(winpath "$work/w/ts.cat")"
+check "... osslsigncode and the Linux drvsign verify it" bash -c "osslsigncode verify -CAfile '$id/root.pem' -TSA-CAfile '$work/pki/root.pem' -in '$work/w/ts.cat' | grep -q 'Timestamp Server Signature verification: ok'"
+
 check "no temp file left anywhere" bash -c "! find '$work/w' -name '*.ds??????' | grep -q ."
 
 wineserver -k 2>/dev/null || true
