@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "build_time.h"
 #include "ctl.h"
 #include "driverpkg.h"
 #include "formats.h"

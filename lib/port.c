@@ -1467,20 +1467,6 @@ int64_t drv_file_mtime(const char *path)
     return stat(path, &st) == 0 ? (int64_t)st.st_mtime : 0;
 }
 
-int64_t drv_source_date_epoch(drvsign_diag *diag)
-{
-    const char *sde = getenv("SOURCE_DATE_EPOCH");
-    char *end;
-    long long seconds;
-    if (sde == NULL || *sde == 0)
-        return 0;
-    seconds = strtoll(sde, &end, 10);
-    if (*end == 0 && seconds > 0)
-        return seconds;
-    drv_warn(diag, NULL, "SOURCE_DATE_EPOCH '%s' is not a number of seconds; ignored", sde);
-    return 0;
-}
-
 int drv_stderr_is_tty(void)
 {
 #ifdef _WIN32

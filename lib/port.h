@@ -143,9 +143,6 @@ int drv_inside_package(const char *root, const char *path, char *what, size_t n)
 int drv_is_dir(const char *path);
 /* Modification time in seconds since the epoch, 0 if unknown. */
 int64_t drv_file_mtime(const char *path);
-/* SOURCE_DATE_EPOCH in seconds, or 0 when it is unset; a value that is not a positive number
- * of seconds gets a warning and counts as unset. */
-int64_t drv_source_date_epoch(drvsign_diag *diag);
 /* The entries of dir (without . and ..), sorted bytewise, into *names (free with
  * drv_strlist_free); -1 (names empty) when it cannot be listed whole. */
 int drv_list_dir(const char *dir, drv_strlist *names, drvsign_diag *diag);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "build_time.h"
 #include "bytes.h"
 #include "diag.h"
 #include "inf.h"

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "archive_writer.h"
+#include "build_time.h"
 #include "bytes.h"
 #include "cab.h"
 #include "inf.h"
