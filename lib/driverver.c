@@ -23,11 +23,24 @@ static int parse_uint(const char *s, size_t len, unsigned max, unsigned *out)
     return 0;
 }
 
+int drv_dotted_numbers(const char *s, unsigned min_parts, unsigned max_parts)
+{
+    unsigned parts = 0, part;
+    for (;;) {
+        const char *dot = strchr(s, '.');
+        size_t len = dot ? (size_t)(dot - s) : strlen(s);
+        if (parse_uint(s, len, 65535, &part) != 0 || ++parts > max_parts)
+            return 0;
+        if (dot == NULL)
+            return parts >= min_parts;
+        s = dot + 1;
+    }
+}
+
 int drv_driver_ver_check(const char *date, const char *ver, int64_t now, int local_time,
                          const char *local_time_name, char *why, size_t size)
 {
-    const char *p;
-    unsigned mm, dd, yyyy, part;
+    unsigned mm, dd, yyyy;
     static const unsigned mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     struct tm now_tm;
     long today, stamp;
@@ -44,21 +57,10 @@ int drv_driver_ver_check(const char *date, const char *ver, int64_t now, int loc
             return -1;
         }
     }
-    if (*ver != 0) {
-        unsigned parts = 0;
-        for (p = ver;;) {
-            const char *dot = strchr(p, '.');
-            size_t len = dot ? (size_t)(dot - p) : strlen(p);
-            if (parse_uint(p, len, 65535, &part) != 0 || ++parts > 4) {
-                snprintf(why, size,
-                         "DriverVer version '%s' is not w.x.y.z with numbers up to 65535 (22.9.6)",
-                         ver);
-                return -1;
-            }
-            if (dot == NULL)
-                break;
-            p = dot + 1;
-        }
+    if (*ver != 0 && !drv_dotted_numbers(ver, 1, 4)) {
+        snprintf(why, size,
+                 "DriverVer version '%s' is not w.x.y.z with numbers up to 65535 (22.9.6)", ver);
+        return -1;
     }
     if (drv_broken_down_time(now, local_time, &now_tm) != 0)
         return 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "archive_writer.h"
+#include "driverver.h"
 #include "ostable.h"
 #include "text.h"
 
@@ -222,25 +223,6 @@ static void check_timestamps(const drvsign_params *p, drvsign_diag *diag)
                 "a number of seconds");
 }
 
-/* "n" or "n.n" ... with at most max_parts parts, at least min_parts, each at most max_value */
-static int is_dotted(const char *s, int min_parts, int max_parts, long max_value)
-{
-    int parts = 0;
-    for (;;) {
-        long value = 0;
-        int digits = 0;
-        for (; *s >= '0' && *s <= '9'; s++, digits++)
-            if ((value = value * 10 + (*s - '0')) > max_value)
-                return 0;
-        if (digits == 0 || ++parts > max_parts)
-            return 0;
-        if (*s == 0)
-            return parts >= min_parts;
-        if (*s++ != '.')
-            return 0;
-    }
-}
-
 /* digits (between min and max of them) at *s, as a number; *s moves past them; -1 if none fit */
 static long take_digits(const char **s, int min, int max)
 {
@@ -267,16 +249,16 @@ static int is_driver_date(const char *s)
 /* StampInf's values: what it writes into DriverVer and the KMDF/UMDF directives */
 static void check_stamp_values(const drvsign_params *p, drvsign_diag *diag)
 {
-    if (p->driver_version != NULL && !is_dotted(p->driver_version, 1, 4, 65535))
+    if (p->driver_version != NULL && !drv_dotted_numbers(p->driver_version, 1, 4))
         drv_error(diag, NULL, "%s is a version w.x.y.z (each 0 to 65535), not '%s'",
                   drv_param(diag, DRVSIGN_PARAM_DRIVER_VERSION), p->driver_version);
     if (p->driver_date != NULL && !is_driver_date(p->driver_date))
         drv_error(diag, NULL, "%s is a date mm/dd/yyyy, not '%s'",
                   drv_param(diag, DRVSIGN_PARAM_DRIVER_DATE), p->driver_date);
-    if (p->kmdf_version != NULL && !is_dotted(p->kmdf_version, 2, 2, 65535))
+    if (p->kmdf_version != NULL && !drv_dotted_numbers(p->kmdf_version, 2, 2))
         drv_error(diag, NULL, "%s is a KMDF version x.y (for example 1.15), not '%s'",
                   drv_param(diag, DRVSIGN_PARAM_KMDF_VERSION), p->kmdf_version);
-    if (p->umdf_version != NULL && !is_dotted(p->umdf_version, 2, 3, 65535))
+    if (p->umdf_version != NULL && !drv_dotted_numbers(p->umdf_version, 2, 3))
         drv_error(diag, NULL, "%s is a UMDF version x.y.z (for example 2.15.0), not '%s'",
                   drv_param(diag, DRVSIGN_PARAM_UMDF_VERSION), p->umdf_version);
 }
