@@ -25,9 +25,9 @@ cat "$small"/* >/dev/null
 # share_of_limit TITLE BYTES BLOCK SETUP: runs SETUP's command and `openssl speed` in turns, and
 # reports the command's throughput as a share of the speed of the same round.
 share_of_limit() {
-  local title=$1 nbytes=$2 block=$3 setup=$4 shares=() rates=() limits=() i limit rate
+  local title=$1 nbytes=$2 block=$3 setup=$4 shares=() rates=() limits=() busy=() i limit rate
   for i in $(seq "$runs"); do
-    "$setup"; time_one "${cmd[@]}"
+    "$setup"; time_one "${cmd[@]}"; busy+=("$others")
     rate=$(awk -v b="$nbytes" -v t="$t" 'BEGIN { printf "%.0f", b / t / 1e6 }')
     limit=$(openssl speed -multi "$ncpu" -seconds 1 -bytes "$block" -evp sha1 2>/dev/null |
             awk '/^sha1/ { printf "%.0f", $2 / 1000 }')
@@ -37,7 +37,8 @@ share_of_limit() {
   echo "$title: $runs rounds of (drvsign, openssl speed -multi $ncpu -bytes $block -evp sha1)"
   echo "  drvsign $(printf '%s\n' "${rates[@]}" | median) MB/s ($(printf '%s\n' "${rates[@]}" | min_max)), peak RSS $rss KB;" \
        "limit $(printf '%s\n' "${limits[@]}" | median) MB/s ($(printf '%s\n' "${limits[@]}" | min_max))"
-  echo "  share of the SHA-1 limit: median $(printf '%s\n' "${shares[@]}" | median) (per round $(printf '%s\n' "${shares[@]}" | min_max))"
+  echo "  share of the SHA-1 limit: median $(printf '%s\n' "${shares[@]}" | median) (per round $(printf '%s\n' "${shares[@]}" | min_max));" \
+       "others $(printf '%s\n' "${busy[@]}" | median) s per drvsign run"
 }
 
 ds_big() { cmd=("$build/drvsign" catalog --quiet --driver "$pkg" --os 10_X64 --out "$work/big.cat"); }

@@ -5,7 +5,12 @@
 # sides see the same machine: the other work on it, the page cache, the CPU's clock. Each side
 # runs BENCH_RUNS times (default 5, at least 5); we quote the median and the range (min-max)
 # of its wall time, its peak RSS, and the ratio of the medians with the range of the per-round
-# ratios. The load average before and after says how busy the machine was.
+# ratios. The load average before and after says how busy the machine was, and "others" how
+# much CPU the rest of the machine used while the measured commands ran: the CPU time all
+# cores spent busy (/proc/stat), less the command's own, plus the time the hypervisor took
+# (steal). A SCHED_IDLE or niced job does not keep out of a benchmark where the kernel groups
+# tasks by session (sched_autogroup_enabled=1): each group gets its share whatever its tasks'
+# priorities, so the figure is worth reading.
 
 bench_setup() {
   bash "$root/scripts/deps.sh" test
@@ -20,6 +25,11 @@ bench_setup() {
     exit 2
   fi
   ncpu=$(nproc)
+  if [ "$(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null)" = 1 ]; then
+    echo "bench: note: sched_autogroup_enabled is 1, so niced or SCHED_IDLE work in other sessions" \
+         "competes with the benchmark as equals (read \"others\"; as root," \
+         "echo 0 >/proc/sys/kernel/sched_autogroup_enabled makes them yield)"
+  fi
   work=${BENCH_WORK:-$(mktemp -d)}
   mkdir -p "$work"
   trap 'rm -rf "$work"' EXIT
@@ -60,17 +70,30 @@ make_package() {
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 min_max() { sort -g | awk 'NR==1{lo=$1} {hi=$1} END {printf "%s-%s", lo, hi}'; }
 
+# busy and stolen CPU seconds of the whole machine so far, from /proc/stat's first line (user
+# nice system idle iowait irq softirq steal ...; in USER_HZ ticks)
+machine_cpu() {
+  awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" {
+    printf "%.2f %.2f\n", ($2 + $3 + $4 + $7 + $8) / hz, $9 / hz; exit }' /proc/stat
+}
+
 # Wall time of one command in seconds (microseconds from bash), its peak RSS in KB and its CPU
-# seconds (user + system, children included) from GNU time, into the globals t, rss, cpu.
+# seconds (user + system, children included) from GNU time, into the globals t, rss, cpu; and
+# others: the CPU seconds the rest of the machine used meanwhile, stolen time included.
 time_one() {
-  local t0 t1
+  local t0 t1 busy0 steal0 busy1 steal1
+  read -r busy0 steal0 < <(machine_cpu)
   t0=$EPOCHREALTIME
   /usr/bin/time -f "%M %U %S" -o "$work/.time" "$@" >"$work/.out" 2>&1 ||
     { echo "bench: failed: $*" >&2; cat "$work/.out" >&2; exit 1; }
   t1=$EPOCHREALTIME
+  read -r busy1 steal1 < <(machine_cpu)
   t=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')
   read -r rss u s <"$work/.time"
   cpu=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
+  # ticks are 10 ms, so small negative values are rounding, not work
+  others=$(awk -v b0="$busy0" -v b1="$busy1" -v s0="$steal0" -v s1="$steal1" -v c="$cpu" \
+    'BEGIN { o = b1 - b0 - c + s1 - s0; printf "%.2f", o < 0 ? 0 : o }')
 }
 
 # bench_pair TITLE LABEL_A SETUP_A LABEL_B SETUP_B
@@ -80,10 +103,11 @@ time_one() {
 # ratio (median A / median B).
 bench_pair() {
   local title=$1 la=$2 sa=$3 lb=$4 sb=$5 ta=() tb=() ra=0 rb=0 ca=() cb=() rounds=() load0 i
+  local oa=() ob=()
   load0=$(cut -d' ' -f1 /proc/loadavg)
   for i in $(seq "$runs"); do
-    "$sa"; sync; time_one "${cmd[@]}"; ta+=("$t"); ca+=("$cpu"); [ "$rss" -gt "$ra" ] && ra=$rss
-    "$sb"; sync; time_one "${cmd[@]}"; tb+=("$t"); cb+=("$cpu"); [ "$rss" -gt "$rb" ] && rb=$rss
+    "$sa"; sync; time_one "${cmd[@]}"; ta+=("$t"); ca+=("$cpu"); oa+=("$others"); [ "$rss" -gt "$ra" ] && ra=$rss
+    "$sb"; sync; time_one "${cmd[@]}"; tb+=("$t"); cb+=("$cpu"); ob+=("$others"); [ "$rss" -gt "$rb" ] && rb=$rss
     rounds+=("$(awk -v a="${ta[-1]}" -v b="${tb[-1]}" 'BEGIN { printf "%.3f", a / b }')")
   done
   local ma mb
@@ -91,10 +115,12 @@ bench_pair() {
   mb=$(printf '%s\n' "${tb[@]}" | median)
   ratio=$(awk -v a="$ma" -v b="$mb" 'BEGIN { printf "%.2f", a / b }')
   echo "$title: $runs runs each, alternating (load average $load0 before, $(cut -d' ' -f1 /proc/loadavg) after; $ncpu cores)"
-  printf '  %-28s median %7.3f s  (%s)  CPU %5s s  peak RSS %6d KB\n' "$la" "$ma" \
-    "$(printf '%s\n' "${ta[@]}" | min_max)" "$(printf '%s\n' "${ca[@]}" | median)" "$ra"
-  printf '  %-28s median %7.3f s  (%s)  CPU %5s s  peak RSS %6d KB\n' "$lb" "$mb" \
-    "$(printf '%s\n' "${tb[@]}" | min_max)" "$(printf '%s\n' "${cb[@]}" | median)" "$rb"
+  printf '  %-28s median %7.3f s  (%s)  CPU %5s s  peak RSS %6d KB  others %s s\n' "$la" "$ma" \
+    "$(printf '%s\n' "${ta[@]}" | min_max)" "$(printf '%s\n' "${ca[@]}" | median)" "$ra" \
+    "$(printf '%s\n' "${oa[@]}" | median)"
+  printf '  %-28s median %7.3f s  (%s)  CPU %5s s  peak RSS %6d KB  others %s s\n' "$lb" "$mb" \
+    "$(printf '%s\n' "${tb[@]}" | min_max)" "$(printf '%s\n' "${cb[@]}" | median)" "$rb" \
+    "$(printf '%s\n' "${ob[@]}" | median)"
   echo "  ratio $la / $lb: $ratio (per round $(printf '%s\n' "${rounds[@]}" | min_max))"
   rss_a=$ra
 }

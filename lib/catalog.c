@@ -10,83 +10,8 @@
 #include "ctl.h"
 #include "driverpkg.h"
 #include "formats.h"
+#include "hash_files.h"
 #include "port.h"
-
-typedef struct hash_job {
-    const char **paths;
-    drv_member_hash *hashes;
-    size_t count;
-    int want_sha256, page_hashes;
-    drvsign_diag *diag;
-    drv_mutex *lock; /* guards diag and the progress counters */
-    size_t done;
-    uint64_t bytes;
-    int progress;
-    time_t last;
-} hash_job;
-
-static void job_progress(void *ctx, int done, const char *line)
-{
-    (void)ctx, (void)done, (void)line; /* workers report none: hash_task does, for them all */
-}
-
-static void job_error(void *ctx, int is_error, const char *line)
-{
-    hash_job *job = ctx;
-    drv_mutex_lock(job->lock);
-    if (is_error)
-        drv_error(job->diag, NULL, "%s", line);
-    else
-        drv_warn(job->diag, NULL, "%s", line);
-    drv_mutex_unlock(job->lock);
-}
-
-/* names only read the front end's table: no lock needed */
-static const char *job_param_name(void *ctx, drvsign_param id)
-{
-    return drv_param(((hash_job *)ctx)->diag, id);
-}
-
-static int hash_task(void *arg, size_t i)
-{
-    hash_job *job = arg;
-    /* each worker reports through the shared, locked diagnostics */
-    drvsign_diag local = {.emit = job_error,
-                          .ctx = job,
-                          .quiet = job->diag->quiet,
-                          .progress = job_progress,
-                          .param_name = job_param_name};
-    int rc = drv_member_hash_file(job->paths[i], job->want_sha256, job->page_hashes,
-                                  &job->hashes[i], &local);
-    drv_mutex_lock(job->lock);
-    job->done++;
-    job->bytes += job->hashes[i].size;
-    if (job->progress) {
-        time_t now = time(NULL);
-        if (now != job->last || job->done == job->count) {
-            job->last = now;
-            drv_progress(job->diag, job->done == job->count, "hashed %zu/%zu files, %llu MB",
-                         job->done, job->count, (unsigned long long)(job->bytes >> 20));
-        }
-    }
-    drv_mutex_unlock(job->lock);
-    return rc;
-}
-
-static int hash_all(const char **paths, size_t count, int want_sha256, int page_hashes, int quiet,
-                    drv_member_hash *hashes, drvsign_diag *diag)
-{
-    hash_job job = {paths, hashes, count, want_sha256, page_hashes, diag, drv_mutex_new(),
-                    0, 0, 0, 0};
-    int rc;
-    if (job.lock == NULL)
-        return -1;
-    /* progress only when it takes a while (the sink decides who sees it) */
-    job.progress = !quiet && !diag->quiet && count > 20;
-    rc = drv_parallel_for(count, drv_cpu_count(), hash_task, &job);
-    drv_mutex_free(job.lock);
-    return rc;
-}
 
 static int64_t catalog_time(const drvsign_params *p, drvsign_diag *diag)
 {
@@ -116,7 +41,9 @@ static int write_catalog(const drvsign_params *p, const char *out_path, const ch
         drv_error(diag, out_path, "out of memory");
         goto done;
     }
-    if (hash_all(paths, count, v2, p->page_hashes, p->quiet, hashes, diag) != 0)
+    /* progress only when it takes a while (the sink decides who sees it) */
+    if (drv_hash_files(paths, count, v2, p->page_hashes, !p->quiet && !diag->quiet && count > 20,
+                       hashes, NULL, diag) != 0)
         goto done;
     for (size_t i = 0; i < count; i++) {
         files[i].name = names[i];

@@ -13,6 +13,11 @@
  * dots, as DriverVer's version and StampInf's KMDF and UMDF versions are written. */
 int drv_dotted_numbers(const char *s, unsigned min_parts, unsigned max_parts);
 
+/* 1 when date is a real calendar date mm/dd/yyyy from 1980 on, as DriverVer's date must be
+ * (22.9.6), with *yyyymmdd (if not NULL) set to it as one number. Whether it is in the future
+ * is drv_driver_ver_check's to say, at the time the INF is checked. */
+int drv_driver_date(const char *date, long *yyyymmdd);
+
 int drv_driver_ver_check(const char *date, const char *version, int64_t now, int local_time,
                          const char *local_time_name, char *why, size_t size);
 

@@ -223,37 +223,16 @@ static void check_timestamps(const drvsign_params *p, drvsign_diag *diag)
                 "a number of seconds");
 }
 
-/* digits (between min and max of them) at *s, as a number; *s moves past them; -1 if none fit */
-static long take_digits(const char **s, int min, int max)
-{
-    long value = 0;
-    int n = 0;
-    for (; **s >= '0' && **s <= '9' && n < max; ++*s, n++)
-        value = value * 10 + (**s - '0');
-    return n >= min && !(**s >= '0' && **s <= '9') ? value : -1;
-}
-
-/* mm/dd/yyyy as DriverVer writes it (one-digit months and days too) */
-static int is_driver_date(const char *s)
-{
-    long month = take_digits(&s, 1, 2), day, year;
-    if (month < 1 || month > 12 || *s++ != '/')
-        return 0;
-    day = take_digits(&s, 1, 2);
-    if (day < 1 || day > 31 || *s++ != '/')
-        return 0;
-    year = take_digits(&s, 4, 4);
-    return year >= 0 && *s == 0;
-}
-
 /* StampInf's values: what it writes into DriverVer and the KMDF/UMDF directives */
 static void check_stamp_values(const drvsign_params *p, drvsign_diag *diag)
 {
     if (p->driver_version != NULL && !drv_dotted_numbers(p->driver_version, 1, 4))
         drv_error(diag, NULL, "%s is a version w.x.y.z (each 0 to 65535), not '%s'",
                   drv_param(diag, DRVSIGN_PARAM_DRIVER_VERSION), p->driver_version);
-    if (p->driver_date != NULL && !is_driver_date(p->driver_date))
-        drv_error(diag, NULL, "%s is a date mm/dd/yyyy, not '%s'",
+    /* the rule DriverVer's date is checked by when the stamped INF is catalogued, so that a
+     * date it would refuse is refused before the build */
+    if (p->driver_date != NULL && !drv_driver_date(p->driver_date, NULL))
+        drv_error(diag, NULL, "%s is a date mm/dd/yyyy from 1980 on, not '%s'",
                   drv_param(diag, DRVSIGN_PARAM_DRIVER_DATE), p->driver_date);
     if (p->kmdf_version != NULL && !drv_dotted_numbers(p->kmdf_version, 2, 2))
         drv_error(diag, NULL, "%s is a KMDF version x.y (for example 1.15), not '%s'",

@@ -224,6 +224,20 @@ int drv_check_regular(const char *path, drvsign_diag *diag)
     return 0;
 }
 
+uint64_t drv_file_size_hint(const char *path)
+{
+#ifdef _WIN32
+    WIN32_FILE_ATTRIBUTE_DATA data;
+    if (!GetFileAttributesExA(path, GetFileExInfoStandard, &data) ||
+        (data.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY))
+        return 0;
+    return ((uint64_t)data.nFileSizeHigh << 32) | data.nFileSizeLow;
+#else
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+#endif
+}
+
 void drv_file_close(drv_file *f)
 {
     if (f->fd >= 0)

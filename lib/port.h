@@ -44,6 +44,9 @@ int drv_file_open_locked(drv_file *f, const char *path, drvsign_diag *diag);
  * to code that opens them itself (and would block on a FIFO). */
 int drv_check_regular(const char *path, drvsign_diag *diag);
 void drv_file_close(drv_file *f);
+/* The size of the regular file at path, or 0 when there is none: for scheduling work, never
+ * for reading (the file may change before it is opened). */
+uint64_t drv_file_size_hint(const char *path);
 /* Read exactly n bytes at off; a short file is an error naming the file. */
 int drv_file_pread(const drv_file *f, uint64_t off, void *buf, size_t n, drvsign_diag *diag);
 

@@ -11,6 +11,7 @@
 #include "authenticode.h"
 #include "driverpkg.h"
 #include "formats.h"
+#include "hash_files.h"
 #include "inf.h"
 #include "json.h"
 #include "port.h" /* strtok_r */
@@ -304,29 +305,29 @@ static void hex(const unsigned char *d, size_t n, char *out)
     out[2 * n] = 0;
 }
 
+/* h: the file's digests, or NULL when it could not be hashed (the hashing said why) */
 static void check_member(const drv_ctl *ctl, const char *cat_path, const char *path,
-                         member_result *m, drvsign_diag *diag)
+                         const drv_member_hash *h, member_result *m, drvsign_diag *diag)
 {
-    drv_member_hash h;
     const drv_ctl_member *member;
     const unsigned char *digest;
     size_t len;
 
     memset(m, 0, sizeof *m);
     m->path = path;
-    if (drv_member_hash_file(path, ctl->version == 2, 0, &h, diag) != 0) {
+    if (h == NULL) {
         snprintf(m->problem, sizeof m->problem, "cannot be read");
         return;
     }
-    digest = ctl->version == 2 ? h.sha256 : h.sha1;
+    digest = ctl->version == 2 ? h->sha256 : h->sha1;
     len = ctl->version == 2 ? 32 : 20;
     hex(digest, len, m->digest_hex);
-    m->sip = h.sip->name;
+    m->sip = h->sip->name;
     member = drv_ctl_find(ctl, digest, len);
     if (member == NULL) {
         snprintf(m->problem, sizeof m->problem,
                  "is not in %s: no member has its %s %s digest %s (changed after cataloguing?)",
-                 cat_path, h.sip->digest_kind,
+                 cat_path, h->sip->digest_kind,
                  ctl->version == 2 ? "SHA256" : "SHA1", m->digest_hex);
         drv_error(diag, path, "%s", m->problem);
     } else {
@@ -341,7 +342,6 @@ static void check_member(const drv_ctl *ctl, const char *cat_path, const char *p
             drv_error(diag, path, "%s", m->problem);
         }
     }
-    drv_member_hash_free(&h);
 }
 
 static void report_member(FILE *out, const member_result *m, int json, int first)
@@ -374,6 +374,8 @@ static int verify_catalog_and_members(const drvsign_params *params, X509_STORE *
                                       drvsign_diag *diag)
 {
     drv_ctl ctl;
+    drv_member_hash *hashes = NULL;
+    unsigned char *failed = NULL;
     int ok;
 
     verify_one(params, store, cat_path, r, diag);
@@ -393,14 +395,27 @@ static int verify_catalog_and_members(const drvsign_params *params, X509_STORE *
             fprintf(report, "]}");
         return 0;
     }
+    /* every file hashed first, on every core; then each is looked up and reported in order */
+    hashes = calloc(count ? count : 1, sizeof *hashes);
+    failed = calloc(count ? count : 1, 1);
+    if (hashes == NULL || failed == NULL) {
+        drv_error(diag, cat_path, "out of memory");
+        ok = 0;
+        count = 0;
+    } else
+        drv_hash_files(paths, count, ctl.version == 2, 0, 0, hashes, failed, diag);
     for (size_t i = 0; i < count; i++) {
         member_result m;
-        check_member(&ctl, cat_path, paths[i], &m, diag);
+        check_member(&ctl, cat_path, paths[i], failed[i] ? NULL : &hashes[i], &m, diag);
         ok &= m.found && m.digest_ok;
         report_member(report, &m, params->json, i == 0);
     }
     if (params->json)
         fprintf(report, "%s], \"verified\": %s}", count ? "\n    " : "", ok ? "true" : "false");
+    for (size_t i = 0; hashes != NULL && i < count; i++)
+        drv_member_hash_free(&hashes[i]);
+    free(hashes);
+    free(failed);
     drv_ctl_free(&ctl);
     return ok;
 }

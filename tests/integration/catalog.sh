@@ -193,6 +193,57 @@ check "... osslsigncode -catalog accepts a member" oss_verify "$pkg/amd64/tostrc
 
 }
 
+# Members are hashed in parallel, the largest first; what each file reports still comes in the
+# order the files were given, and the catalog does not depend on the order either.
+# broken_pe OUT MB: toaster.sys with its last section pointing past the end of the file, and
+# MB MB of overlay, so that each broken file can be made larger than the one before
+broken_pe() {
+  $PY - "$DRIVERS/toaster.sys" "$1" "$2" <<'PY'
+import sys
+import pefile
+pe = pefile.PE(sys.argv[1])
+pe.sections[-1].PointerToRawData = 0x7FF00000
+open(sys.argv[2], "wb").write(bytes(pe.write()) + bytes(int(sys.argv[3]) << 20))
+PY
+}
+behaviour_parallel_order() {
+pkg_copy
+local i broken=() good=() rc
+for i in $(seq -w 1 12); do
+  broken_pe "$WORK/broken$i.sys" "$((10#$i))" || return
+  broken+=("$WORK/broken$i.sys")
+  cp "$DRIVERS/toaster.sys" "$WORK/good$i.sys"
+  head -c "$((10#$i << 20))" /dev/zero >>"$WORK/good$i.sys"
+  good+=("$WORK/good$i.sys")
+done
+printf 'broken%s.sys\n' $(seq -w 1 12) >"$WORK/expected"
+"$DRVSIGN" catalog --quiet --files --os 10_X64 --out "$WORK/broken.cat" "${broken[@]}" 2>"$WORK/err"
+rc=$?
+cat "$WORK/err"
+check "catalog of 12 broken PEs: exits 1" test "$rc" -eq 1
+check "... one line for each" test "$(grep -c 'points past the end of the file' "$WORK/err")" -eq 12
+grep -o 'broken[0-9]*\.sys' "$WORK/err" >"$WORK/order"
+check "... in the order given, though the largest was hashed first" cmp "$WORK/order" "$WORK/expected"
+check "... and no catalog" test ! -e "$WORK/broken.cat"
+
+check "catalog of 12 PEs, smallest first" "$DRVSIGN" catalog --quiet --files --os 10_X64 --time 1700000000 --out "$WORK/up.cat" "${good[@]}"
+check "... and largest first: the same bytes" bash -c '"$1" catalog --quiet --files --os 10_X64 --time 1700000000 --out "$2" $(printf "%s\n" "${@:3}" | sort -r)' \
+  sh "$DRVSIGN" "$WORK/down.cat" "${good[@]}"
+check "... cmp" same_bytes "$WORK/up.cat" "$WORK/down.cat"
+check "... members right" $CATCHECK check "$WORK/up.cat" "${good[@]}"
+check "sign it" "$DRVSIGN" sign --quiet "${LEAF[@]}" "$WORK/up.cat"
+check "verify --catalog: all 12 members" ds_verify --catalog "$WORK/up.cat" "${good[@]}"
+check "... osslsigncode -catalog accepts the largest" oss_verify "$WORK/good12.sys" -catalog "$WORK/up.cat"
+ds_verify --catalog "$WORK/up.cat" "${good[@]}" "${broken[@]}" >"$WORK/out" 2>"$WORK/err"
+rc=$?
+cat "$WORK/err"
+check "verify --catalog with the broken ones too: exits 1" test "$rc" -eq 1
+grep -o 'broken[0-9]*\.sys: section' "$WORK/err" | cut -d: -f1 >"$WORK/order"
+check "... their problems in the order given" cmp "$WORK/order" "$WORK/expected"
+check "... the good ones are still members" test "$(grep -c '^  member   .*good[0-9]*\.sys' "$WORK/out")" -eq 12
+check "... the broken ones are reported" test "$(grep -c '^  MISSING  .*broken[0-9]*\.sys' "$WORK/out")" -eq 12
+}
+
 # a catalog made by another tool (an independent writer, Partner Center's encoding choices)
 MAKECAT="$PY $(dirname "$0")/../tools/makecat.py"
 behaviour_foreign_catalog() {

@@ -125,7 +125,7 @@ behaviour_driver_version_that_is_no_version() {
 misuse "a DRIVER_VERSION that is no version" "$A drvsign: DRIVER_VERSION is a version w.x.y.z" "$P DRIVER_VERSION v1.2)"
 }
 behaviour_driver_date_in_another_format() {
-misuse "a DRIVER_DATE in another format" "$A drvsign: DRIVER_DATE is a date mm/dd/yyyy, not '2024-01-15'" "$P DRIVER_DATE 2024-01-15)"
+misuse "a DRIVER_DATE in another format" "$A drvsign: DRIVER_DATE is a date mm/dd/yyyy from 1980 on, not '2024-01-15'" "$P DRIVER_DATE 2024-01-15)"
 }
 behaviour_bad_kmdf_version() {
 misuse "a bad KMDF_VERSION" "$A drvsign: KMDF_VERSION is a KMDF version x.y \\(for example 1.15\\), not '1'" "$P KMDF_VERSION 1)"

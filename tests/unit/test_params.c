@@ -73,10 +73,12 @@ int main(void)
         static const char *const good_versions[] = {"1", "1.2", "10.0.19041.1", "65535.0.0.65535"};
         static const char *const bad_versions[] = {
             "", "v1.2", "1.2.3.70000", "1..2", "1.2.3.4.5", "1.2.", "99999999999999999999"};
-        static const char *const good_dates[] = {"01/15/2024", "1/5/2024", "12/31/1999"};
-        static const char *const bad_dates[] = {"2024-01-15", "13/01/2024",  "01/32/2024",
-                                                "01/15/24",   "01/15/20245", "1/15/2024x",
-                                                "/15/2024"};
+        static const char *const good_dates[] = {"01/15/2024", "1/5/2024", "12/31/1999",
+                                                 "02/29/2024", "01/01/1980"};
+        /* the rule the stamped DriverVer is catalogued by: a real date, from 1980 on */
+        static const char *const bad_dates[] = {
+            "2024-01-15", "13/01/2024", "01/32/2024", "01/15/24",   "01/15/20245", "1/15/2024x",
+            "/15/2024",   "02/30/2024", "02/29/2023", "04/31/2024", "12/31/1979",  "00/10/2024"};
         drvsign_diag d = unit_diag();
         drvsign_params p = {0};
         p.driver_version = "1.2.3.70000";
@@ -89,7 +91,7 @@ int main(void)
         CHECK(unit_error_is("driver_version is a version w.x.y.z (each 0 to 65535), not "
                             "'1.2.3.70000'"),
               "stampinf: version: %s", unit_sink.errors[0]);
-        CHECK(unit_error_is("driver_date is a date mm/dd/yyyy, not '2024-01-15'"),
+        CHECK(unit_error_is("driver_date is a date mm/dd/yyyy from 1980 on, not '2024-01-15'"),
               "stampinf: date");
         CHECK(unit_error_is("kmdf_version is a KMDF version x.y (for example 1.15), not '1'"),
               "stampinf: kmdf");
