@@ -19,6 +19,9 @@ build_pkgs+=(libdeflate-dev) # MSZIP compression for cabinets
 test_pkgs=(clang libclang-rt-14-dev python3 python3-pefile libz-mingw-w64 faketime file git strace
            cabextract gcab libarchive-tools softhsm2 opensc p11-kit libengine-pkcs11-openssl
            gcc-mingw-w64-x86-64-win32-runtime mingw-w64-x86-64-dev)
+# llvm-symbolizer (package llvm; clang only recommends it): without it the sanitizer reports
+# have no function names, and tests/lsan.supp, which names functions, suppresses nothing
+test_pkgs+=(llvm)
 # Two test packages need more than bookworm's own archive has: osslsigncode 2.8+ checks catalogs
 # (-catalog; bookworm has 2.5), and OpenSSL 3's pkcs11-provider is not in bookworm at all.
 # bookworm-backports has both (osslsigncode 2.9).
@@ -50,7 +53,7 @@ missing_pieces() {
     command -v "$t" >/dev/null 2>&1 || echo "tool $t"
   done
   [ "$set_name" = test ] || return 0
-  for t in clang cabextract gcab bsdtar softhsm2-util pkcs11-tool faketime file git; do
+  for t in clang llvm-symbolizer cabextract gcab bsdtar softhsm2-util pkcs11-tool faketime file git; do
     command -v "$t" >/dev/null 2>&1 || echo "tool $t"
   done
   osslsigncode_ok || echo "osslsigncode $min_osslsigncode or later (found: $(osslsigncode_version || true))"
