@@ -30,15 +30,17 @@ pkgs=("${build_pkgs[@]}")
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+# installed, whatever its selection: a package on hold ("hold ok installed") is installed too
+installed() { [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]; }
 version_at_least() { # have want
   [ -n "$1" ] && [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]
 }
 osslsigncode_version() { osslsigncode --version 2>/dev/null | awk 'NR==1{sub(/,$/, "", $2); print $2}'; }
 osslsigncode_ok() { command -v osslsigncode >/dev/null 2>&1 && version_at_least "$(osslsigncode_version)" "$min_osslsigncode"; }
 provider_installed() { installed pkcs11-provider; }
-# the upstream version apt would install from the configured sources ("" when there is none)
-candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ && $2 != "(none)" {split($2, v, "-"); sub(/^[0-9]+:/, "", v[1]); print v[1]}'; }
+# the upstream version apt would install from the configured sources ("" when there is none);
+# LC_ALL=C: apt translates "Candidate:"
+candidate() { LC_ALL=C apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ && $2 != "(none)" {split($2, v, "-"); sub(/^[0-9]+:/, "", v[1]); print v[1]}'; }
 
 # Everything that must be there afterwards; prints one line per missing piece.
 missing_pieces() {
@@ -90,7 +92,13 @@ debian_archive_uri() {
   done | head -n1
   for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
     [ -f "$f" ] || continue
-    awk -v c="$codename" '$1 == "deb" && $3 == c { print $2; exit }' "$f"
+    # deb [arch=amd64 signed-by=...] URI SUITE ...: the options, if any, come before the URI
+    awk -v c="$codename" '
+      $1 == "deb" {
+        i = 2
+        if ($i ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
+        if ($(i + 1) == c) { print $i; exit }
+      }' "$f"
   done | head -n1
 }
 has_backports_source() { # codename

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+
 #include "formats.h"
 #include "pe.h"
 
@@ -58,5 +60,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     drv_file_close(&file);
+    /* What this input's failures left in OpenSSL's error queue is freed only when later errors
+     * push it out: until then each input ends with more allocated than freed, and libFuzzer
+     * re-runs every such input under a full leak scan of the heap (two thirds of the time). */
+    ERR_clear_error();
     return 0;
 }
