@@ -102,25 +102,43 @@ static int larger_first(const void *a, const void *b)
     return x->index < y->index ? -1 : x->index > y->index;
 }
 
+typedef struct size_job {
+    const char *const *paths;
+    sized_index *sized;
+    size_t count;
+} size_job;
+
+/* files are looked up in runs of this many: one stat each is a syscall worth sharing out
+ * among the cores when a catalog has thousands of small files */
+#define SIZE_RUN 256
+
+static int size_task(void *arg, size_t run)
+{
+    size_job *job = arg;
+    size_t end = (run + 1) * SIZE_RUN < job->count ? (run + 1) * SIZE_RUN : job->count;
+    for (size_t i = run * SIZE_RUN; i < end; i++) {
+        job->sized[i].size = drv_file_size_hint(job->paths[i]);
+        job->sized[i].index = i;
+    }
+    return 0;
+}
+
 /* Workers take the next file as they finish one, so a large file started last would keep one
  * core busy alone while the others wait; started first, the small ones fill in around it. */
 static size_t *largest_first(const char *const *paths, size_t count)
 {
-    sized_index *sized = malloc((count ? count : 1) * sizeof *sized);
+    size_job job = {paths, malloc((count ? count : 1) * sizeof *job.sized), count};
     size_t *order = malloc((count ? count : 1) * sizeof *order);
-    if (sized == NULL || order == NULL) {
-        free(sized);
+    if (job.sized == NULL || order == NULL) {
+        free(job.sized);
         free(order);
         return NULL;
     }
-    for (size_t i = 0; i < count; i++) {
-        sized[i].size = drv_file_size_hint(paths[i]);
-        sized[i].index = i;
-    }
-    qsort(sized, count, sizeof *sized, larger_first);
+    drv_parallel_for((count + SIZE_RUN - 1) / SIZE_RUN, drv_cpu_count(), size_task, &job);
+    qsort(job.sized, count, sizeof *job.sized, larger_first);
     for (size_t i = 0; i < count; i++)
-        order[i] = sized[i].index;
-    free(sized);
+        order[i] = job.sized[i].index;
+    free(job.sized);
     return order;
 }
 
