@@ -902,12 +902,21 @@ fail:
     return -1;
 }
 
+/*
+ * At most this much per write call. A page-cache write allocates folios as large as the call
+ * (up to 2 MB on Linux 6.x filesystems with large folios), and on a machine whose free memory
+ * has gone back to the hypervisor those allocations can cost several times the copy: dd
+ * copying 256 MB with bs=4M took 0.95-1.21 s of system time in half of eight runs here, with
+ * bs=1M 0.12-0.17 s in all of them.
+ */
+#define DRV_WRITE_CALL DRV_IO_CHUNK
+
 int drv_atomic_pwrite(drv_atomic *a, uint64_t off, const void *buf, size_t n,
                       drvsign_diag *diag)
 {
     const unsigned char *p = buf;
     while (n > 0) {
-        long long r = pwrite_some(a->fd, p, n, off);
+        long long r = pwrite_some(a->fd, p, n < DRV_WRITE_CALL ? n : DRV_WRITE_CALL, off);
         if (r <= 0) {
             drv_error(diag, a->target, "write failed: %s", strerror(errno));
             return -1;
