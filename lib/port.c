@@ -903,11 +903,10 @@ fail:
 }
 
 /*
- * At most this much per write call. A page-cache write allocates folios as large as the call
- * (up to 2 MB on Linux 6.x filesystems with large folios), and on a machine whose free memory
- * has gone back to the hypervisor those allocations can cost several times the copy: dd
- * copying 256 MB with bs=4M took 0.95-1.21 s of system time in half of eight runs here, with
- * bs=1M 0.12-0.17 s in all of them.
+ * At most this much per write call. Linux 6.x allocates page-cache folios as large as the
+ * write (up to 2 MB), and on the virtual machine we measure on, writes of 4 MB sometimes cost
+ * many times their copy: dd copying 256 MB with bs=4M took 0.95-1.21 s of system time in half
+ * of eight runs, with bs=1M 0.12-0.17 s in all eight.
  */
 #define DRV_WRITE_CALL DRV_IO_CHUNK
 
