@@ -119,10 +119,18 @@ static size_t distance(const char *a, const char *b)
 
 size_t drv_os_suggest(const char *id, const char **out, size_t max)
 {
-    size_t n = 0;
-    for (size_t d = 0; d <= 3 && n < max; d++)
+    /* each id's distance, worked out once; ids whose length differs by more than 3 cannot be
+     * within 3 edits, so a long or odd token costs a length comparison per id, not a table */
+    unsigned char near[TABLE_SIZE];
+    size_t n = 0, len = strlen(id);
+    for (size_t i = 0; i < TABLE_SIZE; i++) {
+        size_t other = strlen(table[i].id);
+        size_t d = (len > other ? len - other : other - len) > 3 ? 4 : distance(id, table[i].id);
+        near[i] = (unsigned char)(d > 4 ? 4 : d);
+    }
+    for (unsigned d = 0; d <= 3 && n < max; d++)
         for (size_t i = 0; i < TABLE_SIZE && n < max; i++)
-            if (distance(id, table[i].id) == d)
+            if (near[i] == d)
                 out[n++] = table[i].id;
     return n;
 }

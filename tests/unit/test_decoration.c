@@ -145,5 +145,25 @@ int main(void)
               drv_os_find("10_X86") != NULL,
           "default ids");
     CHECK(drv_os_find("10_ARM64") == NULL, "10_ARM64 is not an Inf2Cat id");
+    {
+        /* suggestions: nearest first, table order within a distance, none beyond 3 edits,
+         * whatever the token's length */
+        const char *near[3];
+        static char long_token[200001];
+        size_t k = drv_os_suggest("10_ARM64", near, 3);
+        CHECK(k >= 1 && strcmp(near[0], "10_RS3_ARM64") != 0 && strlen(near[0]) <= 11,
+              "10_ARM64: a near id first (%s)", k ? near[0] : "none");
+        k = drv_os_suggest("10_x6", near, 3);
+        CHECK(k == 3 && ((!strcmp(near[0], "10_X64") && !strcmp(near[1], "10_X86")) ||
+                         (!strcmp(near[0], "10_X86") && !strcmp(near[1], "10_X64"))),
+              "10_x6: one edit from 10_X64 and 10_X86, those first (%s, %s)", k ? near[0] : "",
+              k > 1 ? near[1] : "");
+        CHECK(drv_os_suggest("10_X64_EXTRA", near, 3) == 0 ||
+                  strlen(near[0]) + 3 >= strlen("10_X64_EXTRA"),
+              "no id more than 3 characters shorter is suggested");
+        memset(long_token, 'X', sizeof long_token - 1);
+        CHECK(drv_os_suggest(long_token, near, 3) == 0, "a 200,000-character token: no id");
+        CHECK(drv_os_suggest("", near, 3) == 0 || strlen(near[0]) <= 3, "an empty token");
+    }
     return unit_finish();
 }
