@@ -33,12 +33,12 @@ cc -O2 -std=c11 -o "$work/hashloop" "$root/bench/hashloop.c" -lcrypto -lpthread
 # speed of the same round.
 share_of_limit() {
   local title=$1 nbytes=$2 block=$3 setup=$4 loop=${5:-} shares=() rates=() limits=() busy=()
-  local loop_shares=() of_loop=() i limit rate loop_t
+  local loop_shares=() of_loop=() i limit rate loop_t ds_t
   for i in $(seq "$runs"); do
     "$setup"; time_one "${cmd[@]}"; busy+=("$others")
     rate=$(awk -v b="$nbytes" -v t="$t" 'BEGIN { printf "%.0f", b / t / 1e6 }')
     if [ -n "$loop" ]; then
-      local ds_t=$t
+      ds_t=$t
       "$loop"; time_one "${cmd[@]}"; loop_t=$t
       of_loop+=("$(awk -v a="$loop_t" -v b="$ds_t" 'BEGIN { printf "%.3f", a / b }')")
     fi
